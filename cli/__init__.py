@@ -1,0 +1,1 @@
+"""tongxin command line (Typer): a front end over crm_core services."""

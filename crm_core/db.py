@@ -1,0 +1,126 @@
+"""Engines, sessions and schema migrations, for SQLite (embedded default) and PostgreSQL.
+
+The embedded database is one SQLite file in the user's data directory, in WAL mode with
+foreign keys on and a busy timeout; it is created and migrated on first use. A shared
+office server is a PostgreSQL URL (``--db`` or ``TONGXIN_DB``), driven by psycopg 3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from crm_core.config import APP_NAME
+from crm_core.errors import TongxinError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseError(TongxinError):
+    """The database URL is unusable or the schema is not what this version expects."""
+
+
+def default_db_path() -> Path:
+    """The embedded database file: ``tongxin.db`` in the platformdirs data directory."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "tongxin.db"
+
+
+def normalize_url(url: str | None) -> str:
+    """Turn what a user types (a file path, ``sqlite:///...``, ``postgresql://...``) into
+    a SQLAlchemy URL with the driver tongxin uses."""
+    if not url:
+        return f"sqlite:///{default_db_path()}"
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (see :func:`normalize_url`), with tongxin's connection setup."""
+    full = normalize_url(url)
+    try:
+        parsed = make_url(full)
+    except ArgumentError as exc:
+        raise DatabaseError(f"bad database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **kwargs,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **kwargs)
+    raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    """An Alembic config bound to ``engine`` (no alembic.ini needed)."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration this version of tongxin ships."""
+    head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the schema up to ``revision``."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the schema down to ``revision`` ("base" empties the database)."""
+    command.downgrade(alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create or migrate the database on first use; refuse one newer than this program."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+        raise DatabaseError(
+            f"the database is at revision {current}, newer than this program knows: "
+            "upgrade tongxin"
+        )
+    upgrade(engine)

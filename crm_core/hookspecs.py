@@ -1,0 +1,90 @@
+"""The hooks of tongxin: the reference documentation of every one.
+
+A plugin is a module or class with functions marked ``@hookimpl`` whose names are hook
+names below. Hosts pass arguments by keyword, so an implementation takes only the
+arguments it needs. ``docs/plugins.md`` shows complete plugins.
+
+Registration hooks receive a ``register`` callback instead of returning values, so the
+host knows which plugin registered what and can report clashes (the habit of ``llm``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from crm_core.kinds import CategorySpec, KindSpec
+    from crm_core.models import Interaction
+    from crm_core.unit import Unit
+
+PROJECT = "tongxin"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_kinds(register: Callable[[KindSpec], None]) -> None:
+    """Register interaction kinds.
+
+    Call ``register(KindSpec(...))`` once per kind: a ``code`` unique across plugins,
+    Chinese and English labels, a pydantic model of the kind's own fields, the default
+    duration in minutes, whether its notes are confidential by default, and the roles
+    given to people and accounts taking part. A code registered twice keeps the first
+    registration; the clash is reported on the plugins list.
+
+    Example::
+
+        class CallFields(BaseModel):
+            topic: str = Field(description="话题")
+
+        @hookimpl
+        def register_kinds(register):
+            register(KindSpec("call", "电话联系", "Phone call", schema=CallFields))
+    """
+
+
+@hookspec
+def register_categories(register: Callable[[CategorySpec], None]) -> None:
+    """Register contact categories beyond those in config.
+
+    Call ``register(CategorySpec(code, zh, en, ideal_days, max_days))``. A category a
+    county's config already defines is not replaced: config wins, so an office can always
+    adjust a plugin's cadence without editing it.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the ``tongxin`` command line.
+
+    ``cli`` is the root Typer application; add commands or groups with
+    ``@cli.command()`` or ``cli.add_typer(...)``. Commands should call the public
+    services in ``crm_core.services`` through ``crm_cli.context.open_unit()``.
+    """
+
+
+@hookspec
+def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -> None:
+    """Check an interaction before it is saved; raise ``crm_core.errors.ValidationError``
+    naming the field and value to refuse it.
+
+    Called for every create and change of an interaction, of every kind, after the
+    kind's own schema has accepted ``interaction.data``. Participants are already
+    attached (``unit.session`` can query them). Nothing has been committed: a refusal
+    rolls the whole change back. Any other exception is reported as a plugin failure
+    and the hook is skipped.
+    """
+
+
+@hookspec
+def interaction_saved(unit: Unit, interaction: Interaction, created: bool) -> None:
+    """React after an interaction was created (``created``) or changed, inside the same
+    transaction: add follow-ups, update a plugin's own rows, queue a notification.
+
+    Use the services with ``unit``; whatever is written here commits or rolls back
+    together with the interaction. An exception other than ``ValidationError`` is
+    reported as a plugin failure and the rest of the save goes on.
+    """

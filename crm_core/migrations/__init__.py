@@ -1,0 +1,1 @@
+"""Alembic migrations of tongxin's core schema."""

@@ -1,0 +1,107 @@
+"""Accounts (账号): the office's users, with role, position and region scope."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import or_, select
+from sqlmodel import col
+
+from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core.models import Account, Role
+from crm_core.services._common import as_uuid, clean_text, code_of, parse
+from crm_core.unit import Unit
+
+
+class AccountFields(BaseModel):
+    """What a caller may set on an account."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str | None = None
+    display_name: str | None = None
+    role: Role | None = None
+    position: str | None = None
+    chair_meeting: bool | None = None
+    committee: str | None = None
+    region_scope: str | None = None
+    person_id: uuid.UUID | None = None
+    active: bool | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str | None) -> str | None:
+        if v is not None and (not v or any(c.isspace() for c in v)):
+            raise ValueError("a username is one word without spaces")
+        return v
+
+
+def create_account(unit: Unit, **values: Any) -> Account:
+    """Create an account; ``username`` and ``display_name`` are required, and county
+    staff need a ``region_scope``."""
+    fields = parse(AccountFields, values)
+    if not fields.username:
+        raise ValidationError.one("username", values.get("username"), "a username is required")
+    if unit.session.scalar(select(Account.id).where(Account.username == fields.username)):
+        raise ValidationError.one("username", fields.username, "this username is taken")
+    role = fields.role or Role.staff
+    region = code_of(unit.config.vocab["regions"], "region_scope", fields.region_scope)
+    if role is Role.county_staff and not region:
+        raise ValidationError.one("region_scope", None, "county staff need a region")
+    account = Account(
+        username=fields.username,
+        display_name=clean_text(fields.display_name) or fields.username,
+        role=role,
+        position=clean_text(fields.position),
+        chair_meeting=bool(fields.chair_meeting),
+        committee=code_of(unit.config.vocab["committees"], "committee", fields.committee),
+        region_scope=region,
+        person_id=fields.person_id,
+        active=True if fields.active is None else fields.active,
+    )
+    unit.session.add(account)
+    unit.session.flush()
+    return account
+
+
+def get_account(unit: Unit, account_id: uuid.UUID | str) -> Account:
+    """The account with this id (NotFound otherwise)."""
+    account = unit.session.get(Account, as_uuid(account_id, "account"))
+    if account is None:
+        raise NotFound("account", account_id)
+    return account
+
+
+def resolve_account(unit: Unit, ref: str) -> Account:
+    """The one account ``ref`` names: an id, a username, or a display name."""
+    ref = ref.strip()
+    try:
+        return get_account(unit, ref)
+    except NotFound:
+        pass
+    rows = list(
+        unit.session.scalars(
+            select(Account).where(or_(Account.username == ref, Account.display_name == ref))
+        )
+    )
+    if not rows:
+        raise NotFound("account", ref)
+    if len(rows) > 1:
+        raise Ambiguous(ref, [f"{a.display_name} ({a.username})" for a in rows])
+    return rows[0]
+
+
+def list_accounts(
+    unit: Unit, *, role: Role | str | None = None, chair_meeting: bool | None = None, active: bool | None = True
+) -> list[Account]:
+    """Accounts, by display name."""
+    stmt = select(Account)
+    if role is not None:
+        stmt = stmt.where(Account.role == role)
+    if chair_meeting is not None:
+        stmt = stmt.where(Account.chair_meeting == chair_meeting)
+    if active is not None:
+        stmt = stmt.where(Account.active == active)
+    return list(unit.session.scalars(stmt.order_by(col(Account.display_name))))

@@ -1,0 +1,158 @@
+"""Assignments (二.9): who keeps whom, since when, at what cadence; and when they last met.
+
+An assignment's clock is reset by any done interaction, of any kind, in which both the
+keeper (as an account) and the contact (as a person) take part.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select, type_coerce
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from crm_core import clock
+from crm_core.errors import ValidationError
+from crm_core.models import (
+    Account,
+    Assignment,
+    Interaction,
+    InteractionParticipant,
+    InteractionStatus,
+    Person,
+)
+from crm_core.services._common import as_uuid, code_of, fetch
+from crm_core.types import UTCDateTime
+from crm_core.unit import Unit
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a keeper should (ideal) and must (max) contact someone, in days."""
+
+    ideal_days: int
+    max_days: int
+
+
+def assign(
+    unit: Unit,
+    *,
+    keeper_id: uuid.UUID | str,
+    contact_id: uuid.UUID | str,
+    category: str | None = None,
+    ideal_days: int | None = None,
+    max_days: int | None = None,
+    start_on: date | None = None,
+    notes: str | None = None,
+) -> Assignment:
+    """Make ``keeper_id`` (an account) responsible for regular contact with
+    ``contact_id`` (a person). The cadence defaults to the category's in config."""
+    keeper = fetch(unit, Account, keeper_id, "account")
+    contact = fetch(unit, Person, contact_id, "person")
+    code = code_of(unit.app.categories, "category", category)
+    for name, value in (("ideal_days", ideal_days), ("max_days", max_days)):
+        if value is not None and value <= 0:
+            raise ValidationError.one(name, value, "must be a positive number of days")
+    if ideal_days and max_days and ideal_days > max_days:
+        raise ValidationError.one("ideal_days", ideal_days, f"longer than max_days ({max_days})")
+    start_on = start_on or clock.today(unit.config.tz)
+    duplicate = unit.session.scalar(
+        select(Assignment.id).where(
+            Assignment.keeper_id == keeper.id,
+            Assignment.contact_id == contact.id,
+            or_(col(Assignment.end_on).is_(None), col(Assignment.end_on) > start_on),
+        )
+    )
+    if duplicate is not None:
+        raise ValidationError.one(
+            "contact_id", str(contact.id), f"{contact.name} is already assigned to {keeper.display_name}"
+        )
+    row = Assignment(
+        keeper_id=keeper.id,
+        contact_id=contact.id,
+        category=code,
+        ideal_days=ideal_days,
+        max_days=max_days,
+        start_on=start_on,
+        notes=notes,
+    )
+    unit.session.add(row)
+    unit.session.flush()
+    return row
+
+
+def end_assignment(unit: Unit, assignment_id: uuid.UUID | str, *, end_on: date | None = None) -> Assignment:
+    """End an assignment (the keeper no longer looks after the contact)."""
+    row = fetch(unit, Assignment, assignment_id, "assignment")
+    row.end_on = end_on or clock.today(unit.config.tz)
+    unit.session.flush()
+    return row
+
+
+def cadence(unit: Unit, assignment: Assignment) -> Cadence:
+    """The assignment's own cadence, else its category's, else 90/180 days."""
+    extra = {}
+    if assignment.category:
+        term = unit.app.categories.get(assignment.category)
+        extra = term.extra if term else {}
+    ideal = assignment.ideal_days or int(extra.get("ideal_days", 90))
+    maximum = assignment.max_days or int(extra.get("max_days", 180))
+    return Cadence(min(ideal, maximum), maximum)
+
+
+def list_assignments(
+    unit: Unit,
+    *,
+    keeper_id: uuid.UUID | str | None = None,
+    contact_id: uuid.UUID | str | None = None,
+    active_on: date | None = None,
+) -> list[Assignment]:
+    """Assignments, optionally of one keeper or contact, active on a date (default
+    today; pass ``date.min`` to include ended ones)."""
+    day = active_on or clock.today(unit.config.tz)
+    stmt = select(Assignment).where(
+        col(Assignment.start_on) <= day,
+        or_(col(Assignment.end_on).is_(None), col(Assignment.end_on) > day),
+    )
+    if active_on == date.min:
+        stmt = select(Assignment)
+    if keeper_id is not None:
+        stmt = stmt.where(Assignment.keeper_id == as_uuid(keeper_id, "account"))
+    if contact_id is not None:
+        stmt = stmt.where(Assignment.contact_id == as_uuid(contact_id, "person"))
+    return list(unit.session.scalars(stmt.order_by(col(Assignment.start_on))))
+
+
+def last_contacts(
+    unit: Unit, *, keeper_id: uuid.UUID | str | None = None
+) -> dict[uuid.UUID, datetime | None]:
+    """For every assignment (of one keeper, if given): when keeper and contact last took
+    part together in done work, or None if never. One query, whatever the count."""
+    keeper_p = aliased(InteractionParticipant)
+    contact_p = aliased(InteractionParticipant)
+    last = (
+        select(func.max(Interaction.start_at))
+        .select_from(contact_p)
+        .join(
+            keeper_p,
+            and_(
+                keeper_p.interaction_id == contact_p.interaction_id,
+                keeper_p.account_id == Assignment.keeper_id,
+            ),
+        )
+        .join(Interaction, col(Interaction.id) == contact_p.interaction_id)
+        .where(
+            contact_p.person_id == Assignment.contact_id,
+            Interaction.status == InteractionStatus.done,
+        )
+        .correlate(Assignment)
+        .scalar_subquery()
+    )
+    # type_coerce: a bare MAX() loses the column type, and with it the UTC conversion.
+    stmt = select(Assignment.id, type_coerce(last, UTCDateTime()))
+    if keeper_id is not None:
+        stmt = stmt.where(Assignment.keeper_id == as_uuid(keeper_id, "account"))
+    return {aid: value for aid, value in unit.session.execute(stmt)}

@@ -1,0 +1,494 @@
+"""Contacts (联系人): people the office keeps in touch with.
+
+Create, update, get, list with filters, search (Chinese, pinyin, initials, phone,
+employer), and merge two records of the same person keeping all their history.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import ColumnElement, case, delete, exists, func, or_, select, update
+from sqlmodel import col
+
+from crm_core import pinyin
+from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core.models import (
+    Account,
+    Assignment,
+    AuditLog,
+    FollowUp,
+    Gender,
+    InteractionParticipant,
+    Membership,
+    OrganisationContact,
+    Person,
+    PersonCategory,
+    PersonCommittee,
+    PersonStatus,
+)
+from crm_core.phones import is_mobile, normalize_phone
+from crm_core.services._common import (
+    as_uuid,
+    check_version,
+    clean_text,
+    code_of,
+    fetch,
+    parse,
+)
+from crm_core.unit import Unit, snapshot
+
+_GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female"}
+_BIRTH = re.compile(r"^(\d{4})(?:-(\d{1,2}))?$")
+
+
+class PersonFields(BaseModel):
+    """The fields of a person a caller may set. Every one is optional on update."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, description="姓名")
+    gender: Gender | None = Field(default=None, description="性别: male/female/男/女")
+    birth: str | None = Field(default=None, description="出生年月: YYYY or YYYY-MM")
+    ethnicity: str | None = Field(default=None, description="民族")
+    party: str | None = Field(default=None, description="党派 (code or label)")
+    sector: str | None = Field(default=None, description="界别 (code or label)")
+    region: str | None = Field(default=None, description="所在地 县市区 (code or label)")
+    employer: str | None = Field(default=None, description="工作单位")
+    title: str | None = Field(default=None, description="职务")
+    mobile: str | None = Field(default=None, description="手机")
+    phones: list[str] | None = Field(default=None, description="其他电话")
+    email: str | None = Field(default=None, description="电子邮箱")
+    address: str | None = Field(default=None, description="通讯地址")
+    membership: Membership | None = Field(default=None, description="standing/member/none")
+    status: PersonStatus | None = Field(default=None, description="active/inactive/deceased")
+    notes: str | None = Field(default=None, description="备注")
+    categories: list[str] | None = Field(default=None, description="类别 (codes or labels)")
+    committees: list[str] | None = Field(default=None, description="专委会 (codes or labels)")
+    organisation_id: uuid.UUID | None = None
+    extra: dict[str, Any] | None = None
+
+    @field_validator("gender", mode="before")
+    @classmethod
+    def _gender(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            key = v.strip().lower()
+            if key in _GENDERS:
+                return _GENDERS[key]
+            raise ValueError("gender must be 男 or 女 (male or female)")
+        return v
+
+    @field_validator("birth")
+    @classmethod
+    def _birth(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        m = _BIRTH.match(v)
+        if not m:
+            raise ValueError("birth must be YYYY or YYYY-MM")
+        if m.group(2) and not 1 <= int(m.group(2)) <= 12:
+            raise ValueError(f"month {m.group(2)} is not 1-12")
+        return v
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        digits = normalize_phone(v)
+        if not is_mobile(digits):
+            raise ValueError("not a mobile number (11 digits starting with 1)")
+        return digits
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        return [normalize_phone(p) for p in v if p and p.strip()]
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", v):
+            raise ValueError("not an e-mail address")
+        return v or None
+
+
+@dataclass
+class Page:
+    """One page of people, with the total count of matches."""
+
+    items: list[Person]
+    total: int
+    offset: int
+    limit: int
+
+
+# -- writing ---------------------------------------------------------------------
+
+
+def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
+    given = fields.model_dump(exclude_unset=True)
+    if "name" in given:
+        name = pinyin.normalize_name(given["name"] or "")
+        if not name:
+            raise ValidationError.one("name", given["name"], "a name is required")
+        person.name = name
+        person.name_pinyin, person.name_initials = pinyin.name_pinyin(name)
+    if "birth" in given:
+        birth = given["birth"]
+        person.birth_year = int(birth[:4]) if birth else None
+        person.birth_month = int(birth[5:]) if birth and len(birth) > 4 else None
+    for field_name, vocab in (("party", "parties"), ("sector", "sectors"), ("region", "regions")):
+        if field_name in given:
+            setattr(person, field_name, code_of(unit.config.vocab[vocab], field_name, given[field_name]))
+    for text_field in ("ethnicity", "employer", "title", "email", "address", "notes"):
+        if text_field in given:
+            setattr(person, text_field, clean_text(given[text_field]))
+    for plain in ("gender", "membership", "status", "organisation_id", "extra"):
+        if plain in given and (given[plain] is not None or plain in ("gender", "organisation_id")):
+            setattr(person, plain, given[plain])
+    if "mobile" in given:
+        person.mobile = given["mobile"]
+    if "phones" in given:
+        person.phones = given["phones"] or []
+    if "mobile" in given or "phones" in given:
+        person.phone_digits = " ".join(p for p in [person.mobile, *person.phones] if p)
+
+
+def _set_links(unit: Unit, person: Person, fields: PersonFields) -> None:
+    given = fields.model_dump(exclude_unset=True)
+    if "categories" in given:
+        codes = sorted({code_of(unit.app.categories, "categories", c) for c in given["categories"] or []})  # type: ignore[type-var]
+        _replace_links(unit, PersonCategory, "category", person.id, codes)
+    if "committees" in given:
+        vocab = unit.config.vocab["committees"]
+        codes = sorted({code_of(vocab, "committees", c) for c in given["committees"] or []})  # type: ignore[type-var]
+        _replace_links(unit, PersonCommittee, "committee", person.id, codes)
+
+
+def _replace_links(unit: Unit, model: Any, column: str, person_id: uuid.UUID, codes: list[str]) -> None:
+    session = unit.session
+    current = {getattr(r, column): r for r in session.scalars(select(model).where(model.person_id == person_id))}
+    for code, row in current.items():
+        if code not in codes:
+            session.delete(row)
+    for code in codes:
+        if code not in current:
+            session.add(model(person_id=person_id, **{column: code}))
+
+
+def _move_links(unit: Unit, model: Any, key: Any, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
+    """Re-point ``model`` rows from one person to another; where the other already has
+    the same link (same ``key``), the duplicate row is dropped instead."""
+    already = select(key).where(model.person_id == to_id)
+    unit.session.execute(delete(model).where(model.person_id == from_id, key.in_(already)))
+    unit.session.execute(
+        update(model).where(model.person_id == from_id).values(person_id=to_id)
+    )
+
+
+def create_person(unit: Unit, **values: Any) -> Person:
+    """Create a person from ``values`` (the fields of :class:`PersonFields`); ``name`` is
+    required. Pinyin and initials are derived from the name."""
+    fields = parse(PersonFields, values)
+    if not fields.name:
+        raise ValidationError.one("name", values.get("name"), "a name is required")
+    person = Person(name="", name_pinyin="", name_initials="")
+    _apply(unit, person, fields)
+    unit.session.add(person)
+    unit.session.flush()
+    _set_links(unit, person, fields)
+    unit.session.flush()
+    return person
+
+
+def update_person(
+    unit: Unit, person_id: uuid.UUID | str, *, expected_version: int | None = None, **values: Any
+) -> Person:
+    """Change the given fields of a person. With ``expected_version`` (the version the
+    caller read), a concurrent change by someone else raises Conflict instead of being
+    overwritten."""
+    person = get_person(unit, person_id)
+    check_version(person, expected_version, "person")
+    fields = parse(PersonFields, values)
+    _apply(unit, person, fields)
+    _set_links(unit, person, fields)
+    unit.session.flush()
+    return person
+
+
+def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str) -> Person:
+    """Fold the duplicate ``drop_id`` into ``keep_id``: every interaction, assignment,
+    follow-up, category and committee of the duplicate moves to the kept record; fields
+    the kept record lacks are filled from the duplicate. The duplicate stays as a
+    ``merged`` record pointing at the kept one, so old references still resolve."""
+    keep = get_person(unit, keep_id)
+    drop = get_person(unit, drop_id)
+    if keep.id == drop.id:
+        raise ValidationError.one("drop_id", str(drop_id), "cannot merge a person with itself")
+    if drop.status == PersonStatus.merged:
+        raise ValidationError.one("drop_id", str(drop_id), "already merged into another record")
+    session = unit.session
+    before = {"keep": snapshot(keep), "drop": snapshot(drop)}
+    for model, key in (
+        (InteractionParticipant, InteractionParticipant.interaction_id),
+        (PersonCategory, PersonCategory.category),
+        (PersonCommittee, PersonCommittee.committee),
+        (OrganisationContact, OrganisationContact.organisation_id),
+    ):
+        _move_links(unit, model, key, drop.id, keep.id)
+    session.expire_all()  # the bulk statements above bypassed the identity map
+    keep, drop = get_person(unit, keep.id), get_person(unit, drop.id)
+    for row in session.scalars(select(Assignment).where(Assignment.contact_id == drop.id)):
+        row.contact_id = keep.id
+    for fu in session.scalars(select(FollowUp).where(FollowUp.person_id == drop.id)):
+        fu.person_id = keep.id
+    for acct in session.scalars(select(Account).where(Account.person_id == drop.id)):
+        acct.person_id = keep.id
+    for attr in (
+        "gender", "birth_year", "birth_month", "ethnicity", "party", "sector", "region",
+        "employer", "title", "mobile", "email", "address", "organisation_id",
+    ):  # fmt: skip
+        if getattr(keep, attr) is None and getattr(drop, attr) is not None:
+            setattr(keep, attr, getattr(drop, attr))
+    keep.phones = list(dict.fromkeys([*keep.phones, *[p for p in [drop.mobile, *drop.phones] if p and p != keep.mobile]]))
+    keep.phone_digits = " ".join(p for p in [keep.mobile, *keep.phones] if p)
+    if drop.notes:
+        keep.notes = f"{keep.notes}\n{drop.notes}" if keep.notes else drop.notes
+    keep.extra = {**drop.extra, **keep.extra}
+    drop.status = PersonStatus.merged
+    drop.merged_into_id = keep.id
+    session.add(
+        AuditLog(
+            actor_id=unit.actor.id if unit.actor else None,
+            actor=unit.actor_name,
+            action="merge",
+            entity="person",
+            entity_id=str(keep.id),
+            before=before,
+            after={"keep": str(keep.id), "merged": str(drop.id)},
+        )
+    )
+    session.flush()
+    return get_person(unit, keep.id)
+
+
+# -- reading ---------------------------------------------------------------------
+
+
+def get_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
+    """The person with this id (NotFound otherwise)."""
+    return fetch(unit, Person, person_id, "person")
+
+
+def categories_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
+    """The category codes a person carries."""
+    return list(
+        unit.session.scalars(
+            select(PersonCategory.category)
+            .where(PersonCategory.person_id == person_id)
+            .order_by(PersonCategory.category)
+        )
+    )
+
+
+def committees_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
+    """The special-committee codes a person belongs to."""
+    return list(
+        unit.session.scalars(
+            select(PersonCommittee.committee)
+            .where(PersonCommittee.person_id == person_id)
+            .order_by(PersonCommittee.committee)
+        )
+    )
+
+
+def _filters(
+    *,
+    category: str | None,
+    sector: str | None,
+    party: str | None,
+    committee: str | None,
+    region: str | None,
+    membership: str | None,
+    status: str | None,
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if status:
+        conds.append(col(Person.status) == status)
+    else:
+        conds.append(col(Person.status) != PersonStatus.merged)
+    for column, value in (
+        (Person.sector, sector),
+        (Person.party, party),
+        (Person.region, region),
+        (Person.membership, membership),
+    ):
+        if value:
+            conds.append(col(column) == value)
+    if category:
+        conds.append(
+            exists().where(
+                col(PersonCategory.person_id) == col(Person.id), col(PersonCategory.category) == category
+            )
+        )
+    if committee:
+        conds.append(
+            exists().where(
+                col(PersonCommittee.person_id) == col(Person.id),
+                col(PersonCommittee.committee) == committee,
+            )
+        )
+    return conds
+
+
+def _prefix(column: Any, text: str) -> ColumnElement[bool]:
+    # A range instead of LIKE 'x%': uses the plain b-tree index on SQLite and PostgreSQL
+    # alike, whatever the collation or case-sensitivity settings.
+    return (column >= text) & (column < text + "\U0010ffff")
+
+
+def search_people(
+    unit: Unit,
+    query: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    category: str | None = None,
+    sector: str | None = None,
+    party: str | None = None,
+    committee: str | None = None,
+    region: str | None = None,
+    membership: str | None = None,
+    status: str | None = None,
+) -> Page:
+    """Find people by a Chinese substring of name or employer, full pinyin
+    (``zhangsan``), pinyin initials (``zs``) or phone digits; ranked with exact matches
+    first, then prefixes, then substrings; paged. Filters narrow the result as in
+    :func:`list_people`. An empty query lists everyone in pinyin order."""
+    q = pinyin.normalize_text(query or "")
+    conds = _filters(
+        category=category, sector=sector, party=party, committee=committee,
+        region=region, membership=membership, status=status,
+    )  # fmt: skip
+    rank: Any
+    digits = re.sub(r"[\s\-+]", "", q)
+    if not q:
+        match: ColumnElement[bool] | None = None
+        rank = 0
+    elif digits.isdigit() and len(digits) >= 3:
+        match = col(Person.phone_digits).contains(digits, autoescape=True)
+        rank = case((col(Person.mobile) == digits, 0), else_=1)
+    elif pinyin.query_is_pinyin(q):
+        p = q.lower().replace(" ", "")
+        match = or_(_prefix(Person.name_initials, p), _prefix(Person.name_pinyin, p))
+        rank = case(
+            (or_(col(Person.name_initials) == p, col(Person.name_pinyin) == p), 0),
+            (_prefix(Person.name_pinyin, p), 1),
+            else_=2,
+        )
+    else:
+        name_q = pinyin.normalize_name(q)
+        match = or_(
+            col(Person.name).contains(name_q, autoescape=True),
+            col(Person.employer).contains(q, autoescape=True),
+            col(Person.title).contains(q, autoescape=True),
+        )
+        rank = case(
+            (col(Person.name) == name_q, 0),
+            (_prefix(Person.name, name_q), 1),
+            (col(Person.name).contains(name_q, autoescape=True), 2),
+            else_=3,
+        )
+    if match is not None:
+        conds.append(match)
+    total = unit.session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
+    stmt = (
+        select(Person)
+        .where(*conds)
+        .order_by(rank, col(Person.name_pinyin), col(Person.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return Page(list(unit.session.scalars(stmt)), total, offset, limit)
+
+
+def list_people(unit: Unit, *, limit: int = 50, offset: int = 0, **filters: Any) -> Page:
+    """People in pinyin order, filtered by category, sector, party, committee, region,
+    membership and status (codes); merged records are left out unless asked for."""
+    return search_people(unit, "", limit=limit, offset=offset, **filters)
+
+
+def resolve_person(unit: Unit, ref: str) -> Person:
+    """The one person ``ref`` names: an id, an exact name, or a search (pinyin,
+    initials, phone) with exactly one result. Otherwise NotFound, or Ambiguous listing
+    the candidates."""
+    ref = ref.strip()
+    try:
+        person = unit.session.get(Person, as_uuid(ref, "person"))
+        if person is not None:
+            return person
+    except NotFound:
+        pass
+    page = search_people(unit, ref, limit=10)
+    exact = [
+        p for p in page.items
+        if p.name == pinyin.normalize_name(ref) or ref.lower() in (p.name_pinyin, p.name_initials)
+    ]  # fmt: skip
+    if len(exact) == 1:
+        return exact[0]
+    if page.total == 1:
+        return page.items[0]
+    if page.total == 0:
+        raise NotFound("person", ref)
+    shown = exact or page.items
+    raise Ambiguous(ref, [describe(p) for p in shown] + ([f"… ({page.total} in all)"] if page.total > len(shown) else []))
+
+
+def describe(person: Person) -> str:
+    """One line naming a person unambiguously: name, employer and title, short id."""
+    bits = [person.name]
+    if person.employer or person.title:
+        bits.append(" ".join(b for b in (person.employer, person.title) if b))
+    return f"{' · '.join(bits)}  [{str(person.id)[:8]}]"
+
+
+def person_json(unit: Unit, person: Person) -> dict[str, Any]:
+    """The stable JSON form of a person (documented in docs/cli-json.md)."""
+    birth = None
+    if person.birth_year:
+        birth = f"{person.birth_year:04d}" + (f"-{person.birth_month:02d}" if person.birth_month else "")
+    return {
+        "id": str(person.id),
+        "name": person.name,
+        "pinyin": person.name_pinyin,
+        "initials": person.name_initials,
+        "gender": person.gender.value if person.gender else None,
+        "birth": birth,
+        "ethnicity": person.ethnicity,
+        "party": person.party,
+        "sector": person.sector,
+        "region": person.region,
+        "employer": person.employer,
+        "title": person.title,
+        "mobile": person.mobile,
+        "phones": list(person.phones),
+        "email": person.email,
+        "address": person.address,
+        "membership": person.membership.value,
+        "status": person.status.value,
+        "categories": categories_of(unit, person.id),
+        "committees": committees_of(unit, person.id),
+        "organisation_id": str(person.organisation_id) if person.organisation_id else None,
+        "merged_into_id": str(person.merged_into_id) if person.merged_into_id else None,
+        "notes": person.notes,
+        "version": person.version,
+        "created_at": person.created_at.isoformat(),
+        "updated_at": person.updated_at.isoformat(),
+    }

@@ -1,0 +1,117 @@
+"""Follow-ups (社情民意、诉求): concerns raised by members and what came of them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from crm_core import clock
+from crm_core.errors import ValidationError
+from crm_core.models import Account, FollowUp, FollowUpStatus, Interaction, Person
+from crm_core.services._common import as_uuid, check_version, clean_text, fetch
+from crm_core.unit import Unit
+
+OPEN_STATES = (FollowUpStatus.open, FollowUpStatus.in_progress)
+
+
+def raise_follow_up(
+    unit: Unit,
+    *,
+    title: str,
+    person_id: uuid.UUID | str | None = None,
+    interaction_id: uuid.UUID | str | None = None,
+    owner_id: uuid.UUID | str | None = None,
+    due_on: date | None = None,
+    detail: str | None = None,
+) -> FollowUp:
+    """Record a concern to follow up: who raised it, in which interaction, who owns it
+    and by when it should be answered."""
+    text = clean_text(title)
+    if not text:
+        raise ValidationError.one("title", title, "a follow-up needs a title")
+    row = FollowUp(
+        title=text,
+        detail=detail.strip() if detail else None,
+        person_id=fetch(unit, Person, person_id, "person").id if person_id else None,
+        interaction_id=fetch(unit, Interaction, interaction_id, "interaction").id
+        if interaction_id
+        else None,
+        owner_id=fetch(unit, Account, owner_id, "account").id if owner_id else None,
+        due_on=due_on,
+    )
+    unit.session.add(row)
+    unit.session.flush()
+    return row
+
+
+def get_follow_up(unit: Unit, follow_up_id: uuid.UUID | str) -> FollowUp:
+    """The follow-up with this id (NotFound otherwise)."""
+    return fetch(unit, FollowUp, follow_up_id, "follow-up")
+
+
+def update_follow_up(
+    unit: Unit,
+    follow_up_id: uuid.UUID | str,
+    *,
+    status: FollowUpStatus | str | None = None,
+    response: str | None = None,
+    owner_id: uuid.UUID | str | None = None,
+    due_on: date | None = None,
+    expected_version: int | None = None,
+) -> FollowUp:
+    """Move a follow-up along: a new status, the response given to the member, a new
+    owner or due date. Answering stamps the answer date, closing the closing date."""
+    row = get_follow_up(unit, follow_up_id)
+    check_version(row, expected_version, "follow-up")
+    today = clock.today(unit.config.tz)
+    if status is not None:
+        try:
+            new = FollowUpStatus(status)
+        except ValueError:
+            allowed = ", ".join(s.value for s in FollowUpStatus)
+            raise ValidationError.one("status", status, f"must be one of {allowed}") from None
+        if new is FollowUpStatus.answered and not (response or row.response):
+            raise ValidationError.one("response", response, "an answered follow-up needs the response given")
+        row.status = new
+        if new is FollowUpStatus.answered and row.answered_on is None:
+            row.answered_on = today
+        if new is FollowUpStatus.closed:
+            row.closed_on = today
+        elif row.closed_on is not None:
+            row.closed_on = None  # reopened
+    if response is not None:
+        row.response = response.strip() or None
+    if owner_id is not None:
+        row.owner_id = fetch(unit, Account, owner_id, "account").id
+    if due_on is not None:
+        row.due_on = due_on
+    unit.session.flush()
+    return row
+
+
+def list_follow_ups(
+    unit: Unit,
+    *,
+    open_only: bool = False,
+    status: FollowUpStatus | str | None = None,
+    person_id: uuid.UUID | str | None = None,
+    owner_id: uuid.UUID | str | None = None,
+    due_before: date | None = None,
+) -> list[FollowUp]:
+    """Follow-ups, soonest due first (undated last)."""
+    stmt = select(FollowUp)
+    if open_only:
+        stmt = stmt.where(col(FollowUp.status).in_(OPEN_STATES))
+    if status is not None:
+        stmt = stmt.where(FollowUp.status == status)
+    if person_id is not None:
+        stmt = stmt.where(FollowUp.person_id == as_uuid(person_id, "person"))
+    if owner_id is not None:
+        stmt = stmt.where(FollowUp.owner_id == as_uuid(owner_id, "account"))
+    if due_before is not None:
+        stmt = stmt.where(col(FollowUp.due_on) < due_before)
+    stmt = stmt.order_by(col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.created_at))
+    return list(unit.session.scalars(stmt))

@@ -1,0 +1,421 @@
+"""Interactions: logging done work, scheduling planned work, and a person's timeline.
+
+One interaction has many participants: people (the contacts) and accounts (the
+office's users). Its kind, registered by a plugin, brings a schema for its own fields.
+Plugins see every save through ``validate_interaction`` and ``interaction_saved``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import col
+
+from crm_core import clock
+from crm_core.errors import PermissionDenied, ValidationError
+from crm_core.kinds import KindSpec
+from crm_core.models import (
+    Account,
+    Interaction,
+    InteractionParticipant,
+    InteractionStatus,
+    Person,
+    Rsvp,
+)
+from crm_core.services._common import as_uuid, check_version, clean_text, code_of, fetch
+from crm_core.unit import Unit
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who takes part: exactly one of ``person_id`` and ``account_id``; ``role`` defaults
+    to the kind's person or account role."""
+
+    person_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
+    role: str | None = None
+    rsvp: Rsvp | None = None
+    attended: bool | None = None
+
+
+def _kind(unit: Unit, code: str) -> KindSpec:
+    spec = unit.kinds.get(code)
+    if spec is None:
+        known = ", ".join(sorted(unit.kinds))
+        raise ValidationError.one("kind", code, f"unknown kind; registered kinds: {known}")
+    return spec
+
+
+def _participants(
+    unit: Unit,
+    spec: KindSpec,
+    people: list[uuid.UUID | str],
+    accounts: list[uuid.UUID | str],
+    participants: list[Participant],
+) -> list[Participant]:
+    out = list(participants)
+    out += [Participant(person_id=as_uuid(p, "person")) for p in people]
+    out += [Participant(account_id=as_uuid(a, "account")) for a in accounts]
+    seen: set[tuple[Any, Any]] = set()
+    result = []
+    for i, p in enumerate(out):
+        if (p.person_id is None) == (p.account_id is None):
+            raise ValidationError.one(f"participants[{i}]", p, "name exactly one person or account")
+        if p.person_id is not None:
+            person = unit.session.get(Person, p.person_id)
+            if person is None or person.status == "merged":
+                raise ValidationError.one("people", str(p.person_id), "no such person")
+        if p.account_id is not None and unit.session.get(Account, p.account_id) is None:
+            raise ValidationError.one("accounts", str(p.account_id), "no such account")
+        key = (p.person_id, p.account_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        role = p.role or (spec.person_role if p.person_id else spec.account_role)
+        result.append(Participant(p.person_id, p.account_id, role, p.rsvp, p.attended))
+    return result
+
+
+def _times(
+    spec: KindSpec, start: datetime | None, end: datetime | None, *, default_now: bool
+) -> tuple[datetime, datetime | None]:
+    if start is None:
+        if not default_now:
+            raise ValidationError.one("start", None, "a scheduled item needs a start time")
+        start = clock.now()
+    if start.tzinfo is None:
+        raise ValidationError.one("start", start.isoformat(), "the time has no zone")
+    if end is None:
+        end = start + timedelta(minutes=spec.default_duration_minutes)
+    elif end.tzinfo is None:
+        raise ValidationError.one("end", end.isoformat(), "the time has no zone")
+    if end < start:
+        raise ValidationError.one("end", end.isoformat(), "ends before it starts")
+    return start, end
+
+
+def _save_hooks(unit: Unit, interaction: Interaction, spec: KindSpec, *, created: bool) -> None:
+    unit.session.flush()
+    unit.plugins.call(
+        "validate_interaction",
+        passthrough=(ValidationError,),
+        unit=unit,
+        interaction=interaction,
+        kind=spec,
+    )
+    # Each reaction runs in its own savepoint: one that fails leaves nothing behind.
+    unit.plugins.call(
+        "interaction_saved",
+        passthrough=(ValidationError,),
+        guard=unit.savepoint,
+        unit=unit,
+        interaction=interaction,
+        created=created,
+    )
+    unit.session.flush()
+
+
+def _create(
+    unit: Unit,
+    *,
+    status: InteractionStatus,
+    kind: str,
+    start: datetime | None,
+    end: datetime | None,
+    people: list[uuid.UUID | str],
+    accounts: list[uuid.UUID | str],
+    participants: list[Participant],
+    location: str | None,
+    region: str | None,
+    summary: str | None,
+    notes: str | None,
+    data: dict[str, Any] | None,
+    confidential: bool | None,
+    all_day: bool,
+    series_id: uuid.UUID | None,
+) -> Interaction:
+    spec = _kind(unit, kind)
+    clean = spec.validate_data(data or {})
+    start, end = _times(spec, start, end, default_now=status is InteractionStatus.done)
+    if status is InteractionStatus.done and start > clock.now() + timedelta(minutes=5):
+        raise ValidationError.one(
+            "start", start.isoformat(), "work logged as done cannot be in the future; schedule it"
+        )
+    who = _participants(unit, spec, people, accounts, participants)
+    if not who:
+        raise ValidationError.one("people", [], "name at least one participant")
+    if (
+        unit.actor is not None
+        and status is InteractionStatus.done
+        and not any(p.account_id for p in who)
+    ):
+        # Whoever logs a contact made it, unless they name who did.
+        who.append(Participant(account_id=unit.actor.id, role=spec.account_role))
+    interaction = Interaction(
+        kind=spec.code,
+        status=status,
+        start_at=start,
+        end_at=end,
+        all_day=all_day,
+        location=clean_text(location),
+        region=code_of(unit.config.vocab["regions"], "region", region),
+        summary=clean_text(summary),
+        notes=notes.strip() if notes else None,
+        data=clean,
+        confidential=spec.confidential if confidential is None else confidential,
+        series_id=series_id,
+        created_by_id=unit.actor.id if unit.actor else None,
+    )
+    unit.session.add(interaction)
+    unit.session.flush()
+    for p in who:
+        unit.session.add(
+            InteractionParticipant(
+                interaction_id=interaction.id,
+                person_id=p.person_id,
+                account_id=p.account_id,
+                role=p.role or "participant",
+                rsvp=p.rsvp,
+                attended=p.attended,
+            )
+        )
+    _save_hooks(unit, interaction, spec, created=True)
+    return interaction
+
+
+def log_interaction(
+    unit: Unit,
+    *,
+    kind: str,
+    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    participants: list[Participant] = (),  # type: ignore[assignment]
+    start: datetime | None = None,
+    end: datetime | None = None,
+    location: str | None = None,
+    region: str | None = None,
+    summary: str | None = None,
+    notes: str | None = None,
+    data: dict[str, Any] | None = None,
+    confidential: bool | None = None,
+    all_day: bool = False,
+) -> Interaction:
+    """Record work already done (status ``done``): ``start`` defaults to now, ``end`` to
+    start plus the kind's duration. The acting account is added as a participant unless
+    ``accounts`` names who did it. ``data`` is checked against the kind's schema and by
+    every plugin's ``validate_interaction``; nothing is written if anything is refused."""
+    return _create(
+        unit, status=InteractionStatus.done, kind=kind, start=start, end=end, people=list(people),
+        accounts=list(accounts), participants=list(participants), location=location,
+        region=region, summary=summary, notes=notes, data=data, confidential=confidential,
+        all_day=all_day, series_id=None,
+    )  # fmt: skip
+
+
+def schedule_interaction(
+    unit: Unit,
+    *,
+    kind: str,
+    start: datetime,
+    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    participants: list[Participant] = (),  # type: ignore[assignment]
+    end: datetime | None = None,
+    location: str | None = None,
+    region: str | None = None,
+    summary: str | None = None,
+    notes: str | None = None,
+    data: dict[str, Any] | None = None,
+    confidential: bool | None = None,
+    all_day: bool = False,
+    series_id: uuid.UUID | None = None,
+) -> Interaction:
+    """Put planned work on the calendar (status ``planned``); same checks as logging."""
+    return _create(
+        unit, status=InteractionStatus.planned, kind=kind, start=start, end=end,
+        people=list(people), accounts=list(accounts), participants=list(participants),
+        location=location, region=region, summary=summary, notes=notes, data=data,
+        confidential=confidential, all_day=all_day, series_id=series_id,
+    )  # fmt: skip
+
+
+def get_interaction(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
+    """The interaction with this id (NotFound otherwise)."""
+    return fetch(unit, Interaction, interaction_id, "interaction")
+
+
+def complete_interaction(
+    unit: Unit,
+    interaction_id: uuid.UUID | str,
+    *,
+    summary: str | None = None,
+    notes: str | None = None,
+    data: dict[str, Any] | None = None,
+    end: datetime | None = None,
+    expected_version: int | None = None,
+) -> Interaction:
+    """Mark planned work as done, adding what happened."""
+    i = get_interaction(unit, interaction_id)
+    check_version(i, expected_version, "interaction")
+    if i.status is not InteractionStatus.planned:
+        raise ValidationError.one("status", i.status.value, "only planned work can be completed")
+    spec = _kind(unit, i.kind)
+    if data is not None:
+        i.data = spec.validate_data({**i.data, **data})
+    i.status = InteractionStatus.done
+    i.summary = clean_text(summary) or i.summary
+    i.notes = notes.strip() if notes else i.notes
+    if end is not None:
+        i.end_at = end
+    i.sequence += 1
+    _save_hooks(unit, i, spec, created=False)
+    return i
+
+
+def cancel_interaction(
+    unit: Unit, interaction_id: uuid.UUID | str, *, reason: str | None = None
+) -> Interaction:
+    """Cancel planned work; it stays on record (and on calendars as cancelled)."""
+    i = get_interaction(unit, interaction_id)
+    if i.status is not InteractionStatus.planned:
+        raise ValidationError.one("status", i.status.value, "only planned work can be cancelled")
+    i.status = InteractionStatus.cancelled
+    i.cancel_reason = clean_text(reason)
+    i.sequence += 1
+    _save_hooks(unit, i, _kind(unit, i.kind), created=False)
+    return i
+
+
+def reschedule_interaction(
+    unit: Unit,
+    interaction_id: uuid.UUID | str,
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    location: str | None = None,
+    expected_version: int | None = None,
+) -> Interaction:
+    """Move planned work to another time (and place); the duration is kept unless
+    ``end`` is given."""
+    i = get_interaction(unit, interaction_id)
+    check_version(i, expected_version, "interaction")
+    if i.status is not InteractionStatus.planned:
+        raise ValidationError.one("status", i.status.value, "only planned work can be rescheduled")
+    spec = _kind(unit, i.kind)
+    duration = (i.end_at - i.start_at) if i.end_at else None
+    if end is None and duration is not None:
+        end = start + duration
+    i.start_at, i.end_at = _times(spec, start, end, default_now=False)
+    if location is not None:
+        i.location = clean_text(location)
+    i.sequence += 1
+    _save_hooks(unit, i, spec, created=False)
+    return i
+
+
+def participants_of(unit: Unit, interaction_id: uuid.UUID) -> list[InteractionParticipant]:
+    """Everyone taking part in an interaction."""
+    return list(
+        unit.session.scalars(
+            select(InteractionParticipant)
+            .where(InteractionParticipant.interaction_id == interaction_id)
+            .order_by(col(InteractionParticipant.account_id).is_(None), InteractionParticipant.role)
+        )
+    )
+
+
+def can_read_notes(unit: Unit, interaction: Interaction) -> bool:
+    """Whether the acting account may read the notes: anyone for an ordinary
+    interaction; for a confidential one, only its participants and administrators."""
+    if not interaction.confidential or unit.is_admin:
+        return True
+    if unit.actor is None:
+        return False
+    actor = unit.actor
+    return (
+        unit.session.scalar(
+            select(InteractionParticipant.id).where(
+                InteractionParticipant.interaction_id == interaction.id,
+                or_(
+                    col(InteractionParticipant.account_id) == actor.id,
+                    (col(InteractionParticipant.person_id) == actor.person_id)
+                    if actor.person_id
+                    else False,
+                ),
+            )
+        )
+        is not None
+    )
+
+
+def read_notes(unit: Unit, interaction_id: uuid.UUID | str) -> str | None:
+    """The notes of an interaction, or PermissionDenied for a confidential one the
+    acting account may not read."""
+    i = get_interaction(unit, interaction_id)
+    if not can_read_notes(unit, i):
+        raise PermissionDenied(
+            f"the notes of {i.kind} {i.id} are confidential: only its participants and "
+            "administrators may read them"
+        )
+    return i.notes
+
+
+def timeline(
+    unit: Unit,
+    person_id: uuid.UUID | str,
+    *,
+    limit: int = 50,
+    before: datetime | None = None,
+    kinds: list[str] | None = None,
+) -> list[Interaction]:
+    """A person's interactions of every kind, newest first (planned ones included)."""
+    pid = as_uuid(person_id, "person")
+    stmt = (
+        select(Interaction)
+        .join(InteractionParticipant, col(InteractionParticipant.interaction_id) == Interaction.id)
+        .where(InteractionParticipant.person_id == pid)
+    )
+    if before is not None:
+        stmt = stmt.where(col(Interaction.start_at) < before)
+    if kinds:
+        stmt = stmt.where(col(Interaction.kind).in_(kinds))
+    stmt = stmt.order_by(col(Interaction.start_at).desc(), col(Interaction.id)).limit(limit)
+    return list(unit.session.scalars(stmt))
+
+
+def interaction_json(unit: Unit, interaction: Interaction) -> dict[str, Any]:
+    """The stable JSON form of an interaction; confidential notes are left out for
+    those who may not read them (``notes_hidden`` says so)."""
+    readable = can_read_notes(unit, interaction)
+    return {
+        "id": str(interaction.id),
+        "kind": interaction.kind,
+        "status": interaction.status.value,
+        "start": interaction.start_at.isoformat(),
+        "end": interaction.end_at.isoformat() if interaction.end_at else None,
+        "all_day": interaction.all_day,
+        "location": interaction.location,
+        "region": interaction.region,
+        "summary": interaction.summary,
+        "notes": interaction.notes if readable else None,
+        "notes_hidden": not readable and interaction.notes is not None,
+        "confidential": interaction.confidential,
+        "data": interaction.data,
+        "participants": [
+            {
+                "person_id": str(p.person_id) if p.person_id else None,
+                "account_id": str(p.account_id) if p.account_id else None,
+                "role": p.role,
+                "rsvp": p.rsvp.value if p.rsvp else None,
+                "attended": p.attended,
+            }
+            for p in participants_of(unit, interaction.id)
+        ],
+        "sequence": interaction.sequence,
+        "version": interaction.version,
+        "updated_at": interaction.updated_at.isoformat(),
+    }

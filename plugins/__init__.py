@@ -1,0 +1,1 @@
+"""Built-in tongxin plugins, each shaped like a plugin a county would publish."""

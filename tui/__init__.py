@@ -1,0 +1,1 @@
+"""The tongxin terminal UI (Textual). Arrives with the terminal UI issue."""

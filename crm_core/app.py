@@ -41,9 +41,7 @@ class Tongxin:
             ensure_schema(self.engine)
         if plugins is None:
             plugins = PluginHost()
-            plugins.load(
-                disabled=self.config.plugins_disabled, folders=self.config.plugin_folders
-            )
+            plugins.load(disabled=self.config.plugins_disabled, folders=self.config.plugin_folders)
         self.plugins = plugins
         self._sessions = sessionmaker(self.engine, class_=TxSession, expire_on_commit=False)
 
@@ -62,7 +60,9 @@ class Tongxin:
                 self.plugins.record_failure(
                     plugin,
                     "register_kinds",
-                    ValueError(f"kind {spec.code!r} already registered by {kinds[spec.code].plugin}"),
+                    ValueError(
+                        f"kind {spec.code!r} already registered by {kinds[spec.code].plugin}"
+                    ),
                 )
             else:
                 kinds[spec.code] = KindSpec(**{**spec.__dict__, "plugin": plugin})

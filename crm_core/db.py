@@ -77,7 +77,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(parsed, **kwargs)
-    raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+    raise DatabaseError(
+        f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
+    )
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
@@ -120,7 +122,6 @@ def ensure_schema(engine: Engine) -> None:
     script = ScriptDirectory.from_config(alembic_config(engine))
     if current is not None and current not in {r.revision for r in script.walk_revisions()}:
         raise DatabaseError(
-            f"the database is at revision {current}, newer than this program knows: "
-            "upgrade tongxin"
+            f"the database is at revision {current}, newer than this program knows: upgrade tongxin"
         )
     upgrade(engine)

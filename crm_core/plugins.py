@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -88,7 +88,9 @@ class PluginHost:
             self.pm.set_blocked(name)
             self.info[name] = PluginInfo(name, None, "config", status="disabled")
         for module_name in DEFAULT_PLUGINS:
-            self._load_one(module_name, None, "core", lambda m=module_name: importlib.import_module(m))
+            self._load_one(
+                module_name, None, "core", lambda m=module_name: importlib.import_module(m)
+            )
         if entry_points_too:
             wanted = os.environ.get(LOAD_ENV)
             allowed = None if wanted is None else {n for n in wanted.split(",") if n}
@@ -100,9 +102,7 @@ class PluginHost:
             for path in sorted(Path(folder).glob("*.py")):
                 if path.name.startswith("_"):
                     continue
-                self._load_one(
-                    path.stem, None, f"folder: {path}", lambda p=path: _import_file(p)
-                )
+                self._load_one(path.stem, None, f"folder: {path}", lambda p=path: _import_file(p))
 
     def _load_one(
         self, name: str, version: str | None, source: str, loader: Callable[[], Any]
@@ -157,8 +157,9 @@ class PluginHost:
         """
         hook = getattr(self.pm.hook, hook_name)
         results: list[tuple[str, Any]] = []
-        # pluggy lists implementations last-registered first; call them in load order.
-        for impl in reversed(hook.get_hookimpls()):
+        # get_hookimpls() is in registration order: core first, then entry points by
+        # name, then folder plugins; so the first registration of a kind code wins.
+        for impl in hook.get_hookimpls():
             args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
             try:
                 if guard is None:
@@ -183,25 +184,23 @@ class PluginHost:
         log.warning("plugin %s: hook %s raised %s", plugin_name, hook_name, _describe(exc))
         log.debug("%s", "".join(traceback.format_exception(exc)))
 
-    def collect(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """Call a registration hook, yielding (plugin name, registered object) for each
-        ``register(...)`` call the implementations make."""
+    def collect(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a registration hook; return (plugin name, registered object) for each
+        ``register(...)`` call the implementations make, in load order."""
         collected: list[tuple[str, Any]] = []
         hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):
-            name = impl.plugin_name
-
-            def register(obj: Any, _name: str = name) -> None:
-                collected.append((_name, obj))
-
+        for impl in hook.get_hookimpls():
+            mine: list[Any] = []
+            args = {k: kwargs[k] for k in impl.argnames if k in kwargs and k != "register"}
             try:
-                impl.function(register=register, **{k: kwargs[k] for k in impl.argnames if k in kwargs and k != "register"})
+                impl.function(register=mine.append, **args)
             except Exception as exc:
-                # Drop whatever this plugin registered before it failed: half a plugin
-                # is worse than none.
-                collected = [(n, o) for n, o in collected if n != name]
-                self.record_failure(name, hook_name, exc)
-        yield from collected
+                # Keep nothing this plugin registered before it failed: half a plugin is
+                # worse than none.
+                self.record_failure(impl.plugin_name, hook_name, exc)
+                continue
+            collected.extend((impl.plugin_name, obj) for obj in mine)
+        return collected
 
     def plugins(self) -> list[PluginInfo]:
         """Every plugin known, loaded or not, by name."""

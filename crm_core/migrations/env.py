@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import crm_core.models  # noqa: F401  (registers every table on the metadata)
 from crm_core.db import make_engine
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = config.attributes.get("engine") or make_engine(
+        config.get_main_option("sqlalchemy.url")
+    )
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -94,7 +94,11 @@ def resolve_account(unit: Unit, ref: str) -> Account:
 
 
 def list_accounts(
-    unit: Unit, *, role: Role | str | None = None, chair_meeting: bool | None = None, active: bool | None = True
+    unit: Unit,
+    *,
+    role: Role | str | None = None,
+    chair_meeting: bool | None = None,
+    active: bool | None = True,
 ) -> list[Account]:
     """Accounts, by display name."""
     stmt = select(Account)

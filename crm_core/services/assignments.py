@@ -68,7 +68,9 @@ def assign(
     )
     if duplicate is not None:
         raise ValidationError.one(
-            "contact_id", str(contact.id), f"{contact.name} is already assigned to {keeper.display_name}"
+            "contact_id",
+            str(contact.id),
+            f"{contact.name} is already assigned to {keeper.display_name}",
         )
     row = Assignment(
         keeper_id=keeper.id,
@@ -84,7 +86,9 @@ def assign(
     return row
 
 
-def end_assignment(unit: Unit, assignment_id: uuid.UUID | str, *, end_on: date | None = None) -> Assignment:
+def end_assignment(
+    unit: Unit, assignment_id: uuid.UUID | str, *, end_on: date | None = None
+) -> Assignment:
     """End an assignment (the keeper no longer looks after the contact)."""
     row = fetch(unit, Assignment, assignment_id, "assignment")
     row.end_on = end_on or clock.today(unit.config.tz)

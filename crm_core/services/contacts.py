@@ -42,7 +42,14 @@ from crm_core.services._common import (
 )
 from crm_core.unit import Unit, snapshot
 
-_GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female", "male": "male", "female": "female"}
+_GENDERS = {
+    "男": "male",
+    "女": "female",
+    "m": "male",
+    "f": "female",
+    "male": "male",
+    "female": "female",
+}
 _BIRTH = re.compile(r"^(\d{4})(?:-(\d{1,2}))?$")
 
 
@@ -146,7 +153,9 @@ def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
         person.birth_month = int(birth[5:]) if birth and len(birth) > 4 else None
     for field_name, vocab in (("party", "parties"), ("sector", "sectors"), ("region", "regions")):
         if field_name in given:
-            setattr(person, field_name, code_of(unit.config.vocab[vocab], field_name, given[field_name]))
+            setattr(
+                person, field_name, code_of(unit.config.vocab[vocab], field_name, given[field_name])
+            )
     for text_field in ("ethnicity", "employer", "title", "email", "address", "notes"):
         if text_field in given:
             setattr(person, text_field, clean_text(given[text_field]))
@@ -164,7 +173,9 @@ def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
 def _set_links(unit: Unit, person: Person, fields: PersonFields) -> None:
     given = fields.model_dump(exclude_unset=True)
     if "categories" in given:
-        codes = sorted({code_of(unit.app.categories, "categories", c) for c in given["categories"] or []})  # type: ignore[type-var]
+        codes = sorted(
+            {code_of(unit.app.categories, "categories", c) for c in given["categories"] or []}
+        )  # type: ignore[type-var]
         _replace_links(unit, PersonCategory, "category", person.id, codes)
     if "committees" in given:
         vocab = unit.config.vocab["committees"]
@@ -172,9 +183,14 @@ def _set_links(unit: Unit, person: Person, fields: PersonFields) -> None:
         _replace_links(unit, PersonCommittee, "committee", person.id, codes)
 
 
-def _replace_links(unit: Unit, model: Any, column: str, person_id: uuid.UUID, codes: list[str]) -> None:
+def _replace_links(
+    unit: Unit, model: Any, column: str, person_id: uuid.UUID, codes: list[str]
+) -> None:
     session = unit.session
-    current = {getattr(r, column): r for r in session.scalars(select(model).where(model.person_id == person_id))}
+    current = {
+        getattr(r, column): r
+        for r in session.scalars(select(model).where(model.person_id == person_id))
+    }
     for code, row in current.items():
         if code not in codes:
             session.delete(row)
@@ -188,9 +204,7 @@ def _move_links(unit: Unit, model: Any, key: Any, from_id: uuid.UUID, to_id: uui
     the same link (same ``key``), the duplicate row is dropped instead."""
     already = select(key).where(model.person_id == to_id)
     unit.session.execute(delete(model).where(model.person_id == from_id, key.in_(already)))
-    unit.session.execute(
-        update(model).where(model.person_id == from_id).values(person_id=to_id)
-    )
+    unit.session.execute(update(model).where(model.person_id == from_id).values(person_id=to_id))
 
 
 def create_person(unit: Unit, **values: Any) -> Person:
@@ -257,7 +271,11 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
     ):  # fmt: skip
         if getattr(keep, attr) is None and getattr(drop, attr) is not None:
             setattr(keep, attr, getattr(drop, attr))
-    keep.phones = list(dict.fromkeys([*keep.phones, *[p for p in [drop.mobile, *drop.phones] if p and p != keep.mobile]]))
+    keep.phones = list(
+        dict.fromkeys(
+            [*keep.phones, *[p for p in [drop.mobile, *drop.phones] if p and p != keep.mobile]]
+        )
+    )
     keep.phone_digits = " ".join(p for p in [keep.mobile, *keep.phones] if p)
     if drop.notes:
         keep.notes = f"{keep.notes}\n{drop.notes}" if keep.notes else drop.notes
@@ -335,7 +353,8 @@ def _filters(
     if category:
         conds.append(
             exists().where(
-                col(PersonCategory.person_id) == col(Person.id), col(PersonCategory.category) == category
+                col(PersonCategory.person_id) == col(Person.id),
+                col(PersonCategory.category) == category,
             )
         )
     if committee:
@@ -448,7 +467,11 @@ def resolve_person(unit: Unit, ref: str) -> Person:
     if page.total == 0:
         raise NotFound("person", ref)
     shown = exact or page.items
-    raise Ambiguous(ref, [describe(p) for p in shown] + ([f"… ({page.total} in all)"] if page.total > len(shown) else []))
+    raise Ambiguous(
+        ref,
+        [describe(p) for p in shown]
+        + ([f"… ({page.total} in all)"] if page.total > len(shown) else []),
+    )
 
 
 def describe(person: Person) -> str:
@@ -463,7 +486,9 @@ def person_json(unit: Unit, person: Person) -> dict[str, Any]:
     """The stable JSON form of a person (documented in docs/cli-json.md)."""
     birth = None
     if person.birth_year:
-        birth = f"{person.birth_year:04d}" + (f"-{person.birth_month:02d}" if person.birth_month else "")
+        birth = f"{person.birth_year:04d}" + (
+            f"-{person.birth_month:02d}" if person.birth_month else ""
+        )
     return {
         "id": str(person.id),
         "name": person.name,

@@ -74,7 +74,9 @@ def update_follow_up(
             allowed = ", ".join(s.value for s in FollowUpStatus)
             raise ValidationError.one("status", status, f"must be one of {allowed}") from None
         if new is FollowUpStatus.answered and not (response or row.response):
-            raise ValidationError.one("response", response, "an answered follow-up needs the response given")
+            raise ValidationError.one(
+                "response", response, "an answered follow-up needs the response given"
+            )
         row.status = new
         if new is FollowUpStatus.answered and row.answered_on is None:
             row.answered_on = today
@@ -113,5 +115,7 @@ def list_follow_ups(
         stmt = stmt.where(FollowUp.owner_id == as_uuid(owner_id, "account"))
     if due_before is not None:
         stmt = stmt.where(col(FollowUp.due_on) < due_before)
-    stmt = stmt.order_by(col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.created_at))
+    stmt = stmt.order_by(
+        col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.created_at)
+    )
     return list(unit.session.scalars(stmt))

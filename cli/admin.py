@@ -1,0 +1,100 @@
+"""`tongxin db ...`, `tongxin plugins` and `tongxin demo`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from crm_cli.context import err, get_app, out, print_json, state
+from rich.table import Table
+
+from crm_core import db
+from crm_core.i18n import N_, _
+
+db_app = typer.Typer(
+    help=N_("Database schema: upgrade, downgrade, current revision."), no_args_is_help=True
+)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    # Schema commands must not migrate on open: they are how migration is steered.
+    return db.make_engine(state().db_url or state().config.db_url)
+
+
+@db_app.command("upgrade", help=N_("Migrate the database up to REVISION (default: the newest)."))
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help=N_("Target revision."))] = "head",
+) -> None:
+    engine = _engine()
+    db.upgrade(engine, revision)
+    out.print(_("Database at revision {rev}.").format(rev=db.current_revision(engine)))
+
+
+@db_app.command("downgrade", help=N_("Migrate the database down to REVISION ('base' empties it)."))
+def db_downgrade(revision: Annotated[str, typer.Argument(help=N_("Target revision."))]) -> None:
+    engine = _engine()
+    db.downgrade(engine, revision)
+    out.print(_("Database at revision {rev}.").format(rev=db.current_revision(engine) or "base"))
+
+
+@db_app.command("current", help=N_("Show the database's URL and revision."))
+def db_current(
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Print JSON."))] = False,
+) -> None:
+    engine = _engine()
+    current = db.current_revision(engine)
+    url = engine.url.render_as_string(hide_password=True)
+    if as_json:
+        print_json({"url": url, "revision": current, "head": db.head_revision()})
+        return
+    out.print(f"{url}\n{_('revision')}: {current or 'base'} ({_('newest')}: {db.head_revision()})")
+
+
+def plugins_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
+    ] = False,
+) -> None:
+    """List every plugin with version, source, hooks, status and last error."""
+    infos = state().plugins.plugins()
+    if as_json:
+        print_json([i.as_json() for i in infos])
+        return
+    table = Table(box=None, header_style="bold")
+    for head in (_("Plugin"), _("Version"), _("Source"), _("Status"), _("Hooks"), _("Last error")):
+        table.add_column(head, overflow="fold")
+    for i in infos:
+        style = {"ok": "green", "disabled": "dim", "error": "red", "failing": "yellow"}.get(
+            i.status, ""
+        )
+        table.add_row(
+            i.name,
+            i.version or "",
+            i.source,
+            f"[{style}]{_(i.status)}[/]",
+            ", ".join(sorted(i.hooks)),
+            i.last_error or "",
+        )
+    out.print(table)
+
+
+def demo_command(
+    contacts: Annotated[int, typer.Option(help=N_("How many contacts to make up."))] = 2000,
+    seed: Annotated[
+        int, typer.Option(help=N_("Random seed: the same seed gives the same data."))
+    ] = 2019,
+) -> None:
+    """Fill an empty database with realistic demo data."""
+    from crm_core import demo
+
+    if contacts < 1 or contacts > 1_000_000:
+        raise typer.BadParameter(_("between 1 and 1,000,000"), param_hint="--contacts")
+    app = get_app()
+    with err.status(_("Making demo data…")):
+        summary = demo.generate(app, contacts=contacts, seed=seed)
+    ready = _(
+        "Demo data ready: {people} people, {accounts} accounts, {interactions} interactions, "
+        "{follow_ups} follow-ups, {assignments} assignments."
+    )
+    out.print(ready.format(**summary.__dict__))
+    out.print(_("Database: {url}").format(url=app.engine.url.render_as_string(hide_password=True)))

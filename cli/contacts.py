@@ -1,0 +1,207 @@
+"""`tongxin contacts ...`: search, show and add people."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from crm_cli.context import label, open_unit, out, print_json
+from rich.table import Table
+
+from crm_core.i18n import N_, _
+from crm_core.services import contacts, interactions
+
+app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
+]
+
+
+@app.command(
+    "search", help=N_("Search contacts by Chinese name, pinyin, initials, phone or employer.")
+)
+def search(
+    query: Annotated[str, typer.Argument(help=N_("What to look for: 张三, zhangsan, zs, 1381…"))],
+    limit: Annotated[int, typer.Option(help=N_("How many results per page."))] = 20,
+    offset: Annotated[int, typer.Option(help=N_("Skip this many results (paging)."))] = 0,
+    category: Annotated[
+        str | None, typer.Option(help=N_("Only this category (code or label)."))
+    ] = None,
+    sector: Annotated[
+        str | None, typer.Option(help=N_("Only this sector (code or label)."))
+    ] = None,
+    party: Annotated[str | None, typer.Option(help=N_("Only this party (code or label)."))] = None,
+    committee: Annotated[str | None, typer.Option(help=N_("Only this special committee."))] = None,
+    region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search contacts."""
+    with open_unit() as unit:
+        filters = _filter_codes(
+            unit, category=category, sector=sector, party=party, committee=committee, region=region
+        )
+        page = contacts.search_people(unit, query, limit=limit, offset=offset, **filters)
+        if as_json:
+            print_json(
+                {
+                    "query": query,
+                    "total": page.total,
+                    "offset": page.offset,
+                    "limit": page.limit,
+                    "results": [_summary(unit, p) for p in page.items],
+                }
+            )
+            return
+        if not page.items:
+            out.print(_("No contacts match {query!r}.").format(query=query))
+            return
+        table = Table(box=None, header_style="bold")
+        for head in (
+            _("Name"),
+            _("Pinyin"),
+            _("Sector"),
+            _("Party"),
+            _("Region"),
+            _("Employer and title"),
+            "ID",
+        ):
+            table.add_column(head)
+        for p in page.items:
+            table.add_row(
+                p.name,
+                p.name_pinyin,
+                label("sectors", p.sector),
+                label("parties", p.party),
+                label("regions", p.region),
+                " ".join(x for x in (p.employer, p.title) if x),
+                str(p.id)[:8],
+            )
+        out.print(table)
+        shown_to = page.offset + len(page.items)
+        out.print(
+            _("{first}–{last} of {total}").format(
+                first=page.offset + 1, last=shown_to, total=page.total
+            )
+        )
+
+
+def _filter_codes(unit, **given: str | None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from crm_core.services._common import code_of
+
+    vocabs = {"category": unit.app.categories, "sector": unit.config.vocab["sectors"],
+              "party": unit.config.vocab["parties"], "committee": unit.config.vocab["committees"],
+              "region": unit.config.vocab["regions"]}  # fmt: skip
+    return {k: code_of(vocabs[k], k, v) for k, v in given.items() if v}  # type: ignore[misc]
+
+
+def _summary(unit, p) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "pinyin": p.name_pinyin,
+        "initials": p.name_initials,
+        "gender": p.gender.value if p.gender else None,
+        "sector": p.sector,
+        "party": p.party,
+        "region": p.region,
+        "employer": p.employer,
+        "title": p.title,
+        "membership": p.membership.value,
+        "categories": contacts.categories_of(unit, p.id),
+    }
+
+
+@app.command("show", help=N_("Show one contact: profile, categories and recent interactions."))
+def show(
+    ref: Annotated[
+        str, typer.Argument(help=N_("An id, a name, or a pinyin query that names one person."))
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a contact."""
+    with open_unit() as unit:
+        person = contacts.resolve_person(unit, ref)
+        recent = interactions.timeline(unit, person.id, limit=10)
+        if as_json:
+            data = contacts.person_json(unit, person)
+            data["recent"] = [interactions.interaction_json(unit, i) for i in recent]
+            print_json(data)
+            return
+        rows = [
+            (_("Name"), f"{person.name}  ({person.name_pinyin})"),
+            (_("Gender"), {"male": _("male"), "female": _("female")}.get(person.gender or "", "")),
+            (
+                _("Born"),
+                _birth(person.birth_year, person.birth_month),
+            ),
+            (_("Ethnicity"), person.ethnicity or ""),
+            (_("Party"), label("parties", person.party)),
+            (_("Sector"), label("sectors", person.sector)),
+            (_("Region"), label("regions", person.region)),
+            (_("Employer and title"), " ".join(x for x in (person.employer, person.title) if x)),
+            (_("Mobile"), person.mobile or ""),
+            (_("Address"), person.address or ""),
+            (
+                _("Categories"),
+                "、".join(label("categories", c) for c in contacts.categories_of(unit, person.id)),
+            ),
+            (
+                _("Special committees"),
+                "、".join(label("committees", c) for c in contacts.committees_of(unit, person.id)),
+            ),
+            ("ID", str(person.id)),
+        ]
+        table = Table(box=None, show_header=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for k, v in rows:
+            if v:
+                table.add_row(k, v)
+        out.print(table)
+        if recent:
+            out.print()
+            out.print(f"[bold]{_('Recent interactions')}[/bold]")
+            kinds = unit.kinds
+            for i in recent:
+                when = i.start_at.astimezone(unit.config.tz).strftime("%Y-%m-%d %H:%M")
+                kind = kinds[i.kind].label(unit.config.language) if i.kind in kinds else i.kind
+                out.print(f"  {when}  {kind}  {_(i.status.value)}  {i.summary or ''}")
+
+
+@app.command("add", help=N_("Add a contact."))
+def add(
+    name: Annotated[str, typer.Option(help=N_("Name (姓名)."))],
+    gender: Annotated[str | None, typer.Option(help=N_("男 or 女."))] = None,
+    birth: Annotated[str | None, typer.Option(help=N_("Birth year and month, YYYY-MM."))] = None,
+    party: Annotated[str | None, typer.Option(help=N_("Party (code or label)."))] = None,
+    sector: Annotated[str | None, typer.Option(help=N_("Sector (code or label)."))] = None,
+    region: Annotated[
+        str | None, typer.Option(help=N_("County or district (code or label)."))
+    ] = None,
+    employer: Annotated[str | None, typer.Option(help=N_("Employer."))] = None,
+    title: Annotated[str | None, typer.Option(help=N_("Title at the employer."))] = None,
+    mobile: Annotated[str | None, typer.Option(help=N_("Mobile phone."))] = None,
+    category: Annotated[list[str] | None, typer.Option(help=N_("A category (repeatable)."))] = None,
+    committee: Annotated[
+        list[str] | None, typer.Option(help=N_("A special committee (repeatable)."))
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a contact."""
+    with open_unit() as unit:
+        person = contacts.create_person(
+            unit, name=name, gender=gender, birth=birth, party=party, sector=sector,
+            region=region, employer=employer, title=title, mobile=mobile,
+            categories=category or [], committees=committee or [],
+        )  # fmt: skip
+        if as_json:
+            print_json(contacts.person_json(unit, person))
+        else:
+            out.print(_("Added {name} ({id}).").format(name=person.name, id=person.id))
+
+
+def _birth(year: int | None, month: int | None) -> str:
+    if not year:
+        return ""
+    return f"{year}-{month:02d}" if month else str(year)

@@ -1,0 +1,85 @@
+"""State shared by the commands of one `tongxin` run: config, plugins, the database."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+
+from crm_core.app import Tongxin
+from crm_core.config import Config
+from crm_core.i18n import language
+from crm_core.plugins import PluginHost
+from crm_core.unit import Unit
+
+
+@dataclass
+class CliState:
+    """What the root callback and `main` set up before a command runs."""
+
+    config: Config
+    plugins: PluginHost
+    db_url: str | None = None
+    _app: Tongxin | None = field(default=None, repr=False)
+
+    def app(self) -> Tongxin:
+        """The application, opened (and the database migrated) on first use."""
+        if self._app is None:
+            self._app = Tongxin(self.config, db_url=self.db_url, plugins=self.plugins)
+        return self._app
+
+    def close(self) -> None:
+        """Release the database."""
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+
+_state: CliState | None = None
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def set_state(state: CliState | None) -> None:
+    """Install the state of this run (done by `crm_cli.main.run`)."""
+    global _state
+    _state = state
+
+
+def state() -> CliState:
+    """The state of this run."""
+    if _state is None:
+        raise RuntimeError("tongxin CLI state not initialised: call crm_cli.main.run()")
+    return _state
+
+
+def get_app() -> Tongxin:
+    """The application of this run (opens the database on first call)."""
+    return state().app()
+
+
+@contextmanager
+def open_unit(actor: str | None = None) -> Iterator[Unit]:
+    """One transaction for a command, acting as ``actor`` or the operating-system login."""
+    with get_app().unit(actor) as unit:
+        yield unit
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as JSON (UTF-8, Chinese as is, two-space indent)."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def label(vocab: str, code: str | None) -> str:
+    """The label of ``code`` in vocabulary ``vocab`` (categories include plugins')."""
+    if not code:
+        return ""
+    voc = get_app().categories if vocab == "categories" else state().config.vocab[vocab]
+    term = voc.get(code)
+    return term.label(language()) if term else code

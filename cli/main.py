@@ -1,0 +1,164 @@
+"""The `tongxin` command: builds the Typer application in the chosen language, lets
+plugins add their commands, and turns errors into clear messages."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated, Any
+
+import typer
+import typer.rich_utils
+from crm_cli import admin, contacts
+from crm_cli.context import CliState, err, set_state, state
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from crm_core import __version__
+from crm_core.config import load_config
+from crm_core.errors import Ambiguous, TongxinError, ValidationError
+from crm_core.i18n import N_, _, set_language
+from crm_core.plugins import PluginHost
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tongxin {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    """The root Typer application with the core commands (help texts untranslated)."""
+    app = typer.Typer(
+        name="tongxin",
+        help=N_("tongxin (同心): liaison and outreach manager for CPPCC offices."),
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode="rich",
+    )
+
+    @app.callback()
+    def root(
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db", help=N_("Database: a SQLite file or a postgresql:// URL (or TONGXIN_DB).")
+            ),
+        ] = None,
+        lang: Annotated[
+            str | None,
+            typer.Option("--lang", help=N_("Language: zh (default) or en (or TONGXIN_LANG).")),
+        ] = None,
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", callback=_version, is_eager=True, help=N_("Show the version and exit.")
+            ),
+        ] = False,
+    ) -> None:
+        if db:
+            state().db_url = db
+
+    app.add_typer(contacts.app, name="contacts")
+    app.add_typer(admin.db_app, name="db")
+    app.command("plugins", help=N_("List plugins: version, source, hooks, status, last error."))(
+        admin.plugins_command
+    )
+    app.command("demo", help=N_("Fill an empty database with realistic demo data."))(
+        admin.demo_command
+    )
+    return app
+
+
+def _translate(cmd: Any) -> None:
+    # Help texts are English msgids in the code; translate the built command tree in
+    # place so one set of definitions serves every language.
+    if cmd.help:
+        cmd.help = _(cmd.help)
+    if getattr(cmd, "short_help", None):
+        cmd.short_help = _(cmd.short_help)
+    for param in cmd.params:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+    for sub in getattr(cmd, "commands", {}).values():
+        _translate(sub)
+
+
+def _language_from(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _show_error(exc: BaseException) -> None:
+    head = f"[red]{_('Error')}:[/red] "
+    if isinstance(exc, ValidationError):
+        err.print(head + _("refused, nothing was written"))
+        for e in exc.errors:
+            err.print(f"  {e.field} = {e.value!r}: {e.message}", markup=False)
+    elif isinstance(exc, Ambiguous):
+        err.print(head + _("{query!r} matches more than one record:").format(query=exc.query))
+        for c in exc.candidates:
+            err.print(f"  {c}", markup=False)
+    else:
+        err.print(head, end="")
+        err.print(str(exc), markup=False)
+
+
+def _setup(args: list[str]) -> Any:
+    config = load_config()
+    set_language(_language_from(args) or config.language)
+    typer.rich_utils.OPTIONS_PANEL_TITLE = _("Options")
+    typer.rich_utils.COMMANDS_PANEL_TITLE = _("Commands")
+    typer.rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
+    typer.rich_utils.ERRORS_PANEL_TITLE = _("Error")
+    host = PluginHost()
+    host.load(disabled=config.plugins_disabled, folders=config.plugin_folders)
+    set_state(CliState(config, host))
+    app = build_app()
+    host.call("register_commands", cli=app)
+    for info in host.plugins():
+        if info.status in ("error", "failing"):
+            err.print(
+                f"[yellow]{_('Warning')}:[/yellow] "
+                + _("plugin {name} skipped: {error}").format(name=info.name, error=info.last_error)
+            )
+    command = typer.main.get_command(app)
+    _translate(command)
+    return command
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run `tongxin` with ``argv`` (default: the process's arguments); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        command = _setup(args)
+        # Standalone mode: usage errors, --help and typer.Exit end in SystemExit with the
+        # right code; our own errors come through to be shown below.
+        command.main(args=args, prog_name="tongxin", standalone_mode=True)
+        return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except TongxinError as exc:
+        _show_error(exc)
+        return 1
+    except OperationalError as exc:
+        err.print(f"[red]{_('Error')}:[/red] ", end="")
+        err.print(_("cannot use the database: {reason}").format(reason=exc.orig), markup=False)
+        return 1
+    except SQLAlchemyError as exc:
+        err.print(f"[red]{_('Error')}:[/red] ", end="")
+        err.print(_("database error: {reason}").format(reason=exc), markup=False)
+        return 1
+    finally:
+        if sys.modules["crm_cli.context"]._state is not None:
+            state().close()
+        set_state(None)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -89,9 +89,13 @@ def search(
 def _filter_codes(unit, **given: str | None) -> dict[str, str]:  # type: ignore[no-untyped-def]
     from crm_core.services._common import code_of
 
-    vocabs = {"category": unit.app.categories, "sector": unit.config.vocab["sectors"],
-              "party": unit.config.vocab["parties"], "committee": unit.config.vocab["committees"],
-              "region": unit.config.vocab["regions"]}  # fmt: skip
+    vocabs = {
+        "category": unit.app.categories,
+        "sector": unit.config.vocab["sectors"],
+        "party": unit.config.vocab["parties"],
+        "committee": unit.config.vocab["committees"],
+        "region": unit.config.vocab["regions"],
+    }
     return {k: code_of(vocabs[k], k, v) for k, v in given.items() if v}  # type: ignore[misc]
 
 
@@ -191,10 +195,19 @@ def add(
     """Add a contact."""
     with open_unit() as unit:
         person = contacts.create_person(
-            unit, name=name, gender=gender, birth=birth, party=party, sector=sector,
-            region=region, employer=employer, title=title, mobile=mobile,
-            categories=category or [], committees=committee or [],
-        )  # fmt: skip
+            unit,
+            name=name,
+            gender=gender,
+            birth=birth,
+            party=party,
+            sector=sector,
+            region=region,
+            employer=employer,
+            title=title,
+            mobile=mobile,
+            categories=category or [],
+            committees=committee or [],
+        )
         if as_json:
             print_json(contacts.person_json(unit, person))
         else:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 import typer.rich_utils
-from crm_cli import admin, contacts
+from crm_cli import admin, contacts, scaffold, work
 from crm_cli.context import CliState, err, set_state, state
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -66,6 +66,20 @@ def build_app() -> typer.Typer:
     app.command("demo", help=N_("Fill an empty database with realistic demo data."))(
         admin.demo_command
     )
+    app.command("log", help=N_("Log work that was done: a visit, a talk, a call …"))(
+        work.log_command
+    )
+    app.command("schedule", help=N_("Put planned work on the calendar."))(work.schedule_command)
+    app.command("kinds", help=N_("List every kind of work and its fields."))(work.kinds_command)
+    app.command("overdue", help=N_("Who is overdue for contact, and missing liaison contacts."))(
+        work.overdue_command
+    )
+    app.add_typer(work.followups_app, name="followups")
+    app.add_typer(work.assignments_app, name="assignments")
+    scaffold.plugin_app.command("new", help=N_("Write a working, tested plugin package."))(
+        scaffold.new_plugin
+    )
+    app.add_typer(scaffold.plugin_app, name="plugin")
     return app
 
 

@@ -9,10 +9,11 @@ from functools import cached_property
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm_core.config import Config, Term, Vocabulary, load_config
 from crm_core.db import ensure_schema, make_engine
-from crm_core.errors import NotFound
+from crm_core.errors import Conflict, NotFound
 from crm_core.kinds import CategorySpec, KindSpec
 from crm_core.models import Account
 from crm_core.plugins import PluginHost
@@ -98,22 +99,31 @@ class Tongxin:
     @contextmanager
     def unit(self, actor: str | Account | None = None) -> Iterator[Unit]:
         """One transaction acting as ``actor`` (a username, an account, or None for the
-        operating-system login). Commits at the end of the block, rolls back on error."""
-        with self._sessions() as session, session.begin():
-            account: Account | None
-            if isinstance(actor, Account):
-                account = session.get(Account, actor.id)
-                name = actor.username
-            else:
-                name = actor or getpass.getuser()
-                account = session.scalars(
-                    select(Account).where(Account.username == name)
-                ).one_or_none()
-                if actor is not None and account is None:
-                    raise NotFound("account", actor)
-            session.info["actor_id"] = account.id if account else None
-            session.info["actor_name"] = name
-            yield Unit(self, session, account, name)
+        operating-system login). Commits at the end of the block, rolls back on error.
+
+        A row changed by another unit since this one read it (the ORM's version check)
+        raises Conflict, not the ORM's StaleDataError."""
+        try:
+            with self._sessions() as session, session.begin():
+                account: Account | None
+                if isinstance(actor, Account):
+                    account = session.get(Account, actor.id)
+                    name = actor.username
+                else:
+                    name = actor or getpass.getuser()
+                    account = session.scalars(
+                        select(Account).where(Account.username == name)
+                    ).one_or_none()
+                    if actor is not None and account is None:
+                        raise NotFound("account", actor)
+                session.info["actor_id"] = account.id if account else None
+                session.info["actor_name"] = name
+                yield Unit(self, session, account, name)
+        except StaleDataError as exc:
+            raise Conflict(
+                f"someone else changed this record at the same time ({exc}): "
+                "nothing was saved; reload it and try again"
+            ) from exc
 
     def close(self) -> None:
         """Release the database connections."""

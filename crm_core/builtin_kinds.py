@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 
 from crm_core.hookspecs import hookimpl
-from crm_core.kinds import KindSpec
+from crm_core.kinds import FollowUpDraft, KindSpec
+from crm_core.models import Interaction
 
 
 class CallFields(BaseModel):
@@ -29,3 +30,11 @@ def register_kinds(register: Callable[[KindSpec], None]) -> None:
     register(KindSpec("call", "电话联系", "Phone call", CallFields, default_duration_minutes=15))
     register(KindSpec("meeting", "会面交流", "Meeting", MeetingFields, default_duration_minutes=60))
     register(KindSpec("note", "其他联系", "Other contact", None, default_duration_minutes=30))
+
+
+@hookimpl
+def collect_follow_ups(interaction: Interaction, kind: KindSpec) -> list[FollowUpDraft] | None:
+    """Each concern raised in a meeting is followed up."""
+    if kind.code != "meeting":
+        return None
+    return [FollowUpDraft(title=c) for c in interaction.data.get("concerns", []) if c.strip()]

@@ -99,6 +99,7 @@ class Config:
     plugin_folders: list[Path]
     vocab: dict[str, Vocabulary]
     series: list[dict[str, Any]]
+    follow_up_days: int
     source: Path | None
     raw: dict[str, Any]
 
@@ -188,6 +189,7 @@ def load_config(path: Path | None = None) -> Config:
         plugin_folders=[Path(p).expanduser() for p in plugins.get("folders", [])],
         vocab=vocab,
         series=data["series"],
+        follow_up_days=int(settings.get("follow_up_days", 30)),
         source=source if source.exists() else None,
         raw=user,
     )

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from crm_core.kinds import CategorySpec, KindSpec
-    from crm_core.models import Interaction
+    from crm_core.demo_context import DemoContext
+    from crm_core.kinds import CategorySpec, FollowUpDraft, KindSpec
+    from crm_core.models import Assignment, Interaction, Person
+    from crm_core.services.assignments import Cadence
     from crm_core.unit import Unit
 
 PROJECT = "tongxin"
@@ -87,4 +89,44 @@ def interaction_saved(unit: Unit, interaction: Interaction, created: bool) -> No
     Use the services with ``unit``; whatever is written here commits or rolls back
     together with the interaction. An exception other than ``ValidationError`` is
     reported as a plugin failure and the rest of the save goes on.
+    """
+
+
+@hookspec
+def collect_follow_ups(
+    unit: Unit, interaction: Interaction, kind: KindSpec
+) -> list[FollowUpDraft] | None:
+    """Name the concerns a done interaction raised that the office must follow up
+    (社情民意、诉求): return a list of ``FollowUpDraft(title, ...)``, or None.
+
+    Called when an interaction is logged as done or a planned one is completed, after
+    ``validate_interaction``. The core creates one follow-up per draft in the same
+    transaction, linked to the interaction; a draft without ``person_id`` is raised by
+    the interaction's first person, without ``owner_id`` owned by the acting account,
+    without ``due_on`` due ``follow_up_days`` (config, default 30) from today. So the
+    interaction and its follow-ups are written together or not at all.
+    """
+
+
+@hookspec
+def adjust_cadence(
+    unit: Unit, assignment: Assignment, contact: Person, cadence: Cadence
+) -> Cadence | None:
+    """Propose a cadence for an assignment, or None to leave it.
+
+    ``cadence`` is what config gives for the assignment's category. A cadence set on
+    the assignment itself always wins; otherwise the strictest proposal (smallest
+    ``max_days``, then ``ideal_days``) among the plugins' and config's applies. Used by
+    ``overdue`` and every screen that shows whether a contact is due.
+    """
+
+
+@hookspec
+def populate_demo(unit: Unit, demo: DemoContext) -> None:
+    """Add this plugin's own demo data to a database being filled by ``tongxin demo``.
+
+    ``demo`` holds the seeded random generator (use only it, so the same seed gives
+    the same data), today's date, and the people and accounts already made, grouped by
+    category and role. Write through the services with ``unit``; it is the demo's
+    transaction.
     """

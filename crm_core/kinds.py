@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import types
+import typing
+import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -54,6 +58,40 @@ class KindSpec:
             )
         return out
 
+    def is_list_field(self, name: str) -> bool:
+        """Whether the field ``name`` holds a list (given repeatedly on the command line)."""
+        if self.schema is None or name not in self.schema.model_fields:
+            return False
+        annotation = self.schema.model_fields[name].annotation
+        candidates = [annotation]
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            candidates = list(typing.get_args(annotation))
+        return any(typing.get_origin(c) in (list, tuple, set) for c in candidates)
+
+    def fields_from_pairs(self, pairs: list[str]) -> dict[str, Any]:
+        """Turn ``NAME=VALUE`` strings (as typed after ``--field``) into field data: a
+        list field collects every value given for it. Types are checked later by
+        :meth:`validate_data`."""
+        known = set(self.schema.model_fields) if self.schema else set()
+        data: dict[str, Any] = {}
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                raise ValidationError.one("--field", pair, "write NAME=VALUE")
+            if name not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                raise ValidationError.one(
+                    f"data.{name}",
+                    value,
+                    f"kind {self.code!r} has no such field (fields: {listed})",
+                )
+            if self.is_list_field(name):
+                data.setdefault(name, []).append(value.strip())
+            else:
+                data[name] = value.strip()
+        return data
+
     def validate_data(self, data: dict[str, Any]) -> dict[str, Any]:
         """Check ``data`` against the schema; return it normalised (JSON-ready)."""
         if self.schema is None:
@@ -84,3 +122,14 @@ class CategorySpec:
     ideal_days: int = 90
     max_days: int = 180
     liaison_required: bool = False
+
+
+@dataclass(frozen=True)
+class FollowUpDraft:
+    """A concern to follow up, as a plugin's ``collect_follow_ups`` returns it."""
+
+    title: str
+    detail: str | None = None
+    person_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+    due_on: date | None = None

@@ -76,3 +76,29 @@ def clean_text(value: str | None) -> str | None:
         return None
     text = " ".join(unicodedata.normalize("NFKC", value).split())
     return text or None
+
+
+def by_prefix(unit: Unit, model: type[T], ref: str, entity: str) -> T:
+    """The row whose id is ``ref`` or starts with ``ref`` (at least 6 hex digits, as the
+    CLI and screens show ids shortened to 8); Ambiguous when several match."""
+    from sqlalchemy import String, cast, select
+
+    from crm_core.errors import Ambiguous
+
+    ref = ref.strip().lower()
+    try:
+        return fetch(unit, model, ref, entity)
+    except NotFound:
+        pass
+    hexes = "0123456789abcdef"
+    if not 6 <= len(ref) <= 8 or any(c not in hexes for c in ref):
+        raise NotFound(entity, ref)
+    column = model.id  # type: ignore[attr-defined]
+    rows = list(
+        unit.session.scalars(select(model).where(cast(column, String).like(f"{ref}%")).limit(5))
+    )
+    if not rows:
+        raise NotFound(entity, ref)
+    if len(rows) > 1:
+        raise Ambiguous(ref, [str(r.id) for r in rows])  # type: ignore[attr-defined]
+    return rows[0]

@@ -24,7 +24,7 @@ from crm_core.models import (
     InteractionStatus,
     Person,
 )
-from crm_core.services._common import as_uuid, code_of, fetch
+from crm_core.services._common import as_uuid, by_prefix, code_of, fetch
 from crm_core.types import UTCDateTime
 from crm_core.unit import Unit
 
@@ -96,15 +96,46 @@ def end_assignment(
     return row
 
 
-def cadence(unit: Unit, assignment: Assignment) -> Cadence:
-    """The assignment's own cadence, else its category's, else 90/180 days."""
-    extra = {}
-    if assignment.category:
-        term = unit.app.categories.get(assignment.category)
-        extra = term.extra if term else {}
-    ideal = assignment.ideal_days or int(extra.get("ideal_days", 90))
-    maximum = assignment.max_days or int(extra.get("max_days", 180))
+def category_cadence(unit: Unit, category: str | None) -> Cadence:
+    """The cadence config (or the plugin that added the category) gives a category;
+    90/180 days for none."""
+    term = unit.app.categories.get(category) if category else None
+    extra = term.extra if term else {}
+    ideal, maximum = int(extra.get("ideal_days", 90)), int(extra.get("max_days", 180))
     return Cadence(min(ideal, maximum), maximum)
+
+
+def cadence(unit: Unit, assignment: Assignment, contact: Person | None = None) -> Cadence:
+    """The cadence that applies to an assignment: its own, if set; otherwise the
+    strictest of its category's and the plugins' proposals (``adjust_cadence``)."""
+    base = category_cadence(unit, assignment.category)
+    if assignment.ideal_days or assignment.max_days:
+        maximum = assignment.max_days or base.max_days
+        return Cadence(min(assignment.ideal_days or base.ideal_days, maximum), maximum)
+    contact = contact or unit.session.get(Person, assignment.contact_id)
+    proposals = [base]
+    for _plugin, proposal in unit.plugins.call(
+        "adjust_cadence", unit=unit, assignment=assignment, contact=contact, cadence=base
+    ):
+        if isinstance(proposal, Cadence):
+            proposals.append(proposal)
+    return min(proposals, key=lambda c: (c.max_days, c.ideal_days))
+
+
+def snooze_assignment(
+    unit: Unit, assignment_id: uuid.UUID | str, *, until: date, reason: str
+) -> Assignment:
+    """Keep an overdue assignment off the overdue list until ``until`` (inclusive),
+    saying why (the contact is abroad, ill, ...)."""
+    row = fetch(unit, Assignment, assignment_id, "assignment")
+    if not reason or not reason.strip():
+        raise ValidationError.one("reason", reason, "say why the contact is snoozed")
+    if until <= clock.today(unit.config.tz):
+        raise ValidationError.one("until", until.isoformat(), "must be after today")
+    row.snoozed_until = until
+    row.snooze_reason = reason.strip()
+    unit.session.flush()
+    return row
 
 
 def list_assignments(
@@ -160,3 +191,8 @@ def last_contacts(
     if keeper_id is not None:
         stmt = stmt.where(Assignment.keeper_id == as_uuid(keeper_id, "account"))
     return {aid: value for aid, value in unit.session.execute(stmt)}
+
+
+def resolve_assignment(unit: Unit, ref: str) -> Assignment:
+    """The assignment with this id or id prefix (as lists show them, 8 characters)."""
+    return by_prefix(unit, Assignment, ref, "assignment")

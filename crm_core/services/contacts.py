@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, case, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, exists, func, literal, or_, select, update
 from sqlmodel import col
 
 from crm_core import pinyin
@@ -141,6 +142,17 @@ class Page:
 
 def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
     given = fields.model_dump(exclude_unset=True)
+    # Resolve the coded values before setting anything: a refused value leaves the person
+    # untouched (a caller that catches the error may still commit its unit).
+    coded = {
+        field_name: code_of(unit.config.vocab[vocab], field_name, given[field_name])
+        for field_name, vocab in (
+            ("party", "parties"),
+            ("sector", "sectors"),
+            ("region", "regions"),
+        )
+        if field_name in given
+    }
     if "name" in given:
         name = pinyin.normalize_name(given["name"] or "")
         if not name:
@@ -151,11 +163,8 @@ def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
         birth = given["birth"]
         person.birth_year = int(birth[:4]) if birth else None
         person.birth_month = int(birth[5:]) if birth and len(birth) > 4 else None
-    for field_name, vocab in (("party", "parties"), ("sector", "sectors"), ("region", "regions")):
-        if field_name in given:
-            setattr(
-                person, field_name, code_of(unit.config.vocab[vocab], field_name, given[field_name])
-            )
+    for field_name, code in coded.items():
+        setattr(person, field_name, code)
     for text_field in ("ethnicity", "employer", "title", "email", "address", "notes"):
         if text_field in given:
             setattr(person, text_field, clean_text(given[text_field]))
@@ -170,17 +179,28 @@ def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
         person.phone_digits = " ".join(p for p in [person.mobile, *person.phones] if p)
 
 
-def _set_links(unit: Unit, person: Person, fields: PersonFields) -> None:
+def _link_codes(unit: Unit, fields: PersonFields) -> dict[str, list[str]]:
+    """The category and committee codes ``fields`` sets, resolved (or refused) before
+    anything is written."""
     given = fields.model_dump(exclude_unset=True)
-    if "categories" in given:
-        codes = sorted(
-            {code_of(unit.app.categories, "categories", c) for c in given["categories"] or []}
-        )  # type: ignore[type-var]
-        _replace_links(unit, PersonCategory, "category", person.id, codes)
-    if "committees" in given:
-        vocab = unit.config.vocab["committees"]
-        codes = sorted({code_of(vocab, "committees", c) for c in given["committees"] or []})  # type: ignore[type-var]
-        _replace_links(unit, PersonCommittee, "committee", person.id, codes)
+    codes: dict[str, list[str]] = {}
+    for name, vocab in (
+        ("categories", unit.app.categories),
+        ("committees", unit.config.vocab["committees"]),
+    ):
+        if name in given:
+            # A blank entry ("党外知识分子、" split on 、) names nothing and is skipped.
+            codes[name] = sorted(
+                {code for c in given[name] or [] if (code := code_of(vocab, name, c))}
+            )
+    return codes
+
+
+def _set_links(unit: Unit, person: Person, codes: dict[str, list[str]]) -> None:
+    if "categories" in codes:
+        _replace_links(unit, PersonCategory, "category", person.id, codes["categories"])
+    if "committees" in codes:
+        _replace_links(unit, PersonCommittee, "committee", person.id, codes["committees"])
 
 
 def _replace_links(
@@ -213,11 +233,12 @@ def create_person(unit: Unit, **values: Any) -> Person:
     fields = parse(PersonFields, values)
     if not fields.name:
         raise ValidationError.one("name", values.get("name"), "a name is required")
+    links = _link_codes(unit, fields)  # before anything is written
     person = Person(name="", name_pinyin="", name_initials="")
     _apply(unit, person, fields)
     unit.session.add(person)
     unit.session.flush()
-    _set_links(unit, person, fields)
+    _set_links(unit, person, links)
     unit.session.flush()
     return person
 
@@ -231,8 +252,9 @@ def update_person(
     person = get_person(unit, person_id)
     check_version(person, expected_version, "person")
     fields = parse(PersonFields, values)
+    links = _link_codes(unit, fields)  # before anything is changed
     _apply(unit, person, fields)
-    _set_links(unit, person, fields)
+    _set_links(unit, person, links)
     unit.session.flush()
     return person
 
@@ -266,9 +288,20 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
     for acct in session.scalars(select(Account).where(Account.person_id == drop.id)):
         acct.person_id = keep.id
     for attr in (
-        "gender", "birth_year", "birth_month", "ethnicity", "party", "sector", "region",
-        "employer", "title", "mobile", "email", "address", "organisation_id",
-    ):  # fmt: skip
+        "gender",
+        "birth_year",
+        "birth_month",
+        "ethnicity",
+        "party",
+        "sector",
+        "region",
+        "employer",
+        "title",
+        "mobile",
+        "email",
+        "address",
+        "organisation_id",
+    ):
         if getattr(keep, attr) is None and getattr(drop, attr) is not None:
             setattr(keep, attr, getattr(drop, attr))
     keep.phones = list(
@@ -393,14 +426,22 @@ def search_people(
     :func:`list_people`. An empty query lists everyone in pinyin order."""
     q = pinyin.normalize_text(query or "")
     conds = _filters(
-        category=category, sector=sector, party=party, committee=committee,
-        region=region, membership=membership, status=status,
-    )  # fmt: skip
+        category=category,
+        sector=sector,
+        party=party,
+        committee=committee,
+        region=region,
+        membership=membership,
+        status=status,
+    )
     rank: Any
     digits = re.sub(r"[\s\-+]", "", q)
+    if digits.isdigit():
+        with suppress(ValueError):  # a whole number as typed: +86 138-1234-5678, 0086 ...
+            digits = normalize_phone(q)
     if not q:
         match: ColumnElement[bool] | None = None
-        rank = 0
+        rank = literal(0)  # everyone ranks alike: pinyin order (a bare 0 is no ORDER BY term)
     elif digits.isdigit() and len(digits) >= 3:
         match = col(Person.phone_digits).contains(digits, autoescape=True)
         rank = case((col(Person.mobile) == digits, 0), else_=1)
@@ -457,9 +498,10 @@ def resolve_person(unit: Unit, ref: str) -> Person:
         pass
     page = search_people(unit, ref, limit=10)
     exact = [
-        p for p in page.items
+        p
+        for p in page.items
         if p.name == pinyin.normalize_name(ref) or ref.lower() in (p.name_pinyin, p.name_initials)
-    ]  # fmt: skip
+    ]
     if len(exact) == 1:
         return exact[0]
     if page.total == 1:

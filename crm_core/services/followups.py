@@ -11,7 +11,7 @@ from sqlmodel import col
 from crm_core import clock
 from crm_core.errors import ValidationError
 from crm_core.models import Account, FollowUp, FollowUpStatus, Interaction, Person
-from crm_core.services._common import as_uuid, check_version, clean_text, fetch
+from crm_core.services._common import as_uuid, by_prefix, check_version, clean_text, fetch
 from crm_core.unit import Unit
 
 OPEN_STATES = (FollowUpStatus.open, FollowUpStatus.in_progress)
@@ -102,9 +102,12 @@ def list_follow_ups(
     person_id: uuid.UUID | str | None = None,
     owner_id: uuid.UUID | str | None = None,
     due_before: date | None = None,
+    interaction_id: uuid.UUID | str | None = None,
 ) -> list[FollowUp]:
     """Follow-ups, soonest due first (undated last)."""
     stmt = select(FollowUp)
+    if interaction_id is not None:
+        stmt = stmt.where(FollowUp.interaction_id == as_uuid(interaction_id, "interaction"))
     if open_only:
         stmt = stmt.where(col(FollowUp.status).in_(OPEN_STATES))
     if status is not None:
@@ -119,3 +122,31 @@ def list_follow_ups(
         col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.created_at)
     )
     return list(unit.session.scalars(stmt))
+
+
+def resolve_follow_up(unit: Unit, ref: str) -> FollowUp:
+    """The follow-up with this id or id prefix (as lists show them, 8 characters)."""
+    return by_prefix(unit, FollowUp, ref, "follow-up")
+
+
+def follow_up_json(row: FollowUp) -> dict[str, object]:
+    """The stable JSON form of a follow-up (documented in docs/cli-json.md)."""
+
+    def day(d: date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "detail": row.detail,
+        "status": row.status.value,
+        "person_id": str(row.person_id) if row.person_id else None,
+        "interaction_id": str(row.interaction_id) if row.interaction_id else None,
+        "owner_id": str(row.owner_id) if row.owner_id else None,
+        "due_on": day(row.due_on),
+        "response": row.response,
+        "answered_on": day(row.answered_on),
+        "closed_on": day(row.closed_on),
+        "created_at": row.created_at.isoformat(),
+        "version": row.version,
+    }

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from crm_core import clock
 from crm_core.errors import PermissionDenied, ValidationError
-from crm_core.kinds import KindSpec
+from crm_core.kinds import FollowUpDraft, KindSpec
 from crm_core.models import (
     Account,
     Interaction,
@@ -98,7 +98,9 @@ def _times(
     return start, end
 
 
-def _save_hooks(unit: Unit, interaction: Interaction, spec: KindSpec, *, created: bool) -> None:
+def _save_hooks(
+    unit: Unit, interaction: Interaction, spec: KindSpec, *, created: bool, became_done: bool
+) -> None:
     unit.session.flush()
     unit.plugins.call(
         "validate_interaction",
@@ -107,6 +109,8 @@ def _save_hooks(unit: Unit, interaction: Interaction, spec: KindSpec, *, created
         interaction=interaction,
         kind=spec,
     )
+    if became_done:
+        _raise_follow_ups(unit, interaction, spec)
     # Each reaction runs in its own savepoint: one that fails leaves nothing behind.
     unit.plugins.call(
         "interaction_saved",
@@ -117,6 +121,37 @@ def _save_hooks(unit: Unit, interaction: Interaction, spec: KindSpec, *, created
         created=created,
     )
     unit.session.flush()
+
+
+def _raise_follow_ups(unit: Unit, interaction: Interaction, spec: KindSpec) -> None:
+    # Deferred import: follow-ups and interactions refer to each other.
+    from crm_core.services import followups
+
+    drafts: list[FollowUpDraft] = []
+    for _plugin, result in unit.plugins.call(
+        "collect_follow_ups",
+        passthrough=(ValidationError,),
+        unit=unit,
+        interaction=interaction,
+        kind=spec,
+    ):
+        drafts += [d for d in result or [] if isinstance(d, FollowUpDraft)]
+    if not drafts:
+        return
+    who = participants_of(unit, interaction.id)
+    first_person = next((p.person_id for p in who if p.person_id), None)
+    default_owner = unit.actor.id if unit.actor else None
+    due = clock.today(unit.config.tz) + timedelta(days=unit.config.follow_up_days)
+    for d in drafts:
+        followups.raise_follow_up(
+            unit,
+            title=d.title,
+            detail=d.detail,
+            person_id=d.person_id or first_person,
+            interaction_id=interaction.id,
+            owner_id=d.owner_id or default_owner,
+            due_on=d.due_on or due,
+        )
 
 
 def _create(
@@ -183,7 +218,7 @@ def _create(
                 attended=p.attended,
             )
         )
-    _save_hooks(unit, interaction, spec, created=True)
+    _save_hooks(unit, interaction, spec, created=True, became_done=status is InteractionStatus.done)
     return interaction
 
 
@@ -209,11 +244,23 @@ def log_interaction(
     ``accounts`` names who did it. ``data`` is checked against the kind's schema and by
     every plugin's ``validate_interaction``; nothing is written if anything is refused."""
     return _create(
-        unit, status=InteractionStatus.done, kind=kind, start=start, end=end, people=list(people),
-        accounts=list(accounts), participants=list(participants), location=location,
-        region=region, summary=summary, notes=notes, data=data, confidential=confidential,
-        all_day=all_day, series_id=None,
-    )  # fmt: skip
+        unit,
+        status=InteractionStatus.done,
+        kind=kind,
+        start=start,
+        end=end,
+        people=list(people),
+        accounts=list(accounts),
+        participants=list(participants),
+        location=location,
+        region=region,
+        summary=summary,
+        notes=notes,
+        data=data,
+        confidential=confidential,
+        all_day=all_day,
+        series_id=None,
+    )
 
 
 def schedule_interaction(
@@ -236,11 +283,23 @@ def schedule_interaction(
 ) -> Interaction:
     """Put planned work on the calendar (status ``planned``); same checks as logging."""
     return _create(
-        unit, status=InteractionStatus.planned, kind=kind, start=start, end=end,
-        people=list(people), accounts=list(accounts), participants=list(participants),
-        location=location, region=region, summary=summary, notes=notes, data=data,
-        confidential=confidential, all_day=all_day, series_id=series_id,
-    )  # fmt: skip
+        unit,
+        status=InteractionStatus.planned,
+        kind=kind,
+        start=start,
+        end=end,
+        people=list(people),
+        accounts=list(accounts),
+        participants=list(participants),
+        location=location,
+        region=region,
+        summary=summary,
+        notes=notes,
+        data=data,
+        confidential=confidential,
+        all_day=all_day,
+        series_id=series_id,
+    )
 
 
 def get_interaction(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
@@ -272,7 +331,7 @@ def complete_interaction(
     if end is not None:
         i.end_at = end
     i.sequence += 1
-    _save_hooks(unit, i, spec, created=False)
+    _save_hooks(unit, i, spec, created=False, became_done=True)
     return i
 
 
@@ -286,7 +345,7 @@ def cancel_interaction(
     i.status = InteractionStatus.cancelled
     i.cancel_reason = clean_text(reason)
     i.sequence += 1
-    _save_hooks(unit, i, _kind(unit, i.kind), created=False)
+    _save_hooks(unit, i, _kind(unit, i.kind), created=False, became_done=False)
     return i
 
 
@@ -313,7 +372,7 @@ def reschedule_interaction(
     if location is not None:
         i.location = clean_text(location)
     i.sequence += 1
-    _save_hooks(unit, i, spec, created=False)
+    _save_hooks(unit, i, spec, created=False, became_done=False)
     return i
 
 
@@ -388,8 +447,8 @@ def timeline(
 
 
 def interaction_json(unit: Unit, interaction: Interaction) -> dict[str, Any]:
-    """The stable JSON form of an interaction; confidential notes are left out for
-    those who may not read them (``notes_hidden`` says so)."""
+    """The stable JSON form of an interaction; the notes and fields of a confidential
+    one are left out for those who may not read them (``notes_hidden`` says so)."""
     readable = can_read_notes(unit, interaction)
     return {
         "id": str(interaction.id),
@@ -402,9 +461,11 @@ def interaction_json(unit: Unit, interaction: Interaction) -> dict[str, Any]:
         "region": interaction.region,
         "summary": interaction.summary,
         "notes": interaction.notes if readable else None,
-        "notes_hidden": not readable and interaction.notes is not None,
+        # A confidential record's own fields (topics, what was agreed) are as private
+        # as its notes.
+        "notes_hidden": not readable,
         "confidential": interaction.confidential,
-        "data": interaction.data,
+        "data": interaction.data if readable else None,
         "participants": [
             {
                 "person_id": str(p.person_id) if p.person_id else None,

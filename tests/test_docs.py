@@ -1,0 +1,44 @@
+"""Every hook is documented (docstring and plugin guide) and exercised by a test —
+datasette's habit, so the plugin API cannot grow an undocumented corner."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from crm_core import hookspecs
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKS = sorted(
+    name
+    for name, fn in vars(hookspecs).items()
+    if inspect.isfunction(fn) and hasattr(fn, "tongxin_spec")
+)
+
+
+def test_the_hooks_are_found() -> None:
+    assert {"register_kinds", "validate_interaction", "collect_follow_ups"} <= set(HOOKS)
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_docstring(hook: str) -> None:
+    doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
+    assert len(doc) > 80, f"{hook} needs a docstring that says when it is called and what it returns"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_is_in_the_plugin_guide(hook: str) -> None:
+    guide = (ROOT / "docs" / "plugins.md").read_text("utf-8")
+    assert re.search(rf"^### {hook}\(", guide, re.M), f"docs/plugins.md has no section for {hook}"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_test(hook: str) -> None:
+    # A test implements the hook (def HOOK) or calls it through the host.
+    sources = "\n".join(
+        p.read_text("utf-8") for p in (ROOT / "tests").rglob("test_*.py") if p.name != "test_docs.py"
+    )
+    assert re.search(rf"def {hook}\(|\"{hook}\"", sources), f"no test exercises the hook {hook}"

@@ -95,7 +95,7 @@ def test_db_current_and_plugins_json(tx) -> None:  # type: ignore[no-untyped-def
     core = next(p for p in json.loads(out) if p["name"] == "crm_core.builtin_kinds")
     assert core == {
         "name": "crm_core.builtin_kinds", "version": None, "source": "core", "status": "ok",
-        "hooks": ["register_kinds"], "last_error": None,
+        "hooks": ["collect_follow_ups", "register_kinds"], "last_error": None,
     }  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlmodel import col
 
 from crm_core.errors import Ambiguous, NotFound, ValidationError
-from crm_core.models import Account, Role
+from crm_core.models import Account, Person, Role
 from crm_core.services._common import as_uuid, clean_text, code_of, parse
 from crm_core.unit import Unit
 
@@ -50,6 +50,8 @@ def create_account(unit: Unit, **values: Any) -> Account:
     region = code_of(unit.config.vocab["regions"], "region_scope", fields.region_scope)
     if role is Role.county_staff and not region:
         raise ValidationError.one("region_scope", None, "county staff need a region")
+    if fields.person_id is not None and unit.session.get(Person, fields.person_id) is None:
+        raise ValidationError.one("person_id", str(fields.person_id), "no such person")
     account = Account(
         username=fields.username,
         display_name=clean_text(fields.display_name) or fields.username,

@@ -73,7 +73,8 @@ def update_follow_up(
         except ValueError:
             allowed = ", ".join(s.value for s in FollowUpStatus)
             raise ValidationError.one("status", status, f"must be one of {allowed}") from None
-        if new is FollowUpStatus.answered and not (response or row.response):
+        # A blank response is no response (it is stored as None below).
+        if new is FollowUpStatus.answered and not ((response or "").strip() or row.response):
             raise ValidationError.one(
                 "response", response, "an answered follow-up needs the response given"
             )

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from crm_cli.main import run
+
 from crm_core.app import Tongxin
 from crm_core.services import accounts, assignments, contacts
 
@@ -98,7 +98,7 @@ def test_schedule_needs_a_time_and_shows_on_the_timeline(tx, people) -> None:  #
 
 
 def test_kinds_lists_fields(tx) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = tx("kinds", "--json")
+    _code, out, _ = tx("kinds", "--json")
     meeting = next(k for k in json.loads(out) if k["code"] == "meeting")
     assert meeting["zh"] == "会面交流" and meeting["plugin"] == "crm_core.builtin_kinds"
     assert [f["name"] for f in meeting["fields"]] == ["topic", "concerns"]
@@ -115,7 +115,7 @@ def test_overdue_then_a_contact_of_any_kind_clears_it(tx, people, app: Tongxin) 
             category="private_economy",
             start_on=datetime(2026, 1, 1, tzinfo=UTC).date(),
         )
-    code, out, _ = tx("overdue", "--json")
+    _code, out, _ = tx("overdue", "--json")
     data = json.loads(out)
     assert [(i["contact"], i["level"]) for i in data["overdue"]] == [("张三", "max")]
     assert {g["category"] for g in data["gaps"]} == {"non_party_intellectual", "new_social_stratum"}
@@ -154,7 +154,7 @@ def test_assignments_add_list_snooze(tx, people) -> None:  # type: ignore[no-unt
     assert code == 0, err
     rows = json.loads(tx("assignments", "list", "--json")[1])
     assert [(r["contact"], r["ideal_days"], r["max_days"]) for r in rows] == [("张三", 60, 90)]
-    code, out, err = tx(
+    code, _out, err = tx(
         "assignments", "snooze", rows[0]["id"][:8], "--until", "2027-01-31", "--reason", "出国"
     )
     assert code == 0, err

@@ -28,7 +28,8 @@ def test_front_ends_do_not_write_sql() -> None:
 
     repo = Path(__file__).resolve().parents[2]
     sql = re.compile(
-        r"^\s*from (sqlalchemy|sqlmodel)\b(?!\.exc)|\bsession\.(execute|scalars?|exec)\(|\bsa\.text\(",
+        r"^\s*from (sqlalchemy|sqlmodel)\b(?!\.exc)"
+        r"|\bsession\.(execute|scalars?|exec)\(|\bsa\.text\(",
         re.M,
     )
     offenders = [

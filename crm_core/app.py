@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from functools import cached_property
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -124,6 +125,15 @@ class Tongxin:
                 f"someone else changed this record at the same time ({exc}): "
                 "nothing was saved; reload it and try again"
             ) from exc
+        except OperationalError as exc:
+            # SQLite's form of the same clash: this unit read a snapshot, another unit
+            # committed since, so this one may not write on what it read.
+            if getattr(exc.orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+                raise Conflict(
+                    "someone else changed the data this change was based on: nothing was "
+                    "saved; reload and try again"
+                ) from exc
+            raise
 
     def close(self) -> None:
         """Release the database connections."""

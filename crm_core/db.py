@@ -49,12 +49,24 @@ def normalize_url(url: str | None) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite (Python 3.11) begins transactions itself, late and without savepoint
+    # support: a SAVEPOINT that is the first statement of a transaction is committed for
+    # good when released. Taking transaction control from the driver (SQLAlchemy's
+    # documented recipe; BEGIN is emitted in _sqlite_begin) makes savepoints and
+    # rollbacks behave as on PostgreSQL.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Deferred, like pysqlite's own: a unit that only reads takes no write lock, so a
+    # screen reading while another unit writes never waits.
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -73,6 +85,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)

@@ -92,8 +92,14 @@ class KindSpec:
                 data[name] = value.strip()
         return data
 
-    def validate_data(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Check ``data`` against the schema; return it normalised (JSON-ready)."""
+    def validate_data(
+        self, data: dict[str, Any], context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Check ``data`` against the schema; return it normalised (JSON-ready).
+
+        ``context`` reaches the schema's validators as ``info.context``: the services
+        pass ``{"unit": unit}``, so a validator can turn a label into a config code
+        (e.g. a county's name into its region code) before anything is written."""
         if self.schema is None:
             if data:
                 name = next(iter(data))
@@ -102,7 +108,7 @@ class KindSpec:
                 )
             return {}
         try:
-            model = self.schema.model_validate(data)
+            model = self.schema.model_validate(data, context=context)
         except PydanticValidationError as exc:
             errors = []
             for err in exc.errors():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from typing import Any, TypeVar
 
@@ -71,10 +70,12 @@ def code_of(vocab: Vocabulary, field: str, value: str | None) -> str | None:
 
 
 def clean_text(value: str | None) -> str | None:
-    """NFKC-normalised, stripped text; None for blank."""
+    """Text with its runs of white space (the ideographic space included) folded to one
+    space and stripped; None for blank. Nothing else changes: NFKC would turn Chinese
+    punctuation （，：！） into ASCII in what people wrote."""
     if value is None:
         return None
-    text = " ".join(unicodedata.normalize("NFKC", value).split())
+    text = " ".join(value.split())
     return text or None
 
 

@@ -7,10 +7,12 @@ Plugins see every save through ``validate_interaction`` and ``interaction_saved`
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import or_, select
 from sqlmodel import col
@@ -29,6 +31,9 @@ from crm_core.models import (
 from crm_core.services._common import as_uuid, check_version, clean_text, code_of, fetch
 from crm_core.unit import Unit
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 @dataclass(frozen=True)
 class Participant:
@@ -40,6 +45,21 @@ class Participant:
     role: str | None = None
     rsvp: Rsvp | None = None
     attended: bool | None = None
+
+
+def _atomic(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a write in its own savepoint: when it is refused (by a schema, a rule or a
+    plugin), everything it wrote is undone even if the caller catches the error and
+    goes on to commit the rest of its unit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        unit = args[0]
+        assert isinstance(unit, Unit)
+        with unit.savepoint():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _kind(unit: Unit, code: str) -> KindSpec:
@@ -176,7 +196,7 @@ def _create(
     series_id: uuid.UUID | None,
 ) -> Interaction:
     spec = _kind(unit, kind)
-    clean = spec.validate_data(data or {})
+    clean = spec.validate_data(data or {}, context={"unit": unit})
     start, end = _times(spec, start, end, default_now=status is InteractionStatus.done)
     if status is InteractionStatus.done and start > clock.now() + timedelta(minutes=5):
         raise ValidationError.one(
@@ -224,6 +244,7 @@ def _create(
     return interaction
 
 
+@_atomic
 def log_interaction(
     unit: Unit,
     *,
@@ -265,6 +286,7 @@ def log_interaction(
     )
 
 
+@_atomic
 def schedule_interaction(
     unit: Unit,
     *,
@@ -309,6 +331,7 @@ def get_interaction(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
     return fetch(unit, Interaction, interaction_id, "interaction")
 
 
+@_atomic
 def complete_interaction(
     unit: Unit,
     interaction_id: uuid.UUID | str,
@@ -326,7 +349,7 @@ def complete_interaction(
         raise ValidationError.one("status", i.status.value, "only planned work can be completed")
     spec = _kind(unit, i.kind)
     if data is not None:
-        i.data = spec.validate_data({**i.data, **data})
+        i.data = spec.validate_data({**i.data, **data}, context={"unit": unit})
     i.status = InteractionStatus.done
     i.summary = clean_text(summary) or i.summary
     i.notes = notes.strip() if notes else i.notes
@@ -337,6 +360,7 @@ def complete_interaction(
     return i
 
 
+@_atomic
 def cancel_interaction(
     unit: Unit, interaction_id: uuid.UUID | str, *, reason: str | None = None
 ) -> Interaction:
@@ -351,6 +375,7 @@ def cancel_interaction(
     return i
 
 
+@_atomic
 def reschedule_interaction(
     unit: Unit,
     interaction_id: uuid.UUID | str,
@@ -528,6 +553,7 @@ def _open_for_participants(i: Interaction) -> None:
         )
 
 
+@_atomic
 def add_participants(
     unit: Unit,
     interaction_id: uuid.UUID | str,
@@ -572,6 +598,7 @@ def add_participants(
     return added
 
 
+@_atomic
 def remove_participants(
     unit: Unit,
     interaction_id: uuid.UUID | str,
@@ -610,6 +637,7 @@ def remove_participants(
     return len(doomed)
 
 
+@_atomic
 def set_participation(
     unit: Unit,
     interaction_id: uuid.UUID | str,

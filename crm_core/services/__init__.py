@@ -5,6 +5,24 @@ none commits (the unit does). Errors are :mod:`crm_core.errors` exceptions that 
 field and value at fault.
 """
 
-from crm_core.services import accounts, assignments, contacts, followups, interactions, overdue
+from crm_core.services import (
+    accounts,
+    agenda,
+    assignments,
+    contacts,
+    followups,
+    interactions,
+    organisations,
+    overdue,
+)
 
-__all__ = ["accounts", "assignments", "contacts", "followups", "interactions", "overdue"]
+__all__ = [
+    "accounts",
+    "agenda",
+    "assignments",
+    "contacts",
+    "followups",
+    "interactions",
+    "organisations",
+    "overdue",
+]

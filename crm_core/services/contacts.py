@@ -7,6 +7,7 @@ employer), and merge two records of the same person keeping all their history.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, case, delete, exists, func, literal, or_, select, update
 from sqlmodel import col
 
-from crm_core import pinyin
+from crm_core import clock, pinyin
 from crm_core.errors import Ambiguous, NotFound, ValidationError
 from crm_core.models import (
     Account,
@@ -51,7 +52,8 @@ _GENDERS = {
     "male": "male",
     "female": "female",
 }
-_BIRTH = re.compile(r"^(\d{4})(?:-(\d{1,2}))?$")
+# Birth as people write it: 1965, 1965-03, 1965-3, 1965.03, 1965/3, 1965年3月.
+_BIRTH = re.compile(r"^(\d{4})(?:\s*(?:[-./]|年)\s*(\d{1,2})\s*月?)?$")
 
 
 class PersonFields(BaseModel):
@@ -95,12 +97,14 @@ class PersonFields(BaseModel):
     def _birth(cls, v: str | None) -> str | None:
         if not v:
             return None
-        m = _BIRTH.match(v)
+        m = _BIRTH.match(unicodedata.normalize("NFKC", v).strip())
         if not m:
-            raise ValueError("birth must be YYYY or YYYY-MM")
-        if m.group(2) and not 1 <= int(m.group(2)) <= 12:
+            raise ValueError("birth must be a year and month, e.g. 1965-03, 1965.03 or 1965年3月")
+        if m.group(2) is None:
+            return m.group(1)
+        if not 1 <= int(m.group(2)) <= 12:
             raise ValueError(f"month {m.group(2)} is not 1-12")
-        return v
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
 
     @field_validator("mobile")
     @classmethod
@@ -281,8 +285,20 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
         _move_links(unit, model, key, drop.id, keep.id)
     session.expire_all()  # the bulk statements above bypassed the identity map
     keep, drop = get_person(unit, keep.id), get_person(unit, drop.id)
+    kept_keepers = {
+        a.keeper_id
+        for a in session.scalars(
+            select(Assignment).where(
+                Assignment.contact_id == keep.id, col(Assignment.end_on).is_(None)
+            )
+        )
+    }
     for row in session.scalars(select(Assignment).where(Assignment.contact_id == drop.id)):
         row.contact_id = keep.id
+        if row.end_on is None and row.keeper_id in kept_keepers:
+            # The keeper already looks after the kept record: one active assignment is
+            # enough; the duplicate's ends today and stays in the history.
+            row.end_on = clock.today(unit.config.tz)
     for fu in session.scalars(select(FollowUp).where(FollowUp.person_id == drop.id)):
         fu.person_id = keep.id
     for acct in session.scalars(select(Account).where(Account.person_id == drop.id)):
@@ -618,21 +634,94 @@ def people_by_ids(
     return people, cats, comms
 
 
+_STORED_BIRTH = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2]))?$")
+_FAST_TEXT = ("name", "ethnicity", "employer", "title", "email", "address", "notes")
+_FAST_CODES = ("party", "sector", "region")
+
+
+def _stored_form(values: dict[str, Any]) -> bool:
+    """True when every value is already in the form it is stored in (codes, 11-digit
+    mobile, YYYY-MM birth, male/female, stripped text), so that PersonFields would
+    accept it unchanged: the bulk path then skips pydantic for that row."""
+    for key, v in values.items():
+        if v is None:
+            continue
+        if key in _FAST_TEXT or key in _FAST_CODES:
+            if type(v) is not str or v != v.strip() or not v:
+                return False
+        elif key == "gender":
+            if v not in ("male", "female"):
+                return False
+        elif key == "birth":
+            if type(v) is not str or not _STORED_BIRTH.match(v):
+                return False
+        elif key == "mobile":
+            if type(v) is not str or not is_mobile(v):
+                return False
+        elif key in ("phones", "categories", "committees"):
+            if type(v) is not list or any(type(x) is not str or not x for x in v):
+                return False
+            if key == "phones" and any(not x.isdigit() for x in v):
+                return False
+        elif key == "membership":
+            if v not in ("standing", "member", "none"):
+                return False
+        elif key == "extra":
+            if type(v) is not dict:
+                return False
+        else:
+            return False  # status, organisation_id, unknown keys: the full check
+    email = values.get("email")
+    return not email or bool(re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email))
+
+
+def _insert_many(unit: Unit, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts with every column of ``table``) with one executemany,
+    converting values with the column types' own bind processors (what the ORM would
+    store), without the per-row overhead of a compiled Core statement."""
+    from sqlalchemy import insert
+
+    if not rows:
+        return
+    conn = unit.session.connection()
+    dialect = conn.dialect
+    keys = list(rows[0])
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    procs = {
+        c.key: c.type.dialect_impl(dialect).bind_processor(dialect)
+        for c in table.columns
+        if c.key in keys
+    }
+    order = list(compiled.positiontup or []) if compiled.positional else keys
+    missing = [k for k in order if k not in procs]
+    if missing:
+        raise ValueError(f"columns without values: {missing}")
+    plan = [(k, procs[k]) for k in order]
+    if compiled.positional:
+        params: list[Any] = [
+            tuple(p(row[k]) if p is not None else row[k] for k, p in plan) for row in rows
+        ]
+    else:
+        params = [{k: (p(row[k]) if p is not None else row[k]) for k, p in plan} for row in rows]
+    conn.exec_driver_sql(compiled.string, params)
+
+
 def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID]:
     """Create many people at once (the fields of :class:`PersonFields` per row, as for
     :func:`create_person`); return their ids in order.
 
     The whole batch is checked first: if any row is refused, a ValidationError names
-    every bad field as ``rows[i].field`` and nothing is written. Then people, their
-    categories and committees are inserted with one statement per table, and one audit
-    entry per person (action ``create``, entity ``person``; ``after`` holds its columns
-    and its ``categories`` and ``committees``).
+    every bad field as ``rows[i].field`` and nothing is written. A row whose values are
+    already in stored form (codes, an 11-digit mobile, ``YYYY-MM``, ``male``/``female``)
+    is checked by a quick test of that form; any other row goes through PersonFields
+    exactly as in :func:`create_person`. Then people, their categories and committees
+    are inserted with one statement per table, and one audit entry per person (action
+    ``create``, entity ``person``; ``after`` holds its columns and its ``categories``
+    and ``committees``). The derived columns (pinyin, initials, phone digits) are
+    computed as for :func:`create_person`.
     """
-    from sqlalchemy import insert
-
     from crm_core import clock
     from crm_core.errors import FieldError
-    from crm_core.unit import jsonable
 
     errors: list[FieldError] = []
     vocabs = {
@@ -651,16 +740,23 @@ def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID
         return codes[key]
 
     now = clock.now()
+    now_iso = now.isoformat()
+    actor_id = unit.session.info.get("actor_id")
+    actor = unit.session.info.get("actor_name")
     people: list[dict[str, Any]] = []
     links: list[tuple[list[str], list[str]]] = []
+    audit: list[dict[str, Any]] = []
     for i, values in enumerate(rows):
         try:
-            fields = parse(PersonFields, values)
-            given = fields.model_dump(exclude_unset=True)
-            name = pinyin.normalize_name(given.get("name") or "")
+            if _stored_form(values):
+                given = values
+                name = pinyin.normalize_name(values.get("name") or "")
+            else:
+                given = parse(PersonFields, values).model_dump(exclude_unset=True)
+                name = pinyin.normalize_name(given.get("name") or "")
             if not name:
                 raise ValidationError.one("name", values.get("name"), "a name is required")
-            coded = {f: code(f, given[f]) for f in ("party", "sector", "region") if f in given}
+            coded = {f: code(f, given[f]) for f in _FAST_CODES if given.get(f)}
             cat_codes = sorted(
                 {c for v in given.get("categories") or [] if (c := code("categories", v))}
             )
@@ -673,62 +769,52 @@ def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID
         full, initials = pinyin.name_pinyin(name)
         birth = given.get("birth")
         mobile = given.get("mobile")
-        phones = given.get("phones") or []
+        phones = list(given.get("phones") or [])
+        gender = given.get("gender")
+        membership = given.get("membership") or Membership.none
+        status = given.get("status") or PersonStatus.active
+        org = given.get("organisation_id")
+        pid = uuid.uuid4()
         person: dict[str, Any] = {
-            "id": uuid.uuid4(),
+            "id": pid,
             "created_at": now,
             "updated_at": now,
             "version": 1,
             "name": name,
             "name_pinyin": full,
             "name_initials": initials,
-            "gender": given.get("gender"),
+            "gender": gender.value if isinstance(gender, Gender) else gender,
             "birth_year": int(birth[:4]) if birth else None,
             "birth_month": int(birth[5:]) if birth and len(birth) > 4 else None,
+            "ethnicity": clean_text(given.get("ethnicity")),
             "party": coded.get("party"),
             "sector": coded.get("sector"),
             "region": coded.get("region"),
+            "employer": clean_text(given.get("employer")),
+            "title": clean_text(given.get("title")),
             "mobile": mobile,
             "phones": phones,
             "phone_digits": " ".join(p for p in [mobile, *phones] if p),
-            "membership": given.get("membership") or Membership.none,
-            "status": given.get("status") or PersonStatus.active,
-            "organisation_id": given.get("organisation_id"),
-            "merged_into_id": None,
+            "email": clean_text(given.get("email")),
+            "address": clean_text(given.get("address")),
+            "membership": membership.value if isinstance(membership, Membership) else membership,
+            "status": status.value if isinstance(status, PersonStatus) else status,
+            "notes": clean_text(given.get("notes")),
             "extra": given.get("extra") or {},
+            "organisation_id": org,
+            "merged_into_id": None,
         }
-        for text_field in ("ethnicity", "employer", "title", "email", "address", "notes"):
-            person[text_field] = clean_text(given.get(text_field))
         people.append(person)
         links.append((cat_codes, comm_codes))
-    if errors:
-        raise ValidationError(errors)
-    if not people:
-        return []
-    session = unit.session
-    session.flush()  # anything pending goes first, in its own order
-    session.execute(insert(Person.__table__), people)  # type: ignore[attr-defined]
-    cat_rows = [
-        {"person_id": p["id"], "category": c}
-        for p, (cs, _) in zip(people, links, strict=True)
-        for c in cs
-    ]
-    comm_rows = [
-        {"person_id": p["id"], "committee": c}
-        for p, (_, ms) in zip(people, links, strict=True)
-        for c in ms
-    ]
-    if cat_rows:
-        session.execute(insert(PersonCategory.__table__), cat_rows)  # type: ignore[attr-defined]
-    if comm_rows:
-        session.execute(insert(PersonCommittee.__table__), comm_rows)  # type: ignore[attr-defined]
-    actor_id = session.info.get("actor_id")
-    actor = session.info.get("actor_name")
-    audit = []
-    for p, (cs, ms) in zip(people, links, strict=True):
-        after = {k: jsonable(v) for k, v in p.items()}
-        after["categories"] = cs
-        after["committees"] = ms
+        after = {
+            **person,
+            "id": str(pid),
+            "created_at": now_iso,
+            "updated_at": now_iso,
+            "organisation_id": str(org) if org else None,
+            "categories": cat_codes,
+            "committees": comm_codes,
+        }
         audit.append(
             {
                 "id": uuid.uuid4(),
@@ -737,10 +823,26 @@ def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID
                 "actor": actor,
                 "action": "create",
                 "entity": "person",
-                "entity_id": str(p["id"]),
+                "entity_id": after["id"],
                 "before": None,
                 "after": after,
             }
         )
-    session.execute(insert(AuditLog.__table__), audit)  # type: ignore[attr-defined]
+    if errors:
+        raise ValidationError(errors)
+    if not people:
+        return []
+    unit.session.flush()  # anything pending goes first, in its own order
+    _insert_many(unit, Person.__table__, people)  # type: ignore[attr-defined]
+    _insert_many(
+        unit,
+        PersonCategory.__table__,  # type: ignore[attr-defined]
+        [{"person_id": p["id"], "category": c} for p, (cs, _) in zip(people, links) for c in cs],  # noqa: B905
+    )
+    _insert_many(
+        unit,
+        PersonCommittee.__table__,  # type: ignore[attr-defined]
+        [{"person_id": p["id"], "committee": c} for p, (_, ms) in zip(people, links) for c in ms],  # noqa: B905
+    )
+    _insert_many(unit, AuditLog.__table__, audit)  # type: ignore[attr-defined]
     return [p["id"] for p in people]

@@ -354,7 +354,7 @@ def complete_interaction(
     i.summary = clean_text(summary) or i.summary
     i.notes = notes.strip() if notes else i.notes
     if end is not None:
-        i.end_at = end
+        i.start_at, i.end_at = _times(spec, i.start_at, end, default_now=False)
     i.sequence += 1
     _save_hooks(unit, i, spec, created=False, became_done=True)
     return i

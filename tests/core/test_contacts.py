@@ -6,7 +6,7 @@ Every test runs on SQLite and on PostgreSQL (the ``app`` fixture).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -638,3 +638,34 @@ def test_person_json_has_a_stable_shape(app: Tongxin) -> None:
         assert empty["categories"] == []
         assert empty["membership"] == "none"
         assert empty["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("1965", (1965, None)),
+        ("1965.03", (1965, 3)),
+        ("1965年3月", (1965, 3)),
+        ("1965/3", (1965, 3)),
+    ],
+)
+def test_birth_as_people_write_it(app: Tongxin, typed: str, stored: tuple[int, int | None]) -> None:
+    with app.unit() as unit:
+        p = contacts.create_person(unit, name="王五", birth=typed)
+        assert (p.birth_year, p.birth_month) == stored
+
+
+def test_merge_keeps_one_active_assignment_per_keeper(app: Tongxin) -> None:
+    from crm_core.services import accounts, assignments
+
+    with app.unit() as unit:
+        chair = accounts.create_account(unit, username="chair2", display_name="主席")
+        keep = contacts.create_person(unit, name="周六")
+        drop = contacts.create_person(unit, name="周六")
+        assignments.assign(unit, keeper_id=chair.id, contact_id=keep.id)
+        assignments.assign(unit, keeper_id=chair.id, contact_id=drop.id)
+        contacts.merge_people(unit, keep.id, drop.id)
+        active = assignments.list_assignments(unit, keeper_id=chair.id)
+        assert [a.contact_id for a in active] == [keep.id]
+        every = assignments.list_assignments(unit, keeper_id=chair.id, active_on=date.min)
+        assert len(every) == 2

@@ -1,0 +1,220 @@
+"""`tongxin briefings` and `tongxin gathering`: the plugin's commands.
+
+``tongxin briefings`` lists the documents briefed so far; ``tongxin briefings DOCUMENT``
+who has been briefed on one; ``tongxin briefings DOCUMENT --missing`` who (of the Hong
+Kong and Macao members, or ``--category``) has not. ``tongxin gathering`` shows the
+year's 中秋联谊会: its date (Gregorian and lunar), invitees, RSVPs and attendance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from crm_cli.context import label, open_unit, out, print_json
+from rich.table import Table
+
+from crm_core import clock, lunar
+from crm_core.i18n import N_, _
+from crm_core.models import Person
+from crm_core.services import contacts, interactions
+from crm_core.unit import Unit
+
+from . import services
+
+# Answers and attendance reach the screen through a variable: marked here for the catalog.
+RSVP_WORDS = {"invited": N_("invited"), "accepted": N_("accepted"), "declined": N_("declined")}
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
+]
+
+
+def _person_json(p: Person) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "pinyin": p.name_pinyin,
+        "sector": p.sector,
+        "region": p.region,
+        "employer": p.employer,
+        "title": p.title,
+    }
+
+
+def _people_table(people: list[Person]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for head in (_("Name"), _("Sector"), _("Region"), _("Employer and title"), "ID"):
+        table.add_column(head)
+    for p in people:
+        table.add_row(
+            p.name,
+            label("sectors", p.sector),
+            label("regions", p.region),
+            " ".join(x for x in (p.employer, p.title) if x),
+            str(p.id)[:8],
+        )
+    return table
+
+
+def briefings_command(
+    document: Annotated[
+        str | None,
+        typer.Argument(
+            help=N_("The document's title, e.g. 《中共中央关于进一步全面深化改革…的决定》.")
+        ),
+    ] = None,
+    missing: Annotated[
+        bool, typer.Option("--missing", help=N_("List who has not been briefed on it yet."))
+    ] = False,
+    category: Annotated[
+        str,
+        typer.Option(help=N_("Whose coverage --missing checks (category code or label).")),
+    ] = services.DEFAULT_BRIEFED_CATEGORY,
+    as_json: JsonOpt = False,
+) -> None:
+    """Briefings on important documents: who has, or has not, been briefed."""
+    if document is None:
+        if missing:
+            raise typer.BadParameter(_("name the DOCUMENT to check"), param_hint="--missing")
+        with open_unit() as unit:
+            _documents(unit, as_json)
+        return
+    with open_unit() as unit:
+        if missing:
+            people = services.not_briefed(unit, document, category=category)
+            code = unit.app.categories.resolve(category).code  # type: ignore[union-attr]
+        else:
+            people = services.briefed_on(unit, document)
+            code = None
+        if as_json:
+            print_json(
+                {
+                    "document": document,
+                    "missing": missing,
+                    "category": code,
+                    "total": len(people),
+                    "people": [_person_json(p) for p in people],
+                }
+            )
+            return
+        # Titles are shown between book-title marks, however they were typed.
+        title = document.strip()
+        if not title.startswith("《"):
+            title = f"《{title}》"
+        if missing:
+            head = _("Not yet briefed on {document} ({category}): {n}").format(
+                document=title, category=label("categories", code), n=len(people)
+            )
+        else:
+            head = _("Briefed on {document}: {n}").format(document=title, n=len(people))
+        out.print(head, markup=False)
+        if people:
+            out.print(_people_table(people))
+
+
+def _documents(unit: Unit, as_json: bool) -> None:
+    docs = services.documents(unit)
+    if as_json:
+        print_json({"documents": [d.as_json() for d in docs]})
+        return
+    if not docs:
+        out.print(_("No briefing has been logged yet."))
+        return
+    table = Table(box=None, header_style="bold")
+    for head in (_("Document"), _("Number"), _("Briefings"), _("People briefed"), _("Last")):
+        table.add_column(head)
+    for d in docs:
+        table.add_row(
+            d.document, d.document_no or "", str(d.count), str(d.people), d.last.isoformat()
+        )
+    out.print(table)
+
+
+def gathering_command(
+    year: Annotated[int | None, typer.Option(help=N_("The year (default: this year)."))] = None,
+    series: Annotated[
+        str, typer.Option(help=N_("A lunar series of the config (default: the 中秋联谊会)."))
+    ] = services.MID_AUTUMN,
+    create: Annotated[
+        bool,
+        typer.Option("--create", help=N_("Put the gathering on the calendar if it is not yet.")),
+    ] = False,
+    invite: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--invite",
+            help=N_("With --create: invite this person (id, name or pinyin; repeatable)."),
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The year's gathering: date, invitees, RSVPs and attendance."""
+    if invite and not create:
+        raise typer.BadParameter(_("--invite goes with --create"), param_hint="--invite")
+    with open_unit() as unit:
+        year = year or clock.today(unit.config.tz).year
+        day = services.gathering_date(unit, year, series_code=series)
+        lunar_day = lunar.solar_to_lunar(day)
+        title = next(
+            (e.get("zh") or series for e in unit.config.series if e.get("code") == series), series
+        )
+        if create:
+            people = [contacts.resolve_person(unit, ref).id for ref in invite or []]
+            gathering = services.ensure_gathering(unit, year, series_code=series, invitees=people)
+        else:
+            gathering = services.find_gathering(unit, year, series_code=series)
+        summary = services.attendance_summary(unit, gathering.id) if gathering else None
+        if as_json:
+            print_json(
+                {
+                    "year": year,
+                    "series": series,
+                    "event": title,
+                    "date": day.isoformat(),
+                    "lunar": lunar_day.text,
+                    "festival": lunar_day.festival,
+                    "gathering": interactions.interaction_json(unit, gathering)
+                    if gathering
+                    else None,
+                    "summary": summary.as_json() if summary else None,
+                }
+            )
+            return
+        when = day.isoformat() + "（" + _("lunar {date}").format(date=lunar_day.text) + "）"
+        if gathering is not None and not gathering.all_day:
+            when += " " + gathering.start_at.astimezone(unit.config.tz).strftime("%H:%M")
+        out.print(f"[bold]{year} {title}[/bold]  {when}")
+        if gathering is None or summary is None:
+            out.print(_("Not on the calendar yet (tongxin gathering --create puts it there)."))
+            return
+        status_word = _("Status")
+        out.print(f"{status_word}: {_(gathering.status.value)}")
+        counts = _(
+            "Invited {invited}: accepted {accepted}, declined {declined}, no answer "
+            "{awaiting}; attended {attended}, absent {absent}, not recorded {unrecorded}."
+        )
+        out.print(counts.format(**summary.as_json()))
+        if summary.people:
+            table = Table(box=None, header_style="bold")
+            for head in (_("Name"), _("RSVP"), _("Attended")):
+                table.add_column(head)
+            for p in summary.people:
+                came = "" if p.attended is None else (_("yes") if p.attended else _("no"))
+                table.add_row(p.name, _(RSVP_WORDS[p.rsvp.value]) if p.rsvp else "", came)
+            out.print(table)
+
+
+def add_commands(cli: Any) -> None:
+    """Add the plugin's commands to the root Typer application."""
+    cli.command(
+        "briefings",
+        help=N_(
+            "Briefings on important documents: the documents briefed; with DOCUMENT, who "
+            "has been briefed on it; with --missing, who has not."
+        ),
+    )(briefings_command)
+    cli.command(
+        "gathering",
+        help=N_("The year's Mid-Autumn gathering: date, invitees, RSVPs and attendance."),
+    )(gathering_command)

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlmodel import col
 
 from crm_core import clock
-from crm_core.errors import PermissionDenied, ValidationError
+from crm_core.errors import NotFound, PermissionDenied, ValidationError
 from crm_core.kinds import FollowUpDraft, KindSpec
 from crm_core.models import (
     Account,
@@ -679,7 +679,6 @@ def set_participation(
         stmt = stmt.where(InteractionParticipant.account_id == as_uuid(account_id, "account"))  # type: ignore[arg-type]
     row = unit.session.scalars(stmt).one_or_none()
     if row is None:
-        from crm_core.errors import NotFound  # kept local: the imports above are shared
 
         raise NotFound("participant", f"{who} in interaction {i.id}")
     if answer is None and attended is None:

@@ -31,13 +31,15 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         name="tongxin",
         help=N_("tongxin (同心): liaison and outreach manager for CPPCC offices."),
-        no_args_is_help=True,
+        # Plain `tongxin` opens the terminal UI (see `root`).
+        no_args_is_help=False,
         add_completion=False,
         rich_markup_mode="rich",
     )
 
-    @app.callback()
+    @app.callback(invoke_without_command=True)
     def root(
+        ctx: typer.Context,
         db: Annotated[
             str | None,
             typer.Option(
@@ -57,6 +59,8 @@ def build_app() -> typer.Typer:
     ) -> None:
         if db:
             state().db_url = db
+        if ctx.invoked_subcommand is None:
+            _open_tui()
 
     app.add_typer(contacts.app, name="contacts")
     app.add_typer(admin.db_app, name="db")
@@ -80,7 +84,34 @@ def build_app() -> typer.Typer:
         scaffold.new_plugin
     )
     app.add_typer(scaffold.plugin_app, name="plugin")
+    app.command("web", help=N_("Serve the terminal UI to a browser (textual-serve)."))(web_command)
     return app
+
+
+def _open_tui() -> None:
+    # Imported here: the other commands never load Textual.
+    from crm_tui.app import run as run_tui
+
+    from crm_core.i18n import language
+
+    run_tui(state().app(), lang=language())
+
+
+def web_command(
+    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "localhost",
+    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8000,
+) -> None:
+    """Serve `tongxin` (the terminal UI) in a browser through textual-serve."""
+    import shlex
+
+    from textual_serve.server import Server
+
+    from crm_core.i18n import language
+
+    command = [sys.executable, "-m", "crm_cli.main", "--lang", language()]
+    if state().db_url:
+        command += ["--db", state().db_url]
+    Server(shlex.join(command), host=host, port=port, title="同心 tongxin").serve()
 
 
 def _translate(cmd: Any) -> None:
@@ -176,3 +207,7 @@ def run(argv: list[str] | None = None) -> int:
 def main() -> None:
     """Console-script entry point."""
     sys.exit(run())
+
+
+if __name__ == "__main__":  # `python -m crm_cli.main`, as `tongxin web` runs it
+    main()

@@ -130,3 +130,49 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
     category and role. Write through the services with ``unit``; it is the demo's
     transaction.
     """
+
+
+@hookspec
+def register_panels(register: Callable[[Any], None]) -> None:
+    """Add panels to a person's page in the front ends (the terminal UI shows them below
+    the timeline).
+
+    Call ``register(PanelSpec(code, zh, en, render, order=100))`` (``crm_core.panels``)
+    once per panel. ``render(unit, person)`` returns a string (Rich markup allowed), a
+    Rich renderable, or None to show nothing for that person; it must only read, through
+    the services. Panels are shown by ``order``, then code. A render function that
+    raises shows an error in its own box and is recorded against the plugin on the
+    plugins list; the rest of the page works. Front ends call ``render`` each time the
+    page is shown, so keep it quick (one or two queries).
+
+    Example::
+
+        @hookimpl
+        def register_panels(register):
+            def talks(unit, person):
+                n = len(interactions.timeline(unit, person.id, kinds=["talk"]))
+                return f"谈心谈话 {n} 次"
+            register(PanelSpec("talk_count", "谈心谈话", "Heart-to-heart talks", talks))
+    """
+
+
+@hookspec
+def register_dashboard_cards(register: Callable[[Any], None]) -> None:
+    """Add cards to the dashboard (首页) of the front ends.
+
+    Call ``register(CardSpec(code, zh, en, render, order=100))`` (``crm_core.panels``)
+    once per card. ``render(unit)`` returns a string (Rich markup allowed), a Rich
+    renderable, or None to hide the card; the acting account is ``unit.actor`` and today
+    is ``crm_core.clock.today(unit.config.tz)``. It must only read. A card that raises
+    shows an error in its own box and is recorded against the plugin; the rest of the
+    dashboard works.
+
+    Example::
+
+        @hookimpl
+        def register_dashboard_cards(register):
+            def open_letters(unit):
+                rows = followups.list_follow_ups(unit, open_only=True)
+                return f"未办结诉求 {len(rows)} 件"
+            register(CardSpec("letters", "来信来访", "Letters", open_letters))
+    """

@@ -1,1 +1,5 @@
-"""The tongxin terminal UI (Textual). Arrives with the terminal UI issue."""
+"""The tongxin terminal UI (Textual): ``crm_tui.app.TongxinApp`` over a ``Tongxin``.
+
+Screens talk to the core through ``crm_core.services`` only, and show whatever kinds,
+panels and dashboard cards the plugins register.
+"""

@@ -1,0 +1,282 @@
+"""The tongxin terminal app: screens switched by function keys, a command palette, the
+office's keymap, Chinese by default."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import platformdirs
+from crm_tui.commands import TongxinCommands
+from crm_tui.common import guarded, report, translate_bindings
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from crm_core.app import Tongxin
+from crm_core.config import APP_NAME
+from crm_core.i18n import N_, _, language, set_language
+from crm_core.services import interactions
+from crm_core.unit import Unit
+
+log = logging.getLogger("crm_tui")
+
+MAIN_SCREENS = ("dashboard", "contacts", "agenda", "followups", "plugins")
+
+
+class TongxinApp(App[None]):
+    """同心: the terminal UI over one :class:`~crm_core.app.Tongxin`.
+
+    ``lang`` is "zh" (default) or "en"; ``actor`` the account to act as (default: the
+    operating-system login); ``start`` the first screen.
+    """
+
+    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss"]  # type: ignore[misc]
+    TITLE = "同心 tongxin"
+    COMMANDS = App.COMMANDS | {TongxinCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "show_help", N_("Help"), id="app.help", priority=True),
+        Binding("f2", "goto('dashboard')", N_("Home"), id="app.dashboard", priority=True),
+        Binding("f3", "goto('contacts')", N_("Contacts"), id="app.contacts", priority=True),
+        Binding("f4", "goto('agenda')", N_("Agenda"), id="app.agenda", priority=True),
+        Binding("f5", "goto('followups')", N_("Follow-ups"), id="app.followups", priority=True),
+        Binding("f6", "goto('plugins')", N_("Plugins"), id="app.plugins", priority=True),
+        Binding(
+            "f9",
+            "toggle_language",
+            N_("中文 / English"),
+            id="app.language",
+            priority=True,
+            show=False,
+        ),
+        Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True, show=False),
+    ]
+
+    def __init__(
+        self,
+        core: Tongxin,
+        *,
+        lang: str | None = None,
+        actor: str | None = None,
+        start: str = "dashboard",
+    ) -> None:
+        set_language(lang or core.config.language or "zh")
+        super().__init__()
+        translate_bindings(self)
+        self.core = core
+        self.actor = actor
+        self.start = start if start in MAIN_SCREENS else "dashboard"
+        self.last_kind: str | None = None
+        self.keymap_config: dict[str, str] = {}
+        self.painted = False  # the first screen has shown its data (benchmarks wait for it)
+
+    # -- the core ------------------------------------------------------------------
+
+    @contextmanager
+    def unit(self) -> Iterator[Unit]:
+        """One unit of work acting as this app's account."""
+        with self.core.unit(self.actor) as unit:
+            yield unit
+
+    # -- start -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.title = _("同心 tongxin")
+        theme = self.core.config.raw.get("tui", {}).get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        keymap = self.core.config.raw.get("tui", {}).get("keymap", {})
+        if isinstance(keymap, dict):
+            self.keymap_config = {str(k): str(v) for k, v in keymap.items()}
+            self.set_keymap(self.keymap_config)
+        self.push_screen(self.make_screen(self.start))
+        for info in self.core.plugins.plugins():
+            if info.status in ("error", "failing"):
+                self.notify(
+                    _("plugin {name} skipped: {error}").format(
+                        name=info.name, error=info.last_error
+                    ),
+                    severity="warning",
+                    timeout=6,
+                )
+
+    def make_screen(self, name: str, **kwargs: Any) -> Screen[Any]:
+        """A new instance of the main screen ``name``."""
+        from crm_tui.screens.agenda import AgendaScreen
+        from crm_tui.screens.contacts import ContactsScreen
+        from crm_tui.screens.dashboard import DashboardScreen
+        from crm_tui.screens.followups import FollowUpsScreen
+        from crm_tui.screens.plugins import PluginsScreen
+
+        screens: dict[str, Any] = {
+            "dashboard": DashboardScreen,
+            "contacts": ContactsScreen,
+            "agenda": AgendaScreen,
+            "followups": FollowUpsScreen,
+            "plugins": PluginsScreen,
+        }
+        return screens[name](**kwargs)  # type: ignore[no-any-return]
+
+    # -- navigation ------------------------------------------------------------------
+
+    def main_screen_name(self) -> str:
+        """The main screen under whatever is open now."""
+        for screen in reversed(self.screen_stack):
+            name = getattr(screen, "main_name", None)
+            if name:
+                return str(name)
+        return "dashboard"
+
+    @guarded
+    def goto(self, name: str, **kwargs: Any) -> None:
+        """Show the main screen ``name`` (closing dialogs and pages above it)."""
+        screen = self.make_screen(name, **kwargs)
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def action_goto(self, name: str) -> None:
+        """Switch to a main screen."""
+        self.goto(name)
+
+    def action_show_help(self) -> None:
+        """Show every key."""
+        from crm_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    @guarded
+    def open_person(self, person_id: str) -> None:
+        """Open a person's page."""
+        from crm_tui.screens.person import PersonScreen
+
+        self.push_screen(PersonScreen(str(person_id)))
+
+    @guarded
+    def open_interaction(self, interaction_id: str) -> None:
+        """Show one interaction."""
+        from crm_tui.screens.interaction import InteractionDialog
+
+        self.push_screen(InteractionDialog(str(interaction_id)))
+
+    def open_follow_up(self, follow_up_id: str) -> None:
+        """Show a follow-up on the follow-ups screen."""
+        self.goto("followups", focus_id=str(follow_up_id))
+
+    @guarded
+    def open_form(
+        self, mode: str, *, person_id: str | None = None, kind: str | None = None
+    ) -> None:
+        """Open the log (``mode`` "log") or schedule form."""
+        from crm_tui.screens.form import InteractionForm
+
+        self.push_screen(InteractionForm(mode, person_id=person_id, kind=kind))
+
+    @guarded
+    def open_new_follow_up(self, person_id: str) -> None:
+        """Record a new concern of a person."""
+        from crm_tui.screens.followups import NewFollowUpDialog
+
+        self.push_screen(NewFollowUpDialog(str(person_id)))
+
+    def first_person_of(self, interaction_id: str) -> str | None:
+        """The first person taking part in an interaction, if any."""
+        with self.unit() as unit:
+            for p in interactions.participants_of(unit, interaction_id):  # type: ignore[arg-type]
+                if p.person_id:
+                    return str(p.person_id)
+        return None
+
+    # -- language ------------------------------------------------------------------
+
+    def action_toggle_language(self) -> None:
+        """Switch between Chinese and English."""
+        self.switch_language("en" if language() == "zh" else "zh")
+
+    def switch_language(self, lang: str) -> None:
+        """Show everything in ``lang`` ("zh" or "en")."""
+        set_language(lang)
+        translate_bindings(self)
+        self.title = _("同心 tongxin")
+        self.goto(self.main_screen_name())
+        self.refresh_bindings()
+
+    # -- demo data -------------------------------------------------------------------
+
+    def load_demo(self, screen: Any, contacts: int = 2000) -> None:
+        """Fill the empty database with demo data in a worker, then reload ``screen``."""
+
+        def job() -> None:
+            try:
+                from crm_core import demo
+
+                demo.generate(self.core, contacts=contacts)
+            except Exception as exc:
+                self.call_from_thread(report, self, exc)
+            self.call_from_thread(screen.action_reload)
+
+        self.run_worker(job, thread=True, exit_on_error=False, group="demo")
+
+    # -- keys ------------------------------------------------------------------------
+
+    def all_bindings(self) -> list[tuple[str, list[Binding]]]:
+        """Every binding of the app and its screens, grouped by where it works."""
+        from crm_tui.screens.agenda import AgendaScreen
+        from crm_tui.screens.contacts import ContactsScreen
+        from crm_tui.screens.dashboard import DashboardScreen
+        from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
+        from crm_tui.screens.form import InteractionForm
+        from crm_tui.screens.help import HelpScreen
+        from crm_tui.screens.interaction import InteractionDialog
+        from crm_tui.screens.person import PersonScreen
+        from crm_tui.screens.plugins import PluginsScreen
+        from crm_tui.widgets.participants import ParticipantPicker
+
+        places: list[tuple[str, Any]] = [
+            (N_("Everywhere"), TongxinApp),
+            (N_("Home"), DashboardScreen),
+            (N_("Contacts"), ContactsScreen),
+            (N_("Person"), PersonScreen),
+            (N_("Log / schedule form"), InteractionForm),
+            (N_("Participants"), ParticipantPicker),
+            (N_("Agenda"), AgendaScreen),
+            (N_("Interaction"), InteractionDialog),
+            (N_("Follow-ups"), FollowUpsScreen),
+            (N_("Follow-up"), FollowUpDialog),
+            (N_("New follow-up"), NewFollowUpDialog),
+            (N_("Plugins"), PluginsScreen),
+            (N_("Help"), HelpScreen),
+        ]
+        out = []
+        for where, cls in places:
+            bindings = [b for b in cls.BINDINGS if isinstance(b, Binding)]
+            if cls is TongxinApp:
+                bindings.append(Binding("ctrl+p", "command_palette", N_("Command palette")))
+            out.append((_(where), bindings))
+        return out
+
+
+def log_file() -> Path:
+    """Where the terminal UI writes its log."""
+    return Path(platformdirs.user_log_dir(APP_NAME)) / "tui.log"
+
+
+def run(core: Tongxin, *, lang: str | None = None, actor: str | None = None) -> None:
+    """Run the app in this terminal, logging to :func:`log_file` (never to the screen)."""
+    path = log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    TongxinApp(core, lang=lang, actor=actor).run()

@@ -1,0 +1,166 @@
+"""Helpers every screen uses: errors as notifications, labels, dates, translated bindings."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
+from textual.binding import BindingsMap
+
+from crm_core.errors import Ambiguous, TongxinError, ValidationError
+from crm_core.i18n import N_, _, language
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.dom import DOMNode
+
+log = logging.getLogger("crm_tui")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+def error_text(exc: BaseException) -> str:
+    """What a user reads about ``exc``: the service's message, never a traceback."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+    if isinstance(exc, Ambiguous):
+        return _("{query!r} matches more than one record:").format(query=exc.query) + (
+            " " + "; ".join(exc.candidates[:5])
+        )
+    if isinstance(exc, TongxinError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        return _("database error: {reason}").format(reason=getattr(exc, "orig", exc))
+    return _("Unexpected error: {error} (details in the log)").format(
+        error=f"{type(exc).__name__}: {exc}"
+    )
+
+
+def report(app: App[Any], exc: BaseException) -> None:
+    """Show ``exc`` as a notification and write it to the log (with the traceback)."""
+    if isinstance(exc, TongxinError):
+        log.warning("%s", exc)
+    else:
+        log.exception("unexpected error in the terminal UI", exc_info=exc)
+    try:
+        app.notify(error_text(exc), title=_("Error"), severity="error", timeout=8)
+    except Exception:  # the app may be shutting down
+        log.exception("could not show an error")
+
+
+def guarded(fn: F) -> F:
+    """Wrap an event handler or action so an exception becomes a notification (and a log
+    entry) instead of a traceback that ends the app."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(self, *args, **kwargs)
+            except Exception as exc:
+                report(self.app, exc)
+                return None
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except Exception as exc:
+            report(self.app, exc)
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def translate_bindings(node: DOMNode) -> None:
+    """Give ``node`` its class's bindings with descriptions in the current language (the
+    class keeps the English msgids, so switching language again works)."""
+    merged = type(node)._merged_bindings
+    if merged is None:
+        return
+    fresh = merged.copy()
+    for key, bindings in fresh.key_to_bindings.items():
+        fresh.key_to_bindings[key] = [
+            replace(b, description=_(b.description) if b.description else "") for b in bindings
+        ]
+    node._bindings = fresh if isinstance(fresh, BindingsMap) else node._bindings
+
+
+def two_part(text: str) -> str:
+    """The part of a bilingual label ("话题 / Topic") for the current language."""
+    if " / " not in text:
+        return text
+    zh, en = text.split(" / ", 1)
+    return en.strip() if language() == "en" else zh.strip()
+
+
+def vocab_label(vocab: Any, code: str | None) -> str:
+    """The label of ``code`` in a vocabulary, in the current language ("" for None)."""
+    if not code:
+        return ""
+    term = vocab.get(code)
+    return term.label(language()) if term else code
+
+
+def kind_label(kinds: dict[str, Any], code: str) -> str:
+    """The label of an interaction kind, or its code if no plugin registers it now."""
+    spec = kinds.get(code)
+    return spec.label(language()) if spec else code
+
+
+def local(dt: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """``dt`` in the office's zone."""
+    return dt.astimezone(tz) if dt else None
+
+
+def fmt_day(d: date | None) -> str:
+    """A date as ``2026-11-27``."""
+    return d.isoformat() if d else ""
+
+
+def weekday(d: date) -> str:
+    """The short weekday name of ``d`` (周五 / Fri)."""
+    return _(WEEKDAYS[d.weekday()])
+
+
+def fmt_when(dt: datetime | None, tz: ZoneInfo, *, all_day: bool = False) -> str:
+    """A moment as ``2026-11-27 15:00`` in the office's zone (the date alone if all day)."""
+    if dt is None:
+        return ""
+    at = dt.astimezone(tz)
+    return at.strftime("%Y-%m-%d") if all_day else at.strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_time(dt: datetime, tz: ZoneInfo, *, all_day: bool = False) -> str:
+    """The time of day (``15:00``) or "all day"."""
+    return _("all day") if all_day else dt.astimezone(tz).strftime("%H:%M")
+
+
+def status_word(status: Any) -> str:
+    """A status code (planned, done, open …) in the current language."""
+    value = getattr(status, "value", status)
+    return _(str(value)) if value else ""
+
+
+def shorten(text: str | None, width: int = 40) -> str:
+    """One line of at most about ``width`` cells."""
+    if not text:
+        return ""
+    line = " ".join(text.split())
+    cells = 0
+    for i, ch in enumerate(line):
+        cells += 2 if ord(ch) > 0x2E7F else 1
+        if cells > width:
+            return line[:i] + "…"
+    return line

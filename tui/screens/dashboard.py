@@ -1,0 +1,270 @@
+"""首页: today's and the coming week's agenda, who is overdue, follow-ups due, this
+month's work, and the plugins' cards. Every line opens what it is about."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from crm_tui import data
+from crm_tui.common import (
+    fmt_day,
+    fmt_time,
+    guarded,
+    kind_label,
+    shorten,
+    status_word,
+    vocab_label,
+    weekday,
+)
+from crm_tui.screens.base import BaseScreen
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from crm_core import clock, lunar
+from crm_core.i18n import N_, _
+
+
+def _header(text: str, count: int | None = None) -> Option:
+    label = Text(f"── {text}" + (f" ({count})" if count is not None else "") + " ", "bold")
+    return Option(label, disabled=True)
+
+
+def lunar_label(day: Any) -> str:
+    """农历 text of a date, with its festival (八月十五 中秋)."""
+    try:
+        lday = lunar.solar_to_lunar(day)
+    except Exception:  # outside the lunar tables: show nothing rather than fail
+        return ""
+    return lday.text + (f" {lday.festival}" if lday.festival else "")
+
+
+class DashboardScreen(BaseScreen):
+    """The first screen: what needs doing today."""
+
+    main_name = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reload", N_("Refresh"), id="dashboard.reload"),
+        Binding("l", "log", N_("Log work"), id="dashboard.log"),
+        Binding("s", "schedule", N_("Schedule"), id="dashboard.schedule"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = False  # the first part is on screen
+        self.complete = False  # who is overdue too
+        self.data: data.Dashboard | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), classes="screen-title", id="dash-title")
+        with Vertical(id="welcome"):
+            yield Static(
+                _(
+                    "The database is empty. Load demo data to look around, "
+                    "or import the office's roster:"
+                )
+                + "\n\n  tongxin import FILE.xlsx\n",
+                id="welcome-text",
+            )
+            with Horizontal(id="welcome-buttons"):
+                yield Button(_("Load demo data"), id="load-demo", variant="primary")
+        with Vertical(id="dash-body"):
+            yield OptionList(id="dash-list")
+            yield Vertical(id="dash-cards")
+        yield Footer(compact=True)
+
+    def _title(self) -> str:
+        today = clock.today(self.app.core.config.tz)
+        lunar_text = lunar_label(today)
+        bits = [_("Home"), f"{fmt_day(today)} {weekday(today)}"]
+        if lunar_text:
+            bits.append(_("Lunar {date}").format(date=lunar_text))
+        return "  ·  ".join(bits)
+
+    def on_mount(self) -> None:
+        self.query_one("#welcome").display = False
+        self.query_one("#dash-list", OptionList).loading = True
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read the dashboard again."""
+        self.load_in_thread(data.load_dashboard, self.show)
+
+    def show(self, dash: data.Dashboard) -> None:
+        """Fill the screen with ``dash``."""
+        self.data = dash
+        option_list = self.query_one("#dash-list", OptionList)
+        option_list.loading = False
+        self.query_one("#welcome").display = dash.empty
+        self.query_one("#dash-body").display = not dash.empty
+        if not dash.empty:
+            self._fill(dash)
+            self._show_cards(dash)
+            if not dash.overdue_loaded:
+                self.load_in_thread(data.load_overdue, self.show_overdue, group="overdue")
+        else:
+            self.complete = True
+        self.loaded = True
+
+    def show_overdue(self, late: data.Overdue) -> None:
+        """Add who is overdue (read after the rest)."""
+        if self.data is None:
+            return
+        dash = self.data
+        dash.overdue, dash.overdue_total, dash.gaps = late.items, late.total, late.gaps
+        dash.overdue_loaded = True
+        self._fill(dash)
+        self.complete = True
+
+    def _fill(self, dash: data.Dashboard) -> None:
+        option_list = self.query_one("#dash-list", OptionList)
+        highlighted = option_list.highlighted
+        option_list.clear_options()
+        option_list.add_options(self._options(dash))
+        if highlighted is not None and highlighted < option_list.option_count:
+            option_list.highlighted = highlighted
+
+    def _options(self, dash: data.Dashboard) -> list[Option]:
+        core = self.app.core
+        tz = core.config.tz
+        kinds = core.kinds
+        out: list[Option] = [_header(_("Today"), dash.today_total)]
+        if not dash.today_items:
+            out.append(
+                Option(Text("   " + _("Nothing on the agenda today."), "dim"), disabled=True)
+            )
+        for item in dash.today_items:
+            when = fmt_time(item.start, tz, all_day=item.all_day)
+            out.append(self._agenda_option(item, when, kinds))
+        if dash.today_total > len(dash.today_items):
+            out.append(self._more("agenda:day", dash.today_total - len(dash.today_items)))
+        out.append(_header(_("Next 7 days"), dash.week_total))
+        if not dash.week_items:
+            out.append(Option(Text("   " + _("Nothing planned."), "dim"), disabled=True))
+        for item in dash.week_items:
+            local = item.start.astimezone(tz)
+            when = f"{local:%m-%d} {weekday(local.date())} " + fmt_time(
+                item.start, tz, all_day=item.all_day
+            )
+            out.append(self._agenda_option(item, when, kinds))
+        if dash.week_total > len(dash.week_items):
+            out.append(self._more("agenda:week", dash.week_total - len(dash.week_items)))
+        out.append(
+            _header(_("Overdue contacts"), dash.overdue_total if dash.overdue_loaded else None)
+        )
+        if not dash.overdue_loaded:
+            out.append(Option(Text("   " + _("Reading…"), "dim italic"), disabled=True))
+        elif not dash.overdue:
+            out.append(Option(Text("   " + _("Nobody is overdue."), "dim"), disabled=True))
+        for o in dash.overdue:
+            level = _("past maximum") if o.level == "max" else _("past ideal")
+            line = Text("   ")
+            line.append(o.contact, "bold")
+            line.append(
+                "  "
+                + _("{level} by {days} days").format(level=level, days=o.days_overdue)
+                + f"  ({o.keeper})",
+                "red" if o.level == "max" else "yellow",
+            )
+            out.append(Option(line, id=f"person:{o.contact_id}"))
+        if dash.overdue_total > len(dash.overdue):
+            out.append(self._more("overdue", dash.overdue_total - len(dash.overdue)))
+        if dash.gaps:
+            out.append(_header(_("Missing liaison contacts"), len(dash.gaps)))
+            for g in dash.gaps:
+                label = vocab_label(core.categories, g.category)
+                text = _("{keeper} keeps no {category} contact").format(
+                    keeper=g.keeper, category=label
+                )
+                out.append(Option("   " + text, id=f"gap:{g.category}:{g.keeper_id}"))
+        out.append(_header(_("Follow-ups due"), dash.follow_ups_total))
+        if not dash.follow_ups:
+            out.append(Option(Text("   " + _("No follow-ups."), "dim"), disabled=True))
+        for f in dash.follow_ups:
+            late = f.due_on is not None and f.due_on < dash.today
+            line = Text("   ")
+            line.append(fmt_day(f.due_on) or "—", "red" if late else "")
+            line.append(f"  {shorten(f.title, 36)}")
+            if f.person:
+                line.append(f"  — {f.person}", "dim")
+            out.append(Option(line, id=f"fu:{f.id}"))
+        if dash.follow_ups_total > len(dash.follow_ups):
+            out.append(self._more("followups", dash.follow_ups_total - len(dash.follow_ups)))
+        out.append(_header(_("This month's work")))
+        if not dash.month_counts:
+            out.append(
+                Option(Text("   " + _("Nothing logged this month yet."), "dim"), disabled=True)
+            )
+        for code, n in sorted(dash.month_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(Option(f"   {kind_label(kinds, code)}  {n}", id=f"kind:{code}"))
+        return out
+
+    def _agenda_option(self, item: data.AgendaLine, when: str, kinds: dict[str, Any]) -> Option:
+        line = Text("   ")
+        line.append(when, "bold")
+        line.append(f"  {kind_label(kinds, item.kind)}")
+        if item.status.value != "planned":
+            line.append(f" [{status_word(item.status)}]", "dim")
+        line.append(f"  {shorten('、'.join(item.names), 24)}")
+        if item.summary:
+            line.append(f"  {shorten(item.summary, 30)}", "dim")
+        return Option(line, id=f"int:{item.id}")
+
+    @staticmethod
+    def _more(target: str, n: int) -> Option:
+        return Option(Text("   " + _("… {n} more").format(n=n), "italic"), id=f"more:{target}")
+
+    def _show_cards(self, dash: data.Dashboard) -> None:
+        box = self.query_one("#dash-cards", Vertical)
+        box.remove_children()
+        for card in dash.cards:
+            body: Any = card.body if card.error is None else Text(card.error, "red")
+            widget = Static(body, classes="card" + (" card-error" if card.error else ""))
+            widget.border_title = card.title
+            box.mount(widget)
+
+    @on(OptionList.OptionSelected, "#dash-list")
+    @guarded
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        key = event.option.id or ""
+        what, _sep, rest = key.partition(":")
+        app = self.app
+        if what == "person":
+            app.open_person(rest)
+        elif what == "int":
+            app.open_interaction(rest)
+        elif what == "fu":
+            app.open_follow_up(rest)
+        elif what == "gap":
+            app.goto("contacts", category=rest.split(":")[0])
+        elif what == "kind":
+            app.goto("agenda", view="month", kind=rest)
+        elif what == "more":
+            if rest.startswith("agenda:"):
+                app.goto("agenda", view=rest.split(":")[1])
+            elif rest == "followups":
+                app.goto("followups")
+            elif rest == "overdue":
+                app.goto("contacts")
+
+    @on(Button.Pressed, "#load-demo")
+    def _load_demo(self) -> None:
+        self.query_one("#load-demo", Button).disabled = True
+        self.query_one("#welcome-text", Static).update(_("Making demo data…"))
+        self.app.load_demo(self)
+
+    def action_log(self) -> None:
+        """Log work done (the form asks who)."""
+        self.app.open_form("log")
+
+    def action_schedule(self) -> None:
+        """Put work on the calendar."""
+        self.app.open_form("schedule")

@@ -1,0 +1,351 @@
+"""Log done work or schedule planned work, of any registered kind.
+
+The kind's own fields are built from its schema (``KindSpec.fields()``); a list field takes
+one value per line. Times are typed as people say them (``今天 15:00``, ``明天上午``,
+``2026-12-01 9:30``, ``12/1``). A refused save shows each error under the field it names,
+and keeps everything typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from crm_tui.common import error_text, fmt_when, report, two_part, weekday
+from crm_tui.screens.base import BaseScreen
+from crm_tui.widgets.participants import Chosen, ParticipantPicker
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+
+from crm_core import clock
+from crm_core.errors import FieldError, TongxinError, ValidationError
+from crm_core.i18n import N_, _, language
+from crm_core.kinds import KindSpec
+from crm_core.services import contacts, followups, interactions
+from crm_core.timeparse import TimeParseError, parse_when
+
+CORE_FIELDS = ("kind", "summary", "when", "participants", "location", "notes")
+
+
+def field_of(error: FieldError) -> str:
+    """The form field a service error names (``data.concerns.0`` → ``data.concerns``)."""
+    name = error.field
+    if name.startswith("data."):
+        return "data." + name.split(".")[1]
+    if name in ("start", "end", "all_day"):
+        return "when"
+    if name in ("people", "accounts") or name.startswith("participants"):
+        return "participants"
+    if name in CORE_FIELDS:
+        return name
+    return "general"
+
+
+class InteractionForm(BaseScreen):
+    """The log / schedule form."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", N_("Save"), id="form.save", priority=True),
+        Binding("escape", "cancel", N_("Cancel"), id="form.cancel"),
+    ]
+
+    def __init__(
+        self, mode: str = "log", *, person_id: str | None = None, kind: str | None = None
+    ) -> None:
+        super().__init__()
+        self.mode = mode  # "log" | "schedule"
+        self.person_id = person_id
+        self.kind = kind
+        self._built_kind: str | None = "-"
+        self.values: dict[str, Any] = {}  # kind fields typed, kept across kind changes
+        self.saved: Any = None
+
+    # -- building ----------------------------------------------------------------
+
+    def _kinds(self) -> list[KindSpec]:
+        return list(self.app.core.kinds.values())
+
+    def _default_kind(self) -> str | None:
+        kinds = self.app.core.kinds
+        wanted = (
+            self.kind
+            or self.app.last_kind
+            or self.app.core.config.raw.get("tui", {}).get("default_kind")
+        )
+        if wanted in kinds:
+            return str(wanted)
+        return next(iter(kinds), None)
+
+    def compose(self) -> ComposeResult:
+        title = _("Log work done") if self.mode == "log" else _("Schedule work")
+        yield Static(title, classes="screen-title")
+        yield Static("", id="error-general", classes="error")
+        with VerticalScroll(id="form-body"):
+            lang = language()
+            options = [(k.label(lang), k.code) for k in self._kinds()]
+            default = self._default_kind()
+            yield from self._row(
+                "kind",
+                _("Kind"),
+                Select(
+                    options,
+                    value=default if default is not None else Select.NULL,
+                    allow_blank=False,
+                    id="kind",
+                    compact=True,
+                ),
+            )
+            yield from self._row(
+                "summary",
+                _("Summary"),
+                Input(placeholder=_("One line saying what happened"), id="summary", compact=True),
+            )
+            placeholder = (
+                _("Now if left empty; or 今天 15:00, 昨天上午 …")
+                if self.mode == "log"
+                else _("e.g. 明天上午, 下周三 9:30, 2026-12-01 9:30, 12/1")
+            )
+            yield from self._row(
+                "when", _("When"), Input(placeholder=placeholder, id="when", compact=True)
+            )
+            yield Static("", id="when-hint", classes="hint")
+            yield from self._row("participants", _("Who"), ParticipantPicker(id="participants"))
+            yield from self._row(
+                "location", _("Where"), Input(placeholder=_("Place"), id="location", compact=True)
+            )
+            yield Vertical(id="kind-fields")
+            yield from self._row(
+                "notes", _("Notes"), TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
+            )
+            with Horizontal(id="form-buttons"):
+                yield Button(_("Save (Ctrl+S)"), id="save", variant="primary")
+                yield Button(_("Cancel (Esc)"), id="cancel")
+        yield Footer(compact=True)
+
+    def _row(self, name: str, label: str, widget: Widget) -> Any:
+        with Horizontal(classes="form-row", id=f"row-{name.replace('.', '-')}"):
+            yield Label(label, classes="form-label")
+            yield widget
+        yield Static("", id=f"error-{name.replace('.', '-')}", classes="error")
+
+    async def on_mount(self) -> None:
+        await self._build_kind_fields()
+        if self.person_id:
+            try:
+                with self.app.unit() as unit:
+                    person = contacts.get_person(unit, self.person_id)
+                    self.query_one(ParticipantPicker).add(
+                        Chosen("person", str(person.id), person.name)
+                    )
+            except Exception as exc:
+                report(self.app, exc)
+        self.query_one("#kind", Select).focus()
+
+    def spec(self) -> KindSpec | None:
+        """The kind chosen now."""
+        value = self.query_one("#kind", Select).value
+        return self.app.core.kinds.get(str(value)) if value is not Select.NULL else None
+
+    def _field_widgets(self) -> dict[str, Widget]:
+        out: dict[str, Widget] = {}
+        for w in self.query_one("#kind-fields").query(".kind-field"):
+            if w.id:
+                out[w.id.removeprefix("data-")] = w
+        return out
+
+    def _remember_kind_fields(self) -> None:
+        for name, w in self._field_widgets().items():
+            self.values[name] = _value_of(w)
+
+    async def _build_kind_fields(self) -> None:
+        spec = self.spec()
+        code = spec.code if spec else None
+        if code == self._built_kind:
+            return
+        self._built_kind = code
+        box = self.query_one("#kind-fields", Vertical)
+        self._remember_kind_fields()
+        await box.remove_children()
+        if spec is None:
+            return
+        widgets: list[Widget] = []
+        for f in spec.fields():
+            name = f["name"]
+            label = two_part(f["description"]) or name
+            if f["required"]:
+                label += " *"
+            kept = self.values.get(name)
+            w: Widget
+            if spec.is_list_field(name):
+                w = TextArea(
+                    "\n".join(kept) if isinstance(kept, list) else (kept or ""),
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                )
+                w.border_subtitle = _("one per line")
+            elif "bool" in f["type"].lower():
+                w = Checkbox(value=bool(kept), compact=True)
+            else:
+                w = Input(kept or "", compact=True)
+            w.id = f"data-{name}"
+            w.add_class("kind-field")
+            row = Horizontal(Label(label, classes="form-label"), w, classes="form-row")
+            widgets += [row, Static("", id=f"error-data-{name}", classes="error")]
+        await box.mount_all(widgets)
+
+    @on(Select.Changed, "#kind")
+    async def _kind_changed(self) -> None:
+        await self._build_kind_fields()
+
+    @on(Input.Changed, "#when")
+    def _when_changed(self, event: Input.Changed) -> None:
+        hint = self.query_one("#when-hint", Static)
+        text = event.value.strip()
+        if not text:
+            hint.update("")
+            return
+        try:
+            when = self._parse_when(text)
+        except TimeParseError:
+            hint.update(Text(_("not understood yet"), "dim italic"))
+            return
+        d = when.start.date()
+        hint.update(
+            Text(
+                f"→ {fmt_when(when.start, self.app.core.config.tz, all_day=when.all_day)} "
+                f"{weekday(d)}",
+                "green",
+            )
+        )
+
+    def _parse_when(self, text: str) -> Any:
+        return parse_when(text, now=clock.now(), tz=self.app.core.config.tz)
+
+    # -- saving --------------------------------------------------------------------
+
+    def _clear_errors(self) -> None:
+        for w in self.query(".error"):
+            if isinstance(w, Static):
+                w.update("")
+                w.remove_class("-shown")
+
+    def show_errors(self, errors: list[tuple[str, str]]) -> None:
+        """Show each (field, message) under its field; unknown fields at the top."""
+        by_field: dict[str, list[str]] = {}
+        for name, message in errors:
+            target = name.replace(".", "-")
+            if not self.query(f"#error-{target}"):
+                target = "general"
+            by_field.setdefault(target, []).append(message)
+        first: Widget | None = None
+        for target, messages in by_field.items():
+            widget = self.query_one(f"#error-{target}", Static)
+            widget.update("⚠ " + "; ".join(messages))
+            widget.add_class("-shown")
+            if first is None and target != "general":
+                first = widget
+        if first is not None:
+            first.scroll_visible()
+
+    def collect(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """The service arguments from the form, and the errors found before saving."""
+        errors: list[tuple[str, str]] = []
+        spec = self.spec()
+        args: dict[str, Any] = {}
+        if spec is None:
+            errors.append(("kind", _("choose a kind")))
+        else:
+            args["kind"] = spec.code
+        when_text = self.query_one("#when", Input).value.strip()
+        if when_text:
+            try:
+                when = self._parse_when(when_text)
+                args["start"], args["all_day"] = when.start, when.all_day
+            except TimeParseError:
+                errors.append(
+                    ("when", _("cannot read {text!r} as a date and time").format(text=when_text))
+                )
+        elif self.mode == "schedule":
+            errors.append(("when", _("say when, e.g. 明天上午 or 12/1 9:30")))
+        picker = self.query_one(ParticipantPicker)
+        args["people"], args["accounts"] = picker.people(), picker.account_ids()
+        if not args["people"] and not args["accounts"]:
+            errors.append(("participants", _("add at least one person")))
+        for name in ("summary", "location"):
+            value = self.query_one(f"#{name}", Input).value.strip()
+            if value:
+                args[name] = value
+        notes = self.query_one("#notes", TextArea).text.strip()
+        if notes:
+            args["notes"] = notes
+        data: dict[str, Any] = {}
+        if spec is not None:
+            for name, w in self._field_widgets().items():
+                value = _value_of(w)
+                if value not in (None, "", []):
+                    data[name] = value
+        args["data"] = data
+        return args, errors
+
+    async def action_save(self) -> None:
+        """Save, or show what is wrong beside each field (nothing typed is lost)."""
+        self._clear_errors()
+        args, errors = self.collect()
+        if errors:
+            self.show_errors(errors)
+            return
+        try:
+            with self.app.unit() as unit:
+                if self.mode == "log":
+                    saved = interactions.log_interaction(unit, **args)
+                else:
+                    saved = interactions.schedule_interaction(unit, **args)
+                raised = len(followups.list_follow_ups(unit, interaction_id=saved.id))
+                saved_id = str(saved.id)
+        except ValidationError as exc:
+            self.show_errors([(field_of(e), _message(e)) for e in exc.errors])
+            return
+        except TongxinError as exc:
+            self.show_errors([("general", error_text(exc))])
+            return
+        except Exception as exc:
+            report(self.app, exc)
+            return
+        self.app.last_kind = args["kind"]
+        self.saved = saved_id
+        message = _("Logged.") if self.mode == "log" else _("Scheduled.")
+        if raised:
+            message += " " + _("{n} follow-up(s) raised.").format(n=raised)
+        self.app.notify(message, timeout=3)
+        self.dismiss(saved_id)
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    async def _save_pressed(self) -> None:
+        await self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+
+def _message(error: FieldError) -> str:
+    shown = error.field if error.field.startswith("data.") else ""
+    return f"{shown + ': ' if shown else ''}{error.message}"
+
+
+def _value_of(w: Widget) -> Any:
+    if isinstance(w, TextArea):
+        return [line.strip() for line in w.text.splitlines() if line.strip()]
+    if isinstance(w, Checkbox):
+        return w.value
+    if isinstance(w, Input):
+        return w.value.strip()
+    return None

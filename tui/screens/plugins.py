@@ -1,0 +1,78 @@
+"""插件: every plugin with its version, source, status and last error; and the kinds of
+work they register."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from crm_tui.common import shorten, status_word
+from crm_tui.screens.base import BaseScreen
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static
+
+from crm_core.i18n import N_, _, language
+
+STATUS_STYLE = {"ok": "green", "disabled": "dim", "error": "red", "failing": "yellow"}
+
+
+class PluginsScreen(BaseScreen):
+    """What the plugins are and how they are doing."""
+
+    main_name = "plugins"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reload", N_("Refresh"), id="plugins.reload")
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(_("Plugins"), classes="screen-title")
+        with VerticalScroll():
+            yield Static("", id="plugins-table", classes="section")
+            yield Static("", id="kinds-table", classes="section")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        """Show the plugins' current status."""
+        core = self.app.core
+        table = Table(box=None, padding=(0, 1), expand=True)
+        table.add_column(_("Plugin"), no_wrap=True)
+        table.add_column(_("Version"), no_wrap=True)
+        table.add_column(_("Status"), no_wrap=True)
+        table.add_column(_("Hooks"), no_wrap=True, justify="right")
+        table.add_column(_("Last error"), ratio=1)
+        for info in core.plugins.plugins():
+            table.add_row(
+                info.name,
+                info.version or "",
+                Text(status_word(info.status), STATUS_STYLE.get(info.status, "")),
+                str(len(info.hooks)),
+                Text(shorten(info.last_error, 120), "red") if info.last_error else "",
+            )
+        widget = self.query_one("#plugins-table", Static)
+        widget.update(table)
+        widget.border_title = _("Plugins")
+        kinds = Table(box=None, padding=(0, 1), expand=True)
+        kinds.add_column(_("Kind"), no_wrap=True)
+        kinds.add_column(_("Code"), no_wrap=True)
+        kinds.add_column(_("Plugin"), no_wrap=True)
+        kinds.add_column(_("Fields"))
+        lang = language()
+        for spec in core.kinds.values():
+            kinds.add_row(
+                spec.label(lang),
+                spec.code,
+                spec.plugin,
+                ", ".join(f["name"] for f in spec.fields()),
+            )
+        widget = self.query_one("#kinds-table", Static)
+        widget.update(kinds)
+        widget.border_title = _("Kinds of work")

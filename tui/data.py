@@ -165,9 +165,10 @@ def load_dashboard(unit: Unit, *, with_overdue: bool = False) -> Dashboard:
         late = load_overdue(unit)
         data.overdue, data.overdue_total, data.gaps = late.items, late.total, late.gaps
         data.overdue_loaded = True
-    due = followups.list_follow_ups(unit, open_only=True, due_before=today + timedelta(days=8))
-    data.follow_ups = follow_up_lines(unit, due[:DASHBOARD_LINES])
-    data.follow_ups_total = len(due)
+    soon = {"open_only": True, "due_before": today + timedelta(days=8)}
+    due = followups.list_follow_ups(unit, limit=DASHBOARD_LINES, **soon)  # type: ignore[arg-type]
+    data.follow_ups = follow_up_lines(unit, due)
+    data.follow_ups_total = followups.count_follow_ups(unit, **soon)  # type: ignore[arg-type]
     first, nxt = month_bounds(today)
     data.month_counts = agenda.counts_by_kind(unit, day_start(first, tz), day_start(nxt, tz))
     data.cards = extensions.render_cards(unit.app, unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlmodel import col
 
 from crm_core import clock
@@ -95,6 +95,31 @@ def update_follow_up(
     return row
 
 
+def _filters(
+    *,
+    open_only: bool = False,
+    status: FollowUpStatus | str | None = None,
+    person_id: uuid.UUID | str | None = None,
+    owner_id: uuid.UUID | str | None = None,
+    due_before: date | None = None,
+    interaction_id: uuid.UUID | str | None = None,
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if interaction_id is not None:
+        conds.append(col(FollowUp.interaction_id) == as_uuid(interaction_id, "interaction"))
+    if open_only:
+        conds.append(col(FollowUp.status).in_(OPEN_STATES))
+    if status is not None:
+        conds.append(col(FollowUp.status) == status)
+    if person_id is not None:
+        conds.append(col(FollowUp.person_id) == as_uuid(person_id, "person"))
+    if owner_id is not None:
+        conds.append(col(FollowUp.owner_id) == as_uuid(owner_id, "account"))
+    if due_before is not None:
+        conds.append(col(FollowUp.due_on) < due_before)
+    return conds
+
+
 def list_follow_ups(
     unit: Unit,
     *,
@@ -104,25 +129,47 @@ def list_follow_ups(
     owner_id: uuid.UUID | str | None = None,
     due_before: date | None = None,
     interaction_id: uuid.UUID | str | None = None,
+    limit: int | None = None,
 ) -> list[FollowUp]:
-    """Follow-ups, soonest due first (undated last)."""
-    stmt = select(FollowUp)
-    if interaction_id is not None:
-        stmt = stmt.where(FollowUp.interaction_id == as_uuid(interaction_id, "interaction"))
-    if open_only:
-        stmt = stmt.where(col(FollowUp.status).in_(OPEN_STATES))
-    if status is not None:
-        stmt = stmt.where(FollowUp.status == status)
-    if person_id is not None:
-        stmt = stmt.where(FollowUp.person_id == as_uuid(person_id, "person"))
-    if owner_id is not None:
-        stmt = stmt.where(FollowUp.owner_id == as_uuid(owner_id, "account"))
-    if due_before is not None:
-        stmt = stmt.where(col(FollowUp.due_on) < due_before)
-    stmt = stmt.order_by(
-        col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.created_at)
+    """Follow-ups, soonest due first (undated last); at most ``limit`` of them."""
+    stmt = (
+        select(FollowUp)
+        .where(
+            *_filters(
+                open_only=open_only,
+                status=status,
+                person_id=person_id,
+                owner_id=owner_id,
+                due_before=due_before,
+                interaction_id=interaction_id,
+            )
+        )
+        .order_by(col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.created_at))
+        .limit(limit)
     )
     return list(unit.session.scalars(stmt))
+
+
+def count_follow_ups(
+    unit: Unit,
+    *,
+    open_only: bool = False,
+    status: FollowUpStatus | str | None = None,
+    person_id: uuid.UUID | str | None = None,
+    owner_id: uuid.UUID | str | None = None,
+    due_before: date | None = None,
+    interaction_id: uuid.UUID | str | None = None,
+) -> int:
+    """How many follow-ups :func:`list_follow_ups` would list with the same filters."""
+    conds = _filters(
+        open_only=open_only,
+        status=status,
+        person_id=person_id,
+        owner_id=owner_id,
+        due_before=due_before,
+        interaction_id=interaction_id,
+    )
+    return unit.session.scalar(select(func.count()).select_from(FollowUp).where(*conds)) or 0
 
 
 def resolve_follow_up(unit: Unit, ref: str) -> FollowUp:

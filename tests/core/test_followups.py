@@ -164,3 +164,19 @@ def test_list_soonest_due_first_undated_last(app: Tongxin, ids: dict[str, uuid.U
         assert titles(person_id=ids["person2"]) == ["三月初", "无期限乙"]
         assert titles(owner_id=ids["other"]) == ["无期限乙"]
         assert titles(open_only=True, owner_id=ids["owner"]) == ["三月初", "无期限甲"]
+
+
+def test_limit_and_count_agree_with_the_full_list(app: Tongxin) -> None:
+    from crm_core.services import contacts
+
+    with app.unit() as unit:
+        person = contacts.create_person(unit, name="许多")
+        for n in range(7):
+            followups.raise_follow_up(
+                unit, title=f"问题{n}", person_id=person.id, due_on=date(2026, 12, 1 + n)
+            )
+        everything = followups.list_follow_ups(unit, open_only=True)
+        first = followups.list_follow_ups(unit, open_only=True, limit=3)
+        assert [f.id for f in first] == [f.id for f in everything[:3]]
+        assert followups.count_follow_ups(unit, open_only=True) == len(everything) == 7
+        assert followups.count_follow_ups(unit, due_before=date(2026, 12, 3)) == 2

@@ -1,0 +1,250 @@
+"""Terminal UI benchmark: start-up to a painted dashboard, search latency, peak memory.
+
+    python bench/tui_startup.py                 # 100,000 people, 1,000,000 interactions
+    python bench/tui_startup.py --people 10000 --interactions 100000   # a quicker run
+
+The dataset is made once with the demo generator (seed 2019, "today" 2026-11-27) into
+``bench/data/tui-{people}-{interactions}.db`` and reused. Every process runs with the
+clock frozen at that day (TONGXIN_NOW), so the dashboard shows a real day's work.
+
+Start-up is measured from spawning a fresh Python process to the moment the screen is
+painted with its data (the dashboard's lists filled), for tongxin and for a bare Textual
+app (a Static and a Footer) in the same run; the median of ``--runs`` of each, and their
+ratio. Search latency is measured inside one app: from a keystroke in the contacts
+search box to the table showing the new results (debounce included), and the service
+call alone. Peak memory is the child process's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TODAY = date(2026, 11, 27)
+NOW = "2026-11-27T02:00:00+00:00"  # 10:00 in Yangzhou
+SEED = 2019
+
+
+def dataset(people: int, interactions: int) -> Path:
+    """The benchmark database, made on first use."""
+    path = HERE / "data" / f"tui-{people}-{interactions}.db"
+    if path.exists():
+        return path
+    from crm_core.app import Tongxin
+    from crm_core.config import load_config
+    from crm_core.demo import generate
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial.db")
+    for leftover in path.parent.glob(tmp.name + "*"):
+        leftover.unlink()
+    started = time.perf_counter()
+    core = Tongxin(load_config(), db_url=str(tmp))
+    generate(core, contacts=people, interactions=interactions, seed=SEED, today=TODAY)
+    core.close()
+    tmp.rename(path)
+    print(f"made {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return path
+
+
+# -- children: one start-up each ----------------------------------------------------------
+
+
+def _peak_mb() -> float:
+    # VmHWM: this process's peak resident set (ru_maxrss can carry the parent's over exec).
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_bare() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Static
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("hello")
+            yield Footer()
+
+    async def painted(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        print(json.dumps({"painted": True, "peak_mb": _peak_mb()}), flush=True)
+        pilot.app.exit()
+
+    Bare().run(headless=True, size=(120, 40), auto_pilot=painted)
+
+
+def child_tongxin(db: str) -> None:
+    from crm_tui.app import TongxinApp
+    from crm_tui.screens.dashboard import DashboardScreen
+
+    from crm_core.app import Tongxin
+
+    core = Tongxin(db_url=db)
+
+    async def painted(pilot) -> None:  # type: ignore[no-untyped-def]
+        app = pilot.app
+        while not (isinstance(app.screen, DashboardScreen) and app.screen.loaded):
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        print(json.dumps({"painted": True}), flush=True)
+        while not app.screen.complete:  # who is overdue: read after the rest
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        print(json.dumps({"complete": True, "peak_mb": _peak_mb()}), flush=True)
+        app.exit()
+
+    TongxinApp(core).run(headless=True, size=(120, 40), auto_pilot=painted)
+
+
+def child_search(db: str) -> None:
+    from crm_tui.app import TongxinApp
+
+    from crm_core.app import Tongxin
+    from crm_core.services import contacts
+
+    core = Tongxin(db_url=db)
+    typed = [
+        "z",
+        "zh",
+        "zha",
+        "zhan",
+        "zhang",
+        "zs",
+        "w",
+        "wj",
+        "张",
+        "扬",
+        "扬州",
+        "1",
+        "13",
+        "138",
+    ]
+    results: dict[str, list[float]] = {"keystroke_ms": [], "service_ms": []}
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        app = pilot.app
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        box = screen.query_one("#search")
+        for text in typed:
+            box.value = text[:-1]
+            await pilot.pause(0.3)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            before = screen.searches
+            started = time.perf_counter()
+            await pilot.press(text[-1])
+            while screen.searches == before:
+                await asyncio.sleep(0.001)
+            await pilot.pause()  # the table repainted
+            results["keystroke_ms"].append((time.perf_counter() - started) * 1000)
+        with core.unit() as unit:
+            for text in typed:
+                started = time.perf_counter()
+                contacts.search_people(unit, text, limit=100)
+                results["service_ms"].append((time.perf_counter() - started) * 1000)
+        print(json.dumps({**results, "peak_mb": _peak_mb()}), flush=True)
+        app.exit()
+
+    TongxinApp(core, start="contacts").run(headless=True, size=(120, 40), auto_pilot=run)
+
+
+# -- the parent -------------------------------------------------------------------------
+
+
+def _spawn(args: list[str]) -> tuple[float, dict[str, object]]:
+    """Run a child; the time to its first JSON line, and its last JSON line (with the
+    time to it as ``last_s``)."""
+    env = {**os.environ, "TONGXIN_NOW": NOW}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    first: float | None = None
+    last: dict[str, object] = {}
+    for line in proc.stdout:
+        if line.startswith("{"):
+            now = time.perf_counter() - started
+            first = now if first is None else first
+            last = {**json.loads(line), "last_s": now}
+    proc.wait(timeout=60)
+    if first is None:
+        raise RuntimeError(f"child {args} exited with {proc.returncode} before painting")
+    return first, last
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", choices=["bare", "tongxin", "search"])
+    parser.add_argument("--db")
+    args = parser.parse_args()
+    if args.child == "bare":
+        return child_bare()
+    if args.child == "tongxin":
+        return child_tongxin(args.db)
+    if args.child == "search":
+        return child_search(args.db)
+
+    db = str(dataset(args.people, args.interactions))
+    _spawn(["--child", "tongxin", "--db", db])  # warm the file cache once
+    bare, ours, full, bare_mb, ours_mb = [], [], [], [], []
+    for _ in range(args.runs):  # interleaved, so drift hits both alike
+        t, info = _spawn(["--child", "bare"])
+        bare.append(t)
+        bare_mb.append(float(info["peak_mb"]))  # type: ignore[arg-type]
+        t, info = _spawn(["--child", "tongxin", "--db", db])
+        ours.append(t)
+        full.append(float(info["last_s"]))  # type: ignore[arg-type]
+        ours_mb.append(float(info["peak_mb"]))  # type: ignore[arg-type]
+    _t, search = _spawn(["--child", "search", "--db", db])
+    keys = search["keystroke_ms"]
+    service = search["service_ms"]
+    report = {
+        "people": args.people,
+        "interactions": args.interactions,
+        "runs": args.runs,
+        "bare_textual_startup_s": round(statistics.median(bare), 3),
+        "tongxin_dashboard_startup_s": round(statistics.median(ours), 3),
+        "ratio": round(statistics.median(ours) / statistics.median(bare), 2),
+        "tongxin_dashboard_with_overdue_s": round(statistics.median(full), 3),
+        "search_keystroke_to_results_ms": {
+            "median": round(statistics.median(keys), 1),  # type: ignore[arg-type]
+            "max": round(max(keys), 1),  # type: ignore[arg-type]
+        },
+        "search_service_ms": {
+            "median": round(statistics.median(service), 1),  # type: ignore[arg-type]
+            "max": round(max(service), 1),  # type: ignore[arg-type]
+        },
+        "peak_rss_mb": {
+            "bare": round(statistics.median(bare_mb), 1),
+            "tongxin_dashboard": round(statistics.median(ours_mb), 1),
+            "tongxin_search": round(float(search["peak_mb"]), 1),  # type: ignore[arg-type]
+        },
+    }
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

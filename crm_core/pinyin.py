@@ -21,8 +21,6 @@ import unicodedata
 from functools import lru_cache
 from typing import Final
 
-from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped, unused-ignore]
-
 __all__ = ["name_pinyin", "normalize_name", "normalize_text", "query_is_pinyin"]
 
 # ---------------------------------------------------------------------------------------
@@ -307,6 +305,10 @@ def query_is_pinyin(q: str) -> bool:
 def _han_syllables(run: str) -> tuple[str, ...]:
     # pypinyin with phrase context; characters it has no reading for are dropped
     # (errors="ignore"). NORMAL style without v_to_u spells ü as "v" (吕 -> "lv").
+    # Imported here: loading pypinyin's dictionaries takes a quarter of a second, which
+    # every command that never derives a pinyin (a search, a listing) should not pay.
+    from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped, unused-ignore]
+
     syllables = lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=False)
     # Keep plain ASCII letters only, whatever a future dictionary might return.
     return tuple(clean for clean in (_ascii_letters(str(syl)) for syl in syllables) if clean)

@@ -299,7 +299,7 @@ _GIVEN: dict[Gender, dict[str, tuple[str, ...]]] = {
         ),
         "first": tuple("建国志海晓文俊明永立卫振德宏伟家子浩宇天思博嘉一皓鹏晨学兆正新荣"),
         "second": tuple("军华强平峰涛斌杰勇刚辉鹏林波宁新东明龙超飞磊鑫宇阳成兵亮江锋荣祥生"),
-        "single": tuple("伟强军磊勇杰涛斌峰刚辉鹏超明平华波健亮浩宇翔彬凯"),
+        "single": tuple("伟强军磊勇杰涛斌峰刚辉鹏超明平华波健亮浩宇翔彬凯松帅胜顺森"),
     },
     Gender.female: {
         "whole": _words(
@@ -309,7 +309,7 @@ _GIVEN: dict[Gender, dict[str, tuple[str, ...]]] = {
         ),
         "first": tuple("秀丽晓雪春美红慧文雅玉静佳欣思梦诗婉雨嘉若亚月金爱淑琼"),
         "second": tuple("英兰华燕红娟梅玲敏静琴芳萍霞莉婷颖洁琳娜丹蓉倩怡琪雯妍"),
-        "single": tuple("丽敏静燕红芳霞艳玲娟婷颖洁琳娜丹萍英梅慧"),
+        "single": tuple("丽敏静燕红芳霞艳玲娟婷颖洁琳娜丹萍英梅慧淑莎爽素"),
     },
 }
 _MOBILE_PREFIXES = _words(

@@ -1,0 +1,319 @@
+"""Calendars and reminders on the command line: `tongxin export ics`, `tongxin serve`,
+`tongxin feed token|url`, `tongxin sync caldav`, `tongxin remind` (docs/calendar.md)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from crm_cli.context import err, get_app, open_unit, out, print_json
+from rich.table import Table
+
+from crm_core import clock
+from crm_core.calendar import calendar_range, export_ics
+from crm_core.calendar import feeds as feed_service
+from crm_core.errors import ValidationError
+from crm_core.i18n import N_, _
+from crm_core.models import Account
+from crm_core.services import accounts
+from crm_core.timeparse import TimeParseError, parse_date
+from crm_core.unit import Unit
+
+export_app = typer.Typer(help=N_("Export data to files."), no_args_is_help=True)
+feed_app = typer.Typer(
+    help=N_("Calendar feeds for phones: tokens and addresses."), no_args_is_help=True
+)
+token_app = typer.Typer(help=N_("Create, list and revoke feed tokens."), no_args_is_help=True)
+sync_app = typer.Typer(help=N_("Push calendars to other systems."), no_args_is_help=True)
+feed_app.add_typer(token_app, name="token")
+
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help=N_("Whose calendar: username or name (default: your own).")),
+]
+SharedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--calendar",
+        help=N_("A shared calendar instead of a person's: office or institutional."),
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
+]
+
+
+def _day(unit: Unit, text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text, today=clock.today(unit.config.tz))
+    except TimeParseError as exc:
+        raise ValidationError.one(field, text, str(exc)) from None
+
+
+def _whose(unit: Unit, user: str | None, shared: str | None) -> tuple[Account | None, str]:
+    if user and shared:
+        raise ValidationError.one("--calendar", shared, "give --user or --calendar, not both")
+    if shared:
+        return None, shared
+    if user:
+        return accounts.resolve_account(unit, user), "user"
+    if unit.actor is not None:
+        return unit.actor, "user"
+    return None, "office"
+
+
+def export_ics_command(
+    user: UserOpt = None,
+    shared: SharedOpt = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help=N_("First day (default: a year ago)."))
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help=N_("Last day (default: two years ahead)."))
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help=N_("Write to this file (default: standard output).")),
+    ] = None,
+) -> None:
+    """Write a calendar (iCalendar, .ics) of scheduled and done work, follow-ups and the
+    institutional series."""
+    with open_unit() as unit:
+        account, scope = _whose(unit, user, shared)
+        rng = calendar_range(
+            unit,
+            account=account,
+            scope=scope,
+            start=_day(unit, start, "--from"),
+            end=_day(unit, end, "--to"),
+        )
+        body = export_ics(unit, rng)
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return
+    output.write_bytes(body)
+    err.print(
+        _("Wrote {n} events to {path}.").format(n=body.count(b"BEGIN:VEVENT"), path=output),
+        markup=False,
+    )
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8808,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            help=N_("Reuse a feed while nothing has changed (--no-cache: build each time).")
+        ),
+    ] = True,
+) -> None:
+    """Serve the calendar feeds (/cal/TOKEN.ics) to phones, behind a TLS reverse proxy."""
+    from crm_core.calendar.server import make_server
+
+    logging.getLogger("tongxin").setLevel(logging.INFO)
+    server = make_server(get_app(), host, port, cache=cache)
+    address = server.server_address
+    err.print(
+        _("Serving calendar feeds on http://{host}:{port}/cal/TOKEN.ics (Ctrl-C stops).").format(
+            host=address[0], port=address[1]
+        ),
+        markup=False,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _token_owner(unit: Unit, user: str | None, shared: str | None) -> tuple[Account | None, str]:
+    if not user and not shared:
+        raise ValidationError.one("USER", None, "name the user, or --calendar office|institutional")
+    return _whose(unit, user, shared)
+
+
+@token_app.command("create", help=N_("Make a new feed token and print its addresses."))
+def token_create(
+    user: Annotated[str | None, typer.Argument(help=N_("Username or name."))] = None,
+    shared: SharedOpt = None,
+    name: Annotated[str, typer.Option("--name", help=N_("A note: which phone it is for."))] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    with open_unit() as unit:
+        account, scope = _token_owner(unit, user, shared)
+        row, token = feed_service.create_token(unit, account=account, scope=scope, name=name)
+        https, webcal = feed_service.feed_urls(unit.config, token)
+        if as_json:
+            print_json({**feed_service.token_json(row, account), "https": https, "webcal": webcal})
+            return
+        out.print(
+            _("New feed token {id} (shown only now: it is stored hashed).").format(
+                id=str(row.id)[:8]
+            )
+        )
+        out.print(f"  {https}", markup=False)
+        out.print(f"  {webcal}", markup=False)
+
+
+@token_app.command("list", help=N_("List feed tokens (never the tokens themselves)."))
+def token_list(
+    user: Annotated[str | None, typer.Argument(help=N_("Username or name (default: all)."))] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    with open_unit() as unit:
+        account = accounts.resolve_account(unit, user) if user else None
+        rows = feed_service.list_tokens(unit, account=account)
+        owners = {
+            r.account_id: accounts.get_account(unit, r.account_id)
+            for r in rows
+            if r.account_id is not None
+        }
+        if as_json:
+            print_json([feed_service.token_json(r, owners.get(r.account_id)) for r in rows])
+            return
+        if not rows:
+            out.print(_("No feed tokens."))
+            return
+        table = Table(box=None, header_style="bold")
+        for head in (_("Token"), _("Calendar"), _("Note"), _("Created"), _("Revoked")):
+            table.add_column(head)
+        tz = unit.config.tz
+        for r in rows:
+            owner = owners.get(r.account_id)
+            table.add_row(
+                str(r.id)[:8],
+                owner.username if owner else r.scope,
+                r.name,
+                r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                r.revoked_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if r.revoked_at else "",
+            )
+        out.print(table)
+
+
+@token_app.command("revoke", help=N_("Revoke a user's feed tokens (all, or one with --token)."))
+def token_revoke(
+    user: Annotated[str | None, typer.Argument(help=N_("Username or name."))] = None,
+    shared: SharedOpt = None,
+    token_id: Annotated[
+        str | None, typer.Option("--token", help=N_("Only this token (its id as listed)."))
+    ] = None,
+) -> None:
+    with open_unit() as unit:
+        account, scope = _token_owner(unit, user, shared)
+        rows = feed_service.revoke_tokens(unit, account=account, scope=scope, token_id=token_id)
+        out.print(_("Revoked {n} feed token(s).").format(n=len(rows)))
+
+
+@feed_app.command("url", help=N_("Print a new feed address for a user, with a QR code to scan."))
+def feed_url(
+    user: Annotated[str | None, typer.Argument(help=N_("Username or name."))] = None,
+    shared: SharedOpt = None,
+    qr: Annotated[bool, typer.Option(help=N_("Print the QR code."))] = True,
+) -> None:
+    with open_unit() as unit:
+        account, scope = _token_owner(unit, user, shared)
+        row, token = feed_service.create_token(
+            unit, account=account, scope=scope, name=_("feed url")
+        )
+        https, webcal = feed_service.feed_urls(unit.config, token)
+    out.print(
+        _("Subscribe on the phone (new token {id}; `tongxin feed token revoke` old ones):").format(
+            id=str(row.id)[:8]
+        )
+    )
+    out.print(f"  {webcal}", markup=False)
+    out.print(f"  {https}", markup=False)
+    if qr:
+        sys.stdout.write(feed_service.qr_text(webcal))
+        sys.stdout.flush()
+
+
+@sync_app.command("caldav", help=N_("Mirror a calendar to a CalDAV server."))
+def sync_caldav_command(
+    url: Annotated[str, typer.Option("--url", help=N_("The CalDAV server or calendar URL."))],
+    username: Annotated[
+        str | None, typer.Option("--username", help=N_("CalDAV user name."))
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option("--password-env", help=N_("Environment variable holding the password.")),
+    ] = None,
+    calendar: Annotated[
+        str | None,
+        typer.Option("--calendar", help=N_("The calendar's name on the server (made if missing).")),
+    ] = None,
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    from crm_core.calendar.caldav_sync import sync_caldav
+
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise ValidationError.one("--password-env", password_env, "this variable is not set")
+    report = sync_caldav(
+        get_app(), url=url, username=username, password=password, calendar=calendar, account=user
+    )
+    if as_json:
+        print_json(report.as_json())
+        return
+    out.print(
+        _(
+            "CalDAV {url}: {created} new, {updated} updated, {deleted} deleted, {unchanged} same."
+        ).format(
+            url=report.calendar_url,
+            created=report.created,
+            updated=report.updated,
+            deleted=report.deleted,
+            unchanged=report.unchanged,
+        ),
+        markup=False,
+    )
+    for uid in report.overwritten:
+        err.print(
+            _("Warning: {uid} had been changed on the server; overwritten.").format(uid=uid),
+            markup=False,
+        )
+
+
+def remind_command(
+    once: Annotated[
+        bool,
+        typer.Option("--once", help=N_("Send what is due now, then stop (for a timer or a test).")),
+    ] = False,
+) -> None:
+    """Run the reminder service: reminders before scheduled work and the daily digest."""
+    from crm_core.reminders.service import ReminderService
+
+    logging.getLogger("tongxin").setLevel(logging.INFO)
+    service = ReminderService(get_app())
+    if once:
+        service.run_once()
+        return
+    err.print(_("Reminder service running (Ctrl-C stops)."), markup=False)
+    service.run_forever()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the calendar and reminder commands to the root application."""
+    export_app.command("ics", help=N_("Write a calendar file (.ics) of a person's work."))(
+        export_ics_command
+    )
+    app.add_typer(export_app, name="export")
+    app.command("serve", help=N_("Serve calendar feeds to phones (/cal/TOKEN.ics)."))(serve_command)
+    app.add_typer(feed_app, name="feed")
+    app.add_typer(sync_app, name="sync")
+    app.command("remind", help=N_("Run the reminder service (reminders and daily digest)."))(
+        remind_command
+    )

@@ -1,0 +1,111 @@
+"""`tongxin report NAME`: the office's reports (built-in and from plugins) for a period,
+on screen, as JSON, or written to Excel, Word or CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from crm_cli.context import get_app, open_unit, out, print_json, state
+from rich.table import Table
+
+from crm_core import clock
+from crm_core.errors import ValidationError
+from crm_core.i18n import N_, _, language
+from crm_core.reports import available_reports, period_from_options, report_json, run_report
+from crm_core.reports.output import cell_text, write_report
+from crm_core.timeparse import TimeParseError, parse_date
+
+
+def _day(text: str | None, option: str):  # type: ignore[no-untyped-def]
+    if text is None:
+        return None
+    try:
+        return parse_date(text, today=clock.today(state().config.tz))
+    except TimeParseError as exc:
+        raise ValidationError.one(option, text, str(exc)) from None
+
+
+def report_command(
+    name: Annotated[
+        str | None, typer.Argument(help=N_("The report: coverage, liaison, visits, followups …"))
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help=N_("List the reports (built-in and from plugins)."))
+    ] = False,
+    from_: Annotated[
+        str | None, typer.Option("--from", help=N_("From this day (2026-07-01 …)."))
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help=N_("To this day, included."))] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help=N_("A quarter: 2026Q3. Default: the current quarter."))
+    ] = None,
+    year: Annotated[int | None, typer.Option(help=N_("A whole year: 2026."))] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help=N_("Write the report to .xlsx, .docx or .csv.")),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
+    ] = False,
+) -> None:
+    """Run a report."""
+    lang = language()
+    if list_ or name is None:
+        reports = available_reports(get_app())
+        if as_json:
+            print_json(
+                [
+                    {"code": r.code, "title": r.title(lang), "plugin": r.plugin}
+                    for r in reports.values()
+                ]
+            )
+            return
+        table = Table(box=None, header_style="bold")
+        for head in (_("Report"), _("Title"), _("From")):
+            table.add_column(head)
+        for r in reports.values():
+            table.add_row(r.code, r.title(lang), r.plugin or _("built-in"))
+        out.print(table)
+        return
+    with open_unit() as unit:
+        period = period_from_options(
+            start=_day(from_, "--from"),
+            end=_day(to, "--to"),
+            quarter=quarter,
+            year=year,
+            today=clock.today(unit.config.tz),
+        )
+        spec, result = run_report(unit, name, period)
+    if output is not None:
+        write_report(spec, period, result, output, lang=lang)
+    if as_json:
+        data = report_json(spec, period, result, lang)
+        if output is not None:
+            data["output"] = str(output)
+        print_json(data)
+        return
+    if output is not None:
+        out.print(_("Wrote {path}.").format(path=output), markup=False)
+        return
+    out.print(f"[bold]{spec.title(lang)}[/bold]  {period.label(lang)}")
+    for section in result.sections:
+        out.print()
+        table = Table(title=section.title(lang), header_style="bold", title_justify="left")
+        for c in section.columns:
+            table.add_column(
+                c.title(lang), justify="right" if c.kind in ("int", "float", "percent") else "left"
+            )
+        for row in section.rows:
+            table.add_row(*(cell_text(row.get(c.key), c.kind) for c in section.columns))
+        out.print(table)
+        if section.note(lang):
+            out.print(section.note(lang), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `report` to ``app``."""
+    app.command("report", help=N_("Reports for a period: coverage, liaison, visits, follow-ups …"))(
+        report_command
+    )

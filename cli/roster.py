@@ -1,0 +1,402 @@
+"""`tongxin import FILE` and `tongxin export people|interactions|vcf`: rosters in and
+tables out, through crm_core.importer and crm_core.exporter."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from crm_cli.context import err, label, open_unit, out, print_json, state
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.prompt import Prompt
+
+from crm_core import clock, exporter, importer
+from crm_core.errors import TongxinError, ValidationError
+from crm_core.i18n import N_, _
+from crm_core.timeparse import TimeParseError, parse_date
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
+]
+OutOpt = Annotated[
+    Path, typer.Option("-o", "--output", help=N_("The file to write (.xlsx or .csv)."))
+]
+ACTIONS = {
+    "create": N_("created"),
+    "update": N_("updated"),
+    "unchanged": N_("unchanged"),
+    "duplicate": N_("repeated in the file"),
+    "skip": N_("skipped"),
+    "refuse": N_("refused"),
+}
+PROGRESS_FROM = 2000  # rows: smaller files need no progress bar
+
+
+class _Bar:
+    """A progress bar on stderr (only on a terminal, only for large files)."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total < PROGRESS_FROM or not err.is_terminal:
+            return
+        if self.progress is None:
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
+            self.progress.start()
+        if stage not in self.tasks:
+            label = _("Reading rows") if stage == "read" else _("Writing people")
+            self.tasks[stage] = self.progress.add_task(label, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _ask(dup: importer.Duplicate) -> str:
+    err.print(
+        _("Row {row}: {name} is already known ({existing}, same {match}).").format(
+            row=dup.row, name=dup.name, existing=dup.existing, match=dup.match
+        ),
+        markup=False,
+    )
+    for field_name, (before, after) in dup.changes.items():
+        shown = _(importer.FIELDS.get(field_name, field_name))
+        old, new = _show(field_name, before), _show(field_name, after)
+        err.print(f"  {shown}: {old} → {new}", markup=False)
+    answer = Prompt.ask(
+        _("Update it with the file's values (u) or skip the row (s)?"),
+        choices=["u", "s"],
+        default="u",
+        console=err,
+    )
+    return "update" if answer == "u" else "skip"
+
+
+_VOCABS = {
+    "party": "parties",
+    "sector": "sectors",
+    "region": "regions",
+    "categories": "categories",
+    "committees": "committees",
+}
+_WORDS = {
+    "male": N_("male"),
+    "female": N_("female"),
+    "standing": "常委",
+    "member": "委员",
+    "none": "非委员",
+}
+
+
+def _show(field_name: str, value: Any) -> str:
+    """A value of the import as the office reads it: labels, not codes."""
+    if value is None or value == "" or value == ():
+        return "—"
+    vocab = _VOCABS.get(field_name)
+    if vocab and isinstance(value, tuple | list):
+        return "、".join(label(vocab, v) for v in value)
+    if vocab:
+        return label(vocab, str(value))
+    if field_name in ("gender", "membership"):
+        return _(_WORDS.get(str(value), str(value)))
+    if isinstance(value, tuple | list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(help=N_("The roster: .xlsx, .xls, .ods or .csv (UTF-8 or GBK)."))
+    ],
+    sheet: Annotated[
+        str | None, typer.Option(help=N_("The sheet to read (name or number; default the first)."))
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help=N_("Read a column as a field: HEADER=field (repeatable), e.g. 籍贯=extra."),
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help=N_("Show what would be done; write nothing."))
+    ] = False,
+    on_duplicate: Annotated[
+        importer.OnDuplicate,
+        typer.Option(
+            "--on-duplicate",
+            help=N_("A row naming someone already known: update, skip, or ask each time."),
+        ),
+    ] = importer.OnDuplicate.update,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors", help=N_("Write the refused rows and why to this file (.xlsx or .csv).")
+        ),
+    ] = None,
+    membership: Annotated[
+        str | None,
+        typer.Option(
+            help=N_("Membership of people whose row does not say: standing, member or none.")
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import people from a roster."""
+    mapping: dict[str, str] = {}
+    for item in map_ or []:
+        header, sep, field_name = item.partition("=")
+        if not sep or not header.strip() or not field_name.strip():
+            raise ValidationError.one("--map", item, "write it as HEADER=field, e.g. 籍贯=extra")
+        mapping[header.strip()] = field_name.strip()
+    if errors is not None and errors.suffix.lower() not in (".xlsx", ".csv"):
+        raise ValidationError.one("--errors", str(errors), "the errors file must be .xlsx or .csv")
+    decide: Callable[[importer.Duplicate], str] | None = None
+    if on_duplicate is importer.OnDuplicate.ask:
+        if not sys.stdin.isatty():
+            raise TongxinError(
+                _(
+                    "--on-duplicate ask needs a terminal to ask on; use --on-duplicate "
+                    "update or skip (nothing was written)"
+                )
+            )
+        decide = _ask
+    bar = _Bar()
+    try:
+        with open_unit() as unit:
+            report = importer.import_roster(
+                unit,
+                file,
+                sheet=sheet,
+                mapping=mapping or None,
+                on_duplicate=on_duplicate,
+                dry_run=dry_run,
+                membership=membership,
+                decide=decide,
+                progress=bar,
+            )
+    finally:
+        bar.stop()
+    if errors is not None and report.raw_rows:
+        importer.write_errors(report, errors)
+    if as_json:
+        data = report.as_json()
+        data["errors_file"] = str(errors) if errors is not None and report.raw_rows else None
+        print_json(data)
+        return
+    _print_report(report, errors)
+
+
+def _where(ref: str) -> str:
+    """ "row 12" or "database" (as the report keeps them) in the user's language."""
+    m = re.fullmatch(r"row (\d+)", ref)
+    if m:
+        return _("row {row}").format(row=m.group(1))
+    return _(ref) if ref == "database" else ref
+
+
+def _print_report(report: importer.ImportReport, errors: Path | None) -> None:
+    out.print(
+        _("Read {file}, sheet {sheet}; the header is row {row}.").format(
+            file=report.file, sheet=report.sheet, row=report.header_row
+        ),
+        markup=False,
+    )
+    if report.encoding:
+        out.print(_("Encoding: {encoding}").format(encoding=report.encoding), markup=False)
+    columns = "，".join(
+        f"{c.header}→{_(importer.FIELDS[c.field])}"
+        for c in report.columns
+        if c.field not in ("extra",)
+    )
+    out.print(_("Columns: {columns}").format(columns=columns), markup=False)
+    if report.unknown_columns:
+        out.print(
+            "[yellow]"
+            + _("Columns not recognised, kept as extra fields: {columns}").format(
+                columns="、".join(report.unknown_columns)
+            )
+            + "[/yellow]"
+        )
+    totals = report.totals
+    out.print(
+        "；".join(f"{_(ACTIONS[a])} {n}" for a, n in totals.items() if n or a == "create"),
+        markup=False,
+    )
+    if report.errors:
+        out.print("[red]" + _("Refused rows") + ":[/red]")
+        for e in report.errors:
+            out.print(
+                "  "
+                + _("row {row}, {column} {value!r}: {reason}").format(
+                    row=e.row, column=e.column, value=e.value, reason=e.reason
+                ),
+                markup=False,
+            )
+    dups = [o for o in report.outcomes if o.duplicate_of and o.action != "refuse"]
+    if dups:
+        out.print(_("Already known:"))
+        for o in dups:
+            of = _where(o.duplicate_of)
+            line = _("row {row} {name}: same {match} as {of}, {action}").format(
+                row=o.row,
+                name=o.name,
+                match=_(o.match) if o.match else "",
+                of=of,
+                action=_(ACTIONS[o.action]),
+            )
+            if o.changes:
+                line += " (" + "、".join(_(importer.FIELDS.get(c, c)) for c in o.changes) + ")"
+            out.print("  " + line, markup=False)
+    namesakes = [o for o in report.outcomes if o.namesakes]
+    if namesakes:
+        out.print(_("Same name as someone else (check they are different people):"))
+        for o in namesakes:
+            others = "；".join(_where(n) for n in o.namesakes)
+            out.print(
+                "  " + _("row {row}").format(row=o.row) + f" {o.name}: {others}", markup=False
+            )
+    if report.approximations:
+        out.print(_("Values read as the nearest configured label (check them):"))
+        for (column, value), label in sorted(report.approximations.items()):
+            out.print(f"  {column} {value!r} → {label}", markup=False)
+    if report.skipped_rows:
+        out.print(
+            _("Rows skipped: {rows}").format(
+                rows="，".join(
+                    _("row {row}").format(row=r) + f" ({_(why)})" for r, why in report.skipped_rows
+                )
+            ),
+            markup=False,
+        )
+    if errors is not None and report.raw_rows:
+        out.print(
+            _("The refused rows are in {path}: correct them there and import that file.").format(
+                path=errors
+            ),
+            markup=False,
+        )
+    elif report.errors:
+        out.print(_("Use --errors FILE.xlsx to get the refused rows in a sheet to correct."))
+    if report.dry_run:
+        out.print("[bold]" + _("Dry run: nothing was written.") + "[/bold]")
+
+
+# -- export ------------------------------------------------------------------------
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text, today=clock.today(state().config.tz))
+    except TimeParseError as exc:
+        raise ValidationError.one(option, text, str(exc)) from None
+
+
+def export_people_command(
+    output: OutOpt,
+    category: Annotated[
+        str | None, typer.Option(help=N_("Only this category (code or label)."))
+    ] = None,
+    sector: Annotated[
+        str | None, typer.Option(help=N_("Only this sector (code or label)."))
+    ] = None,
+    party: Annotated[str | None, typer.Option(help=N_("Only this party (code or label)."))] = None,
+    committee: Annotated[str | None, typer.Option(help=N_("Only this special committee."))] = None,
+    region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
+) -> None:
+    """Export people."""
+    with open_unit() as unit:
+        count = exporter.export_people(
+            unit,
+            output,
+            category=category,
+            sector=sector,
+            party=party,
+            committee=committee,
+            region=region,
+        )
+    out.print(_("Wrote {count} people to {path}.").format(count=count, path=output), markup=False)
+
+
+def export_interactions_command(
+    output: OutOpt,
+    from_: Annotated[
+        str | None, typer.Option("--from", help=N_("From this day (2026-07-01, 上月1日 …)."))
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help=N_("To this day, included."))] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help=N_("Only this kind of work (repeatable)."))
+    ] = None,
+) -> None:
+    """Export interactions."""
+    with open_unit() as unit:
+        count = exporter.export_interactions(
+            unit, output, start=_date(from_, "--from"), end=_date(to, "--to"), kinds=kind or []
+        )
+    out.print(
+        _("Wrote {count} interactions to {path}.").format(count=count, path=output), markup=False
+    )
+
+
+def export_vcf_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help=N_("The .vcf file to write."))],
+    category: Annotated[
+        str | None, typer.Option(help=N_("Only this category (code or label)."))
+    ] = None,
+    sector: Annotated[
+        str | None, typer.Option(help=N_("Only this sector (code or label)."))
+    ] = None,
+    party: Annotated[str | None, typer.Option(help=N_("Only this party (code or label)."))] = None,
+    committee: Annotated[str | None, typer.Option(help=N_("Only this special committee."))] = None,
+    region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
+) -> None:
+    """Export vCards."""
+    with open_unit() as unit:
+        count = exporter.export_vcf(
+            unit,
+            output,
+            category=category,
+            sector=sector,
+            party=party,
+            committee=committee,
+            region=region,
+        )
+    out.print(_("Wrote {count} contacts to {path}.").format(count=count, path=output), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `import` and the `export` commands to ``app`` (into its `export` group if
+    another module made one already)."""
+    app.command("import", help=N_("Import people from a roster (.xlsx, .xls, .ods, .csv)."))(
+        import_command
+    )
+    group = next((g.typer_instance for g in app.registered_groups if g.name == "export"), None)
+    if group is None:
+        group = typer.Typer(help=N_("Export data to files."), no_args_is_help=True)
+        app.add_typer(group, name="export")
+    group.command("people", help=N_("Write people to .xlsx or .csv (filters as in search)."))(
+        export_people_command
+    )
+    group.command("interactions", help=N_("Write the work of a period to .xlsx or .csv."))(
+        export_interactions_command
+    )
+    group.command("vcf", help=N_("Write contacts as vCards (.vcf) for phones."))(export_vcf_command)

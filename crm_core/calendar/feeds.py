@@ -1,0 +1,312 @@
+"""Subscription feeds: secret tokens and the HTTP answers of ``/cal/<token>.ics``.
+
+A token is ``secrets.token_urlsafe(32)`` (43 characters, 256 bits): shown once when it is
+made, stored only as its SHA-256, listed by its first characters of the hash, and
+revoked, never deleted (so the list shows what was given out). A revoked or unknown
+token gets a bare 404: nothing tells a guesser whether a token ever existed.
+
+The body of a feed is exactly :func:`crm_core.calendar.ics.export_ics` of the token's
+calendar, so ``tongxin export ics --user U`` and the feed are the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from crm_core import clock
+from crm_core.calendar.ics import SCOPES, calendar_range, etag_of, export_ics
+from crm_core.calendar.settings import feed_settings
+from crm_core.calendar_models import FeedToken
+from crm_core.config import Config
+from crm_core.errors import NotFound, ValidationError
+from crm_core.models import Account, AuditLog
+from crm_core.unit import Unit
+
+TOKEN_BYTES = 32
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+PATH_RE = re.compile(r"^/cal/([A-Za-z0-9_-]{1,128})\.ics$")
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 (hex) under which a token is stored."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def create_token(
+    unit: Unit, *, account: Account | None = None, scope: str = "user", name: str = ""
+) -> tuple[FeedToken, str]:
+    """A new feed token for ``account``'s calendar (scope "user") or a shared calendar
+    (scope "office" or "institutional"). Returns the row and the token itself, which is
+    stored nowhere: show it now or never."""
+    if scope not in SCOPES:
+        raise ValidationError.one("scope", scope, f"one of {', '.join(SCOPES)}")
+    if scope == "user" and account is None:
+        raise ValidationError.one("user", None, "a personal feed needs an account")
+    if scope != "user":
+        account = None
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    row = FeedToken(
+        account_id=account.id if account else None,
+        scope=scope,
+        name=(name or "").strip(),
+        token_hash=hash_token(token),
+    )
+    unit.session.add(row)
+    unit.session.flush()
+    return row, token
+
+
+def list_tokens(
+    unit: Unit, *, account: Account | None = None, include_revoked: bool = True
+) -> list[FeedToken]:
+    """Feed tokens (of ``account``, if given), oldest first."""
+    stmt = select(FeedToken)
+    if account is not None:
+        stmt = stmt.where(FeedToken.account_id == account.id)
+    if not include_revoked:
+        stmt = stmt.where(col(FeedToken.revoked_at).is_(None))
+    return list(unit.session.scalars(stmt.order_by(col(FeedToken.created_at), col(FeedToken.id))))
+
+
+def revoke_tokens(
+    unit: Unit,
+    *,
+    account: Account | None = None,
+    scope: str = "user",
+    token_id: str | None = None,
+) -> list[FeedToken]:
+    """Revoke one token (``token_id``: its id or the first 8+ characters of it) or every
+    live token of ``account`` (or of the shared calendar ``scope``). Returns those
+    revoked; revoking is immediate (the next fetch gets 404)."""
+    stmt = select(FeedToken).where(col(FeedToken.revoked_at).is_(None))
+    if account is not None:
+        stmt = stmt.where(FeedToken.account_id == account.id)
+    else:
+        stmt = stmt.where(FeedToken.scope == scope, col(FeedToken.account_id).is_(None))
+    rows = list(unit.session.scalars(stmt))
+    if token_id:
+        ref = token_id.strip().lower()
+        rows = [r for r in rows if str(r.id).startswith(ref)]
+        if not rows:
+            raise NotFound("feed token", token_id)
+        if len(rows) > 1:
+            raise ValidationError.one("token", token_id, "matches several tokens: give more of it")
+    now = clock.now()
+    for r in rows:
+        r.revoked_at = now
+    unit.session.flush()
+    return rows
+
+
+def resolve_token(unit: Unit, token: str) -> FeedToken | None:
+    """The live token row for ``token`` (None if unknown, revoked, or its account is
+    no longer active)."""
+    if not _TOKEN_RE.match(token):
+        return None
+    row = unit.session.scalars(
+        select(FeedToken).where(FeedToken.token_hash == hash_token(token))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.scope == "user":
+        account = unit.session.get(Account, row.account_id) if row.account_id else None
+        if account is None or not account.active:
+            return None
+    return row
+
+
+def feed_urls(config: Config, token: str) -> tuple[str, str]:
+    """The https:// and webcal:// addresses of a feed token under ``[feed] public_url``."""
+    base = feed_settings(config).public_url
+    https = f"{base}/cal/{token}.ics"
+    webcal = "webcal://" + https.split("://", 1)[1]
+    return https, webcal
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed's body with its validators."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime
+
+
+def render_feed(unit: Unit, row: FeedToken) -> Feed:
+    """The calendar of a token, with a strong ETag (hash of the bytes) and a
+    Last-Modified that moves whenever the bytes change: an item that leaves the
+    calendar (deleted, moved out of the span) changes it too, which no item's own time
+    would show."""
+    account = unit.session.get(Account, row.account_id) if row.account_id else None
+    rng = calendar_range(unit, account=account, scope=row.scope)
+    body = export_ics(unit, rng)
+    digest = hashlib.sha256(body).hexdigest()
+    if row.content_hash != digest or row.content_changed_at is None:
+        row.content_hash = digest
+        row.content_changed_at = clock.now().replace(microsecond=0)
+        unit.session.flush()
+    assert row.content_changed_at is not None
+    return Feed(body, etag_of(body), row.content_changed_at)
+
+
+def data_version(unit: Unit) -> tuple[object, ...]:
+    """What changes whenever anything a calendar shows may have changed: every write
+    through the services leaves an audit-log row (deletes too), so the newest row's time
+    and how many rows carry it, with today's date (the calendar's span moves daily).
+    Two index lookups, however long the log."""
+    top = unit.session.scalar(select(func.max(AuditLog.at)))
+    same = (
+        unit.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.at == top))
+        if top is not None
+        else 0
+    )
+    return (top, same, clock.today(unit.config.tz))
+
+
+class FeedCache:
+    """The last feed served per token, reused while :func:`data_version` is unchanged,
+    so an unchanged calendar is answered (200 or 304) without being built again.
+
+    Not used when a plugin implements ``add_events``: a plugin's own tables leave no
+    audit-log rows, so nothing would tell the cache that its events changed."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._feeds: dict[uuid.UUID, tuple[tuple[object, ...], Feed]] = {}
+        self._lock = threading.Lock()
+
+    def usable(self, unit: Unit) -> bool:
+        """Whether caching is safe with the plugins loaded."""
+        return not unit.plugins.pm.hook.add_events.get_hookimpls()
+
+    def get(self, token_id: uuid.UUID, version: tuple[object, ...]) -> Feed | None:
+        """The cached feed of a token if the data has not changed since."""
+        with self._lock:
+            hit = self._feeds.get(token_id)
+        return hit[1] if hit is not None and hit[0] == version else None
+
+    def put(self, token_id: uuid.UUID, version: tuple[object, ...], feed: Feed) -> None:
+        """Remember a token's feed at ``version``."""
+        with self._lock:
+            if len(self._feeds) >= self.size:
+                self._feeds.clear()
+            self._feeds[token_id] = (version, feed)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer: status, headers, body (empty for HEAD and 304)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+NOT_FOUND = Answer(404, [("Content-Length", "0")], b"")
+
+
+def _matches(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(t.strip().removeprefix("W/") == wanted for t in header.split(","))
+
+
+def answer(
+    unit: Unit,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    cache: FeedCache | None = None,
+) -> Answer:
+    """The answer to ``method path`` with request ``headers`` (names lower-case):
+    200 with the calendar, 304 when ``If-None-Match`` (or, without it,
+    ``If-Modified-Since``) shows the client has it, a bare 404 for anything else.
+    ``cache`` reuses the last feed of the token while the data is unchanged."""
+    if method not in ("GET", "HEAD"):
+        return Answer(405, [("Allow", "GET, HEAD"), ("Content-Length", "0")], b"")
+    m = PATH_RE.match(path.split("?", 1)[0])
+    if m is None:
+        return NOT_FOUND
+    row = resolve_token(unit, m.group(1))
+    if row is None:
+        return NOT_FOUND
+    if cache is not None and cache.usable(unit):
+        version = data_version(unit)
+        cached = cache.get(row.id, version)
+        if cached is None:
+            cached = render_feed(unit, row)
+            cache.put(row.id, version, cached)
+        feed = cached
+    else:
+        feed = render_feed(unit, row)
+    common = [
+        ("ETag", feed.etag),
+        ("Last-Modified", format_datetime(feed.last_modified.astimezone(UTC), usegmt=True)),
+        ("Cache-Control", "private, no-cache"),
+    ]
+    inm = headers.get("if-none-match")
+    ims = headers.get("if-modified-since")
+    fresh = False
+    if inm is not None:
+        fresh = _matches(inm, feed.etag)
+    elif ims:
+        try:
+            since = parsedate_to_datetime(ims)
+            fresh = since.tzinfo is not None and feed.last_modified <= since
+        except (TypeError, ValueError):
+            fresh = False
+    if fresh:
+        return Answer(304, common, b"")
+    out = [
+        ("Content-Type", "text/calendar; charset=utf-8"),
+        ("Content-Length", str(len(feed.body))),
+        *common,
+    ]
+    return Answer(200, out, b"" if method == "HEAD" else feed.body)
+
+
+def token_json(row: FeedToken, account: Account | None = None) -> dict[str, object]:
+    """The JSON form of a token row (never the token itself)."""
+    return {
+        "id": str(row.id),
+        "scope": row.scope,
+        "account": account.username if account else None,
+        "name": row.name,
+        "created_at": row.created_at.isoformat(),
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "hash_prefix": row.token_hash[:12],
+    }
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    """``value`` as a UUID, or None."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def qr_text(data: str, *, invert: bool = True) -> str:
+    """A QR code of ``data`` drawn with block characters for a terminal (``invert`` for
+    a dark background), so a phone's camera can subscribe from the screen."""
+    import io
+
+    import qrcode  # only the terminal QR code needs it
+
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_L)
+    code.add_data(data)
+    code.make(fit=True)
+    buf = io.StringIO()
+    code.print_ascii(out=buf, invert=invert)
+    return buf.getvalue()

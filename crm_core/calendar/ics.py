@@ -1,0 +1,626 @@
+"""iCalendar (RFC 5545) calendars of the office's work, through the icalendar package.
+
+One function, :func:`build_events`, decides what a calendar holds; the file export
+(``tongxin export ics``), the phone feed (``tongxin serve``) and the CalDAV push all use
+it, so they can never disagree. What it promises:
+
+- Stable: a UID from the database id of each item; DTSTAMP and LAST-MODIFIED from the
+  item's own change time (``updated_at``), never "now"; SEQUENCE from the interaction's
+  ``sequence`` (bumped by the services on every change of time, place or status) or the
+  row's version. Exporting twice with nothing changed gives identical bytes; changing one
+  item changes that item's bytes only.
+- Times with TZID in the office's zone and a compact VTIMEZONE; all-day items as
+  VALUE=DATE with an exclusive DTEND.
+- Nothing confidential: a confidential interaction shows its kind ("谈心谈话"), time and
+  place, never its summary, fields or notes. No interaction's notes are ever exported.
+- UTF-8, CRLF line ends, lines folded at 75 octets between characters (icalendar's
+  serialiser does this; the tests check the byte lengths).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+from sqlalchemy import or_, select
+from sqlmodel import col
+
+from crm_core import clock
+from crm_core.calendar.series import calendar_series, lunar_occurrences
+from crm_core.calendar.settings import feed_settings, reminder_settings
+from crm_core.errors import ValidationError
+from crm_core.i18n import N_, _, language
+from crm_core.models import (
+    Account,
+    FollowUp,
+    FollowUpStatus,
+    Interaction,
+    InteractionParticipant,
+    InteractionStatus,
+    Person,
+    Series,
+)
+from crm_core.unit import Unit
+
+PRODID = "-//tongxin//tongxin calendar//ZH"
+UID_DOMAIN = "tongxin"
+SCOPES = ("user", "office", "institutional")
+# How an interaction's status shows on a calendar.
+STATUS = {
+    InteractionStatus.planned: "CONFIRMED",
+    InteractionStatus.done: "CONFIRMED",
+    InteractionStatus.cancelled: "CANCELLED",
+}
+CATEGORY_FOLLOW_UP = N_("Follow-up")
+CATEGORY_SERIES = N_("Institutional calendar")
+
+
+@dataclass(frozen=True)
+class CalendarRange:
+    """Whose calendar and which span: ``scope`` "user" (the interactions ``account``
+    takes part in, its follow-ups, the institutional series), "office" (every
+    interaction and open follow-up, and the series) or "institutional" (the series only);
+    ``start`` and ``end`` are dates in the office's zone, ``end`` exclusive."""
+
+    scope: str
+    account: Account | None
+    start: date
+    end: date
+    tz: ZoneInfo
+    name: str = field(default="", compare=False)
+
+    @property
+    def start_utc(self) -> datetime:
+        """The first instant of the span."""
+        return datetime.combine(self.start, time(0), self.tz).astimezone(UTC)
+
+    @property
+    def end_utc(self) -> datetime:
+        """The instant the span ends (exclusive)."""
+        return datetime.combine(self.end, time(0), self.tz).astimezone(UTC)
+
+
+def calendar_range(
+    unit: Unit,
+    *,
+    account: Account | None = None,
+    scope: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> CalendarRange:
+    """The calendar of ``account`` (scope "user"), or of ``scope`` "office" or
+    "institutional", from ``start`` to ``end`` (inclusive dates; by default
+    ``[feed] past_days`` before today to ``future_days`` after)."""
+    scope = scope or ("user" if account is not None else "office")
+    if scope not in SCOPES:
+        raise ValidationError.one("scope", scope, f"one of {', '.join(SCOPES)}")
+    if scope == "user" and account is None:
+        raise ValidationError.one("user", None, "a personal calendar needs an account")
+    if scope != "user":
+        account = None
+    feed = feed_settings(unit.config)
+    tz = unit.config.tz
+    today = clock.today(tz)
+    first = start or today - timedelta(days=feed.past_days)
+    last = end or today + timedelta(days=feed.future_days)
+    if last < first:
+        raise ValidationError.one("to", last.isoformat(), f"is before {first.isoformat()}")
+    if scope == "user":
+        assert account is not None
+        name = feed.calendar_name.format(name=account.display_name)
+    elif scope == "office":
+        name = feed.office_calendar_name
+    else:
+        name = feed.institutional_calendar_name
+    return CalendarRange(scope, account, first, last + timedelta(days=1), tz, name)
+
+
+# -- the time zone --------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _vtimezone_bytes(tzid: str) -> bytes:
+    zone = ZoneInfo(tzid)
+    # A zone whose offset has not moved for decades (Asia/Shanghai: no daylight saving
+    # since 1991) gets one STANDARD block from the year it settled: compact, and right
+    # for every date a calendar of today holds.
+    probes = [datetime(y, m, 15, 12, tzinfo=UTC) for y in range(1970, 2101) for m in (1, 7)]
+    offsets = [p.astimezone(zone).utcoffset() for p in probes]
+    last = offsets[-1]
+    settled = probes[-1]
+    for p, off in zip(reversed(probes), reversed(offsets), strict=True):
+        if off != last:
+            break
+        settled = p
+    if settled.year <= 2000:
+        tz = icalendar.Timezone()
+        tz.add("tzid", tzid)
+        std = icalendar.TimezoneStandard()
+        # The first January 1st on the settled offset (1992 for Shanghai).
+        std.add("dtstart", datetime(settled.year + (settled.month > 1), 1, 1))
+        std.add("tzoffsetfrom", last)
+        std.add("tzoffsetto", last)
+        name = datetime(2026, 1, 15, 12, tzinfo=UTC).astimezone(zone).tzname()
+        if name:
+            std.add("tzname", name)
+        tz.add_component(std)
+    else:
+        tz = icalendar.Timezone.from_tzid(
+            tzid, first_date=date(2000, 1, 1), last_date=date(2100, 1, 1)
+        )
+    return tz.to_ical()
+
+
+def vtimezone(tzid: str) -> icalendar.Timezone:
+    """The VTIMEZONE of ``tzid`` (compact for a zone without daylight saving)."""
+    return icalendar.Timezone.from_ical(_vtimezone_bytes(tzid))
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _uid(kind: str, ident: object) -> str:
+    return f"{kind}-{ident}@{UID_DOMAIN}"
+
+
+def interaction_uid(interaction_id: uuid.UUID) -> str:
+    """The UID of an interaction's event."""
+    return _uid("interaction", interaction_id)
+
+
+def _stamp(event: icalendar.Event, created: datetime | None, updated: datetime) -> None:
+    stamp = updated.astimezone(UTC).replace(microsecond=0)
+    event.add("dtstamp", stamp)
+    if created is not None:
+        event.add("created", created.astimezone(UTC).replace(microsecond=0))
+    event.add("last-modified", stamp)
+
+
+def _all_day_end(start: date, end_at: datetime | None, tz: ZoneInfo) -> date:
+    if end_at is None:
+        return start + timedelta(days=1)
+    local = end_at.astimezone(tz)
+    end = local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
+    return max(end, start + timedelta(days=1))
+
+
+def _alarm(trigger: timedelta, text: str, *, related_start: bool = True) -> icalendar.Alarm:
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", trigger)
+    return alarm
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= 3:
+        return "、".join(names)
+    return _("{first} and {n} more").format(first="、".join(names[:3]), n=len(names) - 3)
+
+
+def item_minutes(unit: Unit, interaction: Interaction) -> tuple[int, ...]:
+    """Minutes before a planned interaction to remind of it: config's for its kind and
+    every plugin's ``reminder_minutes`` proposal together, latest first."""
+    base = reminder_settings(unit.config).minutes_for(interaction.kind)
+    found = set(base)
+    for plugin, result in unit.plugins.call(
+        "reminder_minutes", unit=unit, interaction=interaction, minutes=base
+    ):
+        if result is None:
+            continue
+        values = result if isinstance(result, list | tuple | set) else [result]
+        good = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v >= 0]
+        if len(good) != len(values):
+            unit.plugins.record_failure(
+                plugin,
+                "reminder_minutes",
+                TypeError(f"not minutes (whole numbers ≥ 0): {result!r}"),
+            )
+        found.update(good)
+    return tuple(sorted(found, reverse=True))
+
+
+def alarm_offsets(unit: Unit, interaction: Interaction) -> list[timedelta]:
+    """When to remind of a planned interaction, relative to its start: the minutes of
+    :func:`item_minutes` before a timed one; ``[reminders] all_day_time`` on the day of
+    an all-day one. The calendars' alarms and ``tongxin remind`` both use this."""
+    if interaction.all_day:
+        at = reminder_settings(unit.config).all_day_time
+        return [timedelta(hours=at.hour, minutes=at.minute)]
+    return [timedelta(minutes=-m) for m in item_minutes(unit, interaction)]
+
+
+@dataclass
+class _People:
+    people: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+
+
+def _participants(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, _People]:
+    out: dict[uuid.UUID, _People] = defaultdict(_People)
+    ip = InteractionParticipant
+    for chunk in _chunks(ids, 500):
+        rows = unit.session.execute(
+            select(ip.interaction_id, Person.name, Account.display_name)
+            .outerjoin(Person, col(Person.id) == col(ip.person_id))
+            .outerjoin(Account, col(Account.id) == col(ip.account_id))
+            .where(col(ip.interaction_id).in_(chunk))
+            .order_by(
+                col(ip.interaction_id),
+                col(Person.name_pinyin),
+                col(Person.name),
+                col(Account.display_name),
+                col(ip.id),
+            )
+        )
+        for iid, person, account in rows:
+            if person is not None:
+                out[iid].people.append(person)
+            elif account is not None:
+                out[iid].accounts.append(account)
+    return out
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# -- what a calendar holds ------------------------------------------------------------
+
+
+def _interactions(unit: Unit, rng: CalendarRange) -> list[Interaction]:
+    if rng.scope == "institutional":
+        return []
+    stmt = select(Interaction).where(
+        col(Interaction.start_at) >= rng.start_utc, col(Interaction.start_at) < rng.end_utc
+    )
+    if rng.scope == "user":
+        account = rng.account
+        assert account is not None
+        ip = InteractionParticipant
+        mine = [col(ip.account_id) == account.id]
+        if account.person_id is not None:
+            mine.append(col(ip.person_id) == account.person_id)
+        stmt = stmt.where(col(Interaction.id).in_(select(ip.interaction_id).where(or_(*mine))))
+    stmt = stmt.order_by(col(Interaction.start_at), col(Interaction.id))
+    return list(unit.session.scalars(stmt))
+
+
+def _follow_ups(unit: Unit, rng: CalendarRange) -> list[FollowUp]:
+    if rng.scope == "institutional":
+        return []
+    stmt = select(FollowUp).where(
+        col(FollowUp.due_on).is_not(None),
+        col(FollowUp.due_on) >= rng.start,
+        col(FollowUp.due_on) < rng.end,
+        col(FollowUp.status).in_((FollowUpStatus.open, FollowUpStatus.in_progress)),
+    )
+    if rng.scope == "user":
+        assert rng.account is not None
+        stmt = stmt.where(FollowUp.owner_id == rng.account.id)
+    return list(unit.session.scalars(stmt.order_by(col(FollowUp.due_on), col(FollowUp.id))))
+
+
+def _title(i: Interaction, who: _People, kind: str) -> str:
+    if i.confidential:
+        return kind  # "谈心谈话": never with whom or about what
+    # Who, on a phone's one line: the people met; an event for many (a gathering) by
+    # its summary instead.
+    if who.people and (len(who.people) <= 3 or not i.summary):
+        subject = _names(who.people)
+    else:
+        subject = i.summary or _names(who.accounts)
+    return f"{kind}：{subject}" if subject else kind
+
+
+def event_title(unit: Unit, interaction: Interaction) -> str:
+    """The one-line title an interaction has on calendars and in reminders (the kind
+    alone for a confidential one)."""
+    spec = unit.kinds.get(interaction.kind)
+    kind = spec.label(language()) if spec else interaction.kind
+    who = _participants(unit, [interaction.id]).get(interaction.id, _People())
+    return _title(interaction, who, kind)
+
+
+def _interaction_event(
+    unit: Unit,
+    rng: CalendarRange,
+    i: Interaction,
+    who: _People,
+    labels: dict[str, str],
+) -> icalendar.Event:
+    tz = rng.tz
+    kind = labels.get(i.kind, i.kind)
+    ev = icalendar.Event()
+    ev.add("uid", interaction_uid(i.id))
+    _stamp(ev, i.created_at, i.updated_at)
+    ev.add("sequence", i.sequence)
+    if i.all_day:
+        first = i.start_at.astimezone(tz).date()
+        ev.add("dtstart", first)
+        ev.add("dtend", _all_day_end(first, i.end_at, tz))
+    else:
+        ev.add("dtstart", i.start_at.astimezone(tz))
+        ev.add("dtend", (i.end_at or i.start_at).astimezone(tz))
+    status_word = _(i.status.value)
+    title = _title(i, who, kind)
+    if i.confidential:
+        lines = [f"{kind} · {status_word}", _("Confidential: see the details in tongxin.")]
+        ev.add("class", "CONFIDENTIAL")
+    else:
+        lines = [f"{kind} · {status_word}"]
+        if who.people:
+            lines.append(_("With: {names}").format(names="、".join(who.people)))
+        if who.accounts:
+            lines.append(_("Taking part: {names}").format(names="、".join(who.accounts)))
+        if i.location:
+            lines.append(_("Place: {place}").format(place=i.location))
+        if i.summary:
+            lines.append(_("Summary: {text}").format(text=i.summary))
+    if i.status is InteractionStatus.cancelled:
+        title = _("[Cancelled] {title}").format(title=title)
+        if i.cancel_reason and not i.confidential:
+            lines.append(_("Reason for cancelling: {text}").format(text=i.cancel_reason))
+    ev.add("summary", title)
+    ev.add("description", "\n".join(lines))
+    if i.location:
+        ev.add("location", i.location)
+    categories = [kind]
+    if i.region:
+        term = unit.config.vocab["regions"].get(i.region)
+        categories.append(term.label(language()) if term else i.region)
+    ev.add("categories", categories)
+    ev.add("status", STATUS[i.status])
+    if i.status is InteractionStatus.planned:
+        for offset in alarm_offsets(unit, i):
+            ev.add_component(_alarm(offset, title))
+    unit.plugins.call("decorate_event", unit=unit, interaction=i, event=ev, calendar_range=rng)
+    return ev
+
+
+def _follow_up_event(
+    unit: Unit, f: FollowUp, raiser: str | None, secret: bool, alarm_at: time
+) -> icalendar.Event:
+    assert f.due_on is not None
+    ev = icalendar.Event()
+    ev.add("uid", _uid("followup", f.id))
+    _stamp(ev, f.created_at, f.updated_at)
+    ev.add("sequence", max(f.version - 1, 0))
+    ev.add("dtstart", f.due_on)
+    ev.add("dtend", f.due_on + timedelta(days=1))
+    title = _("Follow-up due: {title}").format(title=f.title)
+    ev.add("summary", title)
+    lines = [title, _("Status: {status}").format(status=_(f.status.value))]
+    if raiser:
+        lines.append(_("Raised by: {name}").format(name=raiser))
+    if f.detail and not secret:
+        lines.append(f.detail)
+    ev.add("description", "\n".join(lines))
+    ev.add("categories", [_(CATEGORY_FOLLOW_UP)])
+    ev.add("transp", "TRANSPARENT")
+    ev.add("status", "CONFIRMED")
+    offset = timedelta(hours=alarm_at.hour, minutes=alarm_at.minute)
+    ev.add_component(_alarm(offset, title))
+    return ev
+
+
+def _series_description(s: Series, extra: str | None = None) -> str:
+    lines = [s.title, _(CATEGORY_SERIES)]
+    if extra:
+        lines.append(extra)
+    if s.location:
+        lines.append(_("Place: {place}").format(place=s.location))
+    return "\n".join(lines)
+
+
+def _series_common(
+    ev: icalendar.Event, s: Series, alarms: tuple[int, ...], all_day_at: time
+) -> None:
+    _stamp(ev, s.created_at, s.updated_at)
+    ev.add("sequence", max(s.version - 1, 0))
+    ev.add("summary", s.title)
+    if s.location:
+        ev.add("location", s.location)
+    ev.add("categories", [_(CATEGORY_SERIES)])
+    ev.add("status", "CONFIRMED")
+    if s.all_day:
+        offset = timedelta(hours=all_day_at.hour, minutes=all_day_at.minute)
+        ev.add_component(_alarm(offset, s.title))
+    else:
+        for minutes in alarms:
+            ev.add_component(_alarm(timedelta(minutes=-minutes), s.title))
+
+
+def _rrule_event(
+    s: Series,
+    tz: ZoneInfo,
+    exdates: list[date],
+    alarms: tuple[int, ...],
+    all_day_at: time,
+) -> icalendar.Event | None:
+    if s.start_at is None or not s.rrule:
+        return None
+    ev = icalendar.Event()
+    ev.add("uid", _uid("series", s.code or s.id))
+    local = s.start_at.astimezone(tz)
+    minutes = s.duration_minutes or (24 * 60 if s.all_day else 60)
+    if s.all_day:
+        ev.add("dtstart", local.date())
+        ev.add("dtend", local.date() + timedelta(days=max(1, minutes // (24 * 60))))
+    else:
+        ev.add("dtstart", local)
+        ev.add("dtend", local + timedelta(minutes=minutes))
+    ev.add("rrule", icalendar.vRecur.from_ical(s.rrule))
+    for d in exdates:
+        ev.add("exdate", d if s.all_day else datetime.combine(d, local.time(), tz))
+    ev.add("description", _series_description(s))
+    _series_common(ev, s, alarms, all_day_at)
+    return ev
+
+
+def _lunar_event(
+    s: Series, day: date, text: str, tz: ZoneInfo, alarms: tuple[int, ...], all_day_at: time
+) -> icalendar.Event:
+    ev = icalendar.Event()
+    ev.add("uid", _uid("series", f"{s.code or s.id}-{day.year}"))
+    minutes = s.duration_minutes
+    if s.all_day or not s.local_time:
+        ev.add("dtstart", day)
+        ev.add("dtend", day + timedelta(days=max(1, (minutes or 0) // (24 * 60))))
+    else:
+        start = datetime.combine(day, time.fromisoformat(s.local_time), tz)
+        ev.add("dtstart", start)
+        ev.add("dtend", start + timedelta(minutes=minutes or 120))
+    ev.add(
+        "description",
+        _series_description(s, _("Lunar date: {text}").format(text=text)),
+    )
+    _series_common(ev, s, alarms, all_day_at)
+    return ev
+
+
+def _series_events(
+    unit: Unit, rng: CalendarRange, items: list[Interaction]
+) -> list[icalendar.Event]:
+    settings = reminder_settings(unit.config)
+    # An occurrence the calendar already holds as an interaction linked to the series
+    # (the 2026 中秋联谊会 being organised) is shown once, as that interaction.
+    linked: dict[uuid.UUID, set[date]] = defaultdict(set)
+    for i in items:
+        if i.series_id is not None:
+            linked[i.series_id].add(i.start_at.astimezone(rng.tz).date())
+    out: list[icalendar.Event] = []
+    for s in calendar_series(unit):
+        taken = linked.get(s.id, set())
+        if s.lunar_month is not None:
+            years = {d.year for d in taken}
+            for occ in lunar_occurrences(s, rng.start, rng.end):
+                if occ.day.year in years:
+                    continue
+                out.append(
+                    _lunar_event(
+                        s,
+                        occ.day,
+                        occ.lunar_text,
+                        rng.tz,
+                        settings.series_minutes,
+                        settings.all_day_time,
+                    )
+                )
+        else:
+            ev = _rrule_event(
+                s, rng.tz, sorted(taken), settings.series_minutes, settings.all_day_time
+            )
+            if ev is not None:
+                out.append(ev)
+    return out
+
+
+def _plugin_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
+    out: list[icalendar.Event] = []
+    for plugin, result in unit.plugins.call("add_events", unit=unit, calendar_range=rng):
+        for ev in result or []:
+            if not isinstance(ev, icalendar.Event) or "UID" not in ev or "DTSTART" not in ev:
+                unit.plugins.record_failure(
+                    plugin,
+                    "add_events",
+                    ValueError(f"not an icalendar.Event with UID and DTSTART: {ev!r:.80}"),
+                )
+                continue
+            out.append(ev)
+    return out
+
+
+def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
+    """Every event of the calendar ``rng``, in a fixed order: the institutional series,
+    the interactions by start, the follow-ups by due date, then the plugins' events."""
+    items = _interactions(unit, rng)
+    events = _series_events(unit, rng, items)
+    labels = {code: spec.label(language()) for code, spec in unit.kinds.items()}
+    who = _participants(unit, [i.id for i in items])
+    for i in items:
+        events.append(_interaction_event(unit, rng, i, who.get(i.id, _People()), labels))
+    follow_ups = _follow_ups(unit, rng)
+    if follow_ups:
+        settings = reminder_settings(unit.config)
+        person_ids = {f.person_id for f in follow_ups if f.person_id}
+        names = (
+            dict(
+                unit.session.execute(
+                    select(Person.id, Person.name).where(col(Person.id).in_(person_ids))
+                ).all()
+            )
+            if person_ids
+            else {}
+        )
+        iids = {f.interaction_id for f in follow_ups if f.interaction_id}
+        secret = (
+            set(
+                unit.session.scalars(
+                    select(Interaction.id).where(
+                        col(Interaction.id).in_(iids), col(Interaction.confidential).is_(True)
+                    )
+                )
+            )
+            if iids
+            else set()
+        )
+        for f in follow_ups:
+            events.append(
+                _follow_up_event(
+                    unit,
+                    f,
+                    names.get(f.person_id) if f.person_id else None,
+                    f.interaction_id in secret,
+                    settings.all_day_time,
+                )
+            )
+    events += _plugin_events(unit, rng)
+    return events
+
+
+def new_calendar(unit: Unit, rng: CalendarRange, *, method: bool = True) -> icalendar.Calendar:
+    """An empty VCALENDAR with the calendar's properties and the zone's VTIMEZONE.
+    ``method`` adds METHOD:PUBLISH (a feed); a CalDAV resource must not have it."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", "PUBLISH")
+    if rng.name:
+        cal.add("name", rng.name)
+        cal.add("x-wr-calname", rng.name)
+    cal.add("x-wr-timezone", unit.config.timezone)
+    refresh = timedelta(minutes=feed_settings(unit.config).refresh_minutes)
+    cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", icalendar.vDuration(refresh))
+    cal.add_component(vtimezone(unit.config.timezone))
+    return cal
+
+
+def build_calendar(unit: Unit, rng: CalendarRange) -> icalendar.Calendar:
+    """The VCALENDAR of ``rng``: properties, VTIMEZONE and every event."""
+    cal = new_calendar(unit, rng)
+    for ev in build_events(unit, rng):
+        cal.add_component(ev)
+    return cal
+
+
+def export_ics(unit: Unit, rng: CalendarRange) -> bytes:
+    """The calendar of ``rng`` as the bytes of an .ics file (UTF-8, CRLF, folded)."""
+    return build_calendar(unit, rng).to_ical()
+
+
+def etag_of(body: bytes) -> str:
+    """A strong HTTP ETag of a calendar's bytes."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'

@@ -1,0 +1,173 @@
+"""Institutional series (二.1, 二.3, 二.7, 二.8, 三.10) from config, kept as ``Series`` rows.
+
+Config is where an office edits its series (``[[series]]`` in ``config/defaults.toml``,
+matched by ``code``); the ``Series`` table is where each one gets what a calendar needs
+and config cannot give: a change time (DTSTAMP, LAST-MODIFIED) and a version (SEQUENCE)
+that move only when the office changes the entry. :func:`sync_series` brings the rows
+in step with config and writes nothing when they already are.
+
+Gregorian series carry an RFC 5545 RRULE and stay one recurring event. Lunar ones
+(中秋联谊会: 八月十五) become one event per year, because phones do not understand lunar
+recurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from crm_core import lunar
+from crm_core.config import ConfigError
+from crm_core.models import Series
+from crm_core.unit import Unit
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One dated occurrence of a lunar series: its Gregorian day and lunar text."""
+
+    series: Series
+    day: date
+    lunar_text: str
+
+
+def _start(entry: dict[str, Any], tz: ZoneInfo) -> tuple[datetime | None, bool]:
+    raw = entry.get("start")
+    if raw is None or raw == "":
+        return None, False
+    code = entry["code"]
+    if isinstance(raw, datetime):
+        value: date | datetime = raw
+    elif isinstance(raw, date):
+        value = raw
+    else:
+        try:
+            text = str(raw)
+            value = (
+                datetime.fromisoformat(text)
+                if "T" in text or " " in text
+                else date.fromisoformat(text)
+            )
+        except ValueError:
+            raise ConfigError(
+                f"[[series]] {code}: start = {raw!r} is not a date (2026-06-08) or a local "
+                "time (2026-01-29T14:30:00)"
+            ) from None
+    if isinstance(value, datetime):
+        local = value if value.tzinfo else value.replace(tzinfo=tz)
+        return local.astimezone(UTC), False
+    return datetime.combine(value, time(0), tz).astimezone(UTC), True
+
+
+def _local_time(entry: dict[str, Any]) -> str | None:
+    raw = entry.get("time")
+    if raw is None or raw == "":
+        return None
+    try:
+        return (raw if isinstance(raw, time) else time.fromisoformat(str(raw))).strftime("%H:%M")
+    except ValueError:
+        raise ConfigError(f"[[series]] {entry['code']}: time = {raw!r} is not HH:MM") from None
+
+
+def wanted_fields(entry: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """What the ``Series`` row of a config entry holds (the same values the union-liaison
+    plugin gives a lunar series' row, so the two never undo each other's writes)."""
+    code = entry["code"]
+    fields: dict[str, Any] = {"title": entry.get("zh") or entry.get("en") or code}
+    if entry.get("lunar_month") is not None:
+        clock_time = _local_time(entry)
+        fields.update(
+            lunar_month=entry.get("lunar_month"),
+            lunar_day=entry.get("lunar_day"),
+            local_time=clock_time,
+            all_day=clock_time is None,
+            duration_minutes=entry.get("duration_minutes"),
+            location=entry.get("location"),
+        )
+        if fields["lunar_day"] is None:
+            raise ConfigError(f"[[series]] {code}: lunar_month without lunar_day")
+        return fields
+    if not entry.get("rrule"):
+        raise ConfigError(f"[[series]] {code}: give an rrule or a lunar_month and lunar_day")
+    start, all_day = _start(entry, tz)
+    if start is None:
+        raise ConfigError(f"[[series]] {code}: an rrule series needs a start")
+    minutes = entry.get("duration_minutes")
+    if entry.get("duration_days") is not None:
+        minutes = int(entry["duration_days"]) * 24 * 60
+    fields.update(
+        rrule=str(entry["rrule"]).removeprefix("RRULE:"),
+        start_at=start,
+        all_day=all_day,
+        duration_minutes=minutes,
+        location=entry.get("location"),
+    )
+    return fields
+
+
+def sync_series(unit: Unit) -> list[Series]:
+    """Bring the ``Series`` rows of config's series in step with config: create missing
+    ones (``source`` "config"), update changed ones (their version and change time move,
+    so calendars send a new SEQUENCE), deactivate those config no longer has. Writes
+    nothing when everything is in step. Returns the active config series, in config
+    order."""
+    tz = unit.config.tz
+    rows = {
+        r.code: r for r in unit.session.scalars(select(Series).where(col(Series.code).is_not(None)))
+    }
+    out: list[Series] = []
+    seen: set[str] = set()
+    changed = False
+    for entry in unit.config.series:
+        code = entry["code"]
+        seen.add(code)
+        wanted = wanted_fields(entry, tz)
+        row = rows.get(code)
+        if row is None:
+            row = Series(code=code, source="config", kind=entry.get("kind", "event"), **wanted)
+            unit.session.add(row)
+            changed = True
+        elif row.source == "config":
+            for name, value in {**wanted, "active": True}.items():
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
+                    changed = True
+        out.append(row)
+    for code, row in rows.items():
+        if code not in seen and row.source == "config" and row.active:
+            row.active = False
+            changed = True
+    if changed:
+        unit.session.flush()
+    return [r for r in out if r.active]
+
+
+def calendar_series(unit: Unit) -> list[Series]:
+    """Every active series a calendar shows: config's (synced first) and those added by
+    users or plugins, in config order then by code."""
+    from_config = sync_series(unit)
+    known = {r.id for r in from_config}
+    others = unit.session.scalars(
+        select(Series)
+        .where(col(Series.active).is_(True), col(Series.source) != "config")
+        .order_by(col(Series.code), col(Series.id))
+    )
+    return from_config + [
+        r for r in others if r.id not in known and (r.rrule or r.lunar_month is not None)
+    ]
+
+
+def lunar_occurrences(series: Series, start: date, end: date) -> list[Occurrence]:
+    """The dated occurrences of a lunar series from ``start`` to ``end`` (exclusive)."""
+    if series.lunar_month is None or series.lunar_day is None:
+        return []
+    days = lunar.yearly_lunar_dates(
+        series.lunar_month, series.lunar_day, start.year, (end - timedelta(days=1)).year
+    )
+    text = lunar.lunar_text(series.lunar_month, series.lunar_day)
+    return [Occurrence(series, d, text) for d in days if start <= d < end]

@@ -1,0 +1,262 @@
+"""`tongxin sync caldav` against a real Radicale server started here on 127.0.0.1 (a free
+port, a temporary storage folder, htpasswd users): create, update (SEQUENCE, If-Match)
+and delete mirror the database, a second run writes nothing, an interrupted run
+resumes, Chinese text arrives intact. Every request the server receives is counted by
+a WSGI layer in front of it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import caldav
+import icalendar
+import pytest
+import radicale.config
+from crm_cli.main import run
+from radicale.app import Application
+
+from crm_core.calendar import calendar_range, export_ics
+from crm_core.calendar.caldav_sync import CaldavError, resource_name, state_rows, sync_caldav
+from crm_core.models import Interaction
+from crm_core.services import accounts, interactions
+
+from .conftest import World, local
+
+USER, PASSWORD = "office", "s3cret-口令"
+
+
+@dataclass
+class Radicale:
+    """A running Radicale and the requests it has seen: (method, path, headers)."""
+
+    url: str
+    seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def writes(self) -> list[tuple[str, str, dict[str, str]]]:
+        return [r for r in self.seen if r[0] in ("PUT", "DELETE")]
+
+    def client(self) -> caldav.DAVClient:
+        return caldav.DAVClient(
+            url=self.url, username=USER, password=PASSWORD, enable_rfc6764=False
+        )
+
+
+class _Threading(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def radicale_server(tmp_path: Path) -> Iterator[Radicale]:
+    users = tmp_path / "users"
+    users.write_text(f"{USER}:{PASSWORD}\n", "utf-8")
+    config = radicale.config.load()
+    config.update(
+        {
+            "storage": {"filesystem_folder": str(tmp_path / "collections")},
+            "auth": {
+                "type": "htpasswd",
+                "htpasswd_filename": str(users),
+                "htpasswd_encryption": "plain",
+                "delay": "0",  # no pause after the client's first, unauthenticated try
+            },
+            "rights": {"type": "owner_only"},
+            "logging": {"level": "warning"},
+        },
+        "tongxin test",
+    )
+    app = Application(config)
+    box: list[Radicale] = []
+
+    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        headers = {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        box[0].seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], headers))
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, counting, server_class=_Threading, handler_class=_Quiet)
+    box.append(Radicale(f"http://127.0.0.1:{server.server_address[1]}/"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield box[0]
+    server.shutdown()
+    server.server_close()
+
+
+def _push(world: World, rad: Radicale, **kw: Any) -> Any:
+    return sync_caldav(
+        world.app,
+        url=rad.url,
+        username=USER,
+        password=PASSWORD,
+        calendar="同心 · 王主席",
+        account="wangzx",
+        **kw,
+    )
+
+
+def _server_events(rad: Radicale, calendar_url: str) -> dict[str, icalendar.Event]:
+    cal = caldav.Calendar(client=rad.client(), url=calendar_url)
+    out = {}
+    for obj in cal.events():
+        ev = icalendar.Calendar.from_ical(obj.data).walk("VEVENT")[0]
+        out[str(ev["UID"])] = ev
+    return out
+
+
+def _export_uids(world: World) -> set[str]:
+    with world.app.unit() as unit:
+        rng = calendar_range(unit, account=accounts.resolve_account(unit, "wangzx"))
+        cal = icalendar.Calendar.from_ical(export_ics(unit, rng))
+    return {str(e["UID"]) for e in cal.walk("VEVENT")}
+
+
+def test_create_update_delete_mirror_the_database(world: World, radicale_server: Radicale) -> None:
+    rad = radicale_server
+    report = _push(world, rad)
+    wanted = _export_uids(world)
+    assert report.created == len(wanted) and report.writes == len(wanted)
+    assert all(h.get("if-none-match") == "*" for m, _p, h in rad.writes() if m == "PUT")
+    on_server = _server_events(rad, report.calendar_url)
+    assert set(on_server) == wanted
+    visit = on_server[f"interaction-{world.visit}@tongxin"]
+    assert str(visit["SUMMARY"]) == "会面交流：张三"
+    assert "地点：宝应县委员活动之家" in str(visit["DESCRIPTION"])
+    assert visit.decoded("dtstart") == local(2026, 9, 20, 9, 30)
+    resource = rad.client().request(
+        report.calendar_url + resource_name(f"interaction-{world.visit}@tongxin"), "GET", "", {}
+    )
+    assert "会面交流：张三".encode() in resource.raw.encode("utf-8")
+    assert b"METHOD:" not in resource.raw.encode("utf-8")  # CalDAV resources carry none
+
+    # A second run with no change sends no write.
+    rad.seen.clear()
+    again = _push(world, rad)
+    assert (again.created, again.updated, again.deleted, again.writes) == (0, 0, 0, 0)
+    assert again.unchanged == len(wanted)
+    assert rad.writes() == []
+
+    # Update: a new SEQUENCE, sent with If-Match.
+    with world.app.unit("wangzx") as unit:
+        interactions.reschedule_interaction(unit, world.visit, start=local(2026, 9, 21, 15, 0))
+    rad.seen.clear()
+    update = _push(world, rad)
+    assert (update.created, update.updated, update.deleted, update.writes) == (0, 1, 0, 1)
+    [(method, path, headers)] = rad.writes()
+    assert method == "PUT" and path.endswith(resource_name(f"interaction-{world.visit}@tongxin"))
+    assert headers["if-match"].startswith('"')
+    visit = _server_events(rad, update.calendar_url)[f"interaction-{world.visit}@tongxin"]
+    assert int(visit["SEQUENCE"]) == 1
+    assert visit.decoded("dtstart") == local(2026, 9, 21, 15, 0)
+
+    # Delete.
+    with world.app.unit() as unit:
+        unit.session.delete(unit.session.get(Interaction, world.meeting))
+    rad.seen.clear()
+    gone = _push(world, rad)
+    assert (gone.created, gone.updated, gone.deleted) == (0, 0, 1)
+    assert [m for m, _p, _h in rad.writes()] == ["DELETE"]
+    assert f"interaction-{world.meeting}@tongxin" not in _server_events(rad, gone.calendar_url)
+    assert {s.uid for s in state_rows(world.app, gone.calendar_url)} == wanted - {
+        f"interaction-{world.meeting}@tongxin"
+    }
+
+
+def test_an_interrupted_run_resumes(world: World, radicale_server: Radicale) -> None:
+    rad = radicale_server
+    first = _push(world, rad)
+    with world.app.unit("wangzx") as unit:
+        for day in (3, 4, 5):
+            interactions.schedule_interaction(
+                unit,
+                kind="call",
+                start=local(2026, 10, day, 10, 0),
+                people=[world.li],
+                accounts=[world.leader],
+            )
+
+    class Crash(Exception):
+        pass
+
+    def crashing(url: str, username: str | None, password: str | None) -> Any:
+        client = caldav.DAVClient(
+            url=url, username=username, password=password, enable_rfc6764=False
+        )
+        real = client.request
+        puts = [0]
+
+        def request(href: str, method: str = "GET", body: str = "", headers: Any = None) -> Any:
+            if method == "PUT":
+                puts[0] += 1
+                if puts[0] == 3:
+                    raise Crash("the network went away")
+            return real(href, method, body, headers)
+
+        client.request = request  # type: ignore[method-assign]
+        return client
+
+    with pytest.raises(Crash):
+        _push(world, rad, client_factory=crashing)
+    rad.seen.clear()
+    resumed = _push(world, rad)
+    assert (resumed.created, resumed.updated, resumed.writes) == (1, 0, 1)
+    assert set(_server_events(rad, first.calendar_url)) == _export_uids(world)
+
+
+def test_the_database_wins_over_a_change_made_on_the_server(
+    world: World, radicale_server: Radicale
+) -> None:
+    rad = radicale_server
+    report = _push(world, rad)
+    href = report.calendar_url + resource_name(f"interaction-{world.visit}@tongxin")
+    client = rad.client()
+    body = client.request(href, "GET", "", {}).raw
+    client.request(
+        href, "PUT", body.replace("会面交流：张三", "被改动"), {"Content-Type": "text/calendar"}
+    )
+    with world.app.unit("wangzx") as unit:
+        interactions.reschedule_interaction(unit, world.visit, start=local(2026, 9, 20, 10, 0))
+    again = _push(world, rad)
+    assert again.overwritten == [f"interaction-{world.visit}@tongxin"]
+    ev = _server_events(rad, report.calendar_url)[f"interaction-{world.visit}@tongxin"]
+    assert str(ev["SUMMARY"]) == "会面交流：张三"
+
+
+def test_a_wrong_password_is_a_clear_error(world: World, radicale_server: Radicale) -> None:
+    with pytest.raises(CaldavError, match="CalDAV server"):
+        sync_caldav(
+            world.app, url=radicale_server.url, username=USER, password="wrong", calendar="x"
+        )
+
+
+def test_the_command(
+    world: World,
+    radicale_server: Radicale,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RADICALE_PW", PASSWORD)
+    args = [
+        "--db", db_url, "sync", "caldav", "--url", radicale_server.url, "--username", USER,
+        "--password-env", "RADICALE_PW", "--calendar", "同心", "--user", "wangzx",
+    ]  # fmt: skip
+    capsys.readouterr()
+    assert run(args) == 0
+    out = capsys.readouterr().out
+    assert f"新建 {len(_export_uids(world))}" in out
+    assert run(args) == 0
+    assert "新建 0，更新 0，删除 0" in capsys.readouterr().out
+    monkeypatch.delenv("RADICALE_PW")
+    assert run(args) == 1

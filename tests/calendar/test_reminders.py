@@ -1,0 +1,369 @@
+"""`tongxin remind`: APScheduler 3 with its job store in the project's database, and the
+delivery log. Real channels: a local SMTP server (aiosmtpd) and a local HTTP endpoint
+receiving apprise's ``json://`` posts, both on 127.0.0.1. Times are real (the scheduler
+runs on the wall clock), kept a few seconds apart so the tests stay quick."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from crm_core import clock
+from crm_core.app import Tongxin
+from crm_core.calendar_models import apscheduler_jobs
+from crm_core.config import load_config
+from crm_core.hookspecs import hookimpl
+from crm_core.plugins import PluginHost
+from crm_core.reminders import Reminder, digest_for
+from crm_core.reminders.plan import digest_day
+from crm_core.reminders.service import DIGEST_JOB, REFRESH_JOB, ReminderService, deliveries
+from crm_core.services import accounts, contacts, followups, interactions
+
+from .conftest import SHANGHAI, free_port
+
+
+@dataclass
+class Inbox:
+    """What the local SMTP server and the local notification endpoint received."""
+
+    mails: list[Any] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Smtp:
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.inbox.mails.append(
+            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        )
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int, int]]:
+    box = Inbox()
+    smtp = Controller(_Smtp(box), hostname="127.0.0.1", port=free_port())
+    smtp.start()
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            box.posts.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield box, smtp.port, http.server_address[1]
+    http.shutdown()
+    http.server_close()
+    smtp.stop()
+
+
+def _config(tmp_path: Path, smtp_port: int, http_port: int, extra: str = "") -> Path:
+    path = tmp_path / "office.toml"
+    path.write_text(
+        f"""
+[reminders]
+default_minutes = [30]
+digest_time = "00:00"
+channels = ["log", "email", "apprise"]
+refresh_minutes = 1
+[reminders.kinds]
+call = [10]
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+sender = "tongxin@yangzhou.example"
+
+[notify.email]
+wangzx = "wang@example.org"
+
+[notify.urls]
+wangzx = ["json://127.0.0.1:{http_port}/notify"]
+{extra}
+""",
+        "utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def office(
+    db_url: str, tmp_path: Path, inbox: tuple[Inbox, int, int], plugins: PluginHost
+) -> Iterator[tuple[Tongxin, Inbox, io.StringIO]]:
+    box, smtp_port, http_port = inbox
+    app = Tongxin(
+        load_config(_config(tmp_path, smtp_port, http_port)), db_url=db_url, plugins=plugins
+    )
+    with app.unit() as unit:
+        me = contacts.create_person(unit, name="王主席")
+        zhang = contacts.create_person(unit, name="张三")
+        accounts.create_account(
+            unit, username="wangzx", display_name="王主席", role="leader", person_id=me.id
+        )
+        accounts.create_account(unit, username="office", display_name="办公室", role="admin")
+        app.__dict__["zhang"] = zhang.id
+    yield app, box, io.StringIO()
+    app.close()
+
+
+def _service(app: Tongxin, stream: io.StringIO, **kw: Any) -> ReminderService:
+    return ReminderService(app, stream=stream, **kw)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def _stored_job_rows(app: Tongxin) -> int:
+    with app.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(apscheduler_jobs)).scalar_one())
+
+
+def _schedule_call(app: Tongxin, start: datetime, **kw: Any) -> Any:
+    with app.unit("wangzx") as unit:
+        return interactions.schedule_interaction(
+            unit,
+            kind="call",
+            start=start,
+            people=[app.__dict__["zhang"]],
+            accounts=[accounts.resolve_account(unit, "wangzx").id],
+            location="市政协机关",
+            **kw,
+        )
+
+
+def test_a_reminder_due_while_stopped_is_sent_once_after_restart(office: Any) -> None:
+    app, box, stream = office
+    start = datetime.now(UTC) + timedelta(hours=5)
+    call = _schedule_call(app, start)
+    first = _service(app, stream)
+    first.start(paused=True)
+    key = f"tongxin:item:{call.id}:10:{start:%Y%m%dT%H%MZ}"
+    assert key in first.job_ids()
+    # The service stops, and while it is down the reminder's time passes: its stored
+    # run time is now in the past.
+    first.scheduler.modify_job(key, next_run_time=datetime.now(UTC) - timedelta(minutes=3))
+    first.shutdown()
+    assert box.mails == [] and box.posts == []
+    second = _service(app, stream)
+    second.start()
+    try:
+        wait_for(lambda: len(box.mails) == 1 and len(box.posts) == 1)
+        wait_for(lambda: len(deliveries(app, "item:")) == 3)
+    finally:
+        second.shutdown()
+    rcpt, mail = box.mails[0]
+    assert rcpt == ["wang@example.org"]
+    assert mail["Subject"] == "提醒：电话联系：张三"
+    assert "时间：" in mail.get_content() and "10 分钟后开始" in mail.get_content()
+    assert "地点：市政协机关" in mail.get_content()
+    assert box.posts[0]["title"] == "提醒：电话联系：张三"
+    assert "[wangzx] 提醒：电话联系：张三" in stream.getvalue()
+    assert {d.status for d in deliveries(app, "item:")} == {"sent"}
+    # Restarting again sends nothing more and duplicates no job.
+    third = _service(app, stream)
+    third.start()
+    time.sleep(0.5)
+    ids = third.job_ids()
+    third.shutdown()
+    assert len(box.mails) == 1 and len(box.posts) == 1
+    assert stream.getvalue().count("提醒：电话联系：张三") == 1
+    assert key not in ids
+
+
+def test_two_restarts_create_no_duplicate_jobs(office: Any) -> None:
+    app, _box, stream = office
+    start = datetime.now(UTC) + timedelta(days=1)
+    _schedule_call(app, start)
+    _schedule_call(app, start + timedelta(hours=2))
+    seen = []
+    for _ in range(3):
+        service = _service(app, stream)
+        service.start()
+        seen.append(service.job_ids())
+        service.shutdown()
+    assert seen[0] == seen[1] == seen[2]
+    assert DIGEST_JOB in seen[0] and REFRESH_JOB in seen[0]
+    assert len([j for j in seen[0] if j.startswith("tongxin:item:")]) == 2
+    assert _stored_job_rows(app) == len(seen[0])
+
+
+def test_the_digest_is_delivered_once(office: Any) -> None:
+    app, box, stream = office
+    tz = app.config.tz
+    today = datetime.now(tz).date()
+    _schedule_call(app, datetime(today.year, today.month, today.day, 12, 0, tzinfo=tz))
+    with app.unit() as unit:
+        leader = accounts.resolve_account(unit, "wangzx")
+        followups.raise_follow_up(unit, title="停车难问题答复", owner_id=leader.id, due_on=today)
+    service = _service(app, stream)
+    service.start()
+    try:
+        # As if the digest time had passed while the service was down.
+        service.scheduler.modify_job(
+            DIGEST_JOB, next_run_time=datetime.now(UTC) - timedelta(hours=1)
+        )
+        wait_for(lambda: len(box.mails) == 1 and len(box.posts) == 1)
+        # Run it again (a second instance, a clock jump): the log stops a second send.
+        service.scheduler.modify_job(
+            DIGEST_JOB, next_run_time=datetime.now(UTC) - timedelta(minutes=1)
+        )
+        time.sleep(1.0)
+        assert service.send_digest() == 0
+    finally:
+        service.shutdown()
+    restarted = _service(app, stream)
+    restarted.start()
+    time.sleep(0.5)
+    restarted.shutdown()
+    assert len(box.mails) == 1 and len(box.posts) == 1
+    _rcpt, mail = box.mails[0]
+    assert mail["Subject"] == f"同心每日提要 {today.isoformat()}"
+    text = mail.get_content()
+    assert "今日日程" in text and "电话联系：张三" in text
+    assert "停车难问题答复" in text
+    digest_rows = deliveries(app, "digest:")
+    assert {(d.channel, d.status) for d in digest_rows} == {
+        ("log", "sent"),
+        ("email", "sent"),
+        ("apprise", "sent"),
+    }
+
+
+def test_a_failed_channel_is_tried_again_and_the_others_not_repeated(
+    office: Any, tmp_path: Path, inbox: tuple[Inbox, int, int]
+) -> None:
+    app, box, stream = office
+    _box, _smtp_port, http_port = inbox
+    good = app.config
+    app.config = load_config(_config(tmp_path, free_port(), http_port))  # nobody listens
+    start = datetime.now(UTC) + timedelta(minutes=10, seconds=1)
+    _schedule_call(app, start)
+    service = _service(app, stream)
+    service.start()
+    try:
+        wait_for(lambda: any(d.status == "failed" for d in deliveries(app, "item:")))
+        wait_for(lambda: len(box.posts) == 1)
+        app.config = good  # the mail server is back
+        service.plan()  # what the refresh job does every few minutes
+        wait_for(lambda: len(box.mails) == 1)
+    finally:
+        service.shutdown()
+    assert len(box.posts) == 1 and stream.getvalue().count("提醒：") == 1
+    email = next(d for d in deliveries(app, "item:") if d.channel == "email")
+    assert (email.status, email.attempts) == ("sent", 2)
+
+
+def test_cancelled_work_is_not_reminded_of(office: Any) -> None:
+    app, box, stream = office
+    start = datetime.now(UTC) + timedelta(hours=5)
+    call = _schedule_call(app, start)
+    service = _service(app, stream)
+    service.start(paused=True)
+    key = f"tongxin:item:{call.id}:10:{start:%Y%m%dT%H%MZ}"
+    service.scheduler.modify_job(key, next_run_time=datetime.now(UTC) - timedelta(minutes=1))
+    service.shutdown()
+    with app.unit("wangzx") as unit:
+        interactions.cancel_interaction(unit, call.id, reason="改期")
+    again = _service(app, stream)
+    again.start()
+    time.sleep(1.0)
+    again.shutdown()
+    assert box.mails == [] and box.posts == [] and stream.getvalue() == ""
+
+
+class TeaReminders:
+    """A county plugin's reminder rule, and an item whose reminder it wants earlier."""
+
+    def __init__(self, account_id: Any) -> None:
+        self.account_id = account_id
+
+    @hookimpl
+    def collect_reminders(self, window: Any) -> list[Reminder]:
+        assert window.start <= datetime.now(UTC) + timedelta(seconds=5) < window.end
+        return [
+            Reminder(
+                "tea-2026",
+                datetime.now(UTC) - timedelta(minutes=1),
+                self.account_id,
+                "茶叙准备",
+                "请备好茶具",
+            ),
+            "not a reminder",  # type: ignore[list-item]
+        ]
+
+    @hookimpl
+    def reminder_minutes(self, interaction: Any) -> list[int]:
+        return [60 * 24]
+
+
+def test_plugins_add_reminder_rules(office: Any) -> None:
+    app, box, stream = office
+    with app.unit() as unit:
+        leader = accounts.resolve_account(unit, "wangzx")
+    app.plugins.register(TeaReminders(leader.id), "tea_reminders")
+    start = datetime.now(UTC) + timedelta(days=2)
+    call = _schedule_call(app, start)
+    for _ in range(2):
+        service = _service(app, stream)
+        service.start()
+        try:
+            wait_for(lambda: len(box.posts) >= 1)
+            ids = service.job_ids()
+        finally:
+            service.shutdown()
+    assert [p["title"] for p in box.posts] == ["茶叙准备"]
+    assert "[wangzx] 茶叙准备 — 请备好茶具" in stream.getvalue()
+    assert f"tongxin:item:{call.id}:1440:{start:%Y%m%dT%H%MZ}" in ids
+    assert f"tongxin:item:{call.id}:10:{start:%Y%m%dT%H%MZ}" in ids
+    assert app.plugins.info["tea_reminders"].status == "failing"
+
+
+def test_digest_contents_and_day(app: Tongxin) -> None:
+    clock.freeze(datetime(2026, 9, 1, 2, 0, tzinfo=UTC))
+    with app.unit() as unit:
+        keeper = accounts.create_account(unit, username="chair", display_name="主席")
+        person = contacts.create_person(unit, name="赵六")
+        from crm_core.services import assignments
+
+        assignments.assign(
+            unit, keeper_id=keeper.id, contact_id=person.id, ideal_days=10, max_days=20,
+            start_on=date(2026, 6, 1),
+        )  # fmt: skip
+        d = digest_for(unit, keeper, date(2026, 9, 1))
+    assert d.overdue == ["赵六：距上次联系已 92 天"]
+    assert not d.agenda and not d.follow_ups
+    eight = datetime(2026, 1, 1, 8, 0).time()
+    assert digest_day(datetime(2026, 9, 1, 7, 0, tzinfo=SHANGHAI), SHANGHAI, eight) == date(
+        2026, 8, 31
+    )
+    assert digest_day(datetime(2026, 9, 1, 8, 0, tzinfo=SHANGHAI), SHANGHAI, eight) == date(
+        2026, 9, 1
+    )

@@ -90,6 +90,9 @@ def demo_command(
     if contacts < 1 or contacts > 1_000_000:
         raise typer.BadParameter(_("between 1 and 1,000,000"), param_hint="--contacts")
     app = get_app()
+    from crm_cli.security import keep_the_login_in
+
+    keep_the_login_in()  # the demo adds accounts: the login who ran it stays an administrator
     with err.status(_("Making demo data…")):
         summary = demo.generate(app, contacts=contacts, seed=seed)
     ready = _(

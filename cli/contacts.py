@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from crm_cli.context import label, open_unit, out, print_json
+from crm_cli.context import label, open_unit, out, print_json, run_unit
 from rich.table import Table
 
 from crm_core.i18n import N_, _
@@ -193,7 +193,8 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a contact."""
-    with open_unit() as unit:
+
+    def work(unit):  # type: ignore[no-untyped-def]
         person = contacts.create_person(
             unit,
             name=name,
@@ -208,10 +209,13 @@ def add(
             categories=category or [],
             committees=committee or [],
         )
-        if as_json:
-            print_json(contacts.person_json(unit, person))
-        else:
-            out.print(_("Added {name} ({id}).").format(name=person.name, id=person.id))
+        return contacts.person_json(unit, person)
+
+    data = run_unit(work)  # saved (run again if it met a concurrent write), then shown
+    if as_json:
+        print_json(data)
+    else:
+        out.print(_("Added {name} ({id}).").format(name=data["name"], id=data["id"]))
 
 
 def _birth(year: int | None, month: int | None) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -25,12 +25,16 @@ class CliState:
     config: Config
     plugins: PluginHost
     db_url: str | None = None
+    as_user: str | None = None  # --as: an administrator acting as this account
     _app: Tongxin | None = field(default=None, repr=False)
 
     def app(self) -> Tongxin:
-        """The application, opened (and the database migrated) on first use."""
+        """The application, opened (and the database migrated) on first use. Every
+        unit acts as the authenticated login (OS login or database role), or as the
+        ``--as`` account of an administrator: never as a name typed in."""
         if self._app is None:
             self._app = Tongxin(self.config, db_url=self.db_url, plugins=self.plugins)
+            self._app.authenticate(as_user=self.as_user)
         return self._app
 
     def close(self) -> None:
@@ -65,9 +69,19 @@ def get_app() -> Tongxin:
 
 @contextmanager
 def open_unit(actor: str | None = None) -> Iterator[Unit]:
-    """One transaction for a command, acting as ``actor`` or the operating-system login."""
+    """One transaction for a command, acting as ``actor`` or the authenticated login."""
     with get_app().unit(actor) as unit:
         yield unit
+
+
+T = TypeVar("T")
+
+
+def run_unit(work: Callable[[Unit], T], *, write: bool = True) -> T:
+    """``work(unit)`` as one unit of work of the authenticated login, run again when it
+    clashed with someone else's change at the same moment (:meth:`Tongxin.run`).
+    ``work`` returns what to show; print it after this returns, never inside."""
+    return get_app().run(work, write=write)
 
 
 def print_json(value: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 import typer.rich_utils
-from crm_cli import admin, contacts, scaffold, work
+from crm_cli import admin, calendar, contacts, reports, roster, scaffold, security, work
 from crm_cli.context import CliState, err, set_state, state
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -50,6 +50,14 @@ def build_app() -> typer.Typer:
             str | None,
             typer.Option("--lang", help=N_("Language: zh (default) or en (or TONGXIN_LANG).")),
         ] = None,
+        as_user: Annotated[
+            str | None,
+            typer.Option(
+                "--as",
+                help=N_("Act as this account (administrators only; audited)."),
+                show_default=False,
+            ),
+        ] = None,
         version: Annotated[
             bool,
             typer.Option(
@@ -59,6 +67,8 @@ def build_app() -> typer.Typer:
     ) -> None:
         if db:
             state().db_url = db
+        if as_user:
+            state().as_user = as_user
         if ctx.invoked_subcommand is None:
             _open_tui()
 
@@ -84,6 +94,10 @@ def build_app() -> typer.Typer:
         scaffold.new_plugin
     )
     app.add_typer(scaffold.plugin_app, name="plugin")
+    calendar.register(app)  # export ics, serve, feed, sync caldav, remind
+    roster.register(app)  # import; export people/interactions/vcf (after calendar's export)
+    reports.register(app)  # report NAME, report --list
+    security.register(app)  # users, audit, person export/anonymise, backup, restore
     app.command("web", help=N_("Serve the terminal UI to a browser (textual-serve)."))(web_command)
     return app
 
@@ -111,6 +125,8 @@ def web_command(
     command = [sys.executable, "-m", "crm_cli.main", "--lang", language()]
     if state().db_url:
         command += ["--db", state().db_url]
+    if state().as_user:
+        command += ["--as", state().as_user]
     Server(shlex.join(command), host=host, port=port, title="同心 tongxin").serve()
 
 

@@ -3,11 +3,12 @@ assignments."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
-from crm_cli.context import label, open_unit, out, print_json
+from crm_cli.context import label, open_unit, out, print_json, run_unit
 from rich.table import Table
 
 from crm_core import clock
@@ -77,44 +78,83 @@ def _record(
     location: str | None,
     as_json: bool,
 ) -> None:
-    with open_unit() as unit:
-        spec = unit.kinds.get(kind)
-        if spec is None:
-            raise ValidationError.one(
-                "KIND", kind, "unknown kind; see `tongxin kinds`: " + ", ".join(sorted(unit.kinds))
-            )
-        person_ids = [contacts.resolve_person(unit, p).id for p in people]
-        account_ids = [accounts.resolve_account(unit, a).id for a in by or []]
-        start, all_day = _when(unit, at, "--at")
-        finish, _ = _when(unit, end, "--end")
-        data = spec.fields_from_pairs(fields or [])
-        common: dict[str, Any] = dict(
+    # One unit of work, run again if it clashed with someone else's write at the same
+    # moment; what it shows is printed once it has been saved.
+    run_unit(
+        lambda unit: _recorded(
+            unit,
+            planned=planned,
             kind=kind,
-            people=person_ids,
-            accounts=account_ids,
-            end=finish,
-            location=location,
+            people=people,
+            by=by,
+            at=at,
+            end=end,
+            fields=fields,
             summary=summary,
             notes=notes,
-            data=data,
-            all_day=all_day,
+            location=location,
+            as_json=as_json,
         )
-        if planned:
-            if start is None:
-                raise ValidationError.one("--at", None, "say when: --at '明天下午3点'")
-            item = interactions.schedule_interaction(unit, start=start, **common)
-        else:
-            item = interactions.log_interaction(unit, start=start, **common)
-        raised = followups.list_follow_ups(unit, interaction_id=item.id)
-        if as_json:
-            data_out = interactions.interaction_json(unit, item)
-            data_out["follow_ups"] = [followups.follow_up_json(f) for f in raised]
-            print_json(data_out)
-            return
-        _print_recorded(unit, item, len(raised))
+    )()
 
 
-def _print_recorded(unit: Unit, item: Interaction, follow_up_count: int) -> None:
+def _recorded(
+    unit: Unit,
+    *,
+    planned: bool,
+    kind: str,
+    people: list[str],
+    by: list[str] | None,
+    at: str | None,
+    end: str | None,
+    fields: list[str] | None,
+    summary: str | None,
+    notes: str | None,
+    location: str | None,
+    as_json: bool,
+) -> Callable[[], None]:
+    spec = unit.kinds.get(kind)
+    if spec is None:
+        raise ValidationError.one(
+            "KIND", kind, "unknown kind; see `tongxin kinds`: " + ", ".join(sorted(unit.kinds))
+        )
+    person_ids = [contacts.resolve_person(unit, p).id for p in people]
+    account_ids = [accounts.resolve_account(unit, a).id for a in by or []]
+    start, all_day = _when(unit, at, "--at")
+    finish, _ = _when(unit, end, "--end")
+    data = spec.fields_from_pairs(fields or [])
+    common: dict[str, Any] = dict(
+        kind=kind,
+        people=person_ids,
+        accounts=account_ids,
+        end=finish,
+        location=location,
+        summary=summary,
+        notes=notes,
+        data=data,
+        all_day=all_day,
+    )
+    if planned:
+        if start is None:
+            raise ValidationError.one("--at", None, "say when: --at '明天下午3点'")
+        item = interactions.schedule_interaction(unit, start=start, **common)
+    else:
+        item = interactions.log_interaction(unit, start=start, **common)
+    raised = followups.list_follow_ups(unit, interaction_id=item.id)
+    if as_json:
+        data_out = interactions.interaction_json(unit, item)
+        data_out["follow_ups"] = [followups.follow_up_json(f) for f in raised]
+        return lambda: print_json(data_out)
+    lines = _recorded_lines(unit, item, len(raised))
+
+    def show() -> None:
+        for line in lines:
+            out.print(line)
+
+    return show
+
+
+def _recorded_lines(unit: Unit, item: Interaction, follow_up_count: int) -> list[str]:
     tz = unit.config.tz
     kind = unit.kinds[item.kind].label(language())
     names = []
@@ -125,9 +165,12 @@ def _print_recorded(unit: Unit, item: Interaction, follow_up_count: int) -> None
             names.append(accounts.get_account(unit, p.account_id).display_name)
     when = item.start_at.astimezone(tz).strftime("%Y-%m-%d" if item.all_day else "%Y-%m-%d %H:%M")
     head = _("Scheduled") if item.status == "planned" else _("Logged")
-    out.print(f"{head}: {kind} {when} · {'、'.join(names)}  [{str(item.id)[:8]}]")
+    lines = [f"{head}: {kind} {when} · {'、'.join(names)}  [{str(item.id)[:8]}]"]
     if follow_up_count:
-        out.print(_("{n} follow-up(s) raised; see `tongxin followups`.").format(n=follow_up_count))
+        lines.append(
+            _("{n} follow-up(s) raised; see `tongxin followups`.").format(n=follow_up_count)
+        )
+    return lines
 
 
 def log_command(
@@ -361,7 +404,7 @@ def followups_update(
     due: Annotated[str | None, typer.Option(help=N_("New due date."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    with open_unit() as unit:
+    def work(unit: Unit) -> dict[str, Any]:
         row = followups.resolve_follow_up(unit, ref)
         owner_id = accounts.resolve_account(unit, owner).id if owner else None
         row = followups.update_follow_up(
@@ -372,10 +415,13 @@ def followups_update(
             owner_id=owner_id,
             due_on=_due(unit, due),
         )
-        if as_json:
-            print_json(followups.follow_up_json(row))
-        else:
-            out.print(_("{title}: {status}").format(title=row.title, status=_(row.status.value)))
+        return followups.follow_up_json(row)
+
+    data = run_unit(work)
+    if as_json:
+        print_json(data)
+    else:
+        out.print(_("{title}: {status}").format(title=data["title"], status=_(data["status"])))
 
 
 assignments_app = typer.Typer(
@@ -453,7 +499,7 @@ def assignments_add(
         int | None, typer.Option(help=N_("Maximum interval in days (default: the category's)."))
     ] = None,
 ) -> None:
-    with open_unit() as unit:
+    def work(unit: Unit) -> str:
         row = assignments.assign(
             unit,
             keeper_id=accounts.resolve_account(unit, keeper).id,
@@ -462,7 +508,9 @@ def assignments_add(
             ideal_days=ideal_days,
             max_days=max_days,
         )
-        out.print(_("Assigned ({id}).").format(id=str(row.id)[:8]))
+        return str(row.id)[:8]
+
+    out.print(_("Assigned ({id}).").format(id=run_unit(work)))
 
 
 @assignments_app.command(
@@ -475,12 +523,14 @@ def assignments_snooze(
     until: Annotated[str, typer.Option(help=N_("Until this date (e.g. 2027-01-31, 1/31)."))],
     reason: Annotated[str, typer.Option(help=N_("Why (abroad, ill, …)."))],
 ) -> None:
-    with open_unit() as unit:
+    def work(unit: Unit) -> date:
         row = assignments.resolve_assignment(unit, ref)
         day = _due(unit, until)
         assert day is not None
         assignments.snooze_assignment(unit, row.id, until=day, reason=reason)
-        out.print(_("Snoozed until {day}.").format(day=day.isoformat()))
+        return day
+
+    out.print(_("Snoozed until {day}.").format(day=run_unit(work).isoformat()))
 
 
 @assignments_app.command("end", help=N_("End an assignment."))
@@ -489,7 +539,8 @@ def assignments_end(
         str, typer.Argument(help=N_("The assignment's id (or its first 8 characters)."))
     ],
 ) -> None:
-    with open_unit() as unit:
-        row = assignments.resolve_assignment(unit, ref)
-        assignments.end_assignment(unit, row.id)
-        out.print(_("Ended."))
+    def work(unit: Unit) -> None:
+        assignments.end_assignment(unit, assignments.resolve_assignment(unit, ref).id)
+
+    run_unit(work)
+    out.print(_("Ended."))

@@ -2,23 +2,78 @@
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm_core.config import Config, Term, Vocabulary, load_config
 from crm_core.db import ensure_schema, make_engine
-from crm_core.errors import Conflict, NotFound
+from crm_core.errors import Conflict, NotFound, PermissionDenied
+from crm_core.i18n import _
+from crm_core.identity import Login, login_of
 from crm_core.kinds import CategorySpec, KindSpec
-from crm_core.models import Account
+from crm_core.models import Account, Role
 from crm_core.plugins import PluginHost
 from crm_core.unit import TxSession, Unit
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Auth:
+    as_user: str | None
+
+
+@dataclass(frozen=True)
+class _Who:
+    account: Account | None
+    name: str
+    real: Account | None = None
+    implicit_admin: bool = False
+    system: bool = False
+
+
+def _refuse_disabled(account: Account) -> None:
+    if not account.active:
+        raise PermissionDenied(_("the account {user!r} is disabled").format(user=account.username))
+
+
+def _admin_exists(session: TxSession) -> bool:
+    return (
+        session.scalar(
+            select(Account.id)
+            .where(Account.role == Role.admin, Account.active.is_(True))  # type: ignore[attr-defined]
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# SQLite's result codes and PostgreSQL's SQLSTATEs of a clash with a concurrent unit:
+# nothing was written and the unit can be run again.
+_SQLITE_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_TIMEOUT", "SQLITE_LOCKED_SHAREDCACHE"}
+_PG_RETRY = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def _transient(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    name = getattr(orig, "sqlite_errorname", "")
+    if name == "SQLITE_BUSY_SNAPSHOT":
+        return "snapshot"
+    if name in _SQLITE_BUSY or "database is locked" in str(orig):
+        return "busy"
+    if getattr(orig, "sqlstate", None) in _PG_RETRY:
+        return "busy"
+    return None
 
 
 class Tongxin:
@@ -46,6 +101,8 @@ class Tongxin:
             plugins.load(disabled=self.config.plugins_disabled, folders=self.config.plugin_folders)
         self.plugins = plugins
         self._sessions = sessionmaker(self.engine, class_=TxSession, expire_on_commit=False)
+        self._auth: _Auth | None = None
+        self._login: Login | None = None
 
     # -- registries filled by plugins -------------------------------------------
 
@@ -95,45 +152,193 @@ class Tongxin:
         self.__dict__.pop("kinds", None)
         self.__dict__.pop("categories", None)
 
+    # -- identity ---------------------------------------------------------------
+
+    def login(self) -> Login:
+        """The authenticated login of this program's database connections (the OS
+        login on SQLite, the database role on PostgreSQL) and whether it owns the
+        database. Asked once, then remembered."""
+        if self._login is None:
+            self._login = login_of(self.engine)
+        return self._login
+
+    def login_name(self) -> str:
+        """The name of :meth:`login`."""
+        return self.login().name
+
+    def authenticate(self, *, as_user: str | None = None) -> None:
+        """Make every later ``unit()`` without an explicit actor act as the
+        authenticated login, strictly, as a front end must (the CLI and the terminal UI
+        call this; trusted in-process code need not):
+
+        - the login's own account, if it has one; a disabled account is refused;
+        - with no account: administrator rights when the login owns the database, or,
+          on SQLite, while no active administrator account exists (a new database is a
+          single-user tool until its first administrator is added); otherwise
+          PermissionDenied, saying how to get an account (on PostgreSQL the database
+          grants a role without an account nothing anyway);
+        - ``as_user``: an administrator acts as that account; the audit log names both
+          ("office (as chair)").
+
+        The rules are applied again at every unit, so an account disabled during a long
+        terminal-UI session is refused from its next action on."""
+        self._auth = _Auth(as_user.strip() if as_user else None)
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether :meth:`authenticate` was called."""
+        return self._auth is not None
+
+    def _account(self, session: TxSession, username: str) -> Account | None:
+        return session.scalars(select(Account).where(Account.username == username)).one_or_none()
+
+    def _resolve(self, session: TxSession, actor: str | Account | None) -> _Who:
+        if isinstance(actor, Account):
+            account = session.get(Account, actor.id)
+            if account is None:
+                raise NotFound("account", actor.username)
+            _refuse_disabled(account)
+            return _Who(account, account.username)
+        if actor is not None:
+            account = self._account(session, actor)
+            if account is None:
+                raise NotFound("account", actor)
+            _refuse_disabled(account)
+            return _Who(account, account.username)
+        login = self.login()
+        own = self._account(session, login.name)
+        if own is not None:
+            _refuse_disabled(own)
+        if self._auth is None:
+            # Trusted in-process code: the login's account if it has one, else the
+            # program itself ("system").
+            return _Who(own, login.name, system=own is None)
+        implicit = own is None
+        if implicit and not login.owner:
+            if session.get_bind().dialect.name == "postgresql":
+                # The database itself grants a role without an account nothing.
+                raise PermissionDenied(
+                    _(
+                        "the database role {login!r} has no account: ask an administrator "
+                        "(or the owner of the database) to run: tongxin users add {login}"
+                    ).format(login=login.name)
+                )
+            if _admin_exists(session):
+                raise PermissionDenied(
+                    _(
+                        "your login {login!r} has no account in this database: ask an "
+                        "administrator to run: tongxin users add {login}"
+                    ).format(login=login.name)
+                )
+        as_user = self._auth.as_user
+        if not as_user or as_user == login.name:
+            return _Who(own, login.name, implicit_admin=implicit)
+        if not implicit and (own is None or own.role != Role.admin):
+            raise PermissionDenied(
+                _("only an administrator may act as another account (--as {user})").format(
+                    user=as_user
+                )
+            )
+        target = self._account(session, as_user)
+        if target is None:
+            raise NotFound("account", as_user)
+        _refuse_disabled(target)
+        return _Who(target, f"{login.name} (as {target.username})", real=own)
+
     # -- units of work ----------------------------------------------------------
 
     @contextmanager
-    def unit(self, actor: str | Account | None = None) -> Iterator[Unit]:
-        """One transaction acting as ``actor`` (a username, an account, or None for the
-        operating-system login). Commits at the end of the block, rolls back on error.
+    def unit(self, actor: str | Account | None = None, *, write: bool = False) -> Iterator[Unit]:
+        """One transaction acting as ``actor``: a username or an account (trusted code
+        acting for that account), or None for the login (see :meth:`authenticate`).
+        Commits at the end of the block, rolls back on error. ``write=True`` takes
+        SQLite's write lock at the start (BEGIN IMMEDIATE), for a unit known to write:
+        it then waits its turn instead of failing on a snapshot another unit changed.
 
-        A row changed by another unit since this one read it (the ORM's version check)
-        raises Conflict, not the ORM's StaleDataError."""
+        A row changed by another unit since this one read it (the ORM's version check,
+        SQLite's stale snapshot), a lock or a deadlock raise Conflict (``retryable``),
+        never a raw database error; a disabled or unknown account PermissionDenied or
+        NotFound."""
         try:
             with self._sessions() as session, session.begin():
-                account: Account | None
-                if isinstance(actor, Account):
-                    account = session.get(Account, actor.id)
-                    name = actor.username
-                else:
-                    name = actor or getpass.getuser()
-                    account = session.scalars(
-                        select(Account).where(Account.username == name)
-                    ).one_or_none()
-                    if actor is not None and account is None:
-                        raise NotFound("account", actor)
-                session.info["actor_id"] = account.id if account else None
-                session.info["actor_name"] = name
-                yield Unit(self, session, account, name)
+                if write:
+                    session.connection(execution_options={"tongxin_immediate": True})
+                who = self._resolve(session, actor)
+                session.info["actor_id"] = who.account.id if who.account else None
+                session.info["actor_name"] = who.name
+                session.info["real_actor_id"] = who.real.id if who.real else None
+                yield Unit(
+                    self,
+                    session,
+                    who.account,
+                    who.name,
+                    real_actor=who.real,
+                    implicit_admin=who.implicit_admin,
+                    system=who.system,
+                )
         except StaleDataError as exc:
             raise Conflict(
                 f"someone else changed this record at the same time ({exc}): "
-                "nothing was saved; reload it and try again"
+                "nothing was saved; reload it and try again",
+                retryable=True,
             ) from exc
-        except OperationalError as exc:
-            # SQLite's form of the same clash: this unit read a snapshot, another unit
-            # committed since, so this one may not write on what it read.
-            if getattr(exc.orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+        except DBAPIError as exc:
+            transient = _transient(exc)
+            if transient == "snapshot":
+                # SQLite's form of the same clash: this unit read a snapshot, another
+                # unit committed since, so this one may not write on what it read.
                 raise Conflict(
                     "someone else changed the data this change was based on: nothing was "
-                    "saved; reload and try again"
+                    "saved; reload and try again",
+                    retryable=True,
+                ) from exc
+            if transient == "busy":
+                raise Conflict(
+                    _(
+                        "the database is busy with other people's changes: nothing was "
+                        "saved; try again"
+                    ),
+                    retryable=True,
+                ) from exc
+            if getattr(exc.orig, "sqlstate", None) == "42501":
+                # PostgreSQL's own checks (row-level security, privileges) refused.
+                raise PermissionDenied(
+                    _("the database refused this for your role: {reason}").format(
+                        reason=str(exc.orig).splitlines()[0]
+                    )
                 ) from exc
             raise
+
+    def run(
+        self,
+        work: Callable[[Unit], T],
+        *,
+        actor: str | Account | None = None,
+        retries: int = 10,
+        write: bool = True,
+    ) -> T:
+        """``work(unit)`` in one unit of work, run again on fresh reads (up to
+        ``retries`` more times, with a growing random pause) when it clashed with a
+        concurrent unit (a retryable Conflict: a lock, SQLite's stale snapshot, a row
+        changed between this unit's own read and write, a deadlock). Safe because the
+        unit was rolled back whole and ``work`` reads again what it decides on; a
+        Conflict on what the caller expected (``expected_version``) is never retried.
+        ``write`` (the default) takes SQLite's write lock at the start; a read-only
+        unit passes False, and is run again with the lock taken if it clashed.
+        ``work`` must not have effects outside the database (print after ``run``)."""
+        attempt = 0
+        while True:
+            try:
+                # Once it clashed, the unit takes SQLite's write lock first: it then waits
+                # its turn (busy timeout) instead of clashing again with every writer.
+                with self.unit(actor, write=write or attempt > 0) as unit:
+                    result = work(unit)
+                return result
+            except Conflict as exc:
+                if not exc.retryable or attempt >= retries:
+                    raise
+            attempt += 1
+            time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
 
     def close(self) -> None:
         """Release the database connections."""

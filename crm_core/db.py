@@ -7,6 +7,9 @@ office server is a PostgreSQL URL (``--db`` or ``TONGXIN_DB``), driven by psycop
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,25 @@ def normalize_url(url: str | None) -> str:
     return url
 
 
+_redaction = threading.local()
+
+
+@contextmanager
+def audit_redaction() -> Iterator[None]:
+    """Let this thread's statements change audit-log rows on SQLite, for the redaction
+    of an anonymised person's data (migration 0003's trigger refuses any other change;
+    on PostgreSQL the function ``tongxin_redact_audit`` does the same)."""
+    _redaction.on = True
+    try:
+        yield
+    finally:
+        _redaction.on = False
+
+
+def _redaction_allowed() -> int:
+    return 1 if getattr(_redaction, "on", False) else 0
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pysqlite (Python 3.11) begins transactions itself, late and without savepoint
     # support: a SAVEPOINT that is the first statement of a transaction is committed for
@@ -55,6 +77,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # documented recipe; BEGIN is emitted in _sqlite_begin) makes savepoints and
     # rollbacks behave as on PostgreSQL.
     dbapi_conn.isolation_level = None
+    # Asked by the audit log's append-only trigger (migration 0003); a connection made
+    # by anything else (the sqlite3 shell) lacks it, so its changes are refused too.
+    dbapi_conn.create_function("tongxin_audit_redaction", 0, _redaction_allowed)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -65,8 +90,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # Deferred, like pysqlite's own: a unit that only reads takes no write lock, so a
-    # screen reading while another unit writes never waits.
-    conn.exec_driver_sql("BEGIN")
+    # screen reading while another unit writes never waits. A unit known to write
+    # (Tongxin.unit(write=True)) takes the write lock at once and waits its turn (busy
+    # timeout) instead of reading a snapshot it may then not write on.
+    if conn.get_execution_options().get("tongxin_immediate"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

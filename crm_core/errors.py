@@ -55,7 +55,18 @@ class Ambiguous(TongxinError):
 
 
 class Conflict(TongxinError):
-    """Someone else changed the record since it was read; re-read and try again."""
+    """Someone else changed the record since it was read; re-read and try again.
+
+    ``retryable`` is True when the clash was with another unit of work running at the
+    same moment (a row or a snapshot changed between this unit's own read and write,
+    a lock or deadlock): nothing was saved, and running the whole unit again on fresh
+    reads is safe (:meth:`crm_core.app.Tongxin.run` does). It is False when what the
+    caller expected (``expected_version``, read earlier and shown to a person) is out
+    of date: only that person can decide what to do."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class PermissionDenied(TongxinError):

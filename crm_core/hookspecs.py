@@ -176,3 +176,102 @@ def register_dashboard_cards(register: Callable[[Any], None]) -> None:
                 return f"未办结诉求 {len(rows)} 件"
             register(CardSpec("letters", "来信来访", "Letters", open_letters))
     """
+
+
+@hookspec
+def decorate_event(unit: Unit, interaction: Interaction, event: Any, calendar_range: Any) -> None:
+    """Change the calendar event (VEVENT) of an interaction before it is exported.
+
+    ``event`` is an ``icalendar.Event`` already holding UID, DTSTART/DTEND, SUMMARY,
+    DESCRIPTION, LOCATION, CATEGORIES, STATUS, SEQUENCE and the alarms; add or change
+    properties in place (``event.add("categories", ["联谊"])``, an extra
+    ``icalendar.Alarm``). ``calendar_range`` (``crm_core.calendar.CalendarRange``) says
+    whose calendar it is (``scope``, ``account``) and its span. Called for every
+    interaction of every calendar export, feed and CalDAV push, so the three stay
+    identical: derive everything from the interaction (never from the clock), or the feed
+    changes on every fetch. Never put confidential notes in an event: a calendar leaves
+    the office for phones and their clouds. The return value is ignored; an exception is
+    reported as a plugin failure and the event is kept as it was.
+    """
+
+
+@hookspec
+def add_events(unit: Unit, calendar_range: Any) -> list[Any] | None:
+    """Add events of the plugin's own to a calendar: return a list of ``icalendar.Event``
+    (or None).
+
+    ``calendar_range`` (``crm_core.calendar.CalendarRange``) holds ``scope`` ("user",
+    "office" or "institutional"), ``account`` (the calendar's account, or None),
+    ``start`` and ``end`` (dates, end exclusive) and ``tz``. Each event needs a ``UID``
+    that is stable across exports (derive it from the plugin's own record, e.g.
+    ``"mine-<id>@tongxin"``), ``DTSTART``, and ``DTSTAMP`` from the record's own change
+    time, never "now": the exported bytes must not change while nothing changed. An
+    event without UID or DTSTART is dropped and reported as a plugin failure.
+    """
+
+
+@hookspec
+def reminder_minutes(unit: Unit, interaction: Interaction, minutes: tuple[int, ...]) -> Any:
+    """Propose when to be reminded of a planned interaction: return minutes before its
+    start (a list of whole numbers), or None to leave it.
+
+    ``minutes`` is what config gives for the interaction's kind (``[reminders]``
+    ``default_minutes`` and ``[reminders.kinds]``). The union of config's and every
+    plugin's proposals applies, both to the alarms (VALARM) of exported calendars and to
+    the per-item reminders of ``tongxin remind``. Called often: derive the answer from
+    the interaction alone.
+    """
+
+
+@hookspec
+def collect_reminders(unit: Unit, window: Any) -> list[Any] | None:
+    """Add reminder rules: return the plugin's reminders due within ``window`` as a list
+    of ``crm_core.reminders.Reminder(key, at, account_id, title, body)``, or None.
+
+    ``window`` (``crm_core.reminders.ReminderWindow``) holds ``start`` and ``end``
+    (aware UTC datetimes) and ``tz``. ``tongxin remind`` asks every few minutes
+    (``[reminders] refresh_minutes``) and schedules one job per reminder, identified by
+    the plugin's name and ``key``: keep ``key`` stable for the same reminder (e.g.
+    ``"birthday:<person id>:2026"``), or it is sent again. A reminder is delivered once
+    per channel to the account ``account_id`` (None: every active administrator), even
+    if it was due while the service was stopped.
+    """
+
+
+@hookspec
+def register_reports(register: Callable[[Any], None]) -> None:
+    """Register reports: they appear in ``tongxin report --list``, run with
+    ``tongxin report CODE [--from --to | --quarter | --year] [-o FILE] [--json]`` and on
+    the reports screen exactly like the built-in ones, and are written to Excel, Word and
+    CSV by the same code.
+
+    Call ``register(ReportSpec(code, zh, en, build))`` (``crm_core.reports``) once per
+    report. ``build(unit, period)`` must only read (through the services, or queries of
+    the plugin's own); ``period`` (``crm_core.reports.Period``) has ``start`` and ``end``
+    (local dates, both included), ``bounds(unit.config.tz)`` (the aware instants to
+    compare ``Interaction.start_at`` with) and ``months()``. It returns a
+    ``ReportTable(sections, summary)``: each ``Section(key, zh, en, columns, rows)`` is a
+    table whose ``columns`` are ``Column(key, zh, en, kind)`` (kind ``text``, ``int``,
+    ``float``, ``percent`` — a share 0–1 —, ``date``, ``datetime`` or ``list``) and whose
+    ``rows`` are dicts keyed by the column keys; ``summary`` holds headline figures for
+    ``--json``. A code already registered (by the core or an earlier plugin) keeps the
+    first registration and the clash is reported on the plugins list; a ``build`` that
+    raises fails that report only.
+
+    The heart-to-heart talk coverage per special committee and the HK/Macao briefing
+    report are meant to be registered this way by their plugins. Example::
+
+        from crm_core.reports import Column, ReportSpec, ReportTable, Section
+
+        def talk_coverage(unit, period):
+            rows = [{"committee": c.zh, "total": c.total, "share": c.ratio}
+                    for c in coverage(unit, year=period.end.year)]
+            cols = [Column("committee", "专委会", "Committee"),
+                    Column("total", "党外委员", "Non-party members", "int"),
+                    Column("share", "谈心谈话覆盖率", "Coverage", "percent")]
+            return ReportTable([Section("talks", "谈心谈话覆盖", "Talk coverage", cols, rows)])
+
+        @hookimpl
+        def register_reports(register):
+            register(ReportSpec("talks", "谈心谈话覆盖情况", "Heart-to-heart talks", talk_coverage))
+    """

@@ -297,8 +297,10 @@ class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, index=True)
-    actor_id: uuid.UUID | None = None
-    actor: str | None = None
+    actor_id: uuid.UUID | None = Field(default=None, index=True)  # the account acting
+    actor: str | None = None  # the login; "office (as chair)" when acting as another
+    # The administrator's own account when they acted as ``actor_id`` (tongxin --as).
+    real_actor_id: uuid.UUID | None = Field(default=None, index=True)
     action: str  # create | update | delete | merge
     entity: str
     entity_id: str = Field(index=True)
@@ -343,3 +345,8 @@ __all__ = [
     "Rsvp",
     "Series",
 ]
+
+# The calendar and reminder tables (feed tokens, CalDAV state, the reminder delivery log,
+# APScheduler's job store) live in their own module; imported here, at the end, so that
+# whoever imports the models has the complete metadata (migrations, schema checks).
+from crm_core import calendar_models  # noqa: E402, F401

@@ -30,13 +30,35 @@ if TYPE_CHECKING:
 
 
 class Unit:
-    """The context every service receives: session, acting account, and the application."""
+    """The context every service receives: session, acting account, and the application.
 
-    def __init__(self, app: Tongxin, session: Session, actor: Account | None, actor_name: str):
+    ``actor`` is the account whose rights apply (None: no account). ``actor_name`` is
+    what the audit log records as "who": the login, or ``"office (as chair)"`` when an
+    administrator acts as another account, whose own account is then ``real_actor``.
+    ``implicit_admin`` marks a login with administrator rights but no account (the
+    owner of the database, or anyone while no administrator account exists);
+    ``system`` marks trusted in-process code that opened the unit without an account
+    and without authenticating (daemons, tests): it may administer but, being no
+    person, never reads confidential notes. See :mod:`crm_core.authz`."""
+
+    def __init__(
+        self,
+        app: Tongxin,
+        session: Session,
+        actor: Account | None,
+        actor_name: str,
+        *,
+        real_actor: Account | None = None,
+        implicit_admin: bool = False,
+        system: bool = False,
+    ):
         self.app = app
         self.session = session
         self.actor = actor
         self.actor_name = actor_name
+        self.real_actor = real_actor if real_actor is not None else actor
+        self.implicit_admin = implicit_admin
+        self.system = system
 
     @property
     def config(self) -> Config:
@@ -55,8 +77,11 @@ class Unit:
 
     @property
     def is_admin(self) -> bool:
-        """True when the acting account is an office administrator."""
-        return self.actor is not None and self.actor.role == "admin"
+        """True when the acting account is an office administrator (or the login has
+        administrator rights without an account: ``implicit_admin``)."""
+        if self.implicit_admin:
+            return True
+        return self.actor is not None and self.actor.role == "admin" and self.actor.active
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -101,9 +126,14 @@ def _entity_id(obj: Any) -> str:
 def _audit_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> None:
     actor_id = session.info.get("actor_id")
     actor = session.info.get("actor_name")
+    real_actor_id = session.info.get("real_actor_id")
     now = clock.now()
     entries: list[AuditLog] = []
     for obj in session.new:
+        if isinstance(obj, AuditLog) and obj.real_actor_id is None:
+            # Entries a service writes itself (a merge, the demo) name the real person
+            # behind an administrator's --as too.
+            obj.real_actor_id = real_actor_id
         if isinstance(obj, AUDITED):
             entries.append(
                 AuditLog(
@@ -114,6 +144,7 @@ def _audit_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> 
                     entity=obj.__tablename__,
                     entity_id=_entity_id(obj),
                     after=snapshot(obj),
+                    real_actor_id=real_actor_id,
                 )
             )
     for obj in session.dirty:
@@ -141,6 +172,7 @@ def _audit_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> 
                 entity_id=_entity_id(obj),
                 before=before,
                 after=after,
+                real_actor_id=real_actor_id,
             )
         )
     for obj in session.deleted:
@@ -154,6 +186,7 @@ def _audit_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> 
                     entity=obj.__tablename__,
                     entity_id=_entity_id(obj),
                     before=snapshot(obj),
+                    real_actor_id=real_actor_id,
                 )
             )
     session.add_all(entries)

@@ -1,4 +1,9 @@
-"""Accounts (账号): the office's users, with role, position and region scope."""
+"""Accounts (账号): the office's users, with role, position and region scope.
+
+Only administrators add and change accounts (while no administrator account exists,
+whoever runs the program is one: see :meth:`crm_core.app.Tongxin.authenticate`); the
+last active administrator can be neither disabled nor given another role.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core import authz
+from crm_core.errors import Ambiguous, NotFound, PermissionDenied, ValidationError
+from crm_core.i18n import _
 from crm_core.models import Account, Person, Role
-from crm_core.services._common import as_uuid, clean_text, code_of, parse
+from crm_core.services._common import as_uuid, check_version, clean_text, code_of, parse
 from crm_core.unit import Unit
 
 
@@ -40,7 +47,8 @@ class AccountFields(BaseModel):
 
 def create_account(unit: Unit, **values: Any) -> Account:
     """Create an account; ``username`` and ``display_name`` are required, and county
-    staff need a ``region_scope``."""
+    staff need a ``region_scope``. Administrators only."""
+    authz.require_admin(unit, _("add accounts"))
     fields = parse(AccountFields, values)
     if not fields.username:
         raise ValidationError.one("username", values.get("username"), "a username is required")
@@ -111,3 +119,78 @@ def list_accounts(
     if active is not None:
         stmt = stmt.where(Account.active == active)
     return list(unit.session.scalars(stmt.order_by(col(Account.display_name))))
+
+
+def _keep_an_admin(unit: Unit, account: Account) -> None:
+    if account.role == Role.admin and account.active and authz.active_admins(unit) <= 1:
+        raise PermissionDenied(
+            _(
+                "{user} is the last active administrator: add another administrator "
+                "first (tongxin users add NAME --role admin)"
+            ).format(user=account.username)
+        )
+
+
+def set_active(
+    unit: Unit, account_id: uuid.UUID | str, active: bool, *, expected_version: int | None = None
+) -> Account:
+    """Disable (``active=False``) or enable an account; a disabled account is refused
+    from its next unit of work on, and its history stays. Administrators only."""
+    authz.require_admin(unit, _("disable or enable accounts"))
+    account = get_account(unit, account_id)
+    check_version(account, expected_version, "account")
+    if not active:
+        _keep_an_admin(unit, account)
+    account.active = active
+    unit.session.flush()
+    return account
+
+
+def set_role(
+    unit: Unit,
+    account_id: uuid.UUID | str,
+    role: Role | str,
+    *,
+    region_scope: str | None = None,
+    expected_version: int | None = None,
+) -> Account:
+    """Give an account another role; county staff need a ``region_scope`` (kept from
+    before if not given), which other roles drop. Administrators only."""
+    authz.require_admin(unit, _("change roles"))
+    account = get_account(unit, account_id)
+    check_version(account, expected_version, "account")
+    try:
+        new = Role(role.strip() if isinstance(role, str) else role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise ValidationError.one("role", role, f"must be one of {allowed}") from None
+    region = code_of(unit.config.vocab["regions"], "region_scope", region_scope)
+    if new is Role.county_staff:
+        region = region or account.region_scope
+        if not region:
+            raise ValidationError.one("region_scope", None, "county staff need a region")
+    else:
+        region = None
+    if new is not Role.admin:
+        _keep_an_admin(unit, account)
+    account.role = new
+    account.region_scope = region
+    unit.session.flush()
+    return account
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    """The stable JSON form of an account (documented in docs/cli-json.md)."""
+    return {
+        "id": str(account.id),
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role.value,
+        "region_scope": account.region_scope,
+        "position": account.position,
+        "chair_meeting": account.chair_meeting,
+        "committee": account.committee,
+        "person_id": str(account.person_id) if account.person_id else None,
+        "active": account.active,
+        "version": account.version,
+    }

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from crm_core import authz
 from crm_core.errors import ValidationError
 from crm_core.models import Account, Interaction, InteractionParticipant, InteractionStatus, Person
 from crm_core.unit import Unit
@@ -57,6 +58,7 @@ def between(
         col(Interaction.status).in_(wanted),
         col(Interaction.start_at) >= start,
         col(Interaction.start_at) < end,
+        *authz.interaction_scope(unit),  # county staff: their region's work only
     ]
     if kinds:
         conds.append(col(Interaction.kind).in_(kinds))
@@ -86,6 +88,7 @@ def counts_by_kind(
             col(Interaction.status) == InteractionStatus(status),
             col(Interaction.start_at) >= start,
             col(Interaction.start_at) < end,
+            *authz.interaction_scope(unit),
         )
         .group_by(Interaction.kind)
     )

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.errors import ValidationError
 from crm_core.models import (
     Account,
@@ -51,7 +51,7 @@ def assign(
     """Make ``keeper_id`` (an account) responsible for regular contact with
     ``contact_id`` (a person). The cadence defaults to the category's in config."""
     keeper = fetch(unit, Account, keeper_id, "account")
-    contact = fetch(unit, Person, contact_id, "person")
+    contact = authz.check_person(unit, fetch(unit, Person, contact_id, "person"))
     code = code_of(unit.app.categories, "category", category)
     for name, value in (("ideal_days", ideal_days), ("max_days", max_days)):
         if value is not None and value <= 0:
@@ -90,7 +90,7 @@ def end_assignment(
     unit: Unit, assignment_id: uuid.UUID | str, *, end_on: date | None = None
 ) -> Assignment:
     """End an assignment (the keeper no longer looks after the contact)."""
-    row = fetch(unit, Assignment, assignment_id, "assignment")
+    row = authz.check_assignment(unit, fetch(unit, Assignment, assignment_id, "assignment"))
     row.end_on = end_on or clock.today(unit.config.tz)
     unit.session.flush()
     return row
@@ -127,7 +127,7 @@ def snooze_assignment(
 ) -> Assignment:
     """Keep an overdue assignment off the overdue list until ``until`` (inclusive),
     saying why (the contact is abroad, ill, ...)."""
-    row = fetch(unit, Assignment, assignment_id, "assignment")
+    row = authz.check_assignment(unit, fetch(unit, Assignment, assignment_id, "assignment"))
     if not reason or not reason.strip():
         raise ValidationError.one("reason", reason, "say why the contact is snoozed")
     if until <= clock.today(unit.config.tz):
@@ -154,6 +154,7 @@ def list_assignments(
     )
     if active_on == date.min:
         stmt = select(Assignment)
+    stmt = stmt.where(*authz.assignment_scope(unit))
     if keeper_id is not None:
         stmt = stmt.where(Assignment.keeper_id == as_uuid(keeper_id, "account"))
     if contact_id is not None:
@@ -197,4 +198,4 @@ def last_contacts(
 
 def resolve_assignment(unit: Unit, ref: str) -> Assignment:
     """The assignment with this id or id prefix (as lists show them, 8 characters)."""
-    return by_prefix(unit, Assignment, ref, "assignment")
+    return authz.check_assignment(unit, by_prefix(unit, Assignment, ref, "assignment"))

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, case, delete, exists, func, literal, or_, select, update
 from sqlmodel import col
 
-from crm_core import clock, pinyin
+from crm_core import authz, clock, pinyin
 from crm_core.errors import Ambiguous, NotFound, ValidationError
 from crm_core.models import (
     Account,
@@ -240,6 +240,7 @@ def create_person(unit: Unit, **values: Any) -> Person:
     links = _link_codes(unit, fields)  # before anything is written
     person = Person(name="", name_pinyin="", name_initials="")
     _apply(unit, person, fields)
+    person.region = authz.check_region(unit, person.region, person.name)
     unit.session.add(person)
     unit.session.flush()
     _set_links(unit, person, links)
@@ -257,6 +258,9 @@ def update_person(
     check_version(person, expected_version, "person")
     fields = parse(PersonFields, values)
     links = _link_codes(unit, fields)  # before anything is changed
+    if "region" in fields.model_fields_set:  # county staff keep people in their region
+        region = code_of(unit.config.vocab["regions"], "region", fields.region)
+        authz.check_move(unit, region, person.name)
     _apply(unit, person, fields)
     _set_links(unit, person, links)
     unit.session.flush()
@@ -350,8 +354,9 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
 
 
 def get_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
-    """The person with this id (NotFound otherwise)."""
-    return fetch(unit, Person, person_id, "person")
+    """The person with this id (NotFound otherwise; PermissionDenied when the acting
+    account's region does not cover them)."""
+    return authz.check_person(unit, fetch(unit, Person, person_id, "person"))
 
 
 def categories_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
@@ -484,15 +489,24 @@ def search_people(
         )
     if match is not None:
         conds.append(match)
-    total = unit.session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
+    conds += authz.person_scope(unit)  # county staff see their region's people only
+    # The page and the total in one statement: a substring search scans the table once,
+    # not twice (half the time at 100,000 people; bench/RESULTS.md).
     stmt = (
-        select(Person)
+        select(Person, func.count().over().label("total"))
         .where(*conds)
         .order_by(rank, col(Person.name_pinyin), col(Person.id))
         .limit(limit)
         .offset(offset)
     )
-    return Page(list(unit.session.scalars(stmt)), total, offset, limit)
+    rows = unit.session.execute(stmt).all()
+    if rows:
+        total = int(rows[0].total)
+    elif offset:  # past the last page: count on its own
+        total = unit.session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
+    else:
+        total = 0
+    return Page([row[0] for row in rows], total, offset, limit)
 
 
 def list_people(unit: Unit, *, limit: int = 50, offset: int = 0, **filters: Any) -> Page:
@@ -509,7 +523,7 @@ def resolve_person(unit: Unit, ref: str) -> Person:
     try:
         person = unit.session.get(Person, as_uuid(ref, "person"))
         if person is not None:
-            return person
+            return authz.check_person(unit, person)
     except NotFound:
         pass
     page = search_people(unit, ref, limit=10)
@@ -602,7 +616,7 @@ def person_keys(unit: Unit) -> list[PersonKey]:
     one query (an import finds duplicates against these without a query per row)."""
     stmt = select(
         Person.id, Person.name, Person.birth_year, Person.birth_month, Person.mobile
-    ).where(col(Person.status) != PersonStatus.merged)
+    ).where(col(Person.status) != PersonStatus.merged, *authz.person_scope(unit))
     return [PersonKey(*row) for row in unit.session.execute(stmt)]
 
 
@@ -617,7 +631,9 @@ def people_by_ids(
     wanted = list(ids)
     for i in range(0, len(wanted), 500):
         chunk = wanted[i : i + 500]
-        for p in unit.session.scalars(select(Person).where(col(Person.id).in_(chunk))):
+        for p in unit.session.scalars(
+            select(Person).where(col(Person.id).in_(chunk), *authz.person_scope(unit))
+        ):
             people[p.id] = p
         for pid, code in unit.session.execute(
             select(PersonCategory.person_id, PersonCategory.category)
@@ -697,12 +713,37 @@ def _insert_many(unit: Unit, table: Any, rows: list[dict[str, Any]]) -> None:
     if missing:
         raise ValueError(f"columns without values: {missing}")
     plan = [(k, procs[k]) for k in order]
-    if compiled.positional:
-        params: list[Any] = [
-            tuple(p(row[k]) if p is not None else row[k] for k, p in plan) for row in rows
-        ]
-    else:
-        params = [{k: (p(row[k]) if p is not None else row[k]) for k, p in plan} for row in rows]
+    # Many values repeat (the same timestamp, enum values, empty lists): convert each
+    # distinct one once.
+    memo: dict[tuple[str, Any], Any] = {}
+
+    def convert(key: str, proc: Any, value: Any) -> Any:
+        if proc is None or value is None:
+            return value
+        kind = type(value)
+        if kind is uuid.UUID:
+            return proc(value)
+        memo_key = (key, repr(value)) if kind in (list, dict) and not value else (key, value)
+        if kind in (list, dict) and value:
+            return proc(value)
+        try:
+            return memo[memo_key]
+        except KeyError:
+            memo[memo_key] = converted = proc(value)
+            return converted
+
+    from operator import itemgetter
+
+    get = itemgetter(*order)
+    converted = [(i, k, p) for i, (k, p) in enumerate(plan) if p is not None]
+    params: list[Any] = []
+    for row in rows:
+        values = list(get(row)) if len(order) > 1 else [row[order[0]]]
+        for i, k, p in converted:
+            values[i] = convert(k, p, values[i])
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
+        )
     conn.exec_driver_sql(compiled.string, params)
 
 
@@ -743,6 +784,14 @@ def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID
     now_iso = now.isoformat()
     actor_id = unit.session.info.get("actor_id")
     actor = unit.session.info.get("actor_name")
+    # Any other column of the audit log (who really acted, …) as the flush listener
+    # fills it: from the session's info.
+    known = {"id", "at", "actor_id", "actor", "action", "entity", "entity_id", "before", "after"}
+    audit_extra = {
+        c.key: unit.session.info.get(c.key)
+        for c in AuditLog.__table__.columns  # type: ignore[attr-defined]
+        if c.key not in known
+    }
     people: list[dict[str, Any]] = []
     links: list[tuple[list[str], list[str]]] = []
     audit: list[dict[str, Any]] = []
@@ -804,6 +853,7 @@ def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID
             "organisation_id": org,
             "merged_into_id": None,
         }
+        person["region"] = authz.check_region(unit, person["region"], name)
         people.append(person)
         links.append((cat_codes, comm_codes))
         after = {
@@ -821,11 +871,13 @@ def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID
                 "at": now,
                 "actor_id": actor_id,
                 "actor": actor,
+                "real_actor_id": unit.session.info.get("real_actor_id"),
                 "action": "create",
                 "entity": "person",
                 "entity_id": after["id"],
                 "before": None,
                 "after": after,
+                **audit_extra,
             }
         )
     if errors:

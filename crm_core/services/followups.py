@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import col
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.errors import ValidationError
 from crm_core.models import Account, FollowUp, FollowUpStatus, Interaction, Person
 from crm_core.services._common import as_uuid, by_prefix, check_version, clean_text, fetch
@@ -32,13 +32,18 @@ def raise_follow_up(
     text = clean_text(title)
     if not text:
         raise ValidationError.one("title", title, "a follow-up needs a title")
+    person = fetch(unit, Person, person_id, "person") if person_id else None
+    if person is not None:
+        authz.check_person(unit, person)
+    interaction = None
+    if interaction_id:
+        interaction = fetch(unit, Interaction, interaction_id, "interaction")
+        authz.check_interaction(unit, interaction)
     row = FollowUp(
         title=text,
         detail=detail.strip() if detail else None,
-        person_id=fetch(unit, Person, person_id, "person").id if person_id else None,
-        interaction_id=fetch(unit, Interaction, interaction_id, "interaction").id
-        if interaction_id
-        else None,
+        person_id=person.id if person else None,
+        interaction_id=interaction.id if interaction else None,
         owner_id=fetch(unit, Account, owner_id, "account").id if owner_id else None,
         due_on=due_on,
     )
@@ -48,8 +53,9 @@ def raise_follow_up(
 
 
 def get_follow_up(unit: Unit, follow_up_id: uuid.UUID | str) -> FollowUp:
-    """The follow-up with this id (NotFound otherwise)."""
-    return fetch(unit, FollowUp, follow_up_id, "follow-up")
+    """The follow-up with this id (NotFound otherwise; PermissionDenied when it is
+    outside the acting account's region)."""
+    return authz.check_follow_up(unit, fetch(unit, FollowUp, follow_up_id, "follow-up"))
 
 
 def update_follow_up(
@@ -142,7 +148,8 @@ def list_follow_ups(
                 owner_id=owner_id,
                 due_before=due_before,
                 interaction_id=interaction_id,
-            )
+            ),
+            *authz.follow_up_scope(unit),  # county staff: their region's
         )
         .order_by(col(FollowUp.due_on).is_(None), col(FollowUp.due_on), col(FollowUp.created_at))
         .limit(limit)
@@ -169,12 +176,13 @@ def count_follow_ups(
         due_before=due_before,
         interaction_id=interaction_id,
     )
+    conds += authz.follow_up_scope(unit)
     return unit.session.scalar(select(func.count()).select_from(FollowUp).where(*conds)) or 0
 
 
 def resolve_follow_up(unit: Unit, ref: str) -> FollowUp:
     """The follow-up with this id or id prefix (as lists show them, 8 characters)."""
-    return by_prefix(unit, FollowUp, ref, "follow-up")
+    return authz.check_follow_up(unit, by_prefix(unit, FollowUp, ref, "follow-up"))
 
 
 def follow_up_json(row: FollowUp) -> dict[str, object]:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import col
 
-from crm_core import clock
-from crm_core.errors import NotFound, PermissionDenied, ValidationError
+from crm_core import authz, clock
+from crm_core.errors import NotFound, ValidationError
 from crm_core.kinds import FollowUpDraft, KindSpec
 from crm_core.models import (
     Account,
@@ -89,6 +89,7 @@ def _participants(
             person = unit.session.get(Person, p.person_id)
             if person is None or person.status == "merged":
                 raise ValidationError.one("people", str(p.person_id), "no such person")
+            authz.check_person(unit, person)
         if p.account_id is not None and unit.session.get(Account, p.account_id) is None:
             raise ValidationError.one("accounts", str(p.account_id), "no such account")
         key = (p.person_id, p.account_id)
@@ -219,7 +220,9 @@ def _create(
         end_at=end,
         all_day=all_day,
         location=clean_text(location),
-        region=code_of(unit.config.vocab["regions"], "region", region),
+        region=authz.check_region(
+            unit, code_of(unit.config.vocab["regions"], "region", region), spec.code
+        ),
         summary=clean_text(summary),
         notes=notes.strip() if notes else None,
         data=clean,
@@ -327,8 +330,17 @@ def schedule_interaction(
 
 
 def get_interaction(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
-    """The interaction with this id (NotFound otherwise)."""
-    return fetch(unit, Interaction, interaction_id, "interaction")
+    """The interaction with this id (NotFound otherwise; PermissionDenied when it is
+    outside the acting account's region)."""
+    i = fetch(unit, Interaction, interaction_id, "interaction")
+    authz.check_interaction(unit, i)
+    return i
+
+
+def _editable(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
+    i = fetch(unit, Interaction, interaction_id, "interaction")
+    authz.check_interaction(unit, i, change=True)
+    return i
 
 
 @_atomic
@@ -342,9 +354,12 @@ def complete_interaction(
     end: datetime | None = None,
     expected_version: int | None = None,
 ) -> Interaction:
-    """Mark planned work as done, adding what happened."""
-    i = get_interaction(unit, interaction_id)
+    """Mark planned work as done, adding what happened. Adding notes or fields to a
+    confidential record is for those who may read them."""
+    i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
+    if (notes or data) and i.confidential:
+        authz.check_notes(unit, i)
     if i.status is not InteractionStatus.planned:
         raise ValidationError.one("status", i.status.value, "only planned work can be completed")
     spec = _kind(unit, i.kind)
@@ -365,7 +380,7 @@ def cancel_interaction(
     unit: Unit, interaction_id: uuid.UUID | str, *, reason: str | None = None
 ) -> Interaction:
     """Cancel planned work; it stays on record (and on calendars as cancelled)."""
-    i = get_interaction(unit, interaction_id)
+    i = _editable(unit, interaction_id)
     if i.status is not InteractionStatus.planned:
         raise ValidationError.one("status", i.status.value, "only planned work can be cancelled")
     i.status = InteractionStatus.cancelled
@@ -387,7 +402,7 @@ def reschedule_interaction(
 ) -> Interaction:
     """Move planned work to another time (and place); the duration is kept unless
     ``end`` is given."""
-    i = get_interaction(unit, interaction_id)
+    i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
     if i.status is not InteractionStatus.planned:
         raise ValidationError.one("status", i.status.value, "only planned work can be rescheduled")
@@ -415,38 +430,17 @@ def participants_of(unit: Unit, interaction_id: uuid.UUID) -> list[InteractionPa
 
 
 def can_read_notes(unit: Unit, interaction: Interaction) -> bool:
-    """Whether the acting account may read the notes: anyone for an ordinary
-    interaction; for a confidential one, only its participants and administrators."""
-    if not interaction.confidential or unit.is_admin:
-        return True
-    if unit.actor is None:
-        return False
-    actor = unit.actor
-    return (
-        unit.session.scalar(
-            select(InteractionParticipant.id).where(
-                InteractionParticipant.interaction_id == interaction.id,
-                or_(
-                    col(InteractionParticipant.account_id) == actor.id,
-                    (col(InteractionParticipant.person_id) == actor.person_id)
-                    if actor.person_id
-                    else False,
-                ),
-            )
-        )
-        is not None
-    )
+    """Whether the acting account may read the notes: anyone who may see an ordinary
+    interaction; for a confidential one, only its participants and administrators
+    (:func:`crm_core.authz.can_read_notes`)."""
+    return authz.can_read_notes(unit, interaction)
 
 
 def read_notes(unit: Unit, interaction_id: uuid.UUID | str) -> str | None:
     """The notes of an interaction, or PermissionDenied for a confidential one the
     acting account may not read."""
     i = get_interaction(unit, interaction_id)
-    if not can_read_notes(unit, i):
-        raise PermissionDenied(
-            f"the notes of {i.kind} {i.id} are confidential: only its participants and "
-            "administrators may read them"
-        )
+    authz.check_notes(unit, i)
     return i.notes
 
 
@@ -460,10 +454,13 @@ def timeline(
 ) -> list[Interaction]:
     """A person's interactions of every kind, newest first (planned ones included)."""
     pid = as_uuid(person_id, "person")
+    person = unit.session.get(Person, pid)
+    if person is not None:
+        authz.check_person(unit, person)
     stmt = (
         select(Interaction)
         .join(InteractionParticipant, col(InteractionParticipant.interaction_id) == Interaction.id)
-        .where(InteractionParticipant.person_id == pid)
+        .where(InteractionParticipant.person_id == pid, *authz.interaction_scope(unit))
     )
     if before is not None:
         stmt = stmt.where(col(Interaction.start_at) < before)
@@ -572,7 +569,7 @@ def add_participants(
     When anyone was added the interaction's ``sequence`` goes up (calendars notice the
     new attendee list) and plugins see the change through ``validate_interaction`` and
     ``interaction_saved``; a refusal writes nothing. Returns the rows added."""
-    i = get_interaction(unit, interaction_id)
+    i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
     _open_for_participants(i)
     answer = _rsvp(rsvp)
@@ -611,7 +608,7 @@ def remove_participants(
     taking part are skipped. An interaction keeps at least one participant. Like adding,
     bumps ``sequence`` and runs the plugins' save hooks when anyone was removed. Returns
     how many were removed."""
-    i = get_interaction(unit, interaction_id)
+    i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
     _open_for_participants(i)
     gone_people = {as_uuid(p, "person") for p in people}
@@ -662,7 +659,7 @@ def set_participation(
         raise ValidationError.one(
             "person_id", person_id, "name exactly one person or account taking part"
         )
-    i = get_interaction(unit, interaction_id)
+    i = _editable(unit, interaction_id)
     answer = _rsvp(rsvp)
     stmt = select(InteractionParticipant).where(InteractionParticipant.interaction_id == i.id)
     if person_id is not None:

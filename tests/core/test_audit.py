@@ -6,7 +6,6 @@ Every test runs on SQLite and on PostgreSQL (the ``app`` fixture).
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -82,7 +81,8 @@ def test_delete_is_logged_with_the_values_before(app: Tongxin) -> None:
         assert (create.action, delete.action) == ("create", "delete")
         assert delete.before == {"person_id": str(pid), "category": "non_party_intellectual"}
         assert delete.after is None
-        assert delete.actor == getpass.getuser()
+        # The login: the OS user on SQLite, the database role on PostgreSQL.
+        assert delete.actor == app.login_name()
         assert delete.actor_id is None  # the login has no account
         assert [e.action for e in log_of(unit, "person_category", f"{pid}/private_economy")] == [
             "create"

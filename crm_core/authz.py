@@ -1,0 +1,326 @@
+"""Who may read and change what. The services call these checks; no front end does.
+
+The rules, by the acting account's role (``unit.actor``):
+
+- **admin** (the general office): everything, confidential notes included; manages
+  accounts, reads the audit log, answers personal-data requests.
+- **leader** and **staff**: read and change every person and interaction; the notes
+  and fields of a confidential interaction only if they take part in it (or recorded
+  it).
+- **county_staff**: only the people of their region (``account.region_scope``) and the
+  interactions of that region (its ``region``, or a person of the region taking part,
+  or they take part themselves); what they create lands in their region.
+- A disabled account is refused when the unit opens (:meth:`Tongxin.unit`).
+- No account: a login with administrator rights (``unit.implicit_admin``: the owner of
+  the database, or anyone before the first administrator account exists), or trusted
+  in-process code (``unit.system``: daemons and tests that did not authenticate), which
+  may administer but never reads confidential notes, being no person.
+
+A refusal is :class:`~crm_core.errors.PermissionDenied` with a message saying why.
+Lists are filtered instead (:func:`person_scope`, :func:`interaction_scope`, ...): a
+county's staff simply never see the other counties' people in a search or a report.
+
+PostgreSQL enforces the same rules again for anyone connecting with their own role
+(row-level security, migration 0003), so psql cannot read around the program.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from crm_core.errors import PermissionDenied
+from crm_core.i18n import N_, _, language
+from crm_core.models import (
+    Account,
+    Assignment,
+    FollowUp,
+    Interaction,
+    InteractionParticipant,
+    Person,
+    Role,
+)
+from crm_core.unit import Unit
+
+# The roles as messages name them (translated through the catalog).
+ROLE_WORDS = (N_("admin"), N_("leader"), N_("staff"), N_("county_staff"))
+
+# -- who ---------------------------------------------------------------------------------
+
+
+def is_admin(unit: Unit) -> bool:
+    """Whether the unit acts with administrator rights."""
+    return unit.is_admin
+
+
+def can_administer(unit: Unit) -> bool:
+    """Whether the unit may manage accounts and answer personal-data requests: an
+    administrator, or trusted in-process code (``unit.system``)."""
+    return unit.is_admin or unit.system
+
+
+def require_admin(unit: Unit, action: str) -> None:
+    """PermissionDenied unless the unit may administer; ``action`` says what was
+    refused ("add accounts", "read the audit log" ...), already translated."""
+    if not can_administer(unit):
+        raise PermissionDenied(
+            _("only an administrator may {action} ({who} is {role})").format(
+                action=action, who=unit.actor_name, role=_role_label(unit)
+            )
+        )
+
+
+def region_scope(unit: Unit) -> str | None:
+    """The region a county-staff account is confined to; None for everyone else."""
+    actor = unit.actor
+    if actor is None or actor.role != Role.county_staff:
+        return None
+    # County staff without a region (created before the rule) see no one.
+    return actor.region_scope or "\x00"
+
+
+def _role_label(unit: Unit) -> str:
+    if unit.actor is None:
+        return _("without an account")
+    return _(unit.actor.role.value if hasattr(unit.actor.role, "value") else unit.actor.role)
+
+
+def _region_label(unit: Unit, code: str | None) -> str:
+    if not code or code == "\x00":
+        return _("no region")
+    term = unit.config.vocab["regions"].get(code)
+    return term.label(language()) if term else code
+
+
+def _out_of_scope(unit: Unit, what: str, region: str | None) -> PermissionDenied:
+    return PermissionDenied(
+        _("{what} is in {region}; {who} works for {scope} only").format(
+            what=what,
+            region=_region_label(unit, region),
+            who=unit.actor_name,
+            scope=_region_label(unit, region_scope(unit)),
+        )
+    )
+
+
+# -- people ------------------------------------------------------------------------------
+
+
+def _people_in(scope: str) -> Any:
+    """The ids of the people of a region (an alias: never correlated with the caller's
+    own query of Person)."""
+    person = aliased(Person)
+    return select(person.id).where(person.region == scope)
+
+
+def person_scope(unit: Unit) -> list[ColumnElement[bool]]:
+    """WHERE conditions on Person that leave only the people the unit may see."""
+    scope = region_scope(unit)
+    return [] if scope is None else [col(Person.region) == scope]
+
+
+def can_see_person(unit: Unit, person: Person) -> bool:
+    """Whether the unit may read (and change) this person."""
+    scope = region_scope(unit)
+    return scope is None or person.region == scope
+
+
+def check_person(unit: Unit, person: Person) -> Person:
+    """``person``, or PermissionDenied when it is outside the unit's region."""
+    if not can_see_person(unit, person):
+        # Not their name: whoever may not see the person learns nothing of them.
+        raise _out_of_scope(unit, _("this person"), person.region)
+    return person
+
+
+def check_region(unit: Unit, region: str | None, what: str) -> str | None:
+    """The region a new or changed record of the unit gets: county staff's own region
+    when none is given; PermissionDenied for another one."""
+    scope = region_scope(unit)
+    if scope is None:
+        return region
+    if region is None:
+        return scope
+    if region != scope:
+        raise _out_of_scope(unit, what, region)
+    return region
+
+
+def check_move(unit: Unit, region: str | None, what: str) -> None:
+    """PermissionDenied when county staff would move ``what`` to another region (or
+    to none)."""
+    scope = region_scope(unit)
+    if scope is not None and region != scope:
+        raise _out_of_scope(unit, what, region)
+
+
+def person_ids_scope(unit: Unit, column: Any) -> list[ColumnElement[bool]]:
+    """WHERE conditions keeping rows whose ``column`` names a person the unit may see."""
+    scope = region_scope(unit)
+    if scope is None:
+        return []
+    return [column.in_(_people_in(scope))]
+
+
+# -- interactions -----------------------------------------------------------------------
+
+
+def _participates(unit: Unit, interaction_id: Any) -> ColumnElement[bool]:
+    actor = unit.actor
+    if actor is None:
+        return false()
+    p = aliased(InteractionParticipant)  # the caller's query may join the table itself
+    me = [p.account_id == actor.id]
+    if actor.person_id is not None:
+        me.append(p.person_id == actor.person_id)
+    return exists().where(p.interaction_id == interaction_id, or_(*me))
+
+
+def interaction_scope(unit: Unit) -> list[ColumnElement[bool]]:
+    """WHERE conditions on Interaction that leave only those the unit may see: for
+    county staff, those of their region, with a person of their region, or their own."""
+    scope = region_scope(unit)
+    if scope is None:
+        return []
+    p = aliased(InteractionParticipant)
+    with_our_people = exists().where(
+        p.interaction_id == Interaction.id,
+        p.person_id.in_(_people_in(scope)),
+    )
+    return [
+        or_(
+            col(Interaction.region) == scope,
+            with_our_people,
+            _participates(unit, Interaction.id),
+        )
+    ]
+
+
+def can_see_interaction(unit: Unit, interaction: Interaction) -> bool:
+    """Whether the unit may see this interaction (its notes are a further question:
+    :func:`can_read_notes`)."""
+    conds = interaction_scope(unit)
+    if not conds:
+        return True
+    if interaction.region == region_scope(unit):
+        return True
+    return (
+        unit.session.scalar(select(true()).where(Interaction.id == interaction.id, *conds))
+        is not None
+    )
+
+
+def check_interaction(unit: Unit, interaction: Interaction, *, change: bool = False) -> None:
+    """PermissionDenied unless the unit may see ``interaction``; to ``change`` it,
+    county staff also need every person taking part to be of their region."""
+    if not can_see_interaction(unit, interaction):
+        spec = unit.kinds.get(interaction.kind)
+        kind = spec.label(language()) if spec else interaction.kind
+        what = _("this {kind}").format(kind=kind)
+        raise _out_of_scope(unit, what, interaction.region)
+    scope = region_scope(unit)
+    if change and scope is not None:
+        other = unit.session.scalars(
+            select(Person)
+            .join(InteractionParticipant, col(InteractionParticipant.person_id) == Person.id)
+            .where(
+                InteractionParticipant.interaction_id == interaction.id,
+                or_(col(Person.region).is_(None), col(Person.region) != scope),
+            )
+            .limit(1)
+        ).first()
+        if other is not None:
+            raise _out_of_scope(unit, _("a person taking part"), other.region)
+
+
+def takes_part(unit: Unit, interaction_id: uuid.UUID) -> bool:
+    """Whether the acting account (or the person it is linked to) takes part."""
+    if unit.actor is None:
+        return False
+    return bool(unit.session.scalar(select(_participates(unit, interaction_id))))
+
+
+def can_read_notes(unit: Unit, interaction: Interaction) -> bool:
+    """Whether the unit may read the notes and the kind's fields: anyone who may see an
+    ordinary interaction; for a confidential one only its participants (as an account
+    or as the person the account is linked to), whoever recorded it, and
+    administrators."""
+    if not interaction.confidential:
+        return can_see_interaction(unit, interaction)
+    if unit.is_admin:
+        return True
+    if unit.actor is not None and interaction.created_by_id == unit.actor.id:
+        return True
+    return takes_part(unit, interaction.id)
+
+
+def check_notes(unit: Unit, interaction: Interaction) -> None:
+    """PermissionDenied unless the unit may read the notes of ``interaction``."""
+    if not can_read_notes(unit, interaction):
+        raise PermissionDenied(
+            f"the notes of {interaction.kind} {interaction.id} are confidential: only its "
+            "participants and administrators may read them"
+        )
+
+
+# -- follow-ups and assignments ---------------------------------------------------------
+
+
+def follow_up_scope(unit: Unit) -> list[ColumnElement[bool]]:
+    """WHERE conditions on FollowUp: for county staff, those about a person of their
+    region, or owned by them."""
+    scope = region_scope(unit)
+    if scope is None:
+        return []
+    ours = col(FollowUp.person_id).in_(_people_in(scope))
+    mine = col(FollowUp.owner_id) == unit.actor.id if unit.actor else false()
+    return [or_(ours, mine)]
+
+
+def check_follow_up(unit: Unit, row: FollowUp) -> FollowUp:
+    """``row``, or PermissionDenied when it is outside the unit's region."""
+    scope = region_scope(unit)
+    if scope is None or (unit.actor is not None and row.owner_id == unit.actor.id):
+        return row
+    person = unit.session.get(Person, row.person_id) if row.person_id else None
+    if person is None or person.region != scope:
+        raise _out_of_scope(
+            unit,
+            _("the follow-up {title!r}").format(title=row.title),
+            person.region if person else None,
+        )
+    return row
+
+
+def assignment_scope(unit: Unit) -> list[ColumnElement[bool]]:
+    """WHERE conditions on Assignment: for county staff, contacts of their region."""
+    return person_ids_scope(unit, col(Assignment.contact_id))
+
+
+def check_assignment(unit: Unit, row: Assignment) -> Assignment:
+    """``row``, or PermissionDenied when its contact is outside the unit's region."""
+    contact = unit.session.get(Person, row.contact_id)
+    if contact is not None:
+        check_person(unit, contact)
+    return row
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+def active_admins(unit: Unit) -> int:
+    """How many active administrator accounts exist."""
+    from sqlalchemy import func
+
+    return (
+        unit.session.scalar(
+            select(func.count())
+            .select_from(Account)
+            .where(and_(Account.role == Role.admin, col(Account.active).is_(True)))
+        )
+        or 0
+    )

@@ -1,0 +1,147 @@
+"""The audit log (审计日志): who created, changed, deleted or merged what, and when,
+with the values before and after.
+
+The log is written by the unit of work itself on every flush (:mod:`crm_core.unit`), so
+no service or plugin can forget it, and it is append-only: nothing in the program
+changes or deletes an entry (the database refuses it too, migration 0003), except the
+redaction of an anonymised person's personal data (:mod:`crm_core.services.privacy`).
+Reading it is for administrators.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlmodel import col
+
+from crm_core import authz
+from crm_core.errors import Ambiguous, NotFound
+from crm_core.i18n import _
+from crm_core.models import (
+    Assignment,
+    AuditLog,
+    FollowUp,
+    InteractionParticipant,
+    Person,
+)
+from crm_core.services import accounts
+from crm_core.services._common import as_uuid
+from crm_core.unit import Unit
+
+
+def _about_person(unit: Unit, person_id: uuid.UUID) -> ColumnElement[bool]:
+    """Entries about a person: the person record (and records merged into it), their
+    categories and committees, the interactions they take part in, their follow-ups
+    and assignments."""
+    session = unit.session
+    people = {person_id} | set(
+        session.scalars(select(Person.id).where(Person.merged_into_id == person_id))
+    )
+    ids = {str(p) for p in people}
+    links = [col(AuditLog.entity_id).startswith(f"{p}/", autoescape=True) for p in ids]
+    related: dict[str, set[str]] = {
+        "interaction": {
+            str(i)
+            for i in session.scalars(
+                select(InteractionParticipant.interaction_id).where(
+                    col(InteractionParticipant.person_id).in_(people)
+                )
+            )
+        },
+        "interaction_participant": {
+            str(i)
+            for i in session.scalars(
+                select(InteractionParticipant.id).where(
+                    col(InteractionParticipant.person_id).in_(people)
+                )
+            )
+        },
+        "follow_up": {
+            str(i)
+            for i in session.scalars(select(FollowUp.id).where(col(FollowUp.person_id).in_(people)))
+        },
+        "assignment": {
+            str(i)
+            for i in session.scalars(
+                select(Assignment.id).where(col(Assignment.contact_id).in_(people))
+            )
+        },
+    }
+    conds: list[ColumnElement[bool]] = [
+        (col(AuditLog.entity) == "person") & col(AuditLog.entity_id).in_(ids),
+        *links,
+    ]
+    for entity, entity_ids in related.items():
+        if entity_ids:
+            conds.append((col(AuditLog.entity) == entity) & col(AuditLog.entity_id).in_(entity_ids))
+    return or_(*conds)
+
+
+def list_audit(
+    unit: Unit,
+    *,
+    person_id: uuid.UUID | str | None = None,
+    user: str | None = None,
+    since: date | datetime | None = None,
+    entity: str | None = None,
+    limit: int | None = 1000,
+) -> list[AuditLog]:
+    """Audit entries, newest first: about one person (see :func:`_about_person`), by
+    one account (username, display name or id; what they did as themselves and, for an
+    administrator, as others with ``--as``; what others did as them with ``--as`` too),
+    from a day or time on, of one kind of record. Administrators only."""
+    authz.require_admin(unit, _("read the audit log"))
+    stmt = select(AuditLog)
+    if person_id is not None:
+        stmt = stmt.where(_about_person(unit, as_uuid(person_id, "person")))
+    if user is not None:
+        who: list[ColumnElement[bool]] = [
+            col(AuditLog.actor) == user.strip(),
+            col(AuditLog.actor).startswith(f"{user.strip()} (as ", autoescape=True),
+        ]
+        try:
+            account = accounts.resolve_account(unit, user)
+        except (NotFound, Ambiguous):  # a login without an account is still a name
+            account = None
+        if account is not None:
+            who += [
+                col(AuditLog.actor_id) == account.id,
+                col(AuditLog.real_actor_id) == account.id,
+                col(AuditLog.actor) == account.username,
+                col(AuditLog.actor).startswith(f"{account.username} (as ", autoescape=True),
+            ]
+        stmt = stmt.where(or_(*who))
+    if since is not None:
+        start = (
+            since
+            if isinstance(since, datetime)
+            else datetime.combine(since, time(), tzinfo=unit.config.tz)
+        )
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=unit.config.tz)
+        stmt = stmt.where(col(AuditLog.at) >= start)
+    if entity is not None:
+        stmt = stmt.where(col(AuditLog.entity) == entity)
+    stmt = stmt.order_by(col(AuditLog.at).desc(), col(AuditLog.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(unit.session.scalars(stmt))
+
+
+def audit_json(entry: AuditLog) -> dict[str, Any]:
+    """The stable JSON form of an audit entry (documented in docs/cli-json.md)."""
+    return {
+        "id": str(entry.id),
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "actor_id": str(entry.actor_id) if entry.actor_id else None,
+        "real_actor_id": str(entry.real_actor_id) if entry.real_actor_id else None,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "before": entry.before,
+        "after": entry.after,
+    }

@@ -26,7 +26,9 @@ def test_the_hooks_are_found() -> None:
 @pytest.mark.parametrize("hook", HOOKS)
 def test_hook_has_a_docstring(hook: str) -> None:
     doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
-    assert len(doc) > 80, f"{hook} needs a docstring that says when it is called and what it returns"
+    assert len(doc) > 80, (
+        f"{hook} needs a docstring that says when it is called and what it returns"
+    )
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -39,6 +41,8 @@ def test_hook_is_in_the_plugin_guide(hook: str) -> None:
 def test_hook_has_a_test(hook: str) -> None:
     # A test implements the hook (def HOOK) or calls it through the host.
     sources = "\n".join(
-        p.read_text("utf-8") for p in (ROOT / "tests").rglob("test_*.py") if p.name != "test_docs.py"
+        p.read_text("utf-8")
+        for p in (ROOT / "tests").rglob("test_*.py")
+        if p.name != "test_docs.py"
     )
     assert re.search(rf"def {hook}\(|\"{hook}\"", sources), f"no test exercises the hook {hook}"

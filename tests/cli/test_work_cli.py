@@ -193,3 +193,49 @@ def test_plugin_new_writes_a_package_that_installs_lists_and_passes_its_tests(
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "3 passed" in tests.stdout
+
+
+def test_overdue_on_the_demo_database_clears_when_the_keeper_logs_any_kind(
+    tx, app: Tongxin
+) -> None:  # type: ignore[no-untyped-def]
+    from crm_core import demo
+
+    demo.generate(app, contacts=150, seed=7)
+    report = json.loads(tx("overdue", "--json")[1])
+    assert report["overdue"] and report["gaps"]
+    assert report["overdue"][0]["level"] == "max"  # past the maximum first
+    first = report["overdue"][0]
+    code, _, err = tx("log", "call", "--with", first["contact_id"], "--by", first["keeper_id"])
+    assert code == 0, err
+    after = json.loads(tx("overdue", "--json")[1])
+    assert first["assignment_id"] not in [i["assignment_id"] for i in after["overdue"]]
+    assert len(after["overdue"]) == len(report["overdue"]) - 1
+
+
+def test_a_visit_with_a_concern_through_the_cli_is_written_with_its_follow_up(
+    tx, people, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TONGXIN_LOAD_PLUGINS", "visits")  # the real entry point
+    code, out, err = tx(
+        "log",
+        "visit",
+        "--with",
+        "张三",
+        "--by",
+        "chair",
+        "--field",
+        "county=宝应县",
+        "--field",
+        "concerns=企业用工难",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["data"] == {"county": "baoying", "concerns": ["企业用工难"]}
+    assert [f["title"] for f in data["follow_ups"]] == ["企业用工难"]
+    code, _, err = tx(
+        "log", "visit", "--with", "李四", "--field", "county=火星县", "--field", "concerns=x"
+    )
+    assert code == 1 and "data.county" in err and "火星县" in err
+    assert json.loads(tx("contacts", "show", "李四", "--json")[1])["recent"] == []
+    assert len(json.loads(tx("followups", "--json")[1])) == 1

@@ -124,10 +124,21 @@ def _entity_id(obj: Any) -> str:
 
 @event.listens_for(TxSession, "before_flush")
 def _audit_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> None:
-    actor_id = session.info.get("actor_id")
-    actor = session.info.get("actor_name")
     real_actor_id = session.info.get("real_actor_id")
     now = clock.now()
+
+    def entry(action: str, obj: Any, **values: Any) -> AuditLog:
+        return AuditLog(
+            at=now,
+            actor_id=session.info.get("actor_id"),
+            actor=session.info.get("actor_name"),
+            real_actor_id=real_actor_id,
+            action=action,
+            entity=obj.__tablename__,
+            entity_id=_entity_id(obj),
+            **values,
+        )
+
     entries: list[AuditLog] = []
     for obj in session.new:
         if isinstance(obj, AuditLog) and obj.real_actor_id is None:
@@ -135,18 +146,7 @@ def _audit_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> 
             # behind an administrator's --as too.
             obj.real_actor_id = real_actor_id
         if isinstance(obj, AUDITED):
-            entries.append(
-                AuditLog(
-                    at=now,
-                    actor_id=actor_id,
-                    actor=actor,
-                    action="create",
-                    entity=obj.__tablename__,
-                    entity_id=_entity_id(obj),
-                    after=snapshot(obj),
-                    real_actor_id=real_actor_id,
-                )
-            )
+            entries.append(entry("create", obj, after=snapshot(obj)))
     for obj in session.dirty:
         if not isinstance(obj, AUDITED) or not session.is_modified(obj):
             continue
@@ -162,31 +162,8 @@ def _audit_flush(session: OrmSession, _ctx: UOWTransaction, _instances: Any) -> 
             continue
         if isinstance(obj, Record):
             obj.updated_at = now
-        entries.append(
-            AuditLog(
-                at=now,
-                actor_id=actor_id,
-                actor=actor,
-                action="update",
-                entity=obj.__tablename__,
-                entity_id=_entity_id(obj),
-                before=before,
-                after=after,
-                real_actor_id=real_actor_id,
-            )
-        )
+        entries.append(entry("update", obj, before=before, after=after))
     for obj in session.deleted:
         if isinstance(obj, AUDITED):
-            entries.append(
-                AuditLog(
-                    at=now,
-                    actor_id=actor_id,
-                    actor=actor,
-                    action="delete",
-                    entity=obj.__tablename__,
-                    entity_id=_entity_id(obj),
-                    before=snapshot(obj),
-                    real_actor_id=real_actor_id,
-                )
-            )
+            entries.append(entry("delete", obj, before=snapshot(obj)))
     session.add_all(entries)

@@ -38,7 +38,7 @@ def search(
 ) -> None:
     """Search contacts."""
     with open_unit() as unit:
-        filters = _filter_codes(
+        filters = contacts.resolve_filters(
             unit, category=category, sector=sector, party=party, committee=committee, region=region
         )
         page = contacts.search_people(unit, query, limit=limit, offset=offset, **filters)
@@ -84,19 +84,6 @@ def search(
                 first=page.offset + 1, last=shown_to, total=page.total
             )
         )
-
-
-def _filter_codes(unit, **given: str | None) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    from crm_core.services._common import code_of
-
-    vocabs = {
-        "category": unit.app.categories,
-        "sector": unit.config.vocab["sectors"],
-        "party": unit.config.vocab["parties"],
-        "committee": unit.config.vocab["committees"],
-        "region": unit.config.vocab["regions"],
-    }
-    return {k: code_of(vocabs[k], k, v) for k, v in given.items() if v}  # type: ignore[misc]
 
 
 def _summary(unit, p) -> dict:  # type: ignore[no-untyped-def,type-arg]

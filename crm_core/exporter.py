@@ -31,7 +31,6 @@ from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
 from crm_core.services import contacts
-from crm_core.services._common import code_of
 from crm_core.services.interactions import can_read_notes
 from crm_core.unit import Unit
 
@@ -224,30 +223,9 @@ def _csv_value(value: Any, kind: str) -> str:
 _MEMBERSHIP_ZH = {"standing": "常委", "member": "委员", "none": "非委员"}
 
 
-def resolve_filters(unit: Unit, **given: str | None) -> dict[str, str]:
-    """Filters for :func:`contacts.list_people` from codes or labels (category, sector,
-    party, committee, region); a value in no vocabulary is a ValidationError."""
-    vocabs = {
-        "category": unit.app.categories,
-        "sector": unit.config.vocab["sectors"],
-        "party": unit.config.vocab["parties"],
-        "committee": unit.config.vocab["committees"],
-        "region": unit.config.vocab["regions"],
-    }
-    out: dict[str, str] = {}
-    for key, value in given.items():
-        if value:
-            if key not in vocabs:
-                raise ValidationError.one(key, value, "not a filter")
-            code = code_of(vocabs[key], key, value)
-            if code:
-                out[key] = code
-    return out
-
-
 def select_people(unit: Unit, **filters: str | None) -> list[Person]:
     """Active and inactive people (not merged) matching the filters, in pinyin order."""
-    codes = resolve_filters(unit, **filters)
+    codes = contacts.resolve_filters(unit, **filters)
     return contacts.list_people(unit, limit=10_000_000, **codes).items
 
 
@@ -557,7 +535,7 @@ def vcard(person: Person, categories: list[str] | None = None) -> str:
 
 def export_vcf(unit: Unit, path: Path | str, **filters: str | None) -> int:
     """Write the vCards of the active people matching ``filters``; return how many."""
-    codes = resolve_filters(unit, **filters)
+    codes = contacts.resolve_filters(unit, **filters)
     people = contacts.list_people(unit, limit=10_000_000, status="active", **codes).items
     _, cats, _comms = contacts.people_by_ids(unit, {p.id for p in people})
     categories = unit.app.categories

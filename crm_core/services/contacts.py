@@ -427,6 +427,28 @@ def _prefix(column: Any, text: str) -> ColumnElement[bool]:
     return (column >= text) & (column < text + "\U0010ffff")
 
 
+def resolve_filters(unit: Unit, **given: str | None) -> dict[str, str]:
+    """Filters for :func:`search_people` / :func:`list_people` from codes or labels
+    (category, sector, party, committee, region), as people type them on the command
+    line or pick them in a form; a value in no vocabulary is a ValidationError."""
+    vocabs = {
+        "category": unit.app.categories,
+        "sector": unit.config.vocab["sectors"],
+        "party": unit.config.vocab["parties"],
+        "committee": unit.config.vocab["committees"],
+        "region": unit.config.vocab["regions"],
+    }
+    out: dict[str, str] = {}
+    for key, value in given.items():
+        if value:
+            if key not in vocabs:
+                raise ValidationError.one(key, value, "not a filter")
+            code = code_of(vocabs[key], key, value)
+            if code:
+                out[key] = code
+    return out
+
+
 def search_people(
     unit: Unit,
     query: str,

@@ -3,6 +3,9 @@ and the migrated schema is exactly what the models describe."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -114,3 +117,26 @@ def test_urls_as_users_type_them(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert db.normalize_url(None).endswith("/tongxin/tongxin.db")
     with pytest.raises(db.DatabaseError, match="unsupported database"):
         db.make_engine("mysql://root@localhost/test")
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    # db.HEAD_REVISION spares Alembic's import when the schema is current; it must follow
+    # every new migration script.
+    assert db.head_revision() == db.HEAD_REVISION
+
+
+def test_opening_a_current_database_does_not_import_alembic(db_url: str) -> None:
+    # db_url is already migrated to head.
+    code = (
+        "import sys\n"
+        "from crm_core.app import Tongxin\n"
+        "from crm_core.config import load_config\n"
+        f"app = Tongxin(load_config(), db_url={db_url!r})\n"
+        "with app.unit() as unit:\n"
+        "    pass\n"
+        "app.close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
 from crm_core import authz, clock
@@ -449,10 +449,14 @@ def timeline(
     person_id: uuid.UUID | str,
     *,
     limit: int = 50,
-    before: datetime | None = None,
+    before: datetime | Interaction | None = None,
     kinds: list[str] | None = None,
 ) -> list[Interaction]:
-    """A person's interactions of every kind, newest first (planned ones included)."""
+    """A person's interactions of every kind, newest first (planned ones included).
+
+    ``before`` pages on: the interactions after the given one in this order (pass the last
+    one of the previous page), or those starting before a moment. Items that start at the
+    same moment are ordered by id, so paging by item never skips or repeats one."""
     pid = as_uuid(person_id, "person")
     person = unit.session.get(Person, pid)
     if person is not None:
@@ -462,7 +466,14 @@ def timeline(
         .join(InteractionParticipant, col(InteractionParticipant.interaction_id) == Interaction.id)
         .where(InteractionParticipant.person_id == pid, *authz.interaction_scope(unit))
     )
-    if before is not None:
+    if isinstance(before, Interaction):
+        stmt = stmt.where(
+            or_(
+                col(Interaction.start_at) < before.start_at,
+                and_(col(Interaction.start_at) == before.start_at, col(Interaction.id) > before.id),
+            )
+        )
+    elif before is not None:
         stmt = stmt.where(col(Interaction.start_at) < before)
     if kinds:
         stmt = stmt.where(col(Interaction.kind).in_(kinds))
@@ -676,7 +687,6 @@ def set_participation(
         stmt = stmt.where(InteractionParticipant.account_id == as_uuid(account_id, "account"))  # type: ignore[arg-type]
     row = unit.session.scalars(stmt).one_or_none()
     if row is None:
-
         raise NotFound("participant", f"{who} in interaction {i.id}")
     if answer is None and attended is None:
         return row

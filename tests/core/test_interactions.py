@@ -334,6 +334,30 @@ def test_timeline_is_newest_first_across_kinds_with_paging(app: Tongxin) -> None
         assert interactions.timeline(unit, uuid.uuid4()) == []
 
 
+def test_timeline_pages_by_item_through_items_at_the_same_moment(app: Tongxin) -> None:
+    # A Mid-Autumn gathering and the calls made at its start share one start time; paging
+    # by the last item of a page must give each exactly once.
+    at = datetime(2026, 9, 25, 18, 0, tzinfo=SHANGHAI)
+    with app.unit() as unit:
+        pid = contacts.create_person(unit, name="王同时").id
+        made = {
+            interactions.log_interaction(unit, kind="call", people=[pid], start=at).id
+            for _ in range(5)
+        }
+    with app.unit() as unit:
+        seen: list[uuid.UUID] = []
+        page = interactions.timeline(unit, pid, limit=2)
+        while page:
+            seen += [i.id for i in page]
+            page = interactions.timeline(unit, pid, limit=2, before=page[-1])
+        assert len(seen) == 5
+        assert set(seen) == made
+        # A moment, by contrast, means strictly before it: the rest of that moment is not
+        # "before" it.
+        first = interactions.timeline(unit, pid, limit=2)
+        assert interactions.timeline(unit, pid, limit=2, before=first[-1].start_at) == []
+
+
 # -- confidential notes ----------------------------------------------------------------
 
 

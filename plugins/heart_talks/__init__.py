@@ -11,6 +11,8 @@ which the core shows only to the talk's participants and the office's administra
 - ``collect_follow_ups`` makes each agreed item a follow-up of the talker's.
 - :func:`coverage` (public) tells, per special committee, which non-party members have
   had a talk in a year and which have not; ``tongxin talks coverage`` prints it.
+- ``register_reports`` adds the report ``talks`` (谈心谈话覆盖情况) for any period:
+  ``tongxin report talks --year 2026 -o 谈心谈话.docx``.
 - ``populate_demo`` adds this year's talks of the committee leaders, leaving gaps.
 
 It uses only the public services and models of ``crm_core``.
@@ -20,8 +22,8 @@ from __future__ import annotations
 
 from .cli import register_commands
 from .demo import populate_demo
-from .hooks import collect_follow_ups, register_kinds, validate_interaction
-from .report import CommitteeCoverage, MemberTalks, coverage, is_non_party_member
+from .hooks import collect_follow_ups, register_kinds, register_reports, validate_interaction
+from .report import CommitteeCoverage, MemberTalks, coverage, is_non_party_member, talk_report
 from .schema import HEART_TALK, HeartTalkFields
 
 __version__ = "0.1.0"
@@ -38,5 +40,7 @@ __all__ = [
     "populate_demo",
     "register_commands",
     "register_kinds",
+    "register_reports",
+    "talk_report",
     "validate_interaction",
 ]

@@ -1,5 +1,5 @@
 """The hook implementations of the heart-talks plugin: the kind, who may talk with whom,
-and the follow-ups of what was agreed."""
+the follow-ups of what was agreed, and the coverage report."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from crm_core.models import (
     Person,
     Role,
 )
+from crm_core.reports import ReportSpec
 from crm_core.services.contacts import describe
 from crm_core.services.interactions import participants_of
 from crm_core.unit import Unit
 
-from .report import PARTY_CODE, is_non_party_member
+from .report import PARTY_CODE, is_non_party_member, talk_report
 from .schema import HEART_TALK, HeartTalkFields
 
 # Party-group members, office leaders and special-committee leaders have the role
@@ -34,6 +35,21 @@ TALKER_ROLES = (Role.leader, Role.admin)
 def register_kinds(register: Callable[[KindSpec], None]) -> None:
     """谈心谈话, confidential by default."""
     register(HEART_TALK)
+
+
+@hookimpl
+def register_reports(register: Callable[[ReportSpec], None]) -> None:
+    """``talks`` (谈心谈话覆盖情况): per special committee, the non-party members
+    talked with in the period, the share, and the names not yet talked with."""
+    register(
+        ReportSpec(
+            "talks",
+            "谈心谈话覆盖情况",
+            "Heart-to-heart talk coverage",
+            talk_report,
+            "各专委会党外委员本期谈心谈话人数、覆盖率和尚未谈话名单",
+        )
+    )
 
 
 def _ours(kind: KindSpec) -> bool:

@@ -1,5 +1,10 @@
 """Coverage of heart-to-heart talks (seed 二.5): for each special committee, which of
-its non-party members have had a talk this year and which have not."""
+its non-party members have had a talk in a year (or any period) and which have not.
+
+:func:`coverage` serves ``tongxin talks coverage``; :func:`talk_report` is the same
+figures as the registered report ``talks`` (``tongxin report talks --year 2026``), in
+Word, Excel, CSV or JSON like the built-in reports. Both show only the people the acting
+account may see (county staff: their region's, :func:`crm_core.authz.person_scope`)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import col
 
+from crm_core import authz
 from crm_core.errors import ValidationError
 from crm_core.models import (
     Interaction,
@@ -21,6 +27,7 @@ from crm_core.models import (
     PersonCommittee,
     PersonStatus,
 )
+from crm_core.reports import Column, Period, ReportTable, Section
 from crm_core.unit import Unit
 
 from .schema import HEART_TALK
@@ -56,9 +63,9 @@ class MemberTalks:
 
 @dataclass(frozen=True)
 class CommitteeCoverage:
-    """A special committee's non-party members in a year: those who had a done
-    heart-to-heart talk (``talked``) and those who had none (``not_talked``), each in
-    pinyin order."""
+    """A special committee's non-party members in a year (or a period ending in
+    ``year``): those who had a done heart-to-heart talk (``talked``) and those who had
+    none (``not_talked``), each in pinyin order."""
 
     committee: str
     zh: str
@@ -107,9 +114,23 @@ def _committees(unit: Unit, committee: str | None) -> list[tuple[str, str, str]]
     return [(term.code, term.zh, term.en)]
 
 
+def _non_party_query(unit: Unit) -> Any:
+    """Active non-party members the unit may see (county staff: of their region)."""
+    return (
+        select(Person)
+        .where(
+            col(Person.membership).in_(MEMBERSHIPS),
+            or_(col(Person.party).is_(None), col(Person.party) != PARTY_CODE),
+            col(Person.status) == PersonStatus.active,
+            *authz.person_scope(unit),
+        )
+        .order_by(col(Person.name_pinyin), col(Person.id))
+    )
+
+
 def non_party_members(unit: Unit, committees: list[str]) -> list[tuple[str, Person]]:
-    """(committee code, person) for every active non-party member of ``committees``,
-    by committee, then pinyin."""
+    """(committee code, person) for every active non-party member of ``committees``
+    the unit may see, by committee, then pinyin."""
     stmt = (
         select(col(PersonCommittee.committee), Person)
         .join(Person, col(Person.id) == PersonCommittee.person_id)
@@ -118,19 +139,22 @@ def non_party_members(unit: Unit, committees: list[str]) -> list[tuple[str, Pers
             col(Person.membership).in_(MEMBERSHIPS),
             or_(col(Person.party).is_(None), col(Person.party) != PARTY_CODE),
             col(Person.status) == PersonStatus.active,
+            *authz.person_scope(unit),
         )
         .order_by(PersonCommittee.committee, col(Person.name_pinyin), col(Person.id))
     )
     return [(code, person) for code, person in unit.session.execute(stmt).all()]
 
 
-def talks_in_year(unit: Unit, year: int) -> dict[uuid.UUID, list[datetime]]:
-    """The start of every done heart-to-heart talk of ``year`` (in the office's zone),
-    by the person talked with."""
-    tz = unit.config.tz
-    start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+def _talks(
+    unit: Unit, start: datetime, end: datetime
+) -> dict[uuid.UUID, dict[uuid.UUID, datetime]]:
+    """Done heart-to-heart talks from ``start`` to before ``end`` that the unit may see:
+    by the person talked with, each talk's id and start."""
     stmt = (
-        select(col(InteractionParticipant.person_id), col(Interaction.start_at))
+        select(
+            col(InteractionParticipant.person_id), col(Interaction.id), col(Interaction.start_at)
+        )
         .join(Interaction, col(Interaction.id) == InteractionParticipant.interaction_id)
         .where(
             col(Interaction.kind) == HEART_TALK.code,
@@ -138,27 +162,59 @@ def talks_in_year(unit: Unit, year: int) -> dict[uuid.UUID, list[datetime]]:
             col(Interaction.start_at) >= start,
             col(Interaction.start_at) < end,
             col(InteractionParticipant.person_id).is_not(None),
+            *authz.interaction_scope(unit),
         )
     )
-    talks: dict[uuid.UUID, list[datetime]] = {}
-    for person_id, at in unit.session.execute(stmt).all():
+    talks: dict[uuid.UUID, dict[uuid.UUID, datetime]] = {}
+    for person_id, interaction_id, at in unit.session.execute(stmt).all():
         if person_id is not None:
-            talks.setdefault(person_id, []).append(at)
+            talks.setdefault(person_id, {})[interaction_id] = at
     return talks
 
 
-def coverage(unit: Unit, *, year: int, committee: str | None = None) -> list[CommitteeCoverage]:
+def talks_between(unit: Unit, start: datetime, end: datetime) -> dict[uuid.UUID, list[datetime]]:
+    """The start of every done heart-to-heart talk from ``start`` to before ``end``
+    (aware instants) that the unit may see, by the person talked with."""
+    return {pid: list(by_id.values()) for pid, by_id in _talks(unit, start, end).items()}
+
+
+def talks_in_year(unit: Unit, year: int) -> dict[uuid.UUID, list[datetime]]:
+    """The start of every done heart-to-heart talk of ``year`` (in the office's zone),
+    by the person talked with."""
+    return talks_between(unit, *Period.year(year).bounds(unit.config.tz))
+
+
+def _member(person: Person, times: list[datetime] | None, tz: Any) -> MemberTalks:
+    if not times:
+        return MemberTalks(person.id, person.name)
+    return MemberTalks(person.id, person.name, len(times), max(times).astimezone(tz).date())
+
+
+def coverage(
+    unit: Unit,
+    *,
+    year: int | None = None,
+    period: Period | None = None,
+    committee: str | None = None,
+) -> list[CommitteeCoverage]:
     """For each special committee in config (or only ``committee``, a code or label):
     its active non-party members who had a done heart-to-heart talk in ``year`` (in
-    the office's time zone) and those who had none. Planned and cancelled talks do not
-    count; neither do talks of other years. A member of two committees counts in both.
+    the office's time zone) or in ``period`` (give one of them), and those who had none.
+    Planned and cancelled talks do not count; neither do talks outside the year or
+    period. A member of two committees counts in both. County staff see only their
+    region's members.
     """
-    if not 1900 <= year <= 2999:
-        raise ValidationError.one("year", year, "not a plausible year")
+    if (year is None) == (period is None):
+        raise ValidationError.one("year", year, "give a year or a period, not both or neither")
+    if period is None:
+        assert year is not None
+        if not 1900 <= year <= 2999:
+            raise ValidationError.one("year", year, "not a plausible year")
+        period = Period.year(year)
     wanted = _committees(unit, committee)
     members = non_party_members(unit, [code for code, _zh, _en in wanted])
-    talks = talks_in_year(unit, year)
     tz = unit.config.tz
+    talks = talks_between(unit, *period.bounds(tz))
     result = []
     for code, zh, en in wanted:
         talked: list[MemberTalks] = []
@@ -166,11 +222,132 @@ def coverage(unit: Unit, *, year: int, committee: str | None = None) -> list[Com
         for member_code, person in members:
             if member_code != code:
                 continue
-            times = talks.get(person.id)
-            if times:
-                last = max(times).astimezone(tz).date()
-                talked.append(MemberTalks(person.id, person.name, len(times), last))
-            else:
-                not_talked.append(MemberTalks(person.id, person.name))
-        result.append(CommitteeCoverage(code, zh, en, year, talked, not_talked))
+            row = _member(person, talks.get(person.id), tz)
+            (talked if row.talks else not_talked).append(row)
+        result.append(CommitteeCoverage(code, zh, en, period.end.year, talked, not_talked))
     return result
+
+
+# -- the registered report ---------------------------------------------------------------
+
+NO_COMMITTEE = ("（未分专委会）", "(no special committee)")
+
+COMMITTEE_COLUMNS = [
+    Column("committee", "专委会", "Special committee"),
+    Column("total", "党外委员", "Non-party members", "int"),
+    Column("talked", "已谈心谈话", "Talked with", "int"),
+    Column("not_talked", "尚未谈话", "Not yet", "int"),
+    Column("share", "覆盖率", "Coverage", "percent"),
+    Column("talks", "谈话次数", "Talks held", "int"),
+    Column("names", "尚未谈话名单", "Members not yet talked with", "list"),
+]
+MEMBER_COLUMNS = [
+    Column("committee", "专委会", "Special committee"),
+    Column("name", "姓名", "Name"),
+    Column("talks", "谈话次数", "Talks", "int"),
+    Column("last_talk", "最近一次谈话", "Last talk", "date"),
+]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def talk_report(unit: Unit, period: Period) -> ReportTable:
+    """The report ``talks`` (谈心谈话覆盖情况): for each special committee with
+    non-party members (in config's order, then codes config no longer has, then members
+    of no committee), how many there are, how many had a done heart-to-heart talk in the
+    period, the share, the talks held with them, and the names not yet talked with; a
+    合计 row counts each member once. A second table lists every member with their
+    talks and last talk. Only the people the acting account may see are counted."""
+    tz = unit.config.tz
+    people = list(unit.session.scalars(_non_party_query(unit)))
+    ids = [p.id for p in people]
+    committees: dict[uuid.UUID, list[str]] = {}
+    if ids:
+        rows = unit.session.execute(
+            select(col(PersonCommittee.person_id), col(PersonCommittee.committee)).where(
+                col(PersonCommittee.person_id).in_(ids)
+            )
+        )
+        for pid, code in rows:
+            committees.setdefault(pid, []).append(code)
+    held = _talks(unit, *period.bounds(tz))
+    talks = {pid: list(by_id.values()) for pid, by_id in held.items()}
+    vocab = unit.config.vocab["committees"]
+    groups: dict[str | None, list[Person]] = {}
+    for p in people:  # pinyin order, kept within each group
+        codes: list[str | None] = [*sorted(committees.get(p.id, []))]
+        for code in codes or [None]:
+            groups.setdefault(code, []).append(p)
+    order: list[tuple[str | None, str, str]] = [(t.code, t.zh, t.en) for t in vocab]
+    known = {code for code, _zh, _en in order}
+    order += [(c, c, c) for c in sorted(c for c in groups if c is not None and c not in known)]
+    order.append((None, *NO_COMMITTEE))
+    summary_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
+
+    def row(code: str | None, zh: str, en: str, members: list[Person]) -> dict[str, Any]:
+        done = [m for m in members if talks.get(m.id)]
+        missing = [m.name for m in members if not talks.get(m.id)]
+        return {
+            "code": code,
+            "committee": zh,
+            "committee_en": en,
+            "total": len(members),
+            "talked": len(done),
+            "not_talked": len(missing),
+            "share": _share(len(done), len(members)),
+            # Talks, not people: a talk with two of the members counts once.
+            "talks": len({iid for m in done for iid in held[m.id]}),
+            "names": missing,
+        }
+
+    for code, zh, en in order:
+        members = groups.get(code, [])
+        if not members:
+            continue
+        summary_rows.append(row(code, zh, en, members))
+        for m in members:
+            one = _member(m, talks.get(m.id), tz)
+            member_rows.append(
+                {
+                    "code": code,
+                    "committee": zh,
+                    "person_id": str(m.id),
+                    "name": m.name,
+                    "talks": one.talks,
+                    "last_talk": one.last_talk,
+                }
+            )
+    total = row(None, "合计", "Total", people)
+    summary_rows.append(total)
+    return ReportTable(
+        [
+            Section(
+                "committees",
+                "各专委会党外委员谈心谈话覆盖情况",
+                "Heart-to-heart talks with non-party members per special committee",
+                COMMITTEE_COLUMNS,
+                summary_rows,
+                "党外委员：非中共党员的委员、常委。只计本期内已完成的谈心谈话；"
+                "同属两个专委会的委员在两处都计入，合计中只计一次。",
+                "Non-party members: members and standing members who are not CPC members. "
+                "Only talks done in the period count; a member of two committees counts in "
+                "both, once in the total.",
+            ),
+            Section(
+                "members",
+                "党外委员谈心谈话明细",
+                "Non-party members and their talks",
+                MEMBER_COLUMNS,
+                member_rows,
+            ),
+        ],
+        {
+            "members": total["total"],
+            "talked": total["talked"],
+            "share": total["share"],
+            "talks": total["talks"],
+        },
+    )

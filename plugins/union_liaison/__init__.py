@@ -10,7 +10,9 @@ A built-in plugin shaped like any county's: it uses only the public hooks and se
 Its own services (``briefed_on``, ``not_briefed``, ``documents``, ``mid_autumn_date``,
 ``ensure_gathering``, ``invite``, ``rsvp``, ``attendance``, ``attendance_summary``, …)
 are importable from this package; its commands are ``tongxin briefings`` and
-``tongxin gathering``.
+``tongxin gathering``; its reports (``register_reports``) are ``briefings`` (HK/Macao
+briefings per document) and ``gatherings`` (events with attendance), run with
+``tongxin report briefings --year 2026``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .hooks import (
     populate_demo,
     register_commands,
     register_kinds,
+    register_reports,
     validate_interaction,
 )
 from .kinds import BRIEFING, GATHERING, ORG_LIAISON, document_key
@@ -71,6 +74,7 @@ __all__ = [
     "populate_demo",
     "register_commands",
     "register_kinds",
+    "register_reports",
     "rsvp",
     "validate_interaction",
 ]

@@ -74,6 +74,15 @@ def collect_follow_ups(
 
 
 @crm_core.hookimpl
+def register_reports(register: Callable[[Any], None]) -> None:
+    """``briefings`` (港澳委员通报会情况, per document) and ``gatherings`` (联谊活动出席情况)."""
+    from .reports import REPORTS
+
+    for spec in REPORTS:
+        register(spec)
+
+
+@crm_core.hookimpl
 def register_commands(cli: Any) -> None:
     """`tongxin briefings` and `tongxin gathering`."""
     from .cli import add_commands

@@ -2,7 +2,9 @@
 lunar date, and invitations, RSVPs and attendance.
 
 Like the core services, each takes a :class:`crm_core.unit.Unit` first and never
-commits; errors are :mod:`crm_core.errors` exceptions naming the field and value.
+commits; errors are :mod:`crm_core.errors` exceptions naming the field and value. Lists
+show only what the acting account may see (county staff: the people of their region and
+the briefings and gatherings of their region or with its people, :mod:`crm_core.authz`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
-from crm_core import lunar
+from crm_core import authz, lunar
 from crm_core.errors import Ambiguous, NotFound, ValidationError
 from crm_core.models import (
     Interaction,
@@ -45,13 +47,17 @@ __all__ = [
     "briefed_on",
     "documents",
     "ensure_gathering",
+    "events_between",
     "find_gathering",
     "gathering_date",
     "gathering_series",
     "invite",
+    "members_of",
     "mid_autumn_date",
     "not_briefed",
     "organisation_of",
+    "people_at",
+    "reached",
     "rsvp",
 ]
 
@@ -122,10 +128,34 @@ def _done_briefings(unit: Unit) -> list[Interaction]:
     return list(
         unit.session.scalars(
             select(Interaction)
-            .where(Interaction.kind == BRIEFING, Interaction.status == InteractionStatus.done)
+            .where(
+                col(Interaction.kind) == BRIEFING,
+                col(Interaction.status) == InteractionStatus.done,
+                *authz.interaction_scope(unit),
+            )
             .order_by(col(Interaction.start_at), col(Interaction.id))
         )
     )
+
+
+def _reached_clause() -> Any:
+    """SQL form of :func:`reached`."""
+    p = InteractionParticipant
+    return or_(
+        col(p.attended).is_(True),
+        and_(
+            col(p.attended).is_(None),
+            or_(col(p.rsvp).is_(None), col(p.rsvp) != Rsvp.declined),
+        ),
+    )
+
+
+def reached(participant: InteractionParticipant) -> bool:
+    """Whether a briefing reached this participant: recorded as present, or not
+    recorded either way and not having declined."""
+    if participant.attended is not None:
+        return participant.attended
+    return participant.rsvp != Rsvp.declined
 
 
 def _briefed_rows(unit: Unit, briefing_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -134,23 +164,60 @@ def _briefed_rows(unit: Unit, briefing_ids: list[uuid.UUID]) -> list[tuple[uuid.
     if not briefing_ids:
         return []
     p = InteractionParticipant
-    reached = or_(
-        col(p.attended).is_(True),
-        and_(
-            col(p.attended).is_(None),
-            or_(col(p.rsvp).is_(None), col(p.rsvp) != Rsvp.declined),
-        ),
-    )
     rows = unit.session.execute(
-        select(p.interaction_id, p.person_id)
+        select(col(p.interaction_id), col(p.person_id))
         .join(Person, col(Person.id) == col(p.person_id))
         .where(
             col(p.interaction_id).in_(briefing_ids),
-            reached,
+            _reached_clause(),
             col(Person.status) != PersonStatus.merged,
+            *authz.person_scope(unit),
         )
     )
     return [(iid, pid) for iid, pid in rows if pid is not None]
+
+
+def events_between(
+    unit: Unit, kind: str, start: datetime, end: datetime, *, done_only: bool = False
+) -> list[Interaction]:
+    """The briefings or gatherings (``kind``) starting from ``start`` to before ``end``
+    that the unit may see, in order of start; with ``done_only`` only those held."""
+    if kind not in (BRIEFING, GATHERING):
+        raise ValidationError.one("kind", kind, f"a {BRIEFING} or {GATHERING}")
+    stmt = select(Interaction).where(
+        col(Interaction.kind) == kind,
+        col(Interaction.start_at) >= start,
+        col(Interaction.start_at) < end,
+        *authz.interaction_scope(unit),
+    )
+    if done_only:
+        stmt = stmt.where(col(Interaction.status) == InteractionStatus.done)
+    return list(unit.session.scalars(stmt.order_by(col(Interaction.start_at), col(Interaction.id))))
+
+
+def people_at(
+    unit: Unit, interaction_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[InteractionParticipant, Person]]]:
+    """The people on each interaction (invited, briefed, present or not) with their
+    participation row, in pinyin order; merged records and people the unit may not see
+    are left out. One query for all of them."""
+    ids = list(interaction_ids)
+    out: dict[uuid.UUID, list[tuple[InteractionParticipant, Person]]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = unit.session.execute(
+        select(InteractionParticipant, Person)
+        .join(Person, col(Person.id) == col(InteractionParticipant.person_id))
+        .where(
+            col(InteractionParticipant.interaction_id).in_(ids),
+            col(Person.status) != PersonStatus.merged,
+            *authz.person_scope(unit),
+        )
+        .order_by(col(Person.name_pinyin), col(Person.id))
+    )
+    for part, person in rows:
+        out[part.interaction_id].append((part, person))
+    return out
 
 
 def _briefed_ids(unit: Unit, document: str) -> set[uuid.UUID]:
@@ -196,13 +263,23 @@ def not_briefed(
         shown = "、".join(t.zh for t in list(unit.app.categories)[:12])
         raise ValidationError.one("category", category, f"not one of the categories: {shown}…")
     briefed = _briefed_ids(unit, document)
+    return [p for p in members_of(unit, term.code) if p.id not in briefed]
+
+
+def members_of(unit: Unit, category: str) -> list[Person]:
+    """The active people of the category code ``category`` the unit may see, in pinyin
+    order."""
     stmt = (
         select(Person)
         .join(PersonCategory, col(PersonCategory.person_id) == col(Person.id))
-        .where(PersonCategory.category == term.code, Person.status == PersonStatus.active)
+        .where(
+            col(PersonCategory.category) == category,
+            col(Person.status) == PersonStatus.active,
+            *authz.person_scope(unit),
+        )
         .order_by(col(Person.name_pinyin), col(Person.id))
     )
-    return [p for p in unit.session.scalars(stmt) if p.id not in briefed]
+    return list(unit.session.scalars(stmt))
 
 
 def documents(unit: Unit) -> list[BriefedDocument]:

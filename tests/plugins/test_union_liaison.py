@@ -86,6 +86,7 @@ def test_kinds_are_registered_with_chinese_labels_and_described_fields(ul_app: T
         "interaction_saved",
         "collect_follow_ups",
         "register_commands",
+        "register_reports",
         "populate_demo",
     } == set(info.hooks)
 

@@ -1,22 +1,31 @@
 """Calendars and reminders on the command line: `tongxin export ics`, `tongxin serve`,
-`tongxin feed token|url`, `tongxin sync caldav`, `tongxin remind` (docs/calendar.md)."""
+`tongxin feed token|url`, `tongxin sync caldav`, `tongxin remind` (docs/calendar.md).
+
+Every command's database work is one unit run by ``run_unit``: run again if it met a
+concurrent write, then a clear message, never a raw database error; output is printed
+after it. A person's calendar is built acting as that person, as the feed is, so
+`tongxin export ics --user U` and U's feed are the same bytes.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from crm_cli.context import err, get_app, open_unit, out, print_json
+from crm_cli.context import err, get_app, out, print_json, run_unit, state
 from rich.table import Table
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.calendar import calendar_range, export_ics
 from crm_core.calendar import feeds as feed_service
+from crm_core.calendar_models import FeedToken
+from crm_core.config import Config
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account
@@ -46,6 +55,11 @@ SharedOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
 ]
+
+
+def state_config() -> Config:
+    """The office's configuration of this run."""
+    return state().config
 
 
 def _day(unit: Unit, text: str | None, field: str) -> date | None:
@@ -85,8 +99,14 @@ def export_ics_command(
 ) -> None:
     """Write a calendar (iCalendar, .ics) of scheduled and done work, follow-ups and the
     institutional series."""
-    with open_unit() as unit:
+
+    def work(unit: Unit) -> bytes:
         account, scope = _whose(unit, user, shared)
+        if account is not None:
+            # What that person may see, as their feed shows it (county staff: their own
+            # calendar only).
+            authz.check_calendar_of(unit, account)
+            unit = authz.acting_for(unit, account)
         rng = calendar_range(
             unit,
             account=account,
@@ -94,7 +114,9 @@ def export_ics_command(
             start=_day(unit, start, "--from"),
             end=_day(unit, end, "--to"),
         )
-        body = export_ics(unit, rng)
+        return export_ics(unit, rng)
+
+    body = run_unit(work, write=False)
     if output is None:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
@@ -149,20 +171,23 @@ def token_create(
     name: Annotated[str, typer.Option("--name", help=N_("A note: which phone it is for."))] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    with open_unit() as unit:
+    def work(unit: Unit) -> tuple[dict[str, object], str]:
         account, scope = _token_owner(unit, user, shared)
         row, token = feed_service.create_token(unit, account=account, scope=scope, name=name)
-        https, webcal = feed_service.feed_urls(unit.config, token)
-        if as_json:
-            print_json({**feed_service.token_json(row, account), "https": https, "webcal": webcal})
-            return
-        out.print(
-            _("New feed token {id} (shown only now: it is stored hashed).").format(
-                id=str(row.id)[:8]
-            )
+        return feed_service.token_json(row, account), token
+
+    data, token = run_unit(work)
+    https, webcal = feed_service.feed_urls(state_config(), token)
+    if as_json:
+        print_json({**data, "https": https, "webcal": webcal})
+        return
+    out.print(
+        _("New feed token {id} (shown only now: it is stored hashed).").format(
+            id=str(data["id"])[:8]
         )
-        out.print(f"  {https}", markup=False)
-        out.print(f"  {webcal}", markup=False)
+    )
+    out.print(f"  {https}", markup=False)
+    out.print(f"  {webcal}", markup=False)
 
 
 @token_app.command("list", help=N_("List feed tokens (never the tokens themselves)."))
@@ -170,7 +195,7 @@ def token_list(
     user: Annotated[str | None, typer.Argument(help=N_("Username or name (default: all)."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    with open_unit() as unit:
+    def work(unit: Unit) -> tuple[list[FeedToken], dict[uuid.UUID, Account]]:
         account = accounts.resolve_account(unit, user) if user else None
         rows = feed_service.list_tokens(unit, account=account)
         owners = {
@@ -178,26 +203,29 @@ def token_list(
             for r in rows
             if r.account_id is not None
         }
-        if as_json:
-            print_json([feed_service.token_json(r, owners.get(r.account_id)) for r in rows])
-            return
-        if not rows:
-            out.print(_("No feed tokens."))
-            return
-        table = Table(box=None, header_style="bold")
-        for head in (_("Token"), _("Calendar"), _("Note"), _("Created"), _("Revoked")):
-            table.add_column(head)
-        tz = unit.config.tz
-        for r in rows:
-            owner = owners.get(r.account_id)
-            table.add_row(
-                str(r.id)[:8],
-                owner.username if owner else r.scope,
-                r.name,
-                r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                r.revoked_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if r.revoked_at else "",
-            )
-        out.print(table)
+        return rows, owners
+
+    rows, owners = run_unit(work, write=False)
+    if as_json:
+        print_json([feed_service.token_json(r, owners.get(r.account_id)) for r in rows])  # type: ignore[arg-type]
+        return
+    if not rows:
+        out.print(_("No feed tokens."))
+        return
+    table = Table(box=None, header_style="bold")
+    for head in (_("Token"), _("Calendar"), _("Note"), _("Created"), _("Revoked")):
+        table.add_column(head)
+    tz = state_config().tz
+    for r in rows:
+        owner = owners.get(r.account_id)  # type: ignore[arg-type]
+        table.add_row(
+            str(r.id)[:8],
+            owner.username if owner else r.scope,
+            r.name,
+            r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            r.revoked_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if r.revoked_at else "",
+        )
+    out.print(table)
 
 
 @token_app.command("revoke", help=N_("Revoke a user's feed tokens (all, or one with --token)."))
@@ -208,10 +236,13 @@ def token_revoke(
         str | None, typer.Option("--token", help=N_("Only this token (its id as listed)."))
     ] = None,
 ) -> None:
-    with open_unit() as unit:
+    def work(unit: Unit) -> int:
         account, scope = _token_owner(unit, user, shared)
-        rows = feed_service.revoke_tokens(unit, account=account, scope=scope, token_id=token_id)
-        out.print(_("Revoked {n} feed token(s).").format(n=len(rows)))
+        return len(
+            feed_service.revoke_tokens(unit, account=account, scope=scope, token_id=token_id)
+        )
+
+    out.print(_("Revoked {n} feed token(s).").format(n=run_unit(work)))
 
 
 @feed_app.command("url", help=N_("Print a new feed address for a user, with a QR code to scan."))
@@ -220,15 +251,18 @@ def feed_url(
     shared: SharedOpt = None,
     qr: Annotated[bool, typer.Option(help=N_("Print the QR code."))] = True,
 ) -> None:
-    with open_unit() as unit:
+    def work(unit: Unit) -> tuple[uuid.UUID, str]:
         account, scope = _token_owner(unit, user, shared)
         row, token = feed_service.create_token(
             unit, account=account, scope=scope, name=_("feed url")
         )
-        https, webcal = feed_service.feed_urls(unit.config, token)
+        return row.id, token
+
+    row_id, token = run_unit(work)
+    https, webcal = feed_service.feed_urls(state_config(), token)
     out.print(
         _("Subscribe on the phone (new token {id}; `tongxin feed token revoke` old ones):").format(
-            id=str(row.id)[:8]
+            id=str(row_id)[:8]
         )
     )
     out.print(f"  {webcal}", markup=False)

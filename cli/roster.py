@@ -1,5 +1,12 @@
 """`tongxin import FILE` and `tongxin export people|interactions|vcf`: rosters in and
-tables out, through crm_core.importer and crm_core.exporter."""
+tables out, through crm_core.importer and crm_core.exporter.
+
+Each command is one unit of work run by ``run_unit``: when it meets someone else's write
+at the same moment (a busy SQLite file, a PostgreSQL lock) it is run again from the
+start, and after a few tries the user is told the database is busy, never shown a raw
+database error. A run again asks no question twice (an import's answers are kept) and
+writes an export's file again whole.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from crm_cli.context import err, label, open_unit, out, print_json, state
+from crm_cli.context import err, label, out, print_json, run_unit, state
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.prompt import Prompt
 
@@ -19,6 +26,7 @@ from crm_core import clock, exporter, importer
 from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.timeparse import TimeParseError, parse_date
+from crm_core.unit import Unit
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
@@ -65,6 +73,21 @@ class _Bar:
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+class _Answers:
+    """The user's answer to each duplicate, asked once: when the import is run again
+    after meeting a concurrent write, the same rows get the same answers."""
+
+    def __init__(self, ask: Callable[[importer.Duplicate], str]) -> None:
+        self.ask = ask
+        self.given: dict[tuple[object, ...], str] = {}
+
+    def __call__(self, dup: importer.Duplicate) -> str:
+        key = (dup.row, dup.name, str(dup.existing))
+        if key not in self.given:
+            self.given[key] = self.ask(dup)
+        return self.given[key]
 
 
 def _ask(dup: importer.Duplicate) -> str:
@@ -177,21 +200,26 @@ def import_command(
                     "update or skip (nothing was written)"
                 )
             )
-        decide = _ask
+        decide = _Answers(_ask)
     bar = _Bar()
+
+    def work(unit: Unit) -> importer.ImportReport:
+        return importer.import_roster(
+            unit,
+            file,
+            sheet=sheet,
+            mapping=mapping or None,
+            on_duplicate=on_duplicate,
+            dry_run=dry_run,
+            membership=membership,
+            decide=decide,
+            progress=bar,
+        )
+
     try:
-        with open_unit() as unit:
-            report = importer.import_roster(
-                unit,
-                file,
-                sheet=sheet,
-                mapping=mapping or None,
-                on_duplicate=on_duplicate,
-                dry_run=dry_run,
-                membership=membership,
-                decide=decide,
-                progress=bar,
-            )
+        # Deferred at first (reading the file takes no write lock); run again with the
+        # lock if it met a concurrent write.
+        report = run_unit(work, write=False)
     finally:
         bar.stop()
     if errors is not None and report.raw_rows:
@@ -324,8 +352,8 @@ def export_people_command(
     region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
 ) -> None:
     """Export people."""
-    with open_unit() as unit:
-        count = exporter.export_people(
+    count = run_unit(
+        lambda unit: exporter.export_people(
             unit,
             output,
             category=category,
@@ -333,7 +361,9 @@ def export_people_command(
             party=party,
             committee=committee,
             region=region,
-        )
+        ),
+        write=False,
+    )
     out.print(_("Wrote {count} people to {path}.").format(count=count, path=output), markup=False)
 
 
@@ -348,10 +378,13 @@ def export_interactions_command(
     ] = None,
 ) -> None:
     """Export interactions."""
-    with open_unit() as unit:
-        count = exporter.export_interactions(
-            unit, output, start=_date(from_, "--from"), end=_date(to, "--to"), kinds=kind or []
-        )
+    start, end = _date(from_, "--from"), _date(to, "--to")
+    count = run_unit(
+        lambda unit: exporter.export_interactions(
+            unit, output, start=start, end=end, kinds=kind or []
+        ),
+        write=False,
+    )
     out.print(
         _("Wrote {count} interactions to {path}.").format(count=count, path=output), markup=False
     )
@@ -370,8 +403,8 @@ def export_vcf_command(
     region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
 ) -> None:
     """Export vCards."""
-    with open_unit() as unit:
-        count = exporter.export_vcf(
+    count = run_unit(
+        lambda unit: exporter.export_vcf(
             unit,
             output,
             category=category,
@@ -379,7 +412,9 @@ def export_vcf_command(
             party=party,
             committee=committee,
             region=region,
-        )
+        ),
+        write=False,
+    )
     out.print(_("Wrote {count} contacts to {path}.").format(count=count, path=output), markup=False)
 
 

@@ -74,6 +74,45 @@ def require_admin(unit: Unit, action: str) -> None:
         )
 
 
+def acting_for(unit: Unit, account: Account | None) -> Unit:
+    """A unit on the same session and transaction as ``unit`` whose rights are those of
+    ``account`` (None: trusted in-process code, ``system``): for a service that works
+    for several people in turn, such as the feed server rendering a token holder's
+    calendar or the reminder service writing each account's digest, so every check
+    applies as that person. The audit log still names whoever opened ``unit``.
+    A disabled account is refused (PermissionDenied)."""
+    if account is None:
+        return Unit(unit.app, unit.session, None, unit.actor_name, system=True)
+    if not account.active:
+        raise PermissionDenied(_("the account {user!r} is disabled").format(user=account.username))
+    return Unit(unit.app, unit.session, account, account.username)
+
+
+def may_see_calendar_of(unit: Unit, account: Account) -> bool:
+    """Whether the unit may read ``account``'s calendar (which shows what that account
+    may see): its own, or any for an administrator or someone who sees every region
+    (leaders and staff); county staff only their own."""
+    if unit.actor is not None and unit.actor.id == account.id:
+        return True
+    if can_administer(unit):
+        return True
+    return unit.actor is not None and region_scope(unit) is None
+
+
+def check_calendar_of(unit: Unit, account: Account, *, token: bool = False) -> None:
+    """PermissionDenied unless the unit may read ``account``'s calendar; with ``token``
+    (a feed address, which keeps working until revoked) only the account itself and
+    administrators may."""
+    own = unit.actor is not None and unit.actor.id == account.id
+    allowed = (own or can_administer(unit)) if token else may_see_calendar_of(unit, account)
+    if not allowed:
+        raise PermissionDenied(
+            _("{who} may not read the calendar of {user} ({role})").format(
+                who=unit.actor_name, user=account.username, role=_role_label(unit)
+            )
+        )
+
+
 def region_scope(unit: Unit) -> str | None:
     """The region a county-staff account is confined to; None for everyone else."""
     actor = unit.actor
@@ -216,12 +255,27 @@ def can_see_interaction(unit: Unit, interaction: Interaction) -> bool:
 
 def check_interaction(unit: Unit, interaction: Interaction, *, change: bool = False) -> None:
     """PermissionDenied unless the unit may see ``interaction``; to ``change`` it,
-    county staff also need every person taking part to be of their region."""
+    county staff also need every person taking part to be of their region, and a
+    confidential one is changed only by those who may read its notes (and trusted
+    in-process code): PostgreSQL's row-level security refuses anyone else's change
+    too, so both backends answer alike."""
+    spec = unit.kinds.get(interaction.kind)
+    kind = spec.label(language()) if spec else interaction.kind
     if not can_see_interaction(unit, interaction):
-        spec = unit.kinds.get(interaction.kind)
-        kind = spec.label(language()) if spec else interaction.kind
         what = _("this {kind}").format(kind=kind)
         raise _out_of_scope(unit, what, interaction.region)
+    if (
+        change
+        and interaction.confidential
+        and not unit.system
+        and not can_read_notes(unit, interaction)
+    ):
+        raise PermissionDenied(
+            _(
+                "this {kind} is confidential: only its participants, whoever recorded "
+                "it and administrators may change it"
+            ).format(kind=kind)
+        )
     scope = region_scope(unit)
     if change and scope is not None:
         other = unit.session.scalars(

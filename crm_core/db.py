@@ -28,7 +28,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration shipped. Kept here so that opening a current database never imports
 # Alembic (a tenth of a second on every command); tests/core/test_migrations.py checks it
 # against the migration scripts.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -102,6 +102,17 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _pg_program_view(dbapi_conn: Any, _record: Any) -> None:
+    # A person's own role reads interactions through migration 0004's view, which shows
+    # a confidential one it may not read with its notes masked, as the program does on
+    # SQLite (the owner of the tables reads them; before 0004 there is nothing to do).
+    dbapi_conn.execute(
+        "DO $$ BEGIN IF to_regprocedure('tongxin_program.enter()') IS NOT NULL THEN "
+        "PERFORM tongxin_program.enter(); END IF; END $$"
+    )
+    dbapi_conn.commit()  # the search_path is the session's, not this transaction's
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (see :func:`normalize_url`), with tongxin's connection setup."""
     full = normalize_url(url)
@@ -122,7 +133,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(parsed, **kwargs)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _pg_program_view)
+        return engine
     raise DatabaseError(
         f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
     )

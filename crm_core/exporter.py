@@ -10,6 +10,10 @@ again.
 vCards are version 3.0 (RFC 2426, what phones import): ``N`` and ``FN`` with the Chinese
 name, ``X-PHONETIC-LAST-NAME``/``X-PHONETIC-FIRST-NAME`` with pinyin so phones sort
 Chinese names by pinyin, CRLF line ends and long lines folded at 75 octets.
+
+Every export holds what the acting account may see (:mod:`crm_core.authz`), exactly as
+its lists and reports: county staff export their region's people and work only, and a
+confidential interaction's notes only reach those who may read them.
 """
 
 from __future__ import annotations
@@ -365,14 +369,16 @@ def kind_code(unit: Unit, value: str) -> str:
 def participants_by_interaction(
     unit: Unit, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[list[Person], list[Account]]]:
-    """The people and accounts taking part in each interaction, a few queries in all."""
+    """The people and accounts taking part in each interaction, a few queries in all.
+    People the unit may not see are left out (county staff: another region's people met
+    in work of their own region), as PostgreSQL's row-level security would."""
     out: dict[uuid.UUID, tuple[list[Person], list[Account]]] = {i: ([], []) for i in ids}
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         rows = unit.session.execute(
             select(InteractionParticipant.interaction_id, Person)
             .join(Person, col(Person.id) == InteractionParticipant.person_id)
-            .where(col(InteractionParticipant.interaction_id).in_(chunk))
+            .where(col(InteractionParticipant.interaction_id).in_(chunk), *authz.person_scope(unit))
             .order_by(col(Person.name_pinyin))
         ).all()
         for iid, person in rows:
@@ -407,7 +413,8 @@ def interactions_table(
     unit: Unit, items: list[Interaction]
 ) -> tuple[list[TableColumn], list[list[Any]]]:
     """One row per interaction, local times; confidential notes only for those allowed
-    to read them (others see 保密)."""
+    to read them (others see 保密, whether or not there are notes: on PostgreSQL they
+    are not even told that)."""
     tz = unit.config.tz
     parts = participants_by_interaction(unit, [i.id for i in items])
     regions = unit.config.vocab["regions"]
@@ -415,7 +422,7 @@ def interactions_table(
     for i in items:
         people, accounts = parts[i.id]
         spec = unit.kinds.get(i.kind)
-        if i.notes and not can_read_notes(unit, i):
+        if i.confidential and not can_read_notes(unit, i):
             notes: str | None = "（保密）"
         else:
             notes = i.notes

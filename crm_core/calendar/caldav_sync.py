@@ -28,7 +28,7 @@ from urllib.parse import quote
 import icalendar
 from sqlalchemy import select
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.app import Tongxin
 from crm_core.calendar.ics import CalendarRange, build_events, calendar_range, new_calendar
 from crm_core.calendar_models import CaldavState
@@ -140,12 +140,16 @@ def sync_caldav(
             acc = resolve_account(unit, account)
         elif scope is None:
             acc = unit.actor
-        rng: CalendarRange = calendar_range(unit, account=acc, scope=scope)
-        shell = new_calendar(unit, rng, method=False)
+        view = unit
+        if acc is not None:  # built acting as that person, as their feed is
+            authz.check_calendar_of(unit, acc)
+            view = authz.acting_for(unit, acc)
+        rng: CalendarRange = calendar_range(view, account=acc, scope=scope)
+        shell = new_calendar(view, rng, method=False)
         for prop in ("NAME", "X-WR-CALNAME", "REFRESH-INTERVAL", "X-PUBLISHED-TTL"):
             shell.pop(prop, None)
         wanted: dict[str, tuple[bytes, int]] = {}
-        for ev in build_events(unit, rng):
+        for ev in build_events(view, rng):
             body = _resource(shell, ev)
             wanted[str(ev["UID"])] = (body, int(ev.get("SEQUENCE", 0)))
         states = {

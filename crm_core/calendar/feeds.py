@@ -7,6 +7,12 @@ token gets a bare 404: nothing tells a guesser whether a token ever existed.
 
 The body of a feed is exactly :func:`crm_core.calendar.ics.export_ics` of the token's
 calendar, so ``tongxin export ics --user U`` and the feed are the same bytes.
+
+A personal feed is built acting as the token's holder (:func:`crm_core.authz.acting_for`),
+whoever runs the server: every check applies as that person (county staff get their
+region's work only). A shared calendar ("office") has no holder and shows what trusted
+code sees, so only administrators give one out; the institutional series hold nothing
+private. Only the account itself and administrators make or revoke a personal token.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.calendar.ics import SCOPES, calendar_range, etag_of, export_ics
 from crm_core.calendar.settings import feed_settings
 from crm_core.calendar_models import FeedToken
 from crm_core.config import Config
 from crm_core.errors import NotFound, ValidationError
+from crm_core.i18n import _
 from crm_core.models import Account, AuditLog
 from crm_core.unit import Unit
 
@@ -47,13 +54,15 @@ def create_token(
 ) -> tuple[FeedToken, str]:
     """A new feed token for ``account``'s calendar (scope "user") or a shared calendar
     (scope "office" or "institutional"). Returns the row and the token itself, which is
-    stored nowhere: show it now or never."""
+    stored nowhere: show it now or never. A token for another account's calendar, or
+    for the office calendar, is for administrators to give out (PermissionDenied)."""
     if scope not in SCOPES:
         raise ValidationError.one("scope", scope, f"one of {', '.join(SCOPES)}")
     if scope == "user" and account is None:
         raise ValidationError.one("user", None, "a personal feed needs an account")
     if scope != "user":
         account = None
+    _check_holder(unit, account, scope)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = FeedToken(
         account_id=account.id if account else None,
@@ -87,7 +96,9 @@ def revoke_tokens(
 ) -> list[FeedToken]:
     """Revoke one token (``token_id``: its id or the first 8+ characters of it) or every
     live token of ``account`` (or of the shared calendar ``scope``). Returns those
-    revoked; revoking is immediate (the next fetch gets 404)."""
+    revoked; revoking is immediate (the next fetch gets 404). Another account's tokens,
+    and those of the office calendar, are revoked by administrators."""
+    _check_holder(unit, account, "user" if account is not None else scope)
     stmt = select(FeedToken).where(col(FeedToken.revoked_at).is_(None))
     if account is not None:
         stmt = stmt.where(FeedToken.account_id == account.id)
@@ -106,6 +117,15 @@ def revoke_tokens(
         r.revoked_at = now
     unit.session.flush()
     return rows
+
+
+def _check_holder(unit: Unit, account: Account | None, scope: str) -> None:
+    if scope == "institutional":
+        return  # the institutional series: nothing private
+    if account is not None:
+        authz.check_calendar_of(unit, account, token=True)
+    else:
+        authz.require_admin(unit, _("give out the office calendar"))
 
 
 def resolve_token(unit: Unit, token: str) -> FeedToken | None:
@@ -146,10 +166,14 @@ def render_feed(unit: Unit, row: FeedToken) -> Feed:
     """The calendar of a token, with a strong ETag (hash of the bytes) and a
     Last-Modified that moves whenever the bytes change: an item that leaves the
     calendar (deleted, moved out of the span) changes it too, which no item's own time
-    would show."""
+    would show. Built acting as the token's holder (a shared calendar: as trusted code),
+    whatever account ``unit`` acts as; only the bookkeeping is written through ``unit``."""
     account = unit.session.get(Account, row.account_id) if row.account_id else None
-    rng = calendar_range(unit, account=account, scope=row.scope)
-    body = export_ics(unit, rng)
+    if row.scope == "user" and account is None:
+        raise NotFound("account", str(row.account_id))
+    holder = authz.acting_for(unit, account)
+    rng = calendar_range(holder, account=account, scope=row.scope)
+    body = export_ics(holder, rng)
     digest = hashlib.sha256(body).hexdigest()
     if row.content_hash != digest or row.content_changed_at is None:
         row.content_hash = digest

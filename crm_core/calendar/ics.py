@@ -15,6 +15,9 @@ it, so they can never disagree. What it promises:
   place, never its summary, fields or notes. No interaction's notes are ever exported.
 - UTF-8, CRLF line ends, lines folded at 75 octets between characters (icalendar's
   serialiser does this; the tests check the byte lengths).
+- Only what the acting account may see (:mod:`crm_core.authz`): a calendar is built in a
+  unit acting as the person it is for (the feed server acts as the token's holder), so
+  county staff's calendars hold their region's work and people only.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.calendar.series import calendar_series, lunar_occurrences
 from crm_core.calendar.settings import feed_settings, reminder_settings
 from crm_core.errors import ValidationError
@@ -245,12 +248,14 @@ class _People:
 
 
 def _participants(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, _People]:
+    # People the unit may not see are not named (as PostgreSQL's row-level security
+    # would not show them either).
     out: dict[uuid.UUID, _People] = defaultdict(_People)
     ip = InteractionParticipant
     for chunk in _chunks(ids, 500):
         rows = unit.session.execute(
             select(ip.interaction_id, Person.name, Account.display_name)
-            .outerjoin(Person, col(Person.id) == col(ip.person_id))
+            .outerjoin(Person, and_(col(Person.id) == col(ip.person_id), *authz.person_scope(unit)))
             .outerjoin(Account, col(Account.id) == col(ip.account_id))
             .where(col(ip.interaction_id).in_(chunk))
             .order_by(
@@ -281,7 +286,9 @@ def _interactions(unit: Unit, rng: CalendarRange) -> list[Interaction]:
     if rng.scope == "institutional":
         return []
     stmt = select(Interaction).where(
-        col(Interaction.start_at) >= rng.start_utc, col(Interaction.start_at) < rng.end_utc
+        col(Interaction.start_at) >= rng.start_utc,
+        col(Interaction.start_at) < rng.end_utc,
+        *authz.interaction_scope(unit),
     )
     if rng.scope == "user":
         account = rng.account
@@ -303,6 +310,7 @@ def _follow_ups(unit: Unit, rng: CalendarRange) -> list[FollowUp]:
         col(FollowUp.due_on) >= rng.start,
         col(FollowUp.due_on) < rng.end,
         col(FollowUp.status).in_((FollowUpStatus.open, FollowUpStatus.in_progress)),
+        *authz.follow_up_scope(unit),
     )
     if rng.scope == "user":
         assert rng.account is not None
@@ -556,24 +564,31 @@ def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
         names = (
             dict(
                 unit.session.execute(
-                    select(Person.id, Person.name).where(col(Person.id).in_(person_ids))
+                    select(Person.id, Person.name).where(
+                        col(Person.id).in_(person_ids), *authz.person_scope(unit)
+                    )
                 ).all()
             )
             if person_ids
             else {}
         )
         iids = {f.interaction_id for f in follow_ups if f.interaction_id}
-        secret = (
+        # A follow-up raised in a confidential talk, or in work the unit may not see,
+        # keeps its detail out of the calendar.
+        open_ones = (
             set(
                 unit.session.scalars(
                     select(Interaction.id).where(
-                        col(Interaction.id).in_(iids), col(Interaction.confidential).is_(True)
+                        col(Interaction.id).in_(iids),
+                        col(Interaction.confidential).is_(False),
+                        *authz.interaction_scope(unit),
                     )
                 )
             )
             if iids
             else set()
         )
+        secret = iids - open_ones
         for f in follow_ups:
             events.append(
                 _follow_up_event(

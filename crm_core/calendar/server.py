@@ -5,6 +5,11 @@ that phones fetch once an hour, so a framework would add dependencies and nothin
 phone needs. HTTP/1.1 with keep-alive, one thread per connection, one database unit per
 request. TLS and the public name belong to the reverse proxy in front of it (nginx,
 caddy: docs/calendar.md); it listens on 127.0.0.1 by default.
+
+The server works for every token holder, so it runs with administrator rights (an
+administrator's login or the owner of the database, as a service account): each
+personal feed is then built acting as its holder (:func:`crm_core.calendar.feeds.render_feed`),
+so what a phone gets is what that person may see, never what the server's login sees.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from crm_core import authz
 from crm_core.app import Tongxin
 from crm_core.calendar import feeds
 from crm_core.calendar.retry import retry_conflicts
 from crm_core.calendar.series import sync_series
+from crm_core.i18n import _
+from crm_core.unit import Unit
 
 log = logging.getLogger("tongxin.serve")
 
@@ -34,8 +42,9 @@ class FeedHandler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
 
         def work() -> feeds.Answer:
-            # As the service's own login: the feed reads, and writes only its own
-            # bookkeeping (when a token's calendar last changed).
+            # As the service's own login, which finds the token and writes only the
+            # bookkeeping (when a token's calendar last changed); the calendar itself is
+            # built acting as the token's holder.
             with self.server.app.unit() as unit:
                 return feeds.answer(unit, self.command, self.path, headers, cache=self.server.cache)
 
@@ -92,9 +101,14 @@ def make_server(
     """A feed server bound to ``host``:``port`` (0: any free port), not yet serving;
     ``cache`` keeps each token's last feed while the data is unchanged
     (:class:`crm_core.calendar.feeds.FeedCache`). The institutional series are brought
-    in step with config first, so requests only read."""
-    with app.unit() as unit:
+    in step with config first, so requests only read. PermissionDenied unless the
+    application's login may administer (the server acts for every token holder)."""
+
+    def prepare(unit: Unit) -> None:
+        authz.require_admin(unit, _("serve the calendar feeds"))
         sync_series(unit)
+
+    app.run(prepare)  # run again if it met a concurrent write
     return FeedServer(app, (host, port), cache=cache)
 
 

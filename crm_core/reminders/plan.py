@@ -1,6 +1,12 @@
 """What reminders are due: per-item reminders before scheduled work, plugins' reminder
 rules, and the daily digest. Pure reading: :mod:`crm_core.reminders.service` schedules
-and delivers."""
+and delivers.
+
+What a person is told is computed acting as that person (:func:`crm_core.authz.acting_for`),
+whoever runs the service: a digest lists only the contacts, work and follow-ups its
+recipient may see (county staff: their region's), and a reminder's title names only the
+people its recipient may see (:func:`message_for`).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.calendar.ics import alarm_offsets, event_title
 from crm_core.calendar.settings import reminder_settings
 from crm_core.i18n import _
@@ -65,6 +71,7 @@ class Planned:
     body: str
     interaction_id: uuid.UUID | None = None
     start: datetime | None = None
+    minutes: int | None = None  # a per-item reminder: how long before the start
 
     def payload(self) -> dict[str, Any]:
         """The job's argument: plain strings, as the job store pickles it."""
@@ -76,6 +83,7 @@ class Planned:
             "body": self.body,
             "interaction_id": str(self.interaction_id) if self.interaction_id else None,
             "start": self.start.isoformat() if self.start else None,
+            "minutes": self.minutes,
         }
 
     @classmethod
@@ -89,6 +97,7 @@ class Planned:
             body=data["body"],
             interaction_id=uuid.UUID(data["interaction_id"]) if data["interaction_id"] else None,
             start=datetime.fromisoformat(data["start"]) if data["start"] else None,
+            minutes=data.get("minutes"),  # absent from jobs stored by older versions
         )
 
 
@@ -159,8 +168,24 @@ def item_reminders(unit: Unit, now: datetime, until: datetime) -> list[Planned]:
             at = i.start_at + offset
             title, body = item_message(unit, i, minutes)
             key = f"item:{i.id}:{minutes}:{i.start_at.astimezone(UTC):%Y%m%dT%H%MZ}"
-            out.append(Planned(key, at, who, title, body, i.id, i.start_at))
+            out.append(Planned(key, at, who, title, body, i.id, i.start_at, minutes))
     return out
+
+
+def message_for(unit: Unit, p: Planned, account: Account) -> tuple[str, str] | None:
+    """Title and body of reminder ``p`` as ``account`` is told it, computed acting as
+    that account: a per-item reminder names only the people it may see, and is not
+    sent at all (None) if it may not see the work; a plugin's reminder as planned."""
+    if p.interaction_id is None:
+        return p.title, p.body
+    view = authz.acting_for(unit, account)
+    i = view.session.get(Interaction, p.interaction_id)
+    if i is None or not authz.can_see_interaction(view, i):
+        return None
+    minutes = p.minutes
+    if minutes is None:  # a job stored by an older version: the key holds it
+        minutes = int(p.key.split(":")[2])
+    return item_message(view, i, minutes)
 
 
 def plugin_reminders(unit: Unit, now: datetime, until: datetime) -> list[Planned]:
@@ -235,7 +260,9 @@ def digest_day(now: datetime, tz: ZoneInfo, at: time) -> date:
 
 def digest_for(unit: Unit, account: Account, day: date) -> Digest:
     """``account``'s digest for ``day``: overdue contacts it keeps, its agenda of the
-    day, its open follow-ups due by then."""
+    day, its open follow-ups due by then; all of it computed acting as ``account``
+    (whatever ``unit`` acts as), so it holds only what that account may see."""
+    unit = authz.acting_for(unit, account)
     tz = unit.config.tz
     d = Digest(account.id, day)
     report = overdue_service.overdue(unit, keeper_id=account.id, today=day)
@@ -258,6 +285,7 @@ def digest_for(unit: Unit, account: Account, day: date) -> Digest:
             col(Interaction.start_at) >= start,
             col(Interaction.start_at) < end,
             col(Interaction.id).in_(select(ip.interaction_id).where(or_(*mine))),
+            *authz.interaction_scope(unit),
         )
         .order_by(col(Interaction.start_at), col(Interaction.id))
     )
@@ -272,6 +300,7 @@ def digest_for(unit: Unit, account: Account, day: date) -> Digest:
             col(FollowUp.status).in_(OPEN_STATES),
             col(FollowUp.due_on).is_not(None),
             col(FollowUp.due_on) <= day,
+            *authz.follow_up_scope(unit),
         )
         .order_by(col(FollowUp.due_on), col(FollowUp.id))
     ):

@@ -24,6 +24,12 @@ Why a reminder is sent once, and never dropped:
   twice, or a job run twice, is delivered once. A failed channel is tried again at the
   next refresh (up to ``MAX_ATTEMPTS``); a delivery cut off by a crash stays "sending"
   and is reported at the next start, not repeated.
+
+Whom it works for: the service plans for everyone, so it runs with administrator rights
+(an administrator's login or the owner of the database, as a service account); what
+each person is told is computed acting as that person (:func:`crm_core.reminders.plan.digest_for`,
+:func:`crm_core.reminders.plan.message_for`), so a digest or a reminder never shows
+anything its recipient may not see.
 """
 
 from __future__ import annotations
@@ -55,12 +61,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.app import Tongxin
 from crm_core.calendar.retry import retry_conflicts
 from crm_core.calendar.series import sync_series
 from crm_core.calendar.settings import reminder_settings
 from crm_core.calendar_models import ReminderDelivery
+from crm_core.i18n import _
 from crm_core.models import Account, Interaction, InteractionStatus
 from crm_core.reminders import channels
 from crm_core.reminders import plan as planning
@@ -140,6 +147,8 @@ class ReminderService:
         global _active
         if _active is not None and _active is not self:
             raise RuntimeError("a reminder service is already running in this process")
+        with self.app.unit() as unit:  # it works for every account
+            authz.require_admin(unit, _("run the reminder service"))
         _active = self
         self._report_interrupted()
         self.scheduler.start(paused=True)
@@ -278,22 +287,38 @@ class ReminderService:
 
     def send(self, p: planning.Planned) -> None:
         """Deliver one reminder (a job runs this), unless its work was cancelled or
-        moved since it was planned."""
-        with self.app.unit() as unit:
-            if p.interaction_id is not None:
-                i = unit.session.get(Interaction, p.interaction_id)
-                if i is None or i.status is not InteractionStatus.planned or i.start_at != p.start:
-                    log.info("reminder %s not sent: the work was cancelled or moved", p.key)
-                    self._mark_done(p.key)
-                    return
-            accounts = [unit.session.get(Account, a) for a in p.account_ids]
-        late = clock.now() - p.at > timedelta(minutes=5)
-        body = p.body
-        if late:
-            from crm_core.i18n import _
+        moved since it was planned; each recipient's message is computed acting as
+        that recipient (:func:`crm_core.reminders.plan.message_for`)."""
 
-            body = body + "\n" + _("(Sent late: the reminder service was not running then.)")
-        self._deliver(p.key, [a for a in accounts if a is not None and a.active], p.title, body)
+        def messages() -> list[tuple[Account, str, str]] | None:
+            with self.app.unit() as unit:
+                if p.interaction_id is not None:
+                    i = unit.session.get(Interaction, p.interaction_id)
+                    if (
+                        i is None
+                        or i.status is not InteractionStatus.planned
+                        or i.start_at != p.start
+                    ):
+                        return None
+                out = []
+                for account_id in p.account_ids:
+                    account = unit.session.get(Account, account_id)
+                    if account is None or not account.active:
+                        continue
+                    message = planning.message_for(unit, p, account)
+                    if message is not None:
+                        out.append((account, *message))
+                return out
+
+        todo = retry_conflicts(messages)
+        if todo is None:
+            log.info("reminder %s not sent: the work was cancelled or moved", p.key)
+            self._mark_done(p.key)
+            return
+        if clock.now() - p.at > timedelta(minutes=5):
+            late = "\n" + _("(Sent late: the reminder service was not running then.)")
+            todo = [(account, title, body + late) for account, title, body in todo]
+        self._deliver(p.key, todo)
 
     def send_digest(self, now: datetime | None = None) -> int:
         """Send each account's digest for the day the run stands for (see
@@ -302,20 +327,25 @@ class ReminderService:
         day = planning.digest_day(now, self.app.config.tz, self.settings.digest_time)
         key = f"digest:{day.isoformat()}"
         sent = 0
-        with self.app.unit() as unit:
-            todo = [
-                (unit.session.get(Account, d.account_id), d) for d in planning.digests(unit, day)
-            ]
-        for account, d in todo:
+
+        def compute() -> list[tuple[Account | None, planning.Digest]]:
+            # Each digest is computed acting as its account (planning.digest_for).
+            with self.app.unit() as unit:
+                return [
+                    (unit.session.get(Account, d.account_id), d)
+                    for d in planning.digests(unit, day)
+                ]
+
+        for account, d in retry_conflicts(compute):
             if account is None:
                 continue
-            sent += self._deliver(f"{key}:{account.username}", [account], d.title(), d.text())
+            sent += self._deliver(f"{key}:{account.username}", [(account, d.title(), d.text())])
         return sent
 
-    def _deliver(self, key: str, accounts: list[Account], title: str, body: str) -> int:
+    def _deliver(self, key: str, messages: list[tuple[Account, str, str]]) -> int:
         failures = 0
         delivered = 0
-        for account in accounts:
+        for account, title, body in messages:
             message = Message(key, account.username, account.display_name, title, body)
             with self.app.unit() as unit:
                 targets = channels.targets(unit, account, self.settings.channels)

@@ -7,6 +7,14 @@ function that reads through the unit and returns a :class:`ReportTable` for a
 by :func:`available_reports` and run by :func:`run_report`; :mod:`crm_core.reports.output`
 writes a result as JSON, Excel, Word or CSV, the same for every report.
 
+A report is what the acting account may see: ``build`` reads through the services,
+which apply :mod:`crm_core.authz` (county staff see their region's people and work only;
+confidential notes only participants), and adds the same scopes
+(:func:`crm_core.authz.person_scope`, :func:`~crm_core.authz.interaction_scope`,
+:func:`~crm_core.authz.follow_up_scope`, :func:`~crm_core.authz.assignment_scope`) to
+any query of its own. The built-in reports of county staff say so under their first
+table.
+
 A plugin's report::
 
     from crm_core import hookimpl
@@ -241,12 +249,32 @@ def get_report(app: Tongxin, code: str) -> ReportSpec:
 
 
 def run_report(unit: Unit, code: str, period: Period) -> tuple[ReportSpec, ReportTable]:
-    """Build the report ``code`` for ``period``."""
+    """Build the report ``code`` for ``period``, over what the acting account may see."""
     spec = get_report(unit.app, code)
     result = spec.build(unit, period)
     if not isinstance(result, ReportTable):
         raise TypeError(f"report {code} returned {type(result).__name__}, not a ReportTable")
+    if spec.plugin is None and result.sections:
+        _note_scope(unit, result.sections[0])
     return spec, result
+
+
+def _note_scope(unit: Unit, section: Section) -> None:
+    """Say under a county's report that it covers that region only."""
+    from crm_core import authz
+
+    scope = authz.region_scope(unit)
+    if scope is None:
+        return
+    term = unit.config.vocab["regions"].get(scope)
+    if term is not None:
+        zh, en = term.zh, term.en
+    else:  # a code config no longer has, or county staff given no region at all
+        zh, en = ("（无地区）", "(no region)") if scope == "\x00" else (scope, scope)
+    line_zh = f"本表只含{zh}的人员和工作。"
+    line_en = f"This report covers {en} only."
+    section.note_zh = f"{section.note_zh}\n{line_zh}" if section.note_zh else line_zh
+    section.note_en = f"{section.note_en}\n{line_en}" if section.note_en else line_en
 
 
 def jsonable(value: Any, kind: str = "text") -> Any:

@@ -3,6 +3,12 @@ visits per county and month, and follow-ups by status with their age.
 
 All of them read only, through the services where the services have what is needed, and
 count times in the office's zone: an interaction belongs to the local day it starts on.
+
+Every report is what the acting account may see (:mod:`crm_core.authz`): the services
+filter, and each query of its own here adds the same scopes, so county staff get a
+report over their region's people and interactions only, with the same numbers on
+SQLite and on PostgreSQL (whose row-level security would filter the same rows). A
+report shows counts and names, never an interaction's notes.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from crm_core import clock
+from crm_core import authz, clock
 from crm_core.models import (
     Account,
     FollowUpStatus,
@@ -39,7 +45,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def reached_people(unit: Unit, period: Period, kinds: tuple[str, ...] = ()) -> set[uuid.UUID]:
     """The people who took part in done work (of any kind, or of ``kinds``) that started
-    in the period."""
+    in the period, of the work and the people the unit may see."""
     lo, hi = period.bounds(unit.config.tz)
     stmt = (
         select(InteractionParticipant.person_id)
@@ -49,6 +55,8 @@ def reached_people(unit: Unit, period: Period, kinds: tuple[str, ...] = ()) -> s
             col(Interaction.start_at) >= lo,
             col(Interaction.start_at) < hi,
             col(InteractionParticipant.person_id).is_not(None),
+            *authz.interaction_scope(unit),
+            *authz.person_ids_scope(unit, col(InteractionParticipant.person_id)),
         )
         .distinct()
     )
@@ -201,7 +209,8 @@ _LEVEL = {"max": ("逾期", "overdue"), "ideal": ("应予联系", "due")}
 
 def joint_work(unit: Unit, end: datetime) -> dict[tuple[uuid.UUID, uuid.UUID], list[datetime]]:
     """When each (account, person) pair took part together in done work starting
-    before ``end``: one query for every keeper and contact."""
+    before ``end``, of the work and the people the unit may see: one query for every
+    keeper and contact."""
     keeper_p = aliased(InteractionParticipant)
     contact_p = aliased(InteractionParticipant)
     stmt = (
@@ -219,6 +228,8 @@ def joint_work(unit: Unit, end: datetime) -> dict[tuple[uuid.UUID, uuid.UUID], l
             col(keeper_p.account_id).is_not(None),
             col(Interaction.status) == InteractionStatus.done,
             col(Interaction.start_at) < end,
+            *authz.interaction_scope(unit),
+            *authz.person_ids_scope(unit, col(contact_p.person_id)),
         )
     )
     out: dict[tuple[uuid.UUID, uuid.UUID], list[datetime]] = defaultdict(list)
@@ -231,10 +242,14 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
     """Per chair-meeting member (二.9): contacts assigned in the period by category,
     contacts made with them in the period (done work both took part in), the last
     contact, and — as of today, as on the dashboard — how many are overdue (past the
-    maximum interval) or due (past the ideal one), and required categories missing."""
+    maximum interval) or due (past the ideal one), and required categories missing.
+
+    For county staff, the members keeping contacts of their region, with those contacts
+    only; the missing categories are left blank, as they depend on contacts elsewhere."""
     tz = unit.config.tz
     today = clock.today(tz)
     lo, hi = period.bounds(tz)
+    scoped = authz.region_scope(unit) is not None
     categories = unit.app.categories
     together = joint_work(unit, max(hi, clock.now()))
     rows: list[dict[str, Any]] = []
@@ -246,6 +261,8 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
             for a in assignments.list_assignments(unit, keeper_id=keeper.id, active_on=date.min)
             if a.start_on <= period.end and (a.end_on is None or a.end_on > period.start)
         ]
+        if scoped and not active:
+            continue  # keeps no contact of this region
         people, _c, _m = contacts.people_by_ids(unit, {a.contact_id for a in active})
         report = overdue.overdue(unit, keeper_id=keeper.id, today=today, include_snoozed=True)
         level_of = {i.assignment_id: i for i in report.items}
@@ -283,9 +300,13 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
                 }
             )
         counted = [i for i in report.items if i.snoozed_until is None]
-        gaps = "、".join(
-            (categories.get(g.category).zh if categories.get(g.category) else g.category)  # type: ignore[union-attr]
-            for g in report.gaps
+        gaps = (
+            ""
+            if scoped
+            else "、".join(
+                (categories.get(g.category).zh if categories.get(g.category) else g.category)  # type: ignore[union-attr]
+                for g in report.gaps
+            )
         )
         by_category = "、".join(
             f"{(categories.get(c).zh if c and categories.get(c) else (c or '未分类'))} {n}"  # type: ignore[union-attr]
@@ -346,7 +367,8 @@ def visits(unit: Unit, period: Period) -> ReportTable:
     """Done visits and invitations (kinds ``visit`` and ``invitation``, from the visits
     plugin) per county and per month, with the people visited; a kind that is not
     installed counts 0. The county is the interaction's region (or its ``county``
-    field), else 未注明."""
+    field), else 未注明. County staff get their region's row only (and any other county
+    where work with their region's people took place), and count their people."""
     tz = unit.config.tz
     lo, hi = period.bounds(tz)
     codes = tuple(k for k, _zh, _en in VISIT_KINDS)
@@ -364,6 +386,7 @@ def visits(unit: Unit, period: Period) -> ReportTable:
                 col(Interaction.status) == InteractionStatus.done,
                 col(Interaction.start_at) >= lo,
                 col(Interaction.start_at) < hi,
+                *authz.interaction_scope(unit),  # county staff: their region's work
             )
         )
     )
@@ -373,9 +396,13 @@ def visits(unit: Unit, period: Period) -> ReportTable:
             select(InteractionParticipant.interaction_id, InteractionParticipant.person_id).where(
                 col(InteractionParticipant.interaction_id).in_([i.id for i in items]),
                 col(InteractionParticipant.person_id).is_not(None),
+                *authz.person_ids_scope(unit, col(InteractionParticipant.person_id)),
             )
         ):
             visited[iid].add(pid)
+    # The county field of a confidential visit is read only by whoever may read its
+    # fields (PostgreSQL does not even give the others the value).
+    readable = {i.id for i in items if not i.confidential or authz.can_read_notes(unit, i)}
     regions = unit.config.vocab["regions"]
     months = period.months()
     month_keys = [f"{y:04d}-{m:02d}" for y, m in months]
@@ -383,12 +410,14 @@ def visits(unit: Unit, period: Period) -> ReportTable:
     by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     people: dict[str, set[uuid.UUID]] = defaultdict(set)
     for i in items:
-        county = i.region or _county_code(regions, i.data.get("county")) or ""
+        field = (i.data or {}).get("county") if i.id in readable else None
+        county = i.region or _county_code(regions, field) or ""
         local = i.start_at.astimezone(tz)
         counts[county][f"{local.year:04d}-{local.month:02d}"] += 1
         by_kind[county][i.kind] += 1
         people[county] |= visited.get(i.id, set())
-    order = [(t.code, t.zh) for t in regions]
+    scope = authz.region_scope(unit)
+    order = [(t.code, t.zh) for t in regions if scope is None or t.code in (scope, *counts)]
     order += [(c, c) for c in counts if c and c not in regions]
     if "" in counts:
         order.append(("", "（未注明）"))
@@ -496,7 +525,8 @@ FOLLOWUP_COLUMNS = [
 def followups(unit: Unit, period: Period) -> ReportTable:
     """Follow-ups (社情民意、诉求) raised in the period, and older ones still open: by
     status, with their age in days (raised to answered or closed; to today while
-    open) and how many open ones are past their due date."""
+    open) and how many open ones are past their due date. County staff: those about
+    their region's people, and their own."""
     from crm_core.services import followups as followup_service
 
     tz = unit.config.tz
@@ -586,7 +616,10 @@ def followups(unit: Unit, period: Period) -> ReportTable:
 def _names(unit: Unit, model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
-    rows = unit.session.scalars(select(model).where(col(model.id).in_(list(ids))))
+    # People the unit may not see stay nameless (county staff's own follow-up about
+    # someone of another region).
+    scope = authz.person_scope(unit) if model is Person else []
+    rows = unit.session.scalars(select(model).where(col(model.id).in_(list(ids)), *scope))
     return {r.id: (r.name if model is Person else r.display_name) for r in rows}
 
 

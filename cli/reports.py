@@ -29,7 +29,12 @@ def _day(text: str | None, option: str):  # type: ignore[no-untyped-def]
 
 def report_command(
     name: Annotated[
-        str | None, typer.Argument(help=N_("The report: coverage, liaison, visits, followups …"))
+        str | None,
+        typer.Argument(
+            help=N_(
+                "The report: coverage, liaison, visits, followups, talks … (--list shows every one)"
+            )
+        ),
     ] = None,
     list_: Annotated[
         bool, typer.Option("--list", help=N_("List the reports (built-in and from plugins)."))

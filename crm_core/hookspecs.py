@@ -179,6 +179,35 @@ def register_dashboard_cards(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def register_palette_commands(register: Callable[[Any], None]) -> None:
+    """Add entries to the command palette (Ctrl+P) of the front ends, titled "group:
+    action" like the built-in ones and found the same way (Chinese, English, pinyin
+    initials).
+
+    Call ``register(PaletteCommandSpec(code, group_zh, group_en, zh, en, run,
+    help_zh="", help_en="", order=100))`` (``crm_core.panels``) once per command. The
+    front end calls ``run(unit)`` when the command is chosen, in one unit of work as the
+    acting account; it returns None (a short "done" notice), a string (Rich markup
+    allowed) or a Rich renderable (shown in a dialog titled by the command), or an
+    ``OpenTarget(screen, ref)`` to open a person, an interaction, a follow-up, the
+    agenda on a day, or a main screen. What ``run`` writes is kept if it returns and
+    undone if it raises; an exception is shown as an error and recorded against the
+    plugin on the plugins list. A code registered twice keeps the first registration.
+
+    Example::
+
+        @hookimpl
+        def register_palette_commands(register):
+            def coming_gathering(unit):
+                day = mid_autumn_date(unit, clock.today(unit.config.tz).year)
+                return OpenTarget("agenda", day.isoformat())
+            register(PaletteCommandSpec(
+                "gathering_day", "联谊", "Liaison", "中秋联谊会日程", "Mid-Autumn gathering day",
+                coming_gathering))
+    """
+
+
+@hookspec
 def decorate_event(unit: Unit, interaction: Interaction, event: Any, calendar_range: Any) -> None:
     """Change the calendar event (VEVENT) of an interaction before it is exported.
 

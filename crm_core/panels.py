@@ -1,17 +1,19 @@
-"""What plugins add to the screens of the front ends: person-page panels and dashboard cards.
+"""What plugins add to the screens of the front ends: person-page panels, dashboard cards
+and command-palette entries.
 
-Registered through the ``register_panels`` and ``register_dashboard_cards`` hooks. A
-panel or card renders to text or a Rich renderable (``rich`` is a core dependency), never
-to a widget of a particular toolkit, so the terminal UI (and any later front end) can show
-it without knowing the plugin. A render function that raises is shown as an error in its
-own box and reported on the plugins list; the rest of the screen works.
+Registered through the ``register_panels``, ``register_dashboard_cards`` and
+``register_palette_commands`` hooks. A panel, card or command's output renders to text or
+a Rich renderable (``rich`` is a core dependency), never to a widget of a particular
+toolkit, so the terminal UI (and any later front end) can show it without knowing the
+plugin. A render function that raises is shown as an error in its own box and reported on
+the plugins list; the rest of the screen works.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from crm_core.models import Person
@@ -58,3 +60,70 @@ class CardSpec:
     def label(self, lang: str) -> str:
         """The title in ``lang``."""
         return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class OpenTarget:
+    """Where a palette command asks the front end to go.
+
+    ``screen`` is one of ``OpenTarget.SCREENS``: "person", "interaction" and "follow_up"
+    open that record (``ref`` its id); "agenda" shows the agenda, on the day ``ref`` (an
+    ISO date, "2026-09-25") if given; "contacts", "followups" and "dashboard" show that
+    screen (``ref`` unused).
+    """
+
+    SCREENS: ClassVar[tuple[str, ...]] = (
+        "person",
+        "interaction",
+        "follow_up",
+        "agenda",
+        "contacts",
+        "followups",
+        "dashboard",
+    )
+
+    screen: str
+    ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.screen not in self.SCREENS:
+            raise ValueError(
+                f"OpenTarget screen {self.screen!r} is not one of {', '.join(self.SCREENS)}"
+            )
+        if self.screen in ("person", "interaction", "follow_up") and not self.ref:
+            raise ValueError(f"OpenTarget({self.screen!r}) needs the record's id as ref")
+
+
+@dataclass(frozen=True)
+class PaletteCommandSpec:
+    """An entry of the command palette (Ctrl+P), titled "group: action" ("联谊: 中秋联谊会名单").
+
+    ``code`` is unique across plugins; ``group_zh``/``group_en`` and ``zh``/``en`` make the
+    title, ``help_zh``/``help_en`` the line under it. ``run(unit)`` is called when the
+    command is chosen, in one unit of work as the acting account, and returns what to
+    show: None (a short "done" notice), a string (Rich markup allowed) or a Rich
+    renderable (shown in a dialog titled by the command), or an :class:`OpenTarget`. What
+    it writes is kept if it returns and undone if it raises; an exception is shown as an
+    error and recorded against the plugin.
+    """
+
+    code: str
+    group_zh: str
+    group_en: str
+    zh: str
+    en: str
+    run: Callable[[Unit], Any]
+    help_zh: str = ""
+    help_en: str = ""
+    order: int = 100
+    plugin: str = field(default="", compare=False)
+
+    def label(self, lang: str) -> str:
+        """The palette title in ``lang``: "group: action"."""
+        if lang == "en":
+            return f"{self.group_en}: {self.en}"
+        return f"{self.group_zh}: {self.zh}"
+
+    def help(self, lang: str) -> str:
+        """The line under the title in ``lang``."""
+        return self.help_en if lang == "en" else self.help_zh

@@ -3,6 +3,7 @@ office's keymap, Chinese by default."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +13,11 @@ from typing import Any, ClassVar
 import platformdirs
 from crm_tui.commands import TongxinCommands
 from crm_tui.common import guarded, report, translate_bindings
+from crm_tui.reminders import TuiReminders, reminders_enabled
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from crm_core.app import Tongxin
 from crm_core.config import APP_NAME
@@ -24,19 +27,25 @@ from crm_core.unit import Unit
 
 log = logging.getLogger("crm_tui")
 
-MAIN_SCREENS = ("dashboard", "contacts", "agenda", "followups", "plugins")
+MAIN_SCREENS = ("dashboard", "contacts", "agenda", "followups", "plugins", "reports", "feed")
 
 
 class TongxinApp(App[None]):
     """同心: the terminal UI over one :class:`~crm_core.app.Tongxin`.
 
     ``lang`` is "zh" (default) or "en"; ``actor`` the account to act as (default: the
-    operating-system login); ``start`` the first screen.
+    operating-system login); ``start`` the first screen; ``reminders`` whether to show
+    the user's reminders while open (:class:`crm_core.reminders.desk.DeskReminders`;
+    None: as ``[tui] reminders`` in config says; off by default so an app made in
+    code — tests, benchmarks — starts no scheduler).
     """
 
     CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss"]  # type: ignore[misc]
     TITLE = "同心 tongxin"
     COMMANDS = App.COMMANDS | {TongxinCommands}
+    # The palette opens with Ctrl+P (app.command_palette below; __init__ turns it on), but
+    # Textual's own footer key for it stays off: at 80 columns it covers the screen's keys.
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "show_help", N_("Help"), id="app.help", priority=True),
         Binding("f2", "goto('dashboard')", N_("Home"), id="app.dashboard", priority=True),
@@ -44,6 +53,8 @@ class TongxinApp(App[None]):
         Binding("f4", "goto('agenda')", N_("Agenda"), id="app.agenda", priority=True),
         Binding("f5", "goto('followups')", N_("Follow-ups"), id="app.followups", priority=True),
         Binding("f6", "goto('plugins')", N_("Plugins"), id="app.plugins", priority=True),
+        Binding("f7", "goto('reports')", N_("Reports"), id="app.reports", priority=True),
+        Binding("f8", "goto('feed')", N_("Phone calendar"), id="app.feed", priority=True),
         Binding(
             "f9",
             "toggle_language",
@@ -53,6 +64,16 @@ class TongxinApp(App[None]):
             show=False,
         ),
         Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True, show=False),
+        # Declared here (not left to Textual), so it is translated, survives
+        # translate_bindings and has an id a keymap can rebind.
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            N_("Commands"),
+            id="app.command_palette",
+            priority=True,
+            show=False,
+        ),
     ]
 
     def __init__(
@@ -62,9 +83,11 @@ class TongxinApp(App[None]):
         lang: str | None = None,
         actor: str | None = None,
         start: str = "dashboard",
+        reminders: bool | None = False,
     ) -> None:
         set_language(lang or core.config.language or "zh")
         super().__init__()
+        self.use_command_palette = True  # see ENABLE_COMMAND_PALETTE
         translate_bindings(self)
         self.core = core
         self.actor = actor
@@ -72,6 +95,9 @@ class TongxinApp(App[None]):
         self.last_kind: str | None = None
         self.keymap_config: dict[str, str] = {}
         self.painted = False  # the first screen has shown its data (benchmarks wait for it)
+        if reminders is None:
+            reminders = reminders_enabled(core.config)
+        self.reminders: TuiReminders | None = TuiReminders(self) if reminders else None
 
     # -- the core ------------------------------------------------------------------
 
@@ -93,6 +119,8 @@ class TongxinApp(App[None]):
             self.keymap_config = {str(k): str(v) for k, v in keymap.items()}
             self.set_keymap(self.keymap_config)
         self.push_screen(self.make_screen(self.start))
+        if self.reminders is not None:
+            self.run_worker(self._start_reminders(), group="reminders", exit_on_error=False)
         for info in self.core.plugins.plugins():
             if info.status in ("error", "failing"):
                 self.notify(
@@ -103,13 +131,36 @@ class TongxinApp(App[None]):
                     timeout=6,
                 )
 
+    async def _start_reminders(self) -> None:
+        """Start the user's reminders once the first screen has loaded its data: on a
+        new database both would write the institutional series at the same moment, and
+        SQLite lets only one writer through (the screen would show an error)."""
+        me = get_current_worker()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while loop.time() < deadline and (
+            len(self.screen_stack) < 2
+            or not self.screen.is_mounted
+            or any(w is not me and w.is_running for w in self.workers)
+        ):
+            await asyncio.sleep(0.05)
+        if self.reminders is not None:
+            self.reminders.start()
+
+    async def on_unmount(self) -> None:
+        """Stop the reminders with the app."""
+        if self.reminders is not None:
+            await self.reminders.stop()
+
     def make_screen(self, name: str, **kwargs: Any) -> Screen[Any]:
         """A new instance of the main screen ``name``."""
         from crm_tui.screens.agenda import AgendaScreen
         from crm_tui.screens.contacts import ContactsScreen
         from crm_tui.screens.dashboard import DashboardScreen
+        from crm_tui.screens.feed import FeedScreen
         from crm_tui.screens.followups import FollowUpsScreen
         from crm_tui.screens.plugins import PluginsScreen
+        from crm_tui.screens.reports import ReportsScreen
 
         screens: dict[str, Any] = {
             "dashboard": DashboardScreen,
@@ -117,6 +168,8 @@ class TongxinApp(App[None]):
             "agenda": AgendaScreen,
             "followups": FollowUpsScreen,
             "plugins": PluginsScreen,
+            "reports": ReportsScreen,
+            "feed": FeedScreen,
         }
         return screens[name](**kwargs)  # type: ignore[no-any-return]
 
@@ -231,12 +284,16 @@ class TongxinApp(App[None]):
         from crm_tui.screens.agenda import AgendaScreen
         from crm_tui.screens.contacts import ContactsScreen
         from crm_tui.screens.dashboard import DashboardScreen
+        from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
         from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
         from crm_tui.screens.form import InteractionForm
         from crm_tui.screens.help import HelpScreen
         from crm_tui.screens.interaction import InteractionDialog
         from crm_tui.screens.person import PersonScreen
+        from crm_tui.screens.person_edit import PersonEditForm
+        from crm_tui.screens.plugin_output import PluginOutputDialog
         from crm_tui.screens.plugins import PluginsScreen
+        from crm_tui.screens.reports import ReportsScreen
         from crm_tui.widgets.participants import ParticipantPicker
 
         places: list[tuple[str, Any]] = [
@@ -244,6 +301,7 @@ class TongxinApp(App[None]):
             (N_("Home"), DashboardScreen),
             (N_("Contacts"), ContactsScreen),
             (N_("Person"), PersonScreen),
+            (N_("Edit person"), PersonEditForm),
             (N_("Log / schedule form"), InteractionForm),
             (N_("Participants"), ParticipantPicker),
             (N_("Agenda"), AgendaScreen),
@@ -252,13 +310,15 @@ class TongxinApp(App[None]):
             (N_("Follow-up"), FollowUpDialog),
             (N_("New follow-up"), NewFollowUpDialog),
             (N_("Plugins"), PluginsScreen),
+            (N_("Plugin command"), PluginOutputDialog),
+            (N_("Reports"), ReportsScreen),
+            (N_("Phone calendar"), FeedScreen),
+            (N_("Revoke addresses"), ConfirmRevoke),
             (N_("Help"), HelpScreen),
         ]
         out = []
         for where, cls in places:
             bindings = [b for b in cls.BINDINGS if isinstance(b, Binding)]
-            if cls is TongxinApp:
-                bindings.append(Binding("ctrl+p", "command_palette", N_("Command palette")))
             out.append((_(where), bindings))
         return out
 
@@ -279,4 +339,4 @@ def run(core: Tongxin, *, lang: str | None = None, actor: str | None = None) -> 
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    TongxinApp(core, lang=lang, actor=actor).run()
+    TongxinApp(core, lang=lang, actor=actor, reminders=None).run()

@@ -1,16 +1,22 @@
 """The command palette (Ctrl+P): every screen and action, titled "group: action", found
-by Chinese, English words, or pinyin initials."""
+by Chinese, English words, or pinyin initials; plugins' commands
+(``register_palette_commands``) among them, run without the UI knowing them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
+from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from crm_tui import extensions
+from crm_tui.common import report
 from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped, unused-ignore]
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from crm_core.i18n import N_, _, language
+from crm_core.panels import OpenTarget, PaletteCommandSpec
 
 if TYPE_CHECKING:
     from crm_tui.app import TongxinApp
@@ -28,6 +34,20 @@ COMMANDS: tuple[tuple[str, str, str, str, tuple[Any, ...]], ...] = (
     (N_("Go"), N_("Agenda"), N_("Day, week and month views"), "goto", ("agenda",)),
     (N_("Go"), N_("Follow-ups"), N_("Concerns raised and their answers"), "goto", ("followups",)),
     (N_("Go"), N_("Plugins"), N_("Plugins, their status and last error"), "goto", ("plugins",)),
+    (
+        N_("Go"),
+        N_("Reports"),
+        N_("Coverage, liaison work, visits … for a period"),
+        "goto",
+        ("reports",),
+    ),
+    (
+        N_("Go"),
+        N_("Phone calendar"),
+        N_("Subscribe on the phone: address and QR code"),
+        "goto",
+        ("feed",),
+    ),
     (N_("Go"), N_("Help"), N_("Every key"), "action_show_help", ()),
     (N_("Work"), N_("Log work done"), N_("A visit, a talk, a call …"), "open_form", ("log",)),
     (
@@ -51,6 +71,56 @@ COMMANDS: tuple[tuple[str, str, str, str, tuple[Any, ...]], ...] = (
 )
 
 
+def open_target(app: TongxinApp, target: OpenTarget) -> None:
+    """Go where a plugin's command asks."""
+    ref = target.ref
+    if target.screen == "person":
+        app.open_person(str(ref))
+    elif target.screen == "interaction":
+        app.open_interaction(str(ref))
+    elif target.screen == "follow_up":
+        app.open_follow_up(str(ref))
+    elif target.screen == "agenda":
+        if ref:
+            app.goto("agenda", view="day", day=date.fromisoformat(ref))
+        else:
+            app.goto("agenda")
+    else:
+        app.goto(target.screen)
+
+
+def show_outcome(app: TongxinApp, outcome: extensions.Outcome) -> None:
+    """Show what a plugin's command gave: an error, a place, a dialog or a notice."""
+    from crm_tui.screens.plugin_output import PluginOutputDialog
+
+    if outcome.error is not None:
+        app.notify(outcome.error, title=outcome.title, severity="error", timeout=8)
+    elif outcome.target is not None:
+        open_target(app, outcome.target)
+    elif outcome.body is not None:
+        app.push_screen(PluginOutputDialog(outcome.title, outcome.body))
+    else:
+        app.notify(_("Done: {title}").format(title=outcome.title), timeout=3)
+
+
+def run_plugin_command(app: TongxinApp, spec: PaletteCommandSpec) -> None:
+    """Run a plugin's palette command in a worker thread (one unit of work as the app's
+    account), then show its outcome on the UI thread."""
+
+    def job() -> None:
+        try:
+            with app.unit() as unit:
+                outcome = extensions.run_command(app.core, unit, spec)
+        except Exception as exc:  # the unit itself failed (e.g. committing)
+            with suppress(RuntimeError):
+                app.call_from_thread(report, app, exc)
+            return
+        with suppress(RuntimeError):  # the app is gone
+            app.call_from_thread(show_outcome, app, outcome)
+
+    app.run_worker(job, thread=True, exit_on_error=False, group="palette")
+
+
 def _pinyin_keys(text: str) -> str:
     full = "".join(lazy_pinyin(text))
     initials = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER))
@@ -59,6 +129,14 @@ def _pinyin_keys(text: str) -> str:
 
 class TongxinCommands(Provider):
     """Screens and actions of tongxin, plus logging each registered kind of work."""
+
+    _plugin_specs: list[PaletteCommandSpec] | None = None
+
+    def _plugin_commands(self) -> list[PaletteCommandSpec]:
+        # Collected once per opening of the palette, not on every keystroke.
+        if self._plugin_specs is None:
+            self._plugin_specs = extensions.palette_commands(self.app.core)  # type: ignore[attr-defined]
+        return self._plugin_specs
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         app: TongxinApp = self.app  # type: ignore[assignment]
@@ -85,6 +163,15 @@ class TongxinCommands(Provider):
                     f"{schedule_word}: {label}",
                     spec.description or _("Schedule work of this kind"),
                     partial(app.open_form, "schedule", kind=spec.code),
+                )
+            )
+        for command in self._plugin_commands():
+            out.append(
+                (
+                    command.label(lang),
+                    command.help(lang)
+                    or _("A command of the plugin {name}").format(name=command.plugin),
+                    partial(run_plugin_command, app, command),
                 )
             )
         return out

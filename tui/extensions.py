@@ -1,8 +1,10 @@
-"""What plugins add to the screens (person-page panels, dashboard cards), rendered safely.
+"""What plugins add to the screens (person-page panels, dashboard cards, palette
+commands), rendered and run safely.
 
-The UI knows no plugin by name: it shows every :class:`~crm_core.panels.PanelSpec` and
-:class:`~crm_core.panels.CardSpec` registered. A render function that raises becomes an
-error line in its own box, recorded against the plugin (plugins screen); the rest works.
+The UI knows no plugin by name: it shows every :class:`~crm_core.panels.PanelSpec`,
+:class:`~crm_core.panels.CardSpec` and :class:`~crm_core.panels.PaletteCommandSpec`
+registered. A render or run function that raises becomes an error (in its own box, or a
+notification), recorded against the plugin (plugins screen); the rest works.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from crm_core.app import Tongxin
 from crm_core.i18n import _, language
-from crm_core.panels import CardSpec, PanelSpec
+from crm_core.panels import CardSpec, OpenTarget, PaletteCommandSpec, PanelSpec
 from crm_core.unit import Unit
 
 
@@ -26,7 +28,7 @@ class Rendered:
     error: str | None = None
 
 
-def _specs(core: Tongxin, hook: str, cls: type) -> list[Any]:
+def _specs(core: Tongxin, hook: str, cls: Any) -> list[Any]:
     specs: dict[str, Any] = {}
     for plugin, spec in core.plugins.collect(hook):
         if not isinstance(spec, cls):
@@ -87,3 +89,50 @@ def render_cards(core: Tongxin, unit: Unit) -> list[Rendered]:
         if r is not None:
             out.append(r)
     return out
+
+
+def palette_commands(core: Tongxin) -> list[PaletteCommandSpec]:
+    """Every command-palette entry plugins register, in order."""
+    return _specs(core, "register_palette_commands", PaletteCommandSpec)
+
+
+@dataclass
+class Outcome:
+    """What running a palette command gave: something to show (``body``), somewhere to
+    go (``target``), nothing (both None), or an ``error`` to tell."""
+
+    title: str
+    body: Any = None
+    target: OpenTarget | None = None
+    error: str | None = None
+
+
+def _showable(value: Any) -> bool:
+    return (
+        isinstance(value, str) or hasattr(value, "__rich_console__") or hasattr(value, "__rich__")
+    )
+
+
+def run_command(core: Tongxin, unit: Unit, spec: PaletteCommandSpec) -> Outcome:
+    """Run a plugin's palette command in ``unit``. What it writes is undone if it raises
+    (a savepoint); an exception or a result the UI cannot show is recorded against the
+    plugin and returned as an error."""
+    hook = "register_palette_commands"
+    title = spec.label(language())
+    try:
+        with unit.savepoint():
+            result = spec.run(unit)
+            if result is not None and not isinstance(result, OpenTarget) and not _showable(result):
+                raise TypeError(
+                    f"{spec.code}: run() returned {type(result).__name__}; expected None, "
+                    "a string, a Rich renderable or an OpenTarget"
+                )
+    except Exception as exc:
+        core.plugins.record_failure(spec.plugin or spec.code, hook, exc)
+        return Outcome(
+            title,
+            error=_("This command failed: {error}").format(error=f"{type(exc).__name__}: {exc}"),
+        )
+    if isinstance(result, OpenTarget):
+        return Outcome(title, target=result)
+    return Outcome(title, body=result)

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrulestr
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -171,3 +172,70 @@ def lunar_occurrences(series: Series, start: date, end: date) -> list[Occurrence
     )
     text = lunar.lunar_text(series.lunar_month, series.lunar_day)
     return [Occurrence(series, d, text) for d in days if start <= d < end]
+
+
+@dataclass(frozen=True)
+class SeriesOccurrence:
+    """One dated occurrence of a series, Gregorian or lunar: when it starts and ends (aware,
+    in the office's zone; midnight for an all-day one) and, for a lunar series, the lunar
+    date it keeps (八月十五)."""
+
+    series: Series
+    start: datetime
+    end: datetime
+    all_day: bool
+    lunar_text: str | None = None
+
+
+def occurrences_between(
+    series: Series, start: date, end: date, tz: ZoneInfo
+) -> list[SeriesOccurrence]:
+    """The occurrences of ``series`` starting on a local day from ``start`` to ``end``
+    (exclusive), earliest first: its RRULE expanded from ``start_at`` on the office's
+    wall clock (14:30 stays 14:30 whatever the zone's offset does), or its lunar date put
+    on the Gregorian day of each year (at ``local_time``, or all day). A rule that cannot
+    be expanded (RFC 5545: a timed series' UNTIL is in UTC, an all-day one's a date)
+    raises ConfigError naming the series."""
+    name = series.code or str(series.id)
+    if series.lunar_month is not None:
+        timed = bool(series.local_time) and not series.all_day
+        out = []
+        for occ in lunar_occurrences(series, start, end):
+            if timed:
+                begin = datetime.combine(occ.day, time.fromisoformat(str(series.local_time)), tz)
+                finish = begin + timedelta(minutes=series.duration_minutes or 120)
+            else:
+                begin = datetime.combine(occ.day, time(0), tz)
+                days = max(1, (series.duration_minutes or 0) // (24 * 60))
+                finish = datetime.combine(occ.day + timedelta(days=days), time(0), tz)
+            out.append(SeriesOccurrence(series, begin, finish, not timed, occ.lunar_text))
+        return out
+    if not series.rrule or series.start_at is None or end <= start:
+        return []
+    local = series.start_at.astimezone(tz)
+    minutes = series.duration_minutes or (24 * 60 if series.all_day else 60)
+    # All-day: DTSTART is a date, so the rule runs on naive midnights (and UNTIL must be a
+    # date); timed: on aware local times (and UNTIL must be UTC), as RFC 5545 says.
+    first: datetime = datetime.combine(local.date(), time(0)) if series.all_day else local
+    low = datetime.combine(start, time(0))
+    high = datetime.combine(end, time(0))
+    if not series.all_day:
+        low, high = low.replace(tzinfo=tz), high.replace(tzinfo=tz)
+    try:
+        rule = rrulestr(series.rrule.removeprefix("RRULE:"), dtstart=first)
+        starts = [d for d in rule.between(low, high, inc=True) if d < high]
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"series {name}: RRULE {series.rrule!r} cannot be expanded: {exc}"
+        ) from None
+    out = []
+    for d in starts:
+        if series.all_day:
+            days = max(1, minutes // (24 * 60))
+            begin = datetime.combine(d.date(), time(0), tz)
+            finish = datetime.combine(d.date() + timedelta(days=days), time(0), tz)
+        else:
+            begin = d
+            finish = d + timedelta(minutes=minutes)
+        out.append(SeriesOccurrence(series, begin, finish, series.all_day))
+    return out

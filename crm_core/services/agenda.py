@@ -1,4 +1,5 @@
-"""The agenda (日程): interactions between two moments, and counts of work by kind.
+"""The agenda (日程): interactions between two moments, the institutional series'
+occurrences between two days, and counts of work by kind.
 
 What a calendar view, a dashboard's "today / this week" and a monthly tally read. Every
 front end asks these questions the same way, so they live here and not in a screen.
@@ -6,18 +7,28 @@ front end asks these questions the same way, so they live here and not in a scre
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from crm_core import authz
+from crm_core.calendar.series import calendar_series, occurrences_between
+from crm_core.config import ConfigError
 from crm_core.errors import ValidationError
 from crm_core.models import Account, Interaction, InteractionParticipant, InteractionStatus, Person
 from crm_core.unit import Unit
+
+log = logging.getLogger(__name__)
+
+# A gathering linked to a lunar series within this many days of the year's date is that
+# year's occurrence, even if it was moved (union_liaison.find_gathering's rule too).
+_LUNAR_WINDOW = timedelta(days=90)
 
 
 @dataclass
@@ -83,7 +94,7 @@ def counts_by_kind(
     (done by default): the "this month's work" tally. Kinds with none are absent."""
     _range(start, end)
     stmt = (
-        select(Interaction.kind, func.count())
+        select(col(Interaction.kind), func.count())
         .where(
             col(Interaction.status) == InteractionStatus(status),
             col(Interaction.start_at) >= start,
@@ -104,13 +115,13 @@ def names_of(unit: Unit, interaction_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
     if not ids:
         return out
     people = (
-        select(InteractionParticipant.interaction_id, Person.name)
+        select(col(InteractionParticipant.interaction_id), col(Person.name))
         .join(Person, col(Person.id) == col(InteractionParticipant.person_id))
         .where(col(InteractionParticipant.interaction_id).in_(ids))
         .order_by(col(Person.name_pinyin))
     )
     accounts = (
-        select(InteractionParticipant.interaction_id, Account.display_name)
+        select(col(InteractionParticipant.interaction_id), col(Account.display_name))
         .join(Account, col(Account.id) == col(InteractionParticipant.account_id))
         .where(col(InteractionParticipant.interaction_id).in_(ids))
         .order_by(col(Account.display_name))
@@ -119,3 +130,105 @@ def names_of(unit: Unit, interaction_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
         for iid, name in unit.session.execute(stmt):
             out[iid].append(name)
     return out
+
+
+@dataclass(frozen=True)
+class InstitutionalItem:
+    """One occurrence of an institutional series (党组理论学习, 中秋联谊会 …) on the agenda:
+    ``start`` and ``end`` are aware, in the office's zone (midnight for all-day ones);
+    ``lunar_text`` is the lunar date a lunar series keeps (八月十五)."""
+
+    series_id: uuid.UUID
+    code: str | None
+    title: str
+    kind: str
+    start: datetime
+    end: datetime
+    all_day: bool
+    location: str | None
+    lunar_text: str | None
+
+
+@dataclass
+class InstitutionalPage:
+    """Occurrences of the institutional series between two days, earliest first, and one
+    message per series that could not be expanded (a bad RRULE), naming the series."""
+
+    items: list[InstitutionalItem]
+    errors: list[str] = field(default_factory=list)
+
+
+def _day(name: str, value: object) -> date:
+    # A datetime is a date too: refuse it, or a caller's instant would silently lose its time.
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValidationError.one(name, str(value), "a day (a date, not a time) is needed")
+    return value
+
+
+def institutional(
+    unit: Unit,
+    start: date,
+    end: date,
+    *,
+    kinds: list[str] | None = None,
+    limit: int | None = None,
+) -> InstitutionalPage:
+    """The occurrences of every active institutional series (config's, synced first as
+    calendars do, and those users or plugins added) starting on a local day in ``[start,
+    end)``, earliest first; at most ``limit`` of them. Gregorian series are expanded
+    from their RRULE, lunar ones put on each year's Gregorian day. ``kinds`` keeps the
+    series of those kinds (a series' ``kind`` is "event" unless config says otherwise).
+
+    An occurrence the agenda already holds as an interaction linked to the series (the
+    2026 中秋联谊会 being organised) is left out, so it shows once, as that interaction:
+    for a Gregorian series, one on the same day; for a lunar one, one within 90 days."""
+    first, after = _day("start", start), _day("end", end)
+    if after < first:
+        raise ValidationError.one("end", after.isoformat(), "ends before it starts")
+    tz = unit.config.tz
+    series = [s for s in calendar_series(unit) if not kinds or s.kind in kinds]
+    linked: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+    if series:
+        low = datetime.combine(first, time(0), tz) - _LUNAR_WINDOW
+        high = datetime.combine(after, time(0), tz) + _LUNAR_WINDOW
+        rows = unit.session.execute(
+            select(col(Interaction.series_id), col(Interaction.start_at)).where(
+                col(Interaction.series_id).in_([s.id for s in series]),
+                col(Interaction.start_at) >= low,
+                col(Interaction.start_at) < high,
+                *authz.interaction_scope(unit),  # what this account cannot see is not "held"
+            )
+        )
+        for series_id, at in rows:
+            linked[series_id].append(at.astimezone(tz))
+    items: list[InstitutionalItem] = []
+    errors: list[str] = []
+    for s in series:
+        try:
+            found = occurrences_between(s, first, after, tz)
+        except ConfigError as exc:
+            log.warning("%s", exc)
+            errors.append(str(exc))
+            continue
+        held = linked.get(s.id, [])
+        for occ in found:
+            if s.lunar_month is not None:
+                if any(abs(at - occ.start) <= _LUNAR_WINDOW for at in held):
+                    continue
+            elif any(at.date() == occ.start.date() for at in held):
+                continue
+            items.append(
+                InstitutionalItem(
+                    s.id,
+                    s.code,
+                    s.title,
+                    s.kind,
+                    occ.start,
+                    occ.end,
+                    occ.all_day,
+                    s.location,
+                    occ.lunar_text,
+                )
+            )
+    items.sort(key=lambda i: (i.start, i.title))
+    return InstitutionalPage(items[:limit] if limit is not None else items, errors)

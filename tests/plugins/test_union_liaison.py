@@ -87,6 +87,7 @@ def test_kinds_are_registered_with_chinese_labels_and_described_fields(ul_app: T
         "collect_follow_ups",
         "register_commands",
         "register_reports",
+        "register_palette_commands",
         "populate_demo",
     } == set(info.hooks)
 

@@ -1,15 +1,25 @@
-"""日程: a day, a week or a month of planned and done work, with the lunar date (and
-festival) beside each Gregorian one."""
+"""日程: a day, a week or a month of planned and done work and of the institutional series
+(党组理论学习, 学习交流会, 中秋联谊会 …, marked ◆), with the lunar date (and festival)
+beside each Gregorian one."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import ClassVar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
 
 from crm_tui import data
 from crm_tui.common import fmt_time, guarded, kind_label, shorten, status_word, weekday
+from crm_tui.institutional import (
+    INSTITUTIONAL,
+    SERIES_MARK,
+    series_details,
+    series_time,
+    warn_series_errors,
+)
 from crm_tui.screens.base import BaseScreen
 from crm_tui.screens.dashboard import lunar_label
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,6 +32,16 @@ from crm_core.unit import Unit
 
 LIMIT = 500  # rows shown at most in one view
 VIEWS = ("day", "week", "month")
+
+
+@dataclass
+class AgendaView:
+    """What one view shows: interactions (at most LIMIT, and their count) and the
+    institutional series' occurrences."""
+
+    lines: list[data.AgendaLine]
+    total: int
+    series: agenda.InstitutionalPage
 
 
 def view_range(view: str, anchor: date) -> tuple[date, date]:
@@ -48,12 +68,16 @@ class AgendaScreen(BaseScreen):
         Binding("s", "schedule", N_("Schedule"), id="agenda.schedule"),
     ]
 
-    def __init__(self, view: str = "week", kind: str | None = None) -> None:
+    def __init__(
+        self, view: str = "week", kind: str | None = None, day: date | None = None
+    ) -> None:
         super().__init__()
         self.view = view if view in VIEWS else "week"
         self.kind = kind
+        self.start_day = day  # the day to open on (default: today)
         self.anchor: date | None = None
         self.total = 0
+        self.series_rows: dict[str, agenda.InstitutionalItem] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="screen-title", id="agenda-title")
@@ -62,7 +86,7 @@ class AgendaScreen(BaseScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.anchor = clock.today(self.app.core.config.tz)
+        self.anchor = self.start_day or clock.today(self.app.core.config.tz)
         table = self.query_one("#agenda-table", DataTable)
         for key, label in (
             ("date", _("Date")),
@@ -97,40 +121,65 @@ class AgendaScreen(BaseScreen):
             title += f" · {kind_label(self.app.core.kinds, self.kind)}"
         self.query_one("#agenda-title", Static).update(title)
 
-        def load(unit: Unit) -> tuple[list[data.AgendaLine], int]:
+        def load(unit: Unit) -> AgendaView:
             page = agenda.between(
                 unit, data.day_start(first, tz), data.day_start(after, tz), kinds=kinds, limit=LIMIT
             )
-            return data.agenda_lines(unit, page.items), page.total
+            series = agenda.institutional(unit, first, after, kinds=kinds, limit=LIMIT)
+            return AgendaView(data.agenda_lines(unit, page.items), page.total, series)
 
         self.load_in_thread(load, self.show)
 
-    def show(self, result: tuple[list[data.AgendaLine], int]) -> None:
-        """Fill the table."""
-        items, total = result
+    def show(self, result: AgendaView) -> None:
+        """Fill the table: interactions and series' occurrences, earliest first."""
+        warn_series_errors(self.app, result.series.errors)
+        series = result.series.items
+        total = result.total + len(series)
         self.total = total
         core = self.app.core
         tz = core.config.tz
         table = self.query_one("#agenda-table", DataTable)
         table.clear()
+        self.series_rows = {}
+        rows: list[tuple[datetime, int, Any]] = [(i.start, 1, i) for i in result.lines]
+        rows += [(s.start, 0, s) for s in series]  # a series first at the same moment
+        rows.sort(key=lambda r: (r[0], r[1]))
         last_day: date | None = None
-        for item in items:
-            day = item.start.astimezone(tz).date()
+        for start, _order, item in rows:
+            day = start.astimezone(tz).date()
             first_of_day = day != last_day
             last_day = day
-            kind = kind_label(core.kinds, item.kind)
+            date_cells = (
+                f"{day:%m-%d} {weekday(day)}" if first_of_day else "",
+                lunar_label(day) if first_of_day else "",
+            )
+            if isinstance(item, agenda.InstitutionalItem):
+                key = f"series:{item.series_id}:{item.start.isoformat()}"
+                self.series_rows[key] = item
+                summary = item.title + (f" @ {item.location}" if item.location else "")
+                table.add_row(
+                    *date_cells,
+                    series_time(item),
+                    Text(SERIES_MARK + " " + _(INSTITUTIONAL), "bold"),
+                    "",
+                    Text(shorten(summary, 40), "bold"),
+                    key=key,
+                )
+                continue
+            # A plugin's kind can be long (约请上门 / 邀请参加视察调研): keep the
+            # summary in sight at 80 columns.
+            kind = shorten(kind_label(core.kinds, item.kind), 10)
             if item.status.value != "done":
                 kind += f" [{status_word(item.status)}]"
             table.add_row(
-                f"{day:%m-%d} {weekday(day)}" if first_of_day else "",
-                lunar_label(day) if first_of_day else "",
+                *date_cells,
                 fmt_time(item.start, tz, all_day=item.all_day),
                 kind,
-                shorten("、".join(item.names), 20),
+                shorten("、".join(item.names), 16),
                 shorten(item.summary, 40),
                 key=str(item.id),
             )
-        shown = len(items)
+        shown = len(result.lines) + len(series)
         self.query_one("#agenda-count", Static).update(
             _("{shown} of {total}").format(shown=shown, total=total)
             if total > shown
@@ -140,8 +189,14 @@ class AgendaScreen(BaseScreen):
     @on(DataTable.RowSelected, "#agenda-table")
     @guarded
     def _open(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.app.open_interaction(event.row_key.value)
+        key = event.row_key.value
+        if not key:
+            return
+        item = self.series_rows.get(key)
+        if item is not None:  # a series has no page: say what and when
+            self.app.notify(series_details(item), title=_("Institutional calendar"), timeout=8)
+        else:
+            self.app.open_interaction(key)
 
     def action_view(self, view: str) -> None:
         """Show a day, a week or a month."""

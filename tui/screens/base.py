@@ -31,13 +31,14 @@ class DataMixin:
     ) -> None:
         """Run ``loader(unit)`` in a thread (one unit of work), then ``show(result)``;
         an error becomes a notification. A newer load of the same group cancels an
-        older one, so fast typing never shows stale results."""
+        older one, so fast typing never shows stale results. A load that clashes with
+        another process's write (a read can write too: the institutional series are
+        brought in step with config on first use) is run again, as the CLI's are."""
         app = self.app
 
         def job() -> None:
             try:
-                with app.unit() as unit:
-                    result = loader(unit)
+                result = app.core.run(loader, actor=app.actor, write=False)
             except Exception as exc:
                 with suppress(RuntimeError):  # the app is gone
                     app.call_from_thread(report, app, exc)

@@ -1,8 +1,10 @@
-"""首页: today's and the coming week's agenda, who is overdue, follow-ups due, this
-month's work, and the plugins' cards. Every line opens what it is about."""
+"""首页: today's and the coming week's agenda, the next institutional events, who is
+overdue, follow-ups due, this month's work, and the plugins' cards. Every line opens what
+it is about."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from crm_tui import data
@@ -16,6 +18,7 @@ from crm_tui.common import (
     vocab_label,
     weekday,
 )
+from crm_tui.institutional import SERIES_MARK, series_time, warn_series_errors
 from crm_tui.screens.base import BaseScreen
 from rich.text import Text
 from textual import on
@@ -27,6 +30,19 @@ from textual.widgets.option_list import Option
 
 from crm_core import clock, lunar
 from crm_core.i18n import N_, _
+from crm_core.services import agenda
+from crm_core.unit import Unit
+
+SERIES_DAYS = 60  # how far ahead "next institutional events" looks
+SERIES_LINES = 5  # and how many it shows
+
+
+def load_series(unit: Unit) -> agenda.InstitutionalPage:
+    """The next institutional events: from today, at most SERIES_LINES in SERIES_DAYS."""
+    today = clock.today(unit.config.tz)
+    return agenda.institutional(
+        unit, today, today + timedelta(days=SERIES_DAYS), limit=SERIES_LINES
+    )
 
 
 def _header(text: str, count: int | None = None) -> Option:
@@ -58,6 +74,7 @@ class DashboardScreen(BaseScreen):
         self.loaded = False  # the first part is on screen
         self.complete = False  # who is overdue too
         self.data: data.Dashboard | None = None
+        self.series: agenda.InstitutionalPage | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), classes="screen-title", id="dash-title")
@@ -96,7 +113,18 @@ class DashboardScreen(BaseScreen):
 
     def action_reload(self) -> None:
         """Read the dashboard again."""
-        self.load_in_thread(data.load_dashboard, self.show)
+
+        def load(unit: Unit) -> tuple[data.Dashboard, agenda.InstitutionalPage | None]:
+            dash = data.load_dashboard(unit)
+            return dash, (None if dash.empty else load_series(unit))
+
+        self.load_in_thread(load, self._loaded)
+
+    def _loaded(self, result: tuple[data.Dashboard, agenda.InstitutionalPage | None]) -> None:
+        dash, self.series = result
+        if self.series is not None:
+            warn_series_errors(self.app, self.series.errors)
+        self.show(dash)
 
     def show(self, dash: data.Dashboard) -> None:
         """Fill the screen with ``dash``."""
@@ -157,6 +185,7 @@ class DashboardScreen(BaseScreen):
             out.append(self._agenda_option(item, when, kinds))
         if dash.week_total > len(dash.week_items):
             out.append(self._more("agenda:week", dash.week_total - len(dash.week_items)))
+        out.extend(self._series_options())
         out.append(
             _header(_("Overdue contacts"), dash.overdue_total if dash.overdue_loaded else None)
         )
@@ -207,6 +236,27 @@ class DashboardScreen(BaseScreen):
             out.append(Option(f"   {kind_label(kinds, code)}  {n}", id=f"kind:{code}"))
         return out
 
+    def _series_options(self) -> list[Option]:
+        if self.series is None:
+            return []
+        out = [_header(_("Next institutional events"))]
+        if not self.series.items:
+            out.append(
+                Option(
+                    Text("   " + _("None in the next {n} days.").format(n=SERIES_DAYS), "dim"),
+                    disabled=True,
+                )
+            )
+        for n, item in enumerate(self.series.items):
+            day = item.start.date()
+            line = Text("   ")
+            line.append(f"{day:%m-%d} {weekday(day)} {series_time(item)}", "bold")
+            line.append(f"  {SERIES_MARK} {item.title}")
+            if item.lunar_text:
+                line.append("  " + _("Lunar {date}").format(date=item.lunar_text), "dim")
+            out.append(Option(line, id=f"series:{n}:{day.isoformat()}"))
+        return out
+
     def _agenda_option(self, item: data.AgendaLine, when: str, kinds: dict[str, Any]) -> Option:
         line = Text("   ")
         line.append(when, "bold")
@@ -247,6 +297,8 @@ class DashboardScreen(BaseScreen):
             app.goto("contacts", category=rest.split(":")[0])
         elif what == "kind":
             app.goto("agenda", view="month", kind=rest)
+        elif what == "series":  # the agenda on that day
+            app.goto("agenda", view="day", day=date.fromisoformat(rest.split(":")[1]))
         elif what == "more":
             if rest.startswith("agenda:"):
                 app.goto("agenda", view=rest.split(":")[1])

@@ -33,6 +33,7 @@ class PersonScreen(BaseScreen):
         Binding("l", "log", N_("Log work"), id="person.log"),
         Binding("s", "schedule", N_("Schedule"), id="person.schedule"),
         Binding("u", "follow_up", N_("Add follow-up"), id="person.follow_up"),
+        Binding("e", "edit", N_("Edit"), id="person.edit"),
         Binding("r", "reload", N_("Refresh"), id="person.reload"),
     ]
 
@@ -206,3 +207,9 @@ class PersonScreen(BaseScreen):
     def action_follow_up(self) -> None:
         """Add a concern to follow up for this person."""
         self.app.open_new_follow_up(self.person_id)
+
+    def action_edit(self) -> None:
+        """Edit this person's profile (the page shows the saved version on return)."""
+        from crm_tui.screens.person_edit import PersonEditForm
+
+        self.app.push_screen(PersonEditForm(self.person_id))

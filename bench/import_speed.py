@@ -1,19 +1,24 @@
 """Benchmark: importing a 100,000-row roster, as a ratio to the bare read of the file.
 
-    /work/venv/bin/python bench/import_speed.py [--rows 100000]
+    /work/venv/bin/python -m bench.import_speed [--rows 100000] [--repeat 3]
+        [--db postgresql://postgres@127.0.0.1:5432/bench_import]
 
 The first run writes ``bench/data/roster-100000.xlsx`` (10 columns, realistic values,
-every person distinct; git-ignored) and reuses it afterwards. In one run, the script then
-times (1) the bare python-calamine read of the sheet (open, every row as Python values)
-and (2) the whole ``tongxin import`` of the same file into a fresh SQLite database
-(reading, header detection, parsing and validation of every cell, duplicate detection,
-inserts with derived columns and the audit log, commit), and prints both and the ratio.
+every person distinct; git-ignored) and reuses it afterwards. Then, ``--repeat`` times,
+the script times (1) the bare python-calamine read of the sheet (open, every row as
+Python values; best of 3) and (2) the whole ``tongxin import`` of the same file into a
+fresh, empty, migrated database (reading, header detection, parsing and validation of
+every cell, duplicate detection, inserts with derived columns and the audit log,
+commit), and prints both and their ratio for each round, then the medians. The
+database is a new SQLite file, or with ``--db`` a PostgreSQL database of its own that
+the script drops and creates again before each round.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -112,10 +117,33 @@ def _best(fn, runs: int = 1) -> float:  # type: ignore[no-untyped-def]
     return min(times)
 
 
-def time_import(path: Path):  # type: ignore[no-untyped-def]
-    """Seconds for the whole import of ``path`` into a fresh, migrated SQLite database
-    (the database is created and migrated before the clock starts), the report, and
-    when each stage began (seconds from the start)."""
+def _fresh_database(url: str | None, folder: Path) -> str:
+    """A URL of an empty database: a new SQLite file in ``folder``, or the PostgreSQL
+    database ``url`` names, dropped and created again."""
+    if url is None:
+        return str(folder / "bench.db")
+    import psycopg
+    from sqlalchemy import make_url
+
+    from crm_core.db import normalize_url
+
+    parsed = make_url(normalize_url(url))
+    name = parsed.database
+    if parsed.get_backend_name() != "postgresql":
+        sys.exit(f"--db must be a PostgreSQL URL: {url}")
+    if name in (None, "postgres", "template0", "template1", "test", "tongxin"):
+        sys.exit(f"refusing to drop the database {name!r}: name a database of its own")
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def time_import(path: Path, db: str | None = None):  # type: ignore[no-untyped-def]
+    """Seconds for the whole import of ``path`` into a fresh, migrated database (SQLite,
+    or the PostgreSQL database ``db``; created and migrated before the clock starts),
+    the report, and when each stage began (seconds from the start)."""
     from crm_core.app import Tongxin
     from crm_core.config import load_config
     from crm_core.importer import import_roster
@@ -126,7 +154,8 @@ def time_import(path: Path):  # type: ignore[no-untyped-def]
         empty.write_text("", "utf-8")
         host = PluginHost()
         host.load(entry_points_too=False)
-        app = Tongxin(load_config(empty), db_url=str(Path(tmp) / "bench.db"), plugins=host)
+        url = _fresh_database(db, Path(tmp))
+        app = Tongxin(load_config(empty), db_url=url, plugins=host)
         marks: dict[str, float] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -144,22 +173,35 @@ def time_import(path: Path):  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (medians are reported)")
+    parser.add_argument(
+        "--db", help="a PostgreSQL URL to import into (dropped and created each round)"
+    )
     args = parser.parse_args()
     t0 = time.perf_counter()
     path = roster_file(args.rows)
     size = path.stat().st_size / 1e6
     print(f"file: {path} ({size:.1f} MB, ready in {time.perf_counter() - t0:.1f} s)")
-    read_s = _best(lambda: bare_read(path), runs=3)
-    import_s, report, stages = time_import(path)
-    totals = report.totals
-    first_write = stages.get("write", import_s)
-    print(f"bare python-calamine read (best of 3): {read_s:.2f} s")
-    print(
-        f"whole import into a fresh SQLite database: {import_s:.2f} s "
-        f"(created {totals['create']}, refused {totals['refuse']}; reading, checking and "
-        f"planning took {first_write:.2f} s up to the first batch written)"
-    )
-    print(f"ratio: {import_s / read_s:.1f}x  ({args.rows / import_s:,.0f} rows/s)")
+    backend = "PostgreSQL" if args.db else "SQLite"
+    reads: list[float] = []
+    imports: list[float] = []
+    for round_no in range(1, args.repeat + 1):
+        read_s = _best(lambda: bare_read(path), runs=3)
+        import_s, report, stages = time_import(path, args.db)
+        reads.append(read_s)
+        imports.append(import_s)
+        totals = report.totals
+        first_write = stages.get("write", import_s)
+        print(
+            f"round {round_no}: bare python-calamine read (best of 3) {read_s:.2f} s; "
+            f"whole import into a fresh {backend} database {import_s:.2f} s "
+            f"(created {totals['create']}, refused {totals['refuse']}; reading, checking "
+            f"and planning took {first_write:.2f} s up to the first batch written); "
+            f"ratio {import_s / read_s:.1f}x"
+        )
+    read_m, import_m = statistics.median(reads), statistics.median(imports)
+    print(f"median bare read: {read_m:.2f} s; median whole import ({backend}): {import_m:.2f} s")
+    print(f"ratio: {import_m / read_m:.1f}x  ({args.rows / import_m:,.0f} rows/s)")
 
 
 if __name__ == "__main__":

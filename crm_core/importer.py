@@ -17,11 +17,13 @@ before anything is written, and only real differences are written (and audited).
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -39,7 +41,6 @@ from crm_core.services._common import clean_text
 from crm_core.unit import Unit
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv")
-CHUNK = 2000  # people written per bulk statement
 HEADER_SCAN_ROWS = 50
 
 
@@ -1190,51 +1191,76 @@ def import_roster(
         raise ValidationError.one("--membership", membership, "standing, member or none")
     if on_duplicate is OnDuplicate.ask and decide is None:
         raise RosterError(_("--on-duplicate ask needs someone to ask"))
-    data = read_sheet(path, sheet)
-    planner = _Planner(
-        unit,
-        data,
-        file=str(path),
-        mapping=mapping,
-        membership=membership,
-        on_duplicate=on_duplicate,
-        decide=decide,
-        dry_run=dry_run,
-        progress=progress,
-    )
-    new_targets, db_targets = planner.plan()
-    report = planner.report
-    report.outcomes.sort(key=lambda o: o.row)
-    report.errors.sort(key=lambda e: e.row)
+    # The import makes hundreds of thousands of small objects and keeps most of them to
+    # the end: the cyclic garbage collector would walk them all again and again (a
+    # fifth of the time at 100,000 rows) to find almost nothing.
+    with _collector_paused():
+        data = read_sheet(path, sheet)
+        planner = _Planner(
+            unit,
+            data,
+            file=str(path),
+            mapping=mapping,
+            membership=membership,
+            on_duplicate=on_duplicate,
+            decide=decide,
+            dry_run=dry_run,
+            progress=progress,
+        )
+        new_targets, db_targets = planner.plan()
+        report = planner.report
+        report.outcomes.sort(key=lambda o: o.row)
+        report.errors.sort(key=lambda e: e.row)
+        if not dry_run:
+            _write(unit, new_targets, db_targets, progress)
     if dry_run:
         return report
-    # Write: new people in bulk, changed people one by one (only real changes).
-    rows = [_create_fields(t.state) for t in new_targets]
-    ids_by_row: dict[int, uuid.UUID] = {}
-    total = len(rows)
-    for i in range(0, total, CHUNK):
-        chunk = rows[i : i + CHUNK]
-        ids = contacts.bulk_create_people(unit, chunk)
-        for target, pid in zip(new_targets[i : i + CHUNK], ids, strict=True):
-            target.person_id = pid
-            ids_by_row[target.first_row] = pid
-        if progress:
-            progress("write", min(i + CHUNK, total), total)
-    for target in db_targets.values():
-        changes = _fields_for_service(target.state, target.base)
-        if changes:
-            assert target.person_id is not None
-            contacts.update_person(unit, target.person_id, **changes)
-    unit.session.flush()
+    created = {t.first_row: t.person_id for t in new_targets}
     first_row_of = {o.row: o for o in report.outcomes}
     for o in report.outcomes:
         if o.person_id is None and o.action == "create":
-            o.person_id = ids_by_row.get(o.row)
+            o.person_id = created.get(o.row)
         elif o.person_id is None and o.duplicate_of and o.action in ("duplicate", "skip"):
             m = re.search(r"(\d+)$", o.duplicate_of)
             if m and int(m.group(1)) in first_row_of:
                 o.person_id = first_row_of[int(m.group(1))].person_id
     return report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _write(
+    unit: Unit,
+    new_targets: list[_Target],
+    db_targets: dict[uuid.UUID, _Target],
+    progress: Progress | None,
+) -> None:
+    """Write the plan: new people in bulk, changed people one by one (only real changes)."""
+    rows = [_create_fields(t.state) for t in new_targets]
+
+    def written(done: int, total: int) -> None:
+        if progress:
+            progress("write", done, total)
+
+    with contacts.bulk_writing(unit):
+        ids = contacts.bulk_create_people(unit, rows, progress=written)
+        for target, pid in zip(new_targets, ids, strict=True):
+            target.person_id = pid
+        for target in db_targets.values():
+            changes = _fields_for_service(target.state, target.base)
+            if changes:
+                assert target.person_id is not None
+                contacts.update_person(unit, target.person_id, **changes)
+        unit.session.flush()
 
 
 # -- the errors file -----------------------------------------------------------------

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +44,14 @@ from crm_core.services._common import (
     fetch,
     parse,
 )
-from crm_core.unit import Unit, snapshot
+from crm_core.unit import (
+    Unit,
+    audit_entry,
+    insert_rows,
+    snapshot,
+    time_ordered_ids,
+    write_audit,
+)
 
 _GENDERS = {
     "男": "male",
@@ -673,117 +682,108 @@ def people_by_ids(
 
 
 _STORED_BIRTH = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2]))?$")
+_STORED_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FAST_TEXT = ("name", "ethnicity", "employer", "title", "email", "address", "notes")
 _FAST_CODES = ("party", "sector", "region")
+BULK_BATCH = 5000  # people per statement of bulk_create_people
+# How _stored_form checks each key it knows (any other key: the full check).
+_FORM = {
+    **dict.fromkeys(_FAST_TEXT + _FAST_CODES, "text"),
+    "gender": "gender",
+    "birth": "birth",
+    "mobile": "mobile",
+    "phones": "digits",
+    "categories": "list",
+    "committees": "list",
+    "membership": "membership",
+    "extra": "dict",
+}
 
 
 def _stored_form(values: dict[str, Any]) -> bool:
     """True when every value is already in the form it is stored in (codes, 11-digit
     mobile, YYYY-MM birth, male/female, stripped text), so that PersonFields would
     accept it unchanged: the bulk path then skips pydantic for that row."""
+    form = _FORM
     for key, v in values.items():
         if v is None:
             continue
-        if key in _FAST_TEXT or key in _FAST_CODES:
-            if type(v) is not str or v != v.strip() or not v:
+        kind = form.get(key)
+        if kind == "text":
+            if type(v) is not str or not v or v != v.strip():
                 return False
-        elif key == "gender":
-            if v not in ("male", "female"):
+        elif kind == "gender":
+            if v != "male" and v != "female":
                 return False
-        elif key == "birth":
+        elif kind == "birth":
             if type(v) is not str or not _STORED_BIRTH.match(v):
                 return False
-        elif key == "mobile":
+        elif kind == "mobile":
             if type(v) is not str or not is_mobile(v):
                 return False
-        elif key in ("phones", "categories", "committees"):
-            if type(v) is not list or any(type(x) is not str or not x for x in v):
+        elif kind == "list" or kind == "digits":
+            if type(v) is not list:
                 return False
-            if key == "phones" and any(not x.isdigit() for x in v):
-                return False
-        elif key == "membership":
+            for x in v:
+                if type(x) is not str or not x or (kind == "digits" and not x.isdigit()):
+                    return False
+        elif kind == "membership":
             if v not in ("standing", "member", "none"):
                 return False
-        elif key == "extra":
+        elif kind == "dict":
             if type(v) is not dict:
                 return False
         else:
             return False  # status, organisation_id, unknown keys: the full check
     email = values.get("email")
-    return not email or bool(re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email))
+    return not email or bool(_STORED_EMAIL.match(email))
 
 
-def _insert_many(unit: Unit, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts with every column of ``table``) with one executemany,
-    converting values with the column types' own bind processors (what the ORM would
-    store), without the per-row overhead of a compiled Core statement."""
-    from sqlalchemy import insert
-
-    if not rows:
-        return
+@contextmanager
+def bulk_writing(unit: Unit, cache_mib: int = 256) -> Iterator[None]:
+    """Around writing many people in the unit's transaction: on SQLite, a page cache of
+    up to ``cache_mib`` MiB for the connection, so that the indexes being filled stay
+    in memory until the commit instead of being spilled to the write-ahead log and read
+    back again and again; the connection's own size is restored afterwards. The cache
+    only grows as pages are used. Nothing changes on PostgreSQL (the server's buffers
+    are its own)."""
     conn = unit.session.connection()
-    dialect = conn.dialect
-    keys = list(rows[0])
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    procs = {
-        c.key: c.type.dialect_impl(dialect).bind_processor(dialect)
-        for c in table.columns
-        if c.key in keys
-    }
-    order = list(compiled.positiontup or []) if compiled.positional else keys
-    missing = [k for k in order if k not in procs]
-    if missing:
-        raise ValueError(f"columns without values: {missing}")
-    plan = [(k, procs[k]) for k in order]
-    # Many values repeat (the same timestamp, enum values, empty lists): convert each
-    # distinct one once.
-    memo: dict[tuple[str, Any], Any] = {}
-
-    def convert(key: str, proc: Any, value: Any) -> Any:
-        if proc is None or value is None:
-            return value
-        kind = type(value)
-        if kind is uuid.UUID:
-            return proc(value)
-        memo_key = (key, repr(value)) if kind in (list, dict) and not value else (key, value)
-        if kind in (list, dict) and value:
-            return proc(value)
-        try:
-            return memo[memo_key]
-        except KeyError:
-            memo[memo_key] = converted = proc(value)
-            return converted
-
-    from operator import itemgetter
-
-    get = itemgetter(*order)
-    converted = [(i, k, p) for i, (k, p) in enumerate(plan) if p is not None]
-    params: list[Any] = []
-    for row in rows:
-        values = list(get(row)) if len(order) > 1 else [row[order[0]]]
-        for i, k, p in converted:
-            values[i] = convert(k, p, values[i])
-        params.append(
-            tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
-        )
-    conn.exec_driver_sql(compiled.string, params)
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
+    try:
+        yield
+    finally:
+        with suppress(Exception):  # a connection broken meanwhile is discarded anyway
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
-def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID]:
+def bulk_create_people(
+    unit: Unit,
+    rows: Sequence[dict[str, Any]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[uuid.UUID]:
     """Create many people at once (the fields of :class:`PersonFields` per row, as for
     :func:`create_person`); return their ids in order.
 
-    The whole batch is checked first: if any row is refused, a ValidationError names
-    every bad field as ``rows[i].field`` and nothing is written. A row whose values are
-    already in stored form (codes, an 11-digit mobile, ``YYYY-MM``, ``male``/``female``)
-    is checked by a quick test of that form; any other row goes through PersonFields
-    exactly as in :func:`create_person`. Then people, their categories and committees
-    are inserted with one statement per table, and one audit entry per person (action
-    ``create``, entity ``person``; ``after`` holds its columns and its ``categories``
-    and ``committees``). The derived columns (pinyin, initials, phone digits) are
-    computed as for :func:`create_person`.
+    Every row is checked before anything is written: if any row is refused, a
+    ValidationError names every bad field as ``rows[i].field``; county staff may only
+    create people of their own region (:func:`crm_core.authz.check_region`, as
+    :func:`create_person`: PermissionDenied). A row whose values are already in stored
+    form (codes, an 11-digit mobile, ``YYYY-MM``, ``male``/``female``) is checked by a
+    quick test of that form; any other row goes through PersonFields exactly as in
+    :func:`create_person`.
+
+    Then, :data:`BULK_BATCH` people at a time, people, their categories and committees
+    are inserted with one statement per table, and one audit entry per person
+    (:func:`crm_core.unit.audit_entry`: action ``create``, entity ``person``; ``after``
+    holds its columns and its ``categories`` and ``committees``), after which
+    ``progress(written, total)`` is called. The derived columns (pinyin, initials,
+    phone digits) are computed as for :func:`create_person`.
     """
-    from crm_core import clock
     from crm_core.errors import FieldError
 
     errors: list[FieldError] = []
@@ -802,121 +802,163 @@ def bulk_create_people(unit: Unit, rows: list[dict[str, Any]]) -> list[uuid.UUID
             codes[key] = code_of(vocabs[field_name], field_name, value)
         return codes[key]
 
-    now = clock.now()
-    now_iso = now.isoformat()
-    actor_id = unit.session.info.get("actor_id")
-    actor = unit.session.info.get("actor_name")
-    # Any other column of the audit log (who really acted, …) as the flush listener
-    # fills it: from the session's info.
-    known = {"id", "at", "actor_id", "actor", "action", "entity", "entity_id", "before", "after"}
-    audit_extra = {
-        c.key: unit.session.info.get(c.key)
-        for c in AuditLog.__table__.columns  # type: ignore[attr-defined]
-        if c.key not in known
-    }
-    people: list[dict[str, Any]] = []
-    links: list[tuple[list[str], list[str]]] = []
-    audit: list[dict[str, Any]] = []
+    def link_codes(field_name: str, values: list[str] | None) -> list[str]:
+        if not values:
+            return []
+        if len(values) == 1:
+            c = code(field_name, values[0])
+            return [c] if c else []
+        return sorted({c for v in values if (c := code(field_name, v))})
+
+    # 1. Check every row (nothing is written yet).
+    normalize_name = pinyin.normalize_name
+    check_region = authz.check_region
+    checked: list[tuple[dict[str, Any], str, list[str | None], list[str], list[str]]] = []
     for i, values in enumerate(rows):
         try:
-            if _stored_form(values):
-                given = values
-                name = pinyin.normalize_name(values.get("name") or "")
-            else:
-                given = parse(PersonFields, values).model_dump(exclude_unset=True)
-                name = pinyin.normalize_name(given.get("name") or "")
+            given = (
+                values
+                if _stored_form(values)
+                else parse(PersonFields, values).model_dump(exclude_unset=True)
+            )
+            name = normalize_name(given.get("name") or "")
             if not name:
                 raise ValidationError.one("name", values.get("name"), "a name is required")
-            coded = {f: code(f, given[f]) for f in _FAST_CODES if given.get(f)}
-            cat_codes = sorted(
-                {c for v in given.get("categories") or [] if (c := code("categories", v))}
+            party, sector, region = (
+                code(f, v) if (v := given.get(f)) else None for f in _FAST_CODES
             )
-            comm_codes = sorted(
-                {c for v in given.get("committees") or [] if (c := code("committees", v))}
-            )
+            cats = link_codes("categories", given.get("categories"))
+            comms = link_codes("committees", given.get("committees"))
         except ValidationError as exc:
             errors += [FieldError(f"rows[{i}].{e.field}", e.value, e.message) for e in exc.errors]
             continue
-        full, initials = pinyin.name_pinyin(name)
-        birth = given.get("birth")
-        mobile = given.get("mobile")
-        phones = list(given.get("phones") or [])
-        gender = given.get("gender")
-        membership = given.get("membership") or Membership.none
-        status = given.get("status") or PersonStatus.active
-        org = given.get("organisation_id")
-        pid = uuid.uuid4()
-        person: dict[str, Any] = {
-            "id": pid,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "name": name,
-            "name_pinyin": full,
-            "name_initials": initials,
-            "gender": gender.value if isinstance(gender, Gender) else gender,
-            "birth_year": int(birth[:4]) if birth else None,
-            "birth_month": int(birth[5:]) if birth and len(birth) > 4 else None,
-            "ethnicity": clean_text(given.get("ethnicity")),
-            "party": coded.get("party"),
-            "sector": coded.get("sector"),
-            "region": coded.get("region"),
-            "employer": clean_text(given.get("employer")),
-            "title": clean_text(given.get("title")),
-            "mobile": mobile,
-            "phones": phones,
-            "phone_digits": " ".join(p for p in [mobile, *phones] if p),
-            "email": clean_text(given.get("email")),
-            "address": clean_text(given.get("address")),
-            "membership": membership.value if isinstance(membership, Membership) else membership,
-            "status": status.value if isinstance(status, PersonStatus) else status,
-            "notes": clean_text(given.get("notes")),
-            "extra": given.get("extra") or {},
-            "organisation_id": org,
-            "merged_into_id": None,
-        }
-        person["region"] = authz.check_region(unit, person["region"], name)
-        people.append(person)
-        links.append((cat_codes, comm_codes))
-        after = {
-            **person,
-            "id": str(pid),
-            "created_at": now_iso,
-            "updated_at": now_iso,
-            "organisation_id": str(org) if org else None,
-            "categories": cat_codes,
-            "committees": comm_codes,
-        }
-        audit.append(
-            {
-                "id": uuid.uuid4(),
-                "at": now,
-                "actor_id": actor_id,
-                "actor": actor,
-                "real_actor_id": unit.session.info.get("real_actor_id"),
-                "action": "create",
-                "entity": "person",
-                "entity_id": after["id"],
-                "before": None,
-                "after": after,
-                **audit_extra,
-            }
-        )
+        region = check_region(unit, region, name)
+        if not errors:  # once a row is refused, nothing is written: just find the others
+            checked.append((given, name, [party, sector, region], cats, comms))
     if errors:
         raise ValidationError(errors)
-    if not people:
-        return []
-    unit.session.flush()  # anything pending goes first, in its own order
-    _insert_many(unit, Person.__table__, people)  # type: ignore[attr-defined]
-    _insert_many(
-        unit,
-        PersonCategory.__table__,  # type: ignore[attr-defined]
-        [{"person_id": p["id"], "category": c} for p, (cs, _) in zip(people, links) for c in cs],  # noqa: B905
-    )
-    _insert_many(
-        unit,
-        PersonCommittee.__table__,  # type: ignore[attr-defined]
-        [{"person_id": p["id"], "committee": c} for p, (_, ms) in zip(people, links) for c in ms],  # noqa: B905
-    )
-    _insert_many(unit, AuditLog.__table__, audit)  # type: ignore[attr-defined]
-    return [p["id"] for p in people]
+
+    # 2. Write, a batch at a time.
+    session = unit.session
+    now = clock.now()
+    now_iso = now.isoformat()
+    name_pinyin = pinyin.name_pinyin
+    total = len(checked)
+    # Ids in ascending order (so are the audit entries'): each batch appends to the
+    # indexes on them rather than landing all over them.
+    ids = time_ordered_ids(total)
+    entry_ids = iter(time_ordered_ids(total))
+
+    def rows_of(start: int) -> tuple[list[dict[str, Any]], ...]:
+        """The rows of the batch from ``start`` for each table."""
+        people: list[dict[str, Any]] = []
+        categories: list[dict[str, Any]] = []
+        committees: list[dict[str, Any]] = []
+        audit: list[dict[str, Any]] = []
+        end = start + BULK_BATCH
+        for pid, (given, name, (party, sector, region), cats, comms) in zip(
+            ids[start:end], checked[start:end], strict=True
+        ):
+            full, initials = name_pinyin(name)
+            birth = given.get("birth")
+            mobile = given.get("mobile")
+            phones = list(given.get("phones") or [])
+            gender = given.get("gender")
+            membership = given.get("membership")
+            status = given.get("status")
+            org = given.get("organisation_id")
+            person: dict[str, Any] = {
+                "id": pid,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "name": name,
+                "name_pinyin": full,
+                "name_initials": initials,
+                "gender": gender.value if isinstance(gender, Gender) else gender,
+                "birth_year": int(birth[:4]) if birth else None,
+                "birth_month": int(birth[5:]) if birth and len(birth) > 4 else None,
+                "ethnicity": clean_text(given.get("ethnicity")),
+                "party": party,
+                "sector": sector,
+                "region": region,
+                "employer": clean_text(given.get("employer")),
+                "title": clean_text(given.get("title")),
+                "mobile": mobile,
+                "phones": phones,
+                "phone_digits": " ".join([p for p in (mobile, *phones) if p]),
+                "email": clean_text(given.get("email")),
+                "address": clean_text(given.get("address")),
+                "membership": (
+                    membership.value if isinstance(membership, Membership) else membership
+                )
+                or "none",
+                "status": (status.value if isinstance(status, PersonStatus) else status)
+                or "active",
+                "notes": clean_text(given.get("notes")),
+                "extra": given.get("extra") or {},
+                "organisation_id": org,
+                "merged_into_id": None,
+            }
+            people.append(person)
+            for c in cats:
+                categories.append({"person_id": pid, "category": c})
+            for c in comms:
+                committees.append({"person_id": pid, "committee": c})
+            # The entry holds what the flush listener's snapshot of a new person would
+            # (its columns, JSON-ready), and the person's categories and committees.
+            after = person.copy()
+            after["id"] = entity_id = str(pid)
+            after["created_at"] = after["updated_at"] = now_iso
+            if org:
+                after["organisation_id"] = str(org)
+            after["categories"] = cats
+            after["committees"] = comms
+            audit.append(
+                audit_entry(
+                    session,
+                    "create",
+                    "person",
+                    entity_id,
+                    at=now,
+                    after=after,
+                    entry_id=next(entry_ids),
+                )
+            )
+        return people, categories, committees, audit
+
+    session.flush()  # anything pending goes first, in its own order
+    conn = session.connection()
+
+    def write(
+        people: list[Any], categories: list[Any], committees: list[Any], audit: list[Any]
+    ) -> None:
+        insert_rows(conn, Person.__table__, people)  # type: ignore[attr-defined]
+        insert_rows(conn, PersonCategory.__table__, categories)  # type: ignore[attr-defined]
+        insert_rows(conn, PersonCommittee.__table__, committees)  # type: ignore[attr-defined]
+        write_audit(conn, audit)
+
+    # On PostgreSQL the server stores a batch in its own process while this one makes
+    # the next: a second thread hands the batches over and waits for the server (this
+    # thread never touches the connection meanwhile). SQLite does its work in this
+    # process, holding the interpreter between rows: there it would only slow both.
+    background = conn.dialect.name == "postgresql"
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-write") as pool:
+        pending: Future[None] | None = None
+        for start in range(0, total, BULK_BATCH):
+            tables = rows_of(start)
+            if pending is not None:
+                pending.result()  # the previous batch is in (or its error is raised here)
+                if progress:
+                    progress(start, total)
+            if background:
+                pending = pool.submit(write, *tables)
+            else:
+                write(*tables)
+                if progress:
+                    progress(min(start + BULK_BATCH, total), total)
+        if pending is not None:
+            pending.result()
+            if progress:
+                progress(total, total)
+    return ids

@@ -6,6 +6,7 @@ and an import killed half-way (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import os
 import signal
@@ -13,18 +14,23 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date, datetime
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlmodel import col
 
-from crm_core import i18n
+from crm_core import clock, db, i18n, identity
 from crm_core.app import Tongxin
 from crm_core.config import Config, load_config
-from crm_core.errors import ValidationError
+from crm_core.errors import PermissionDenied, ValidationError
 from crm_core.importer import (
     CellProblem,
     Duplicate,
@@ -37,7 +43,8 @@ from crm_core.importer import (
     write_errors,
 )
 from crm_core.models import AuditLog, Person, PersonCategory
-from crm_core.services import contacts
+from crm_core.services import accounts, contacts
+from tests.conftest import PG_ADMIN_URL
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
@@ -575,3 +582,186 @@ def test_sheets_by_name_or_number_and_unreadable_files(app: Tongxin, tmp_path: P
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip file")
     with pytest.raises(RosterError, match=r"broken\.xlsx"), app.unit() as unit:
         import_roster(unit, tmp_path / "broken.xlsx")
+
+
+# -- the bulk path: audit, batches, county scope -----------------------------------------
+
+PERSON = dict(
+    name="欧阳修", gender="male", birth="1965-03", party="cdl", sector="economy",
+    region="baoying", employer="扬州大学", title="教授", mobile="13900001111",
+    phones=["051487331234"], categories=["non_party_intellectual"], committees=["proposals"],
+    notes="备注", extra={"roster": {"籍贯": "扬州"}},
+)  # fmt: skip
+
+
+def test_a_bulk_audit_entry_holds_what_the_listener_writes(app: Tongxin) -> None:
+    # The same person made by hand and in bulk, by an administrator acting as another
+    # account: the two entries name the same who and when, and the same values.
+    clock.freeze(datetime(2026, 3, 2, 1, 30, tzinfo=UTC))
+    with app.unit() as unit:
+        accounts.create_account(unit, username=app.login_name(), role="admin")
+        accounts.create_account(unit, username="chair", role="leader")
+    app.authenticate(as_user="chair")
+    with app.unit() as unit:
+        by_hand = contacts.create_person(unit, **PERSON).id
+        [bulk] = contacts.bulk_create_people(unit, [{**PERSON, "mobile": "13900001112"}])
+    with app.unit() as unit:
+        hand_entry, bulk_entry = (
+            unit.session.scalars(
+                select(AuditLog).where(
+                    col(AuditLog.entity) == "person", col(AuditLog.entity_id) == str(p)
+                )
+            ).one()
+            for p in (by_hand, bulk)
+        )
+    who = ("action", "actor", "actor_id", "real_actor_id", "at", "before")
+    assert [getattr(bulk_entry, k) for k in who] == [getattr(hand_entry, k) for k in who]
+    assert bulk_entry.actor == f"{app.login_name()} (as chair)"
+    assert bulk_entry.real_actor_id is not None and bulk_entry.before is None
+    hand, made = dict(hand_entry.after or {}), dict(bulk_entry.after or {})
+    # The listener writes the links as entries of their own; the bulk entry holds them.
+    assert made.pop("categories") == ["non_party_intellectual"]
+    assert made.pop("committees") == ["proposals"]
+    assert (hand.pop("id"), made.pop("id")) == (str(by_hand), str(bulk))
+    assert (hand.pop("mobile"), made.pop("mobile")) == ("13900001111", "13900001112")
+    hand.pop("phone_digits"), made.pop("phone_digits")
+    assert made == hand
+
+
+def test_bulk_create_writes_batch_by_batch_with_ordered_ids(
+    app: Tongxin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Several batches (on PostgreSQL each written while the next one is made), progress
+    # after each, ids of version 7 in ascending order, one audit entry per person.
+    monkeypatch.setattr(contacts, "BULK_BATCH", 3)
+    calls: list[tuple[int, int]] = []
+    people = [{**PERSON, "name": f"张{n}", "mobile": f"1390000200{n}"} for n in range(7)]
+    with app.unit() as unit:
+        ids = contacts.bulk_create_people(
+            unit, people, progress=lambda done, total: calls.append((done, total))
+        )
+    assert calls == [(3, 7), (6, 7), (7, 7)]
+    assert ids == sorted(ids) and {i.version for i in ids} == {7} and len(set(ids)) == 7
+    with app.unit() as unit:
+        stored = {p.id: p.name for p in contacts.list_people(unit, limit=10).items}
+        assert stored == {pid: f"张{n}" for n, pid in enumerate(ids)}
+        assert [contacts.categories_of(unit, pid) for pid in ids] == [
+            ["non_party_intellectual"]
+        ] * 7
+        entries = unit.session.scalars(
+            select(AuditLog).where(col(AuditLog.entity) == "person").order_by(col(AuditLog.id))
+        ).all()
+        assert [e.entity_id for e in entries] == [str(i) for i in ids]
+        assert [e.after["name"] for e in entries if e.after] == [f"张{n}" for n in range(7)]
+    assert counts(app) == {"person": 7, "person_category": 7, "audit_log": 7}
+
+
+def test_bulk_rows_without_a_column_are_refused(app: Tongxin) -> None:
+    from crm_core.unit import insert_rows
+
+    links, people = PersonCategory.__table__, Person.__table__  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match=r"\[.category.\]"), app.unit() as unit:
+        insert_rows(unit.session, links, [{"person_id": uuid.uuid4()}])
+    with pytest.raises(ValueError, match="colour"), app.unit() as unit:
+        insert_rows(unit.session, people, [{"colour": "red"}])
+
+
+def test_the_import_leaves_the_collector_and_the_cache_as_it_found_them(
+    app: Tongxin, backend: str, tmp_path: Path
+) -> None:
+    def cache_size(unit: Any) -> Any:
+        return unit.session.execute(text("PRAGMA cache_size")).scalar()
+
+    path = big_roster(tmp_path / "r.csv", 50)
+    with app.unit() as unit:
+        before = cache_size(unit) if backend == "sqlite" else None
+        assert import_roster(unit, path).totals["create"] == 50
+        assert gc.isenabled()
+        if backend == "sqlite":
+            assert cache_size(unit) == before
+    gc.disable()
+    try:
+        with app.unit() as unit:
+            assert import_roster(unit, path).totals["unchanged"] == 50
+            assert not gc.isenabled()  # left off, as the caller had it
+    finally:
+        gc.enable()
+    from crm_core.importer import RosterError
+
+    with pytest.raises(RosterError), app.unit() as unit:
+        import_roster(unit, XLSX, sheet="第二页")
+    assert gc.isenabled()
+
+
+@pytest.fixture
+def county_login(
+    backend: str,
+    db_url: str,
+    config: Config,
+    plugins: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[str], Tongxin]]:
+    """``county_login(name)``: a Tongxin authenticated as the login ``name`` (not the
+    owner of the database): on PostgreSQL a real LOGIN role in ``tongxin_user``, so that
+    row-level security applies to what it writes, as on the shared server."""
+    made: list[Tongxin] = []
+    roles: list[str] = []
+
+    def make(name: str) -> Tongxin:
+        if backend == "sqlite":
+            monkeypatch.setattr(identity, "os_login", lambda: name)
+            county = Tongxin(config, db_url=db_url, plugins=plugins)
+            assert county.login().name == name and not county.login().owner
+        else:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE ROLE "{name}" LOGIN')
+                conn.execute(f'GRANT tongxin_user TO "{name}"')
+            roles.append(name)
+            url = make_url(db.normalize_url(db_url)).set(username=name, password=None)
+            county = Tongxin(
+                config, db_url=url.render_as_string(hide_password=False), plugins=plugins
+            )
+        county.authenticate()
+        made.append(county)
+        return county
+
+    yield make
+    for county in made:
+        county.close()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        for role in roles:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (role,),
+            )
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_county_staff_import_their_own_county_only(
+    app: Tongxin, backend: str, tmp_path: Path, county_login: Callable[[str], Tongxin]
+) -> None:
+    # On PostgreSQL as their own database role: row-level security applies, COPY is not
+    # allowed there, and the rows go in by INSERTs that the policies check.
+    name = f"by_{uuid.uuid4().hex[:6]}"
+    with app.unit() as unit:
+        accounts.create_account(unit, username=name, role="county_staff", region_scope="baoying")
+    county = county_login(name)
+    with county.unit() as unit:
+        if backend == "postgresql":
+            assert unit.session.execute(text("SELECT row_security_active('person')")).scalar()
+        report = import_roster(unit, big_roster(tmp_path / "baoying.csv", 300))
+    assert report.totals["create"] == 300
+    assert counts(app) == {"person": 300, "person_category": 600, "audit_log": 301}
+    with app.unit() as unit:
+        regions = unit.session.scalars(select(col(Person.region)).distinct()).all()
+        assert regions == ["baoying"]
+        actors = unit.session.scalars(
+            select(col(AuditLog.actor)).where(col(AuditLog.entity) == "person").distinct()
+        ).all()
+        assert actors == [name]
+    # A roster naming another county is refused as a whole: nothing is written.
+    other = tmp_path / "gaoyou.csv"
+    other.write_text("姓名,所在地\n周九,宝应县\n吴十,高邮市\n", "utf-8")
+    with pytest.raises(PermissionDenied, match="吴十"), county.unit() as unit:
+        import_roster(unit, other)
+    assert counts(app)["person"] == 300

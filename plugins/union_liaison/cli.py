@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from crm_cli.context import label, open_unit, out, print_json
+from crm_cli.context import label, open_unit, out, print_json, run_unit
 from rich.table import Table
 
 from crm_core import clock, lunar
@@ -152,57 +152,74 @@ def gathering_command(
     """The year's gathering: date, invitees, RSVPs and attendance."""
     if invite and not create:
         raise typer.BadParameter(_("--invite goes with --create"), param_hint="--invite")
-    with open_unit() as unit:
-        year = year or clock.today(unit.config.tz).year
-        day = services.gathering_date(unit, year, series_code=series)
-        lunar_day = lunar.solar_to_lunar(day)
+
+    def work(unit: Unit) -> dict[str, Any]:
+        # Everything read (and, with --create, written) in one unit that is run again if
+        # it clashed with another writer; printing waits until it has committed.
+        the_year = year or clock.today(unit.config.tz).year
+        day = services.gathering_date(unit, the_year, series_code=series)
         title = next(
             (e.get("zh") or series for e in unit.config.series if e.get("code") == series), series
         )
         if create:
             people = [contacts.resolve_person(unit, ref).id for ref in invite or []]
-            gathering = services.ensure_gathering(unit, year, series_code=series, invitees=people)
-        else:
-            gathering = services.find_gathering(unit, year, series_code=series)
-        summary = services.attendance_summary(unit, gathering.id) if gathering else None
-        if as_json:
-            print_json(
-                {
-                    "year": year,
-                    "series": series,
-                    "event": title,
-                    "date": day.isoformat(),
-                    "lunar": lunar_day.text,
-                    "festival": lunar_day.festival,
-                    "gathering": interactions.interaction_json(unit, gathering)
-                    if gathering
-                    else None,
-                    "summary": summary.as_json() if summary else None,
-                }
+            gathering = services.ensure_gathering(
+                unit, the_year, series_code=series, invitees=people
             )
-            return
-        when = day.isoformat() + "（" + _("lunar {date}").format(date=lunar_day.text) + "）"
+        else:
+            gathering = services.find_gathering(unit, the_year, series_code=series)
+        summary = services.attendance_summary(unit, gathering.id) if gathering else None
+        time_of_day = None
         if gathering is not None and not gathering.all_day:
-            when += " " + gathering.start_at.astimezone(unit.config.tz).strftime("%H:%M")
-        out.print(f"[bold]{year} {title}[/bold]  {when}")
-        if gathering is None or summary is None:
-            out.print(_("Not on the calendar yet (tongxin gathering --create puts it there)."))
-            return
-        status_word = _("Status")
-        out.print(f"{status_word}: {_(gathering.status.value)}")
-        counts = _(
-            "Invited {invited}: accepted {accepted}, declined {declined}, no answer "
-            "{awaiting}; attended {attended}, absent {absent}, not recorded {unrecorded}."
+            time_of_day = gathering.start_at.astimezone(unit.config.tz).strftime("%H:%M")
+        return {
+            "year": the_year,
+            "title": title,
+            "day": day,
+            "gathering": interactions.interaction_json(unit, gathering) if gathering else None,
+            "time": time_of_day,
+            "summary": summary,
+        }
+
+    found = run_unit(work, write=create)
+    day, summary, gathering = found["day"], found["summary"], found["gathering"]
+    lunar_day = lunar.solar_to_lunar(day)
+    if as_json:
+        print_json(
+            {
+                "year": found["year"],
+                "series": series,
+                "event": found["title"],
+                "date": day.isoformat(),
+                "lunar": lunar_day.text,
+                "festival": lunar_day.festival,
+                "gathering": gathering,
+                "summary": summary.as_json() if summary else None,
+            }
         )
-        out.print(counts.format(**summary.as_json()))
-        if summary.people:
-            table = Table(box=None, header_style="bold")
-            for head in (_("Name"), _("RSVP"), _("Attended")):
-                table.add_column(head)
-            for p in summary.people:
-                came = "" if p.attended is None else (_("yes") if p.attended else _("no"))
-                table.add_row(p.name, _(RSVP_WORDS[p.rsvp.value]) if p.rsvp else "", came)
-            out.print(table)
+        return
+    when = day.isoformat() + "（" + _("lunar {date}").format(date=lunar_day.text) + "）"
+    if found["time"]:
+        when += " " + found["time"]
+    out.print(f"[bold]{found['year']} {found['title']}[/bold]  {when}")
+    if gathering is None or summary is None:
+        out.print(_("Not on the calendar yet (tongxin gathering --create puts it there)."))
+        return
+    status_word = _("Status")
+    out.print(f"{status_word}: {_(gathering['status'])}")
+    counts = _(
+        "Invited {invited}: accepted {accepted}, declined {declined}, no answer "
+        "{awaiting}; attended {attended}, absent {absent}, not recorded {unrecorded}."
+    )
+    out.print(counts.format(**summary.as_json()))
+    if summary.people:
+        table = Table(box=None, header_style="bold")
+        for head in (_("Name"), _("RSVP"), _("Attended")):
+            table.add_column(head)
+        for p in summary.people:
+            came = "" if p.attended is None else (_("yes") if p.attended else _("no"))
+            table.add_row(p.name, _(RSVP_WORDS[p.rsvp.value]) if p.rsvp else "", came)
+        out.print(table)
 
 
 def add_commands(cli: Any) -> None:

@@ -222,7 +222,9 @@ class DeskReminders:
             since = now - self.catch_up
             until = now + timedelta(days=self.settings.horizon_days)
             me = self.account.id
-            items = planning.item_reminders(unit, since - _ALL_DAY_LEAD, until)
+            items = planning.item_reminders(
+                unit, since - _ALL_DAY_LEAD, until, account=self.account
+            )
             extra = planning.plugin_reminders(unit, since, until)
             wanted = [p for p in items + extra if me in p.account_ids and p.at >= since]
             keys = [p.key for p in wanted]

@@ -144,21 +144,27 @@ def item_message(unit: Unit, i: Interaction, minutes: int) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-def item_reminders(unit: Unit, now: datetime, until: datetime) -> list[Planned]:
+def item_reminders(
+    unit: Unit, now: datetime, until: datetime, *, account: Account | None = None
+) -> list[Planned]:
     """A reminder for each alarm (:func:`crm_core.calendar.ics.alarm_offsets`) of each
     planned interaction starting after ``now`` and up to ``until``, for the accounts
-    taking part. The key holds the start time, so work
+    taking part (only the work ``account`` takes part in, when given: one person's open
+    app need not plan the whole office's). The key holds the start time, so work
     moved to another time is reminded of again."""
     out: list[Planned] = []
-    rows = unit.session.scalars(
-        select(Interaction)
-        .where(
-            Interaction.status == InteractionStatus.planned,
-            col(Interaction.start_at) > now,
-            col(Interaction.start_at) <= until,
-        )
-        .order_by(col(Interaction.start_at), col(Interaction.id))
+    stmt = select(Interaction).where(
+        Interaction.status == InteractionStatus.planned,
+        col(Interaction.start_at) > now,
+        col(Interaction.start_at) <= until,
     )
+    if account is not None:
+        ip = InteractionParticipant
+        mine = col(ip.account_id) == account.id
+        if account.person_id is not None:
+            mine = or_(mine, col(ip.person_id) == account.person_id)
+        stmt = stmt.where(col(Interaction.id).in_(select(ip.interaction_id).where(mine)))
+    rows = unit.session.scalars(stmt.order_by(col(Interaction.start_at), col(Interaction.id)))
     for i in rows:
         who = recipients(unit, i.id)
         if not who:

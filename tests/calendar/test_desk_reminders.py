@@ -28,10 +28,11 @@ from crm_core.config import load_config
 from crm_core.hookspecs import hookimpl
 from crm_core.plugins import PluginHost
 from crm_core.reminders import Reminder
+from crm_core.reminders import plan as planning
 from crm_core.reminders.channels import Message
 from crm_core.reminders.desk import DESK_CHANNEL, REFRESH_JOB, DeskReminders
 from crm_core.reminders.service import ReminderService, deliveries
-from crm_core.services import accounts, interactions
+from crm_core.services import accounts, contacts, interactions
 
 from .conftest import SHANGHAI, free_port
 
@@ -306,3 +307,30 @@ def test_plugin_reminders_go_to_the_account_they_are_for(office: Tongxin) -> Non
         ("plugin:tea_reminders:admins", "office"),
         ("plugin:tea_reminders:tea", "xiaoli"),
     ]
+
+
+def test_planning_for_one_account_reads_only_its_work(office: Tongxin) -> None:
+    # One person's open app plans that person's work, not the whole office's.
+
+    app = office
+    hers = schedule(app, "xiaoli", "听取教育界意见", NOW + timedelta(hours=2))
+    his = schedule(app, "wangzx", "主席会议成员碰头", NOW + timedelta(hours=2))
+    with app.unit() as unit:
+        # A vice-chair who is also a member on the roster: work with that person is his.
+        person = contacts.create_person(unit, name="李副主席")
+        accounts.create_account(
+            unit, username="lifzx", display_name="李副主席", role="leader", person_id=person.id
+        )
+        as_person = interactions.schedule_interaction(
+            unit, kind="meeting", start=NOW + timedelta(hours=3), people=[person.id]
+        )
+    until = NOW + timedelta(days=1)
+    with app.unit() as unit:
+        everyone = planning.item_reminders(unit, NOW, until)
+        xiaoli = accounts.resolve_account(unit, "xiaoli")
+        lifzx = accounts.resolve_account(unit, "lifzx")
+        only_hers = planning.item_reminders(unit, NOW, until, account=xiaoli)
+        only_his = planning.item_reminders(unit, NOW, until, account=lifzx)
+    assert {p.interaction_id for p in everyone} == {hers.id, his.id, as_person.id}
+    assert {p.interaction_id for p in only_hers} == {hers.id}
+    assert {p.interaction_id for p in only_his} == {as_person.id}

@@ -146,7 +146,7 @@ def load_dashboard(unit: Unit, *, with_overdue: bool = False) -> Dashboard:
     screen reads it afterwards with :func:`load_overdue`)."""
     tz = unit.config.tz
     today = clock.today(tz)
-    if contacts.list_people(unit, limit=1).total == 0:
+    if not contacts.has_people(unit):
         return Dashboard(today, empty=True)
     data = Dashboard(today, empty=False)
     start = day_start(today, tz)

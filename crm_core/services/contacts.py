@@ -546,6 +546,17 @@ def list_people(unit: Unit, *, limit: int = 50, offset: int = 0, **filters: Any)
     return search_people(unit, "", limit=limit, offset=offset, **filters)
 
 
+def has_people(unit: Unit) -> bool:
+    """Whether the acting account sees anyone at all (merged records aside): an empty
+    database, or a county with nobody in it yet. Cheaper than counting everyone."""
+    stmt = (
+        select(col(Person.id))
+        .where(col(Person.status) != PersonStatus.merged, *authz.person_scope(unit))
+        .limit(1)
+    )
+    return unit.session.scalar(stmt) is not None
+
+
 def resolve_person(unit: Unit, ref: str) -> Person:
     """The one person ``ref`` names: an id, an exact name, or a search (pinyin,
     initials, phone) with exactly one result. Otherwise NotFound, or Ambiguous listing

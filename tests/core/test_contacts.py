@@ -669,3 +669,16 @@ def test_merge_keeps_one_active_assignment_per_keeper(app: Tongxin) -> None:
         assert [a.contact_id for a in active] == [keep.id]
         every = assignments.list_assignments(unit, keeper_id=chair.id, active_on=date.min)
         assert len(every) == 2
+
+
+def test_has_people_says_whether_the_reader_sees_anyone(app: Tongxin) -> None:
+    with app.unit() as unit:
+        assert not contacts.has_people(unit)  # an empty database: the UI offers the demo
+        contacts.create_person(unit, name="张宝应", region="baoying")
+        accounts.create_account(
+            unit, username="gaoyou", display_name="高邮", role="county_staff", region_scope="gaoyou"
+        )
+    with app.unit() as unit:
+        assert contacts.has_people(unit)
+    with app.unit("gaoyou") as unit:
+        assert not contacts.has_people(unit)  # nobody in 高邮 yet

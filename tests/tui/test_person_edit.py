@@ -67,9 +67,9 @@ async def test_a_bad_value_is_refused_inline_and_nothing_is_lost(core: Tongxin) 
         assert app.screen is form  # not saved
         mobile = form.query_one("#error-mobile", Static)
         assert mobile.has_class("-shown")
-        assert plain(mobile.content).startswith("⚠ 手机:") and "11" in plain(mobile.content)
+        assert plain(mobile.content).startswith("⚠ 手机：") and "11" in plain(mobile.content)
         birth = plain(form.query_one("#error-birth", Static).content)
-        assert birth.startswith("⚠ 出生年月:") and "13" in birth
+        assert birth.startswith("⚠ 出生年月：") and "13" in birth
         assert not form.query_one("#error-employer", Static).has_class("-shown")
         # Everything typed is still there.
         assert form.query_one("#edit-employer", Input).value == "扬州新科技公司"

@@ -8,11 +8,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from crm_tui.common import report, translate_bindings
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Static
 
+from crm_core.i18n import _
 from crm_core.unit import Unit
 
 if TYPE_CHECKING:
     from crm_tui.app import TongxinApp
+    from textual.dom import DOMNode
+
+    _FormBase = DOMNode
+else:
+    _FormBase = object  # a mixin: the screen it is mixed into is the DOM node
 
 T = TypeVar("T")
 
@@ -66,3 +74,46 @@ class BaseModal(DataMixin, ModalScreen[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         translate_bindings(self)
+
+
+class FieldErrors(_FormBase):
+    """Inline errors of a form: a ``Static`` with id ``error-<field>`` and class "error"
+    under each field, and ``error-general`` at the top for the rest. A refused value is
+    said beside its field and nothing typed is lost."""
+
+    def error_target(self, field: str) -> str:
+        """The error line of a service's field name (``data.topic`` is ``data-topic``);
+        "general" when the form has no line for it."""
+        target = field.replace(".", "-")
+        return target if self.query(f"#error-{target}") else "general"
+
+    def error_label(self, target: str) -> str:
+        """The field's name put before its message ("" to put none)."""
+        return ""
+
+    def clear_errors(self) -> None:
+        """Empty every error line."""
+        for widget in self.query(".error"):
+            if isinstance(widget, Static):
+                widget.update("")
+                widget.remove_class("-shown")
+
+    def show_errors(self, errors: list[tuple[str, str]]) -> None:
+        """Show each (field, message) on its field's line, named if the form says so;
+        the first field's line is scrolled into view."""
+        by_target: dict[str, list[str]] = {}
+        for name, message in errors:
+            by_target.setdefault(self.error_target(name), []).append(message)
+        first: Widget | None = None
+        for target, messages in by_target.items():
+            widget = self.query_one(f"#error-{target}", Static)
+            text = "; ".join(messages)
+            label = self.error_label(target)
+            if label:
+                text = _("{field}: {message}").format(field=label, message=text)
+            widget.update("⚠ " + text)
+            widget.add_class("-shown")
+            if first is None and target != "general":
+                first = widget
+        if first is not None:
+            first.scroll_visible()

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from crm_tui import data
 from crm_tui.common import fmt_day, guarded, report, shorten, status_word
-from crm_tui.screens.base import BaseModal, BaseScreen
+from crm_tui.screens.base import BaseModal, BaseScreen, FieldErrors
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -113,7 +113,7 @@ class FollowUpsScreen(BaseScreen):
             self.app.open_person(str(line.person_id))
 
 
-class FollowUpDialog(BaseModal):
+class FollowUpDialog(FieldErrors, BaseModal):
     """Move one follow-up along: status, response, due date."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -152,15 +152,9 @@ class FollowUpDialog(BaseModal):
                 yield Button(_("Save (Ctrl+S)"), id="fu-save", variant="primary")
                 yield Button(_("Cancel (Esc)"), id="fu-cancel")
 
-    def _error(self, target: str, text: str) -> None:
-        widget = self.query_one(f"#error-{target}", Static)
-        widget.update("⚠ " + text)
-        widget.add_class("-shown")
-
     def action_save(self) -> None:
         """Save the changes."""
-        for w in self.query(".error"):
-            w.remove_class("-shown")
+        self.clear_errors()
         args: dict[str, Any] = {
             "status": str(self.query_one("#fu-status", Select).value),
             "response": self.query_one("#fu-response", TextArea).text,
@@ -171,13 +165,13 @@ class FollowUpDialog(BaseModal):
             try:
                 args["due_on"] = parse_date(due_text, today=clock.today(self.app.core.config.tz))
             except TimeParseError as exc:
-                self._error("due_on", str(exc))
+                self.show_errors([("due_on", str(exc))])
                 return
         try:
             with self.app.unit() as unit:
                 followups.update_follow_up(unit, self.line.id, **args)
         except ValidationError as exc:
-            self._error("general", "; ".join(e.message for e in exc.errors))
+            self.show_errors([("general", "; ".join(e.message for e in exc.errors))])
             return
         except Exception as exc:
             report(self.app, exc)
@@ -194,7 +188,7 @@ class FollowUpDialog(BaseModal):
         self.dismiss(None)
 
 
-class NewFollowUpDialog(BaseModal):
+class NewFollowUpDialog(FieldErrors, BaseModal):
     """Record a concern of a person to follow up."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -232,22 +226,16 @@ class NewFollowUpDialog(BaseModal):
             report(self.app, exc)
         self.query_one("#fu-title", Input).focus()
 
-    def _error(self, target: str, text: str) -> None:
-        widget = self.query_one(f"#error-{target}", Static)
-        widget.update("⚠ " + text)
-        widget.add_class("-shown")
-
     def action_save(self) -> None:
         """Save the new follow-up."""
-        for w in self.query(".error"):
-            w.remove_class("-shown")
+        self.clear_errors()
         args: dict[str, Any] = {"title": self.query_one("#fu-title", Input).value}
         due_text = self.query_one("#fu-due", Input).value.strip()
         if due_text:
             try:
                 args["due_on"] = parse_date(due_text, today=clock.today(self.app.core.config.tz))
             except TimeParseError as exc:
-                self._error("due_on", str(exc))
+                self.show_errors([("due_on", str(exc))])
                 return
         try:
             with self.app.unit() as unit:
@@ -255,8 +243,7 @@ class NewFollowUpDialog(BaseModal):
                     args["owner_id"] = unit.actor.id
                 followups.raise_follow_up(unit, person_id=self.person_id, **args)
         except ValidationError as exc:
-            for e in exc.errors:
-                self._error(e.field if e.field in ("title", "due_on") else "general", e.message)
+            self.show_errors([(e.field, e.message) for e in exc.errors])
             return
         except Exception as exc:
             report(self.app, exc)

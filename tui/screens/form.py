@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, fmt_when, report, two_part, weekday
-from crm_tui.screens.base import BaseScreen
+from crm_tui.screens.base import BaseScreen, FieldErrors
 from crm_tui.widgets.participants import Chosen, ParticipantPicker
 from rich.text import Text
 from textual import on
@@ -45,7 +45,7 @@ def field_of(error: FieldError) -> str:
     return "general"
 
 
-class InteractionForm(BaseScreen):
+class InteractionForm(FieldErrors, BaseScreen):
     """The log / schedule form."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -227,30 +227,6 @@ class InteractionForm(BaseScreen):
 
     # -- saving --------------------------------------------------------------------
 
-    def _clear_errors(self) -> None:
-        for w in self.query(".error"):
-            if isinstance(w, Static):
-                w.update("")
-                w.remove_class("-shown")
-
-    def show_errors(self, errors: list[tuple[str, str]]) -> None:
-        """Show each (field, message) under its field; unknown fields at the top."""
-        by_field: dict[str, list[str]] = {}
-        for name, message in errors:
-            target = name.replace(".", "-")
-            if not self.query(f"#error-{target}"):
-                target = "general"
-            by_field.setdefault(target, []).append(message)
-        first: Widget | None = None
-        for target, messages in by_field.items():
-            widget = self.query_one(f"#error-{target}", Static)
-            widget.update("⚠ " + "; ".join(messages))
-            widget.add_class("-shown")
-            if first is None and target != "general":
-                first = widget
-        if first is not None:
-            first.scroll_visible()
-
     def collect(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """The service arguments from the form, and the errors found before saving."""
         errors: list[tuple[str, str]] = []
@@ -293,7 +269,7 @@ class InteractionForm(BaseScreen):
 
     async def action_save(self) -> None:
         """Save, or show what is wrong beside each field (nothing typed is lost)."""
-        self._clear_errors()
+        self.clear_errors()
         args, errors = self.collect()
         if errors:
             self.show_errors(errors)

@@ -13,7 +13,7 @@ import re
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, report, vocab_label
-from crm_tui.screens.base import BaseScreen
+from crm_tui.screens.base import BaseScreen, FieldErrors
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -58,7 +58,7 @@ def _split(name: str, text: str) -> list[str]:
     return [part.strip() for part in pattern.split(text) if part.strip()]
 
 
-class PersonEditForm(BaseScreen):
+class PersonEditForm(FieldErrors, BaseScreen):
     """The profile of one person, as a form."""
 
     DEFAULT_CSS = """
@@ -207,34 +207,18 @@ class PersonEditForm(BaseScreen):
         now = self.values()
         return {k: v for k, v in now.items() if v != self.original.get(k)}
 
-    def _clear_errors(self) -> None:
-        for w in self.query(".error"):
-            if isinstance(w, Static):
-                w.update("")
-                w.remove_class("-shown")
+    def error_target(self, field: str) -> str:
+        """A service's field (``categories.0``) goes to its field's line."""
+        target = field.split(".")[0]
+        return target if target in LABELS else "general"
 
-    def show_errors(self, errors: list[tuple[str, str]]) -> None:
-        """Show each (field, message) under its field, named; others at the top."""
-        by_field: dict[str, list[str]] = {}
-        for name, message in errors:
-            target = name.split(".")[0]
-            if target not in LABELS:
-                target = "general"
-            by_field.setdefault(target, []).append(message)
-        first: Widget | None = None
-        for target, messages in by_field.items():
-            widget = self.query_one(f"#error-{target}", Static)
-            named = f"{_(LABELS[target])}: " if target in LABELS else ""
-            widget.update("⚠ " + named + "; ".join(messages))
-            widget.add_class("-shown")
-            if first is None and target != "general":
-                first = widget
-        if first is not None:
-            first.scroll_visible()
+    def error_label(self, target: str) -> str:
+        """Errors are named by their field's label (手机：…)."""
+        return _(LABELS[target]) if target in LABELS else ""
 
     def action_save(self) -> None:
         """Save the changes, or say what is wrong beside each field (nothing is lost)."""
-        self._clear_errors()
+        self.clear_errors()
         changed = self.changes()
         if not changed:
             self.app.notify(_("Nothing changed."), timeout=3)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import platformdirs
 from crm_tui.common import error_text, guarded, report
-from crm_tui.screens.base import BaseScreen
+from crm_tui.screens.base import BaseScreen, FieldErrors
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -166,7 +166,7 @@ class Shown:
     result: ReportTable
 
 
-class ReportsScreen(BaseScreen):
+class ReportsScreen(FieldErrors, BaseScreen):
     """Choose a report and a period, see its tables, save it to a file."""
 
     main_name = "reports"
@@ -261,21 +261,12 @@ class ReportsScreen(BaseScreen):
         try:
             return parse_period(text, today=clock.today(self.app.core.config.tz))
         except PeriodError as exc:
-            self._error("period", str(exc))
+            self.show_errors([("period", str(exc))])
             return None
 
-    def _error(self, name: str, message: str) -> None:
-        """Show ``message`` under the field ``name`` ("period" or "path"), naming it."""
-        label = _("Period") if name == "period" else _("Save to")
-        widget = self.query_one(f"#error-{name}", Static)
-        widget.update("⚠ " + _("{field}: {message}").format(field=label, message=message))
-        widget.add_class("-shown")
-
-    def _clear_errors(self) -> None:
-        for widget in self.query(".error"):
-            if isinstance(widget, Static):
-                widget.update("")
-                widget.remove_class("-shown")
+    def error_label(self, target: str) -> str:
+        """Errors are named by their field: 统计期间 or 保存到."""
+        return {"period": _("Period"), "path": _("Save to")}.get(target, "")
 
     def _refresh_default_path(self) -> None:
         """Put the default file name in the path field, unless the user typed one."""
@@ -301,19 +292,25 @@ class ReportsScreen(BaseScreen):
         after showing what is wrong with the path field."""
         text = self.query_one("#path", Input).value.strip()
         if not text:
-            self._error("path", _("type a file name ending in .xlsx"))
+            self.show_errors([("path", _("type a file name ending in .xlsx"))])
             return None
         path = Path(text).expanduser()
         if not path.is_absolute():
             path = documents_dir() / path
         if path.suffix.lower() not in FORMATS:
-            self._error(
-                "path",
-                _("{name}: end the file name with .xlsx, .docx or .csv").format(name=path.name),
+            self.show_errors(
+                [
+                    (
+                        "path",
+                        _("{name}: end the file name with .xlsx, .docx or .csv").format(
+                            name=path.name
+                        ),
+                    )
+                ]
             )
             return None
         if path.is_dir():
-            self._error("path", _("{path} is a folder").format(path=path))
+            self.show_errors([("path", _("{path} is a folder").format(path=path))])
             return None
         return path
 
@@ -364,7 +361,7 @@ class ReportsScreen(BaseScreen):
     @guarded
     def action_run(self) -> None:
         """Run the highlighted report for the period typed and show its tables."""
-        self._clear_errors()
+        self.clear_errors()
         spec, period = self.spec(), self.period()
         if spec is None or period is None:
             return
@@ -414,7 +411,7 @@ class ReportsScreen(BaseScreen):
     @guarded
     def action_save(self) -> None:
         """Save the report (run again for the period typed) to the file in "Save to"."""
-        self._clear_errors()
+        self.clear_errors()
         spec, period = self.spec(), self.period()
         path = self.target_path()
         if spec is None or period is None or path is None:
@@ -444,13 +441,17 @@ class ReportsScreen(BaseScreen):
                 self.saved = written
                 self.app.notify(_("Saved {path}").format(path=written), timeout=6)
             elif isinstance(written, OSError):
-                self._error(
-                    "path",
-                    _("cannot write {path}: {reason}").format(
-                        path=path, reason=written.strerror or written
-                    ),
+                self.show_errors(
+                    [
+                        (
+                            "path",
+                            _("cannot write {path}: {reason}").format(
+                                path=path, reason=written.strerror or written
+                            ),
+                        )
+                    ]
                 )
             else:
-                self._error("path", error_text(written))
+                self.show_errors([("path", error_text(written))])
 
         self.load_in_thread(save, saved, group="report-save")

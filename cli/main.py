@@ -158,14 +158,14 @@ def _show_error(exc: BaseException) -> None:
     if isinstance(exc, ValidationError):
         err.print(head + _("refused, nothing was written"))
         for e in exc.errors:
-            err.print(f"  {e.field} = {e.value!r}: {e.message}", markup=False)
+            err.print(f"  {e.field} = {e.value!r}: {e.text}", markup=False)
     elif isinstance(exc, Ambiguous):
         err.print(head + _("{query!r} matches more than one record:").format(query=exc.query))
         for c in exc.candidates:
             err.print(f"  {c}", markup=False)
     else:
         err.print(head, end="")
-        err.print(str(exc), markup=False)
+        err.print(exc.text if isinstance(exc, TongxinError) else str(exc), markup=False)
 
 
 def _setup(args: list[str]) -> Any:

@@ -1,25 +1,80 @@
-"""Errors raised by the services. Front ends show their messages as they are."""
+"""Errors raised by the services.
+
+A refused value is a :class:`FieldError`: its ``message`` is English (logs, JSON, tests)
+and its ``text`` the same in the user's language, which is what front ends show. A
+service writes the message as a msgid, with any values as named parameters, so that it
+can be translated::
+
+    raise ValidationError.one("mobile", value, N_("has {n} digits, not 11"), n=len(digits))
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+from crm_core.i18n import N_, _
 
 
 class TongxinError(Exception):
     """Base of every error a user is meant to read."""
 
+    @property
+    def text(self) -> str:
+        """The message in the user's language: a service that raises with a message
+        marked ``_()`` has it translated already; a constant English one marked ``N_()``
+        is translated here."""
+        return _(str(self))
+
 
 @dataclass(frozen=True)
 class FieldError:
-    """One bad value: which field, what was given, and why it was refused."""
+    """One bad value: which field, what was given, and why it was refused.
+
+    ``message`` is in English; ``template`` and ``params``, when given, are the msgid it
+    was formatted from and its values, so :attr:`text` can say it in the user's language.
+    """
 
     field: str
     value: Any
     message: str
+    template: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, field: str, value: Any, template: str, **params: Any) -> FieldError:
+        """A FieldError whose message is ``template`` (a msgid marked with ``N_``)
+        formatted with ``params``."""
+        return cls(
+            field, value, template.format(**params) if params else template, template, params
+        )
+
+    @property
+    def text(self) -> str:
+        """The reason in the user's language (English where no translation exists)."""
+        if self.template is None:
+            return _(self.message)
+        return _(self.template).format(**self.params) if self.params else _(self.template)
 
     def __str__(self) -> str:
         return f"{self.field}={self.value!r}: {self.message}"
+
+
+# The record kinds NotFound names, as msgids (services pass these words as ``entity``).
+ENTITIES = (
+    N_("person"),
+    N_("account"),
+    N_("interaction"),
+    N_("follow-up"),
+    N_("assignment"),
+    N_("organisation"),
+    N_("organisation contact"),
+    N_("series"),
+    N_("feed token"),
+    N_("participant"),
+    N_("report"),
+)
 
 
 class ValidationError(TongxinError):
@@ -30,9 +85,15 @@ class ValidationError(TongxinError):
         super().__init__("; ".join(str(e) for e in self.errors))
 
     @classmethod
-    def one(cls, field: str, value: Any, message: str) -> ValidationError:
-        """Shorthand for a single bad field."""
-        return cls(FieldError(field, value, message))
+    def one(cls, field: str, value: Any, message: str, **params: Any) -> ValidationError:
+        """Shorthand for a single bad field; ``message`` is a msgid (``N_``) formatted
+        with ``params``."""
+        return cls(FieldError.of(field, value, message, **params))
+
+    @property
+    def text(self) -> str:
+        """Every reason in the user's language, field by field."""
+        return "; ".join(f"{e.field}: {e.text}" for e in self.errors)
 
 
 class NotFound(TongxinError):
@@ -42,6 +103,11 @@ class NotFound(TongxinError):
         self.entity = entity
         self.key = key
         super().__init__(f"{entity} not found: {key}")
+
+    @property
+    def text(self) -> str:
+        """"人员 not found" in the user's language: 找不到联系人：…"""
+        return _("{entity} not found: {key}").format(entity=_(self.entity), key=self.key)
 
 
 class Ambiguous(TongxinError):

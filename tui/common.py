@@ -31,13 +31,13 @@ WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_
 def error_text(exc: BaseException) -> str:
     """What a user reads about ``exc``: the service's message, never a traceback."""
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        return exc.text
     if isinstance(exc, Ambiguous):
         return _("{query!r} matches more than one record:").format(query=exc.query) + (
             " " + "; ".join(exc.candidates[:5])
         )
     if isinstance(exc, TongxinError):
-        return str(exc)
+        return exc.text
     if isinstance(exc, SQLAlchemyError):
         return _("database error: {reason}").format(reason=getattr(exc, "orig", exc))
     return _("Unexpected error: {error} (details in the log)").format(

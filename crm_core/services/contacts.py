@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -841,7 +841,7 @@ def bulk_create_people(
             cats = link_codes("categories", given.get("categories"))
             comms = link_codes("committees", given.get("committees"))
         except ValidationError as exc:
-            errors += [FieldError(f"rows[{i}].{e.field}", e.value, e.message) for e in exc.errors]
+            errors += [replace(e, field=f"rows[{i}].{e.field}") for e in exc.errors]
             continue
         region = check_region(unit, region, name)
         if not errors:  # once a row is refused, nothing is written: just find the others

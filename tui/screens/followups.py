@@ -171,7 +171,7 @@ class FollowUpDialog(FieldErrors, BaseModal):
             with self.app.unit() as unit:
                 followups.update_follow_up(unit, self.line.id, **args)
         except ValidationError as exc:
-            self.show_errors([("general", "; ".join(e.message for e in exc.errors))])
+            self.show_errors([("general", "; ".join(e.text for e in exc.errors))])
             return
         except Exception as exc:
             report(self.app, exc)
@@ -243,7 +243,7 @@ class NewFollowUpDialog(FieldErrors, BaseModal):
                     args["owner_id"] = unit.actor.id
                 followups.raise_follow_up(unit, person_id=self.person_id, **args)
         except ValidationError as exc:
-            self.show_errors([(e.field, e.message) for e in exc.errors])
+            self.show_errors([(e.field, e.text) for e in exc.errors])
             return
         except Exception as exc:
             report(self.app, exc)

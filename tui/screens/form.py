@@ -314,7 +314,7 @@ class InteractionForm(FieldErrors, BaseScreen):
 
 def _message(error: FieldError) -> str:
     shown = error.field if error.field.startswith("data.") else ""
-    return f"{shown + ': ' if shown else ''}{error.message}"
+    return f"{shown + ': ' if shown else ''}{error.text}"
 
 
 def _value_of(w: Widget) -> Any:

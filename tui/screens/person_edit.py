@@ -231,7 +231,7 @@ class PersonEditForm(FieldErrors, BaseScreen):
                 )
                 name = person.name
         except ValidationError as exc:
-            self.show_errors([(e.field, e.message) for e in exc.errors])
+            self.show_errors([(e.field, e.text) for e in exc.errors])
             return
         except Conflict:
             text = _(

@@ -68,12 +68,12 @@ def _day(unit: Unit, text: str | None, field: str) -> date | None:
     try:
         return parse_date(text, today=clock.today(unit.config.tz))
     except TimeParseError as exc:
-        raise ValidationError.one(field, text, str(exc)) from None
+        raise ValidationError(exc.field_error(field)) from None
 
 
 def _whose(unit: Unit, user: str | None, shared: str | None) -> tuple[Account | None, str]:
     if user and shared:
-        raise ValidationError.one("--calendar", shared, "give --user or --calendar, not both")
+        raise ValidationError.one("--calendar", shared, N_("give --user or --calendar, not both"))
     if shared:
         return None, shared
     if user:
@@ -160,7 +160,9 @@ def serve_command(
 
 def _token_owner(unit: Unit, user: str | None, shared: str | None) -> tuple[Account | None, str]:
     if not user and not shared:
-        raise ValidationError.one("USER", None, "name the user, or --calendar office|institutional")
+        raise ValidationError.one(
+            "USER", None, N_("name the user, or --calendar office|institutional")
+        )
     return _whose(unit, user, shared)
 
 
@@ -295,7 +297,9 @@ def sync_caldav_command(
     if password_env:
         password = os.environ.get(password_env)
         if password is None:
-            raise ValidationError.one("--password-env", password_env, "this variable is not set")
+            raise ValidationError.one(
+                "--password-env", password_env, N_("this variable is not set")
+            )
     report = sync_caldav(
         get_app(), url=url, username=username, password=password, calendar=calendar, account=user
     )

@@ -24,7 +24,7 @@ def _day(text: str | None, option: str):  # type: ignore[no-untyped-def]
     try:
         return parse_date(text, today=clock.today(state().config.tz))
     except TimeParseError as exc:
-        raise ValidationError.one(option, text, str(exc)) from None
+        raise ValidationError(exc.field_error(option)) from None
 
 
 def report_command(

@@ -187,10 +187,14 @@ def import_command(
     for item in map_ or []:
         header, sep, field_name = item.partition("=")
         if not sep or not header.strip() or not field_name.strip():
-            raise ValidationError.one("--map", item, "write it as HEADER=field, e.g. 籍贯=extra")
+            raise ValidationError.one(
+                "--map", item, N_("write it as HEADER=field, e.g. 籍贯=extra")
+            )
         mapping[header.strip()] = field_name.strip()
     if errors is not None and errors.suffix.lower() not in (".xlsx", ".csv"):
-        raise ValidationError.one("--errors", str(errors), "the errors file must be .xlsx or .csv")
+        raise ValidationError.one(
+            "--errors", str(errors), N_("the errors file must be .xlsx or .csv")
+        )
     decide: Callable[[importer.Duplicate], str] | None = None
     if on_duplicate is importer.OnDuplicate.ask:
         if not sys.stdin.isatty():
@@ -336,7 +340,7 @@ def _date(text: str | None, option: str) -> date | None:
     try:
         return parse_date(text, today=clock.today(state().config.tz))
     except TimeParseError as exc:
-        raise ValidationError.one(option, text, str(exc)) from None
+        raise ValidationError(exc.field_error(option)) from None
 
 
 def export_people_command(

@@ -172,13 +172,13 @@ def new_plugin(
     """Write a plugin package skeleton."""
     if not re.fullmatch(r"[a-z][a-z0-9_]{1,40}", name):
         raise ValidationError.one(
-            "NAME", name, "use lower-case letters, digits and _, starting with a letter"
+            "NAME", name, N_("use lower-case letters, digits and _, starting with a letter")
         )
     dist = name.replace("_", "-")
     package = f"tongxin_{name}"
     target = directory or Path.cwd() / f"tongxin-{dist}"
     if target.exists() and any(target.iterdir()):
-        raise ValidationError.one("--dir", str(target), "exists and is not empty")
+        raise ValidationError.one("--dir", str(target), N_("exists and is not empty"))
     values = {"name": name, "dist": dist, "package": package, "core_version": __version__}
     files = {
         target / "pyproject.toml": PYPROJECT.format(**values),

@@ -295,7 +295,7 @@ def audit_command(
             try:
                 day = parse_date(since, today=clock.today(unit.config.tz))
             except TimeParseError as exc:
-                raise ValidationError.one("--since", since, str(exc)) from None
+                raise ValidationError(exc.field_error("--since")) from None
         pid = contacts.resolve_person(unit, person).id if person else None
         rows = audit.list_audit(
             unit, person_id=pid, user=user, since=day, entity=entity, limit=limit

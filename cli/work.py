@@ -51,7 +51,7 @@ def _when(unit: Unit, text: str | None, field: str) -> tuple[datetime | None, bo
     try:
         when = parse_when(text, now=clock.now(), tz=unit.config.tz)
     except TimeParseError as exc:
-        raise ValidationError.one(field, text, str(exc)) from None
+        raise ValidationError(exc.field_error(field)) from None
     return when.start, when.all_day
 
 
@@ -61,7 +61,7 @@ def _due(unit: Unit, text: str | None) -> date | None:
     try:
         return parse_date(text, today=clock.today(unit.config.tz))
     except TimeParseError as exc:
-        raise ValidationError.one("--due", text, str(exc)) from None
+        raise ValidationError(exc.field_error("--due")) from None
 
 
 def _record(
@@ -116,7 +116,10 @@ def _recorded(
     spec = unit.kinds.get(kind)
     if spec is None:
         raise ValidationError.one(
-            "KIND", kind, "unknown kind; see `tongxin kinds`: " + ", ".join(sorted(unit.kinds))
+            "KIND",
+            kind,
+            N_("unknown kind; see `tongxin kinds`: {kinds}"),
+            kinds=", ".join(sorted(unit.kinds)),
         )
     person_ids = [contacts.resolve_person(unit, p).id for p in people]
     account_ids = [accounts.resolve_account(unit, a).id for a in by or []]
@@ -136,7 +139,7 @@ def _recorded(
     )
     if planned:
         if start is None:
-            raise ValidationError.one("--at", None, "say when: --at '明天下午3点'")
+            raise ValidationError.one("--at", None, N_("say when: --at '明天下午3点'"))
         item = interactions.schedule_interaction(unit, start=start, **common)
     else:
         item = interactions.log_interaction(unit, start=start, **common)

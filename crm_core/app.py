@@ -278,8 +278,10 @@ class Tongxin:
                 )
         except StaleDataError as exc:
             raise Conflict(
-                f"someone else changed this record at the same time ({exc}): "
-                "nothing was saved; reload it and try again",
+                _(
+                    "someone else changed this record at the same time ({reason}): "
+                    "nothing was saved; reload it and try again"
+                ).format(reason=exc),
                 retryable=True,
             ) from exc
         except DBAPIError as exc:
@@ -288,8 +290,10 @@ class Tongxin:
                 # SQLite's form of the same clash: this unit read a snapshot, another
                 # unit committed since, so this one may not write on what it read.
                 raise Conflict(
-                    "someone else changed the data this change was based on: nothing was "
-                    "saved; reload and try again",
+                    _(
+                        "someone else changed the data this change was based on: nothing "
+                        "was saved; reload and try again"
+                    ),
                     retryable=True,
                 ) from exc
             if transient == "busy":

@@ -316,8 +316,10 @@ def check_notes(unit: Unit, interaction: Interaction) -> None:
     """PermissionDenied unless the unit may read the notes of ``interaction``."""
     if not can_read_notes(unit, interaction):
         raise PermissionDenied(
-            f"the notes of {interaction.kind} {interaction.id} are confidential: only its "
-            "participants and administrators may read them"
+            _(
+                "the notes of {kind} {id} are confidential: only its participants "
+                "and administrators may read them"
+            ).format(kind=interaction.kind, id=interaction.id)
         )
 
 

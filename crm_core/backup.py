@@ -32,8 +32,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 
-from crm_core import clock, db
+from crm_core import clock, db, i18n
 from crm_core.errors import TongxinError
+from crm_core.i18n import N_
 
 MANIFEST_SUFFIX = ".manifest.json"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -42,7 +43,21 @@ ROTATED = re.compile(r"^tongxin-\d{8}-\d{6}(?:-\d+)?\.(?:sqlite|pgdump)$")
 
 
 class BackupError(TongxinError):
-    """A backup or restore could not be made, or its check failed."""
+    """A backup or restore could not be made, or its check failed.
+
+    The message is ``template`` (a msgid marked ``N_``) formatted with ``params``: in
+    English as raised (logs, tests), in the user's language as :attr:`text`."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params) if params else template)
+
+    @property
+    def text(self) -> str:
+        """The message in the user's language."""
+        said = i18n._(self.template)
+        return said.format(**self.params) if self.params else said
 
 
 @dataclass
@@ -94,7 +109,7 @@ def _sha256(path: Path) -> str:
 def _sqlite_path(engine: Engine) -> Path:
     database = engine.url.database
     if not database or database == ":memory:":
-        raise BackupError("an in-memory database cannot be backed up")
+        raise BackupError(N_("an in-memory database cannot be backed up"))
     return Path(database)
 
 
@@ -147,7 +162,7 @@ def check_sqlite_file(path: Path) -> Check:
     problems: list[str] = []
     with path.open("rb") as fh:
         if fh.read(16) != SQLITE_MAGIC:
-            raise BackupError(f"{path} is not a SQLite database")
+            raise BackupError(N_("{path} is not a SQLite database"), path=path)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
@@ -250,7 +265,7 @@ def backup(engine: Engine, target: Path | str) -> BackupResult:
         return _backup_sqlite(engine, target)
     if engine.dialect.name == "postgresql":
         return _backup_pg(engine, target)
-    raise BackupError(f"cannot back up a {engine.dialect.name} database")
+    raise BackupError(N_("cannot back up a {dialect} database"), dialect=engine.dialect.name)
 
 
 def _backup_sqlite(engine: Engine, target: Path) -> BackupResult:
@@ -269,7 +284,9 @@ def _backup_sqlite(engine: Engine, target: Path) -> BackupResult:
             src.close()
         check = check_sqlite_file(tmp)
         if not check.ok:
-            raise BackupError("the backup failed its check: " + "; ".join(check.problems))
+            raise BackupError(
+                N_("the backup failed its check: {problems}"), problems="; ".join(check.problems)
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -281,10 +298,19 @@ def _need_owner(engine: Engine, doing: str) -> None:
     from crm_core.identity import login_of
 
     if not login_of(engine).owner:
+        # One whole sentence per case: a translation cannot be pieced together.
         raise BackupError(
-            f"{doing} a PostgreSQL database reads or replaces every row, around row-level "
-            "security: run it as the owner of the database (the role that runs "
-            "`tongxin db upgrade` and the backup timer)"
+            N_(
+                "backing up a PostgreSQL database reads or replaces every row, around "
+                "row-level security: run it as the owner of the database (the role that "
+                "runs `tongxin db upgrade` and the backup timer)"
+            )
+            if doing == "backing up"
+            else N_(
+                "restoring a PostgreSQL database reads or replaces every row, around "
+                "row-level security: run it as the owner of the database (the role that "
+                "runs `tongxin db upgrade` and the backup timer)"
+            )
         )
 
 
@@ -292,8 +318,10 @@ def _backup_pg(engine: Engine, target: Path) -> BackupResult:
     pg_dump, _ = pg_tools()
     if pg_dump is None:
         raise BackupError(
-            "pg_dump is not installed: install the PostgreSQL client tools "
-            "(Debian: apt install postgresql-client)"
+            N_(
+                "pg_dump is not installed: install the PostgreSQL client tools "
+                "(Debian: apt install postgresql-client)"
+            )
         )
     _need_owner(engine, "backing up")
     dsn, env = _libpq(engine.url)
@@ -311,7 +339,7 @@ def _backup_pg(engine: Engine, target: Path) -> BackupResult:
         conn.rollback()
     if done.returncode != 0:
         tmp.unlink(missing_ok=True)
-        raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+        raise BackupError(N_("pg_dump failed: {reason}"), reason=done.stderr.strip())
     os.replace(tmp, target)
     manifest = _write_manifest(target, "postgresql", revision, counts)
     return BackupResult(target, manifest, "postgresql", revision, counts)
@@ -322,7 +350,7 @@ def backup_rotating(engine: Engine, folder: Path | str, keep: int) -> BackupResu
     the newest ``keep`` such backups (and their manifests) stay. For a systemd timer,
     cron or a scheduler job."""
     if keep < 1:
-        raise BackupError("keep at least one backup")
+        raise BackupError(N_("keep at least one backup"))
     folder = Path(folder).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
     ext = "sqlite" if engine.dialect.name == "sqlite" else "pgdump"
@@ -355,7 +383,7 @@ def backup_kind(path: Path) -> str:
         return "sqlite"
     if head.startswith(PGDUMP_MAGIC):
         return "postgresql"
-    raise BackupError(f"{path} is not a tongxin backup (neither SQLite nor pg_dump)")
+    raise BackupError(N_("{path} is not a tongxin backup (neither SQLite nor pg_dump)"), path=path)
 
 
 def restore(
@@ -370,20 +398,27 @@ def restore(
     or BackupError says what is wrong (the saved copy is still there)."""
     source = Path(source).expanduser().resolve()
     if not source.exists():
-        raise BackupError(f"no such backup: {source}")
+        raise BackupError(N_("no such backup: {source}"), source=source)
     kind = backup_kind(source)
     if kind != engine.dialect.name:
         raise BackupError(
-            f"{source.name} is a {kind} backup; this database is {engine.dialect.name}"
+            N_("{name} is a {kind} backup; this database is {dialect}"),
+            name=source.name,
+            kind=kind,
+            dialect=engine.dialect.name,
         )
     manifest = read_manifest(source)
     if manifest and manifest.get("sha256") not in (None, _sha256(source)):
-        raise BackupError(f"{source.name} does not match its manifest (checksum): damaged?")
+        raise BackupError(
+            N_("{name} does not match its manifest (checksum): damaged?"), name=source.name
+        )
     expected: dict[str, int] | None = manifest["counts"] if manifest else None
     if kind == "sqlite":
         before = check_sqlite_file(source)
         if not before.ok:
-            raise BackupError("the backup failed its check: " + "; ".join(before.problems))
+            raise BackupError(
+                N_("the backup failed its check: {problems}"), problems="; ".join(before.problems)
+            )
         expected = expected or before.counts
     stamp = clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
     ext = "sqlite" if kind == "sqlite" else "pgdump"
@@ -404,10 +439,18 @@ def restore(
             if want != got:
                 check.problems.append(f"{table}: {got} rows restored, the backup holds {want}")
     if not check.ok:
+        problems = "; ".join(check.problems)
+        if saved_before:
+            raise BackupError(
+                N_(
+                    "the restored database failed its check: {problems} "
+                    "(the database as it was is saved in {saved})"
+                ),
+                problems=problems,
+                saved=saved_before,
+            )
         raise BackupError(
-            "the restored database failed its check: "
-            + "; ".join(check.problems)
-            + (f" (the database as it was is saved in {saved_before})" if saved_before else "")
+            N_("the restored database failed its check: {problems}"), problems=problems
         )
     return RestoreResult(source, saved_before, check)
 
@@ -435,8 +478,10 @@ def _restore_pg(engine: Engine, source: Path) -> None:
     _, pg_restore = pg_tools()
     if pg_restore is None:
         raise BackupError(
-            "pg_restore is not installed: install the PostgreSQL client tools "
-            "(Debian: apt install postgresql-client)"
+            N_(
+                "pg_restore is not installed: install the PostgreSQL client tools "
+                "(Debian: apt install postgresql-client)"
+            )
         )
     _need_owner(engine, "restoring")
     dsn, env = _libpq(engine.url)
@@ -453,7 +498,9 @@ def _restore_pg(engine: Engine, source: Path) -> None:
     )  # fmt: skip
     if done.returncode != 0:
         _set_default_grants(engine, granted, grant=True)
-        raise BackupError(f"pg_restore failed, nothing was changed: {done.stderr.strip()}")
+        raise BackupError(
+            N_("pg_restore failed, nothing was changed: {reason}"), reason=done.stderr.strip()
+        )
 
 
 def _default_grants(engine: Engine) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import platformdirs
 
 from crm_core.errors import TongxinError
+from crm_core.i18n import N_
 
 APP_NAME = "tongxin"
 VOCABULARIES = ("categories", "parties", "sectors", "committees", "regions")
@@ -142,7 +143,9 @@ def _merge_entries(
     for i, entry in enumerate(override):
         code = entry.get("code")
         if not isinstance(code, str) or not code:
-            raise ConfigError(f"{source}: [[{name}]] entry {i + 1} has no code")
+            raise ConfigError.of(
+                N_("{source}: [[{name}]] entry {n} has no code"), source=source, name=name, n=i + 1
+            )
         if entry.get("enabled", True) is False:
             merged.pop(code, None)
         else:
@@ -153,7 +156,13 @@ def _merge_entries(
 def _term(name: str, entry: dict[str, Any], source: str) -> Term:
     missing = [k for k in ("code", "zh") if not entry.get(k)]
     if missing:
-        raise ConfigError(f"{source}: [[{name}]] {entry!r} lacks {', '.join(missing)}")
+        raise ConfigError.of(
+            N_("{source}: [[{name}]] {entry!r} lacks {missing}"),
+            source=source,
+            name=name,
+            entry=entry,
+            missing=", ".join(missing),
+        )
     extra = {k: v for k, v in entry.items() if k not in {"code", "zh", "en", "enabled"}}
     return Term(entry["code"], entry["zh"], entry.get("en") or entry["code"], extra)
 
@@ -166,7 +175,7 @@ def load_config(path: Path | None = None) -> Config:
     if source.exists():
         user = _read_toml(source)
     elif path is not None:
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError.of(N_("config file not found: {path}"), path=path)
     for name in (*VOCABULARIES, "series"):
         data[name] = _merge_entries(name, data.get(name, []), user.get(name, []), str(source))
     settings = {**data.get("settings", {}), **user.get("settings", {})}
@@ -179,7 +188,9 @@ def load_config(path: Path | None = None) -> Config:
     try:
         ZoneInfo(timezone)
     except Exception as exc:
-        raise ConfigError(f"{source}: unknown time zone {timezone!r}") from exc
+        raise ConfigError.of(
+            N_("{source}: unknown time zone {timezone!r}"), source=source, timezone=timezone
+        ) from exc
     language = os.environ.get("TONGXIN_LANG") or settings.get("language", "zh")
     return Config(
         db_url=os.environ.get("TONGXIN_DB") or settings.get("db"),

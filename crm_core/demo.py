@@ -46,6 +46,7 @@ from sqlmodel import SQLModel, col
 from crm_core import clock, pinyin
 from crm_core.demo_context import DemoContext
 from crm_core.errors import TongxinError, ValidationError
+from crm_core.i18n import N_
 from crm_core.kinds import KindSpec
 from crm_core.models import (
     Account,
@@ -128,17 +129,22 @@ def generate(
     holds people, and ValidationError for fewer than ``MIN_CONTACTS`` contacts.
     """
     if contacts < MIN_CONTACTS:
-        raise ValidationError.one("contacts", contacts, f"the demo needs at least {MIN_CONTACTS}")
+        raise ValidationError.one(
+            "contacts", contacts, N_("the demo needs at least {n}"), n=MIN_CONTACTS
+        )
     count = default_interactions(contacts) if interactions is None else interactions
     if count < 0:
-        raise ValidationError.one("interactions", interactions, "cannot be negative")
+        raise ValidationError.one("interactions", interactions, N_("cannot be negative"))
     day = today or clock.today(app.config.tz)
     with app.unit() as unit:
         existing = unit.session.scalar(select(func.count()).select_from(Person)) or 0
         if existing:
-            raise DemoRefused(
-                f"the database already holds {existing} people: demo data is only "
-                "generated into an empty database"
+            raise DemoRefused.of(
+                N_(
+                    "the database already holds {existing} people: demo data is only "
+                    "generated into an empty database"
+                ),
+                existing=existing,
             )
         with _bulk_settings(unit):
             gen = _Generator(unit, seed=seed, today=day, progress=progress)

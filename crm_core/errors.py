@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from crm_core.i18n import N_, _
 
@@ -20,12 +20,25 @@ from crm_core.i18n import N_, _
 class TongxinError(Exception):
     """Base of every error a user is meant to read."""
 
+    template: str | None = None
+    params: Mapping[str, Any] = {}
+
+    @classmethod
+    def of(cls, template: str, **params: Any) -> Self:
+        """The error whose message is ``template`` (a msgid marked ``N_``) formatted with
+        ``params``: ``str()`` stays English, :attr:`text` says it in the user's language."""
+        error = cls(template.format(**params) if params else template)
+        error.template, error.params = template, params
+        return error
+
     @property
     def text(self) -> str:
         """The message in the user's language: a service that raises with a message
         marked ``_()`` has it translated already; a constant English one marked ``N_()``
-        is translated here."""
-        return _(str(self))
+        is translated here, and one made by :meth:`of` from its msgid and parameters."""
+        if self.template is None:
+            return _(str(self))
+        return _(self.template).format(**self.params) if self.params else _(self.template)
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,7 @@ class NotFound(TongxinError):
 
     @property
     def text(self) -> str:
-        """"人员 not found" in the user's language: 找不到联系人：…"""
+        """ "人员 not found" in the user's language: 找不到联系人：…"""
         return _("{entity} not found: {key}").format(entity=_(self.entity), key=self.key)
 
 

@@ -32,7 +32,7 @@ from sqlmodel import col
 
 from crm_core import authz, pinyin
 from crm_core.errors import TongxinError, ValidationError
-from crm_core.i18n import _
+from crm_core.i18n import N_, _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
 from crm_core.services import contacts
 from crm_core.services.interactions import can_read_notes
@@ -325,7 +325,9 @@ def day_range(unit: Unit, start: date | None, end: date | None) -> tuple[datetim
     lo = datetime.combine(start or date(1900, 1, 1), time(), tz)
     hi = datetime.combine((end or date(2999, 12, 30)) + timedelta(days=1), time(), tz)
     if end is not None and start is not None and end < start:
-        raise ValidationError.one("to", end.isoformat(), f"before --from {start.isoformat()}")
+        raise ValidationError.one(
+            "to", end.isoformat(), N_("before --from {start}"), start=start.isoformat()
+        )
     return lo, hi
 
 

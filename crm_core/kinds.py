@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from crm_core.errors import FieldError, ValidationError
+from crm_core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,21 @@ class KindSpec:
             name, sep, value = pair.partition("=")
             name = name.strip()
             if not sep or not name:
-                raise ValidationError.one("--field", pair, "write NAME=VALUE")
+                raise ValidationError.one("--field", pair, N_("write NAME=VALUE"))
             if name not in known:
-                listed = ", ".join(sorted(known)) or "none"
+                if not known:
+                    raise ValidationError.one(
+                        f"data.{name}",
+                        value,
+                        N_("kind {code!r} has no such field (fields: none)"),
+                        code=self.code,
+                    )
                 raise ValidationError.one(
                     f"data.{name}",
                     value,
-                    f"kind {self.code!r} has no such field (fields: {listed})",
+                    N_("kind {code!r} has no such field (fields: {fields})"),
+                    code=self.code,
+                    fields=", ".join(sorted(known)),
                 )
             if self.is_list_field(name):
                 data.setdefault(name, []).append(value.strip())
@@ -104,7 +113,11 @@ class KindSpec:
             if data:
                 name = next(iter(data))
                 raise ValidationError.one(
-                    f"data.{name}", data[name], f"kind {self.code!r} has no field {name!r}"
+                    f"data.{name}",
+                    data[name],
+                    N_("kind {code!r} has no field {name!r}"),
+                    code=self.code,
+                    name=name,
                 )
             return {}
         try:
@@ -113,7 +126,16 @@ class KindSpec:
             errors = []
             for err in exc.errors():
                 loc = ".".join(str(p) for p in err["loc"])
-                errors.append(FieldError(f"data.{loc}", err.get("input"), err["msg"]))
+                # The message stays as pydantic words it; the text is the validator's
+                # reason as a msgid (with its values when it has a template, as a
+                # PhoneError has), so it can be said in the user's language.
+                cause = (err.get("ctx") or {}).get("error")
+                template = getattr(cause, "template", None)
+                params = getattr(cause, "params", {}) if template else {}
+                template = template or err["msg"].removeprefix("Value error, ")
+                errors.append(
+                    FieldError(f"data.{loc}", err.get("input"), err["msg"], template, params)
+                )
             raise ValidationError(errors) from None
         return model.model_dump(mode="json", exclude_none=True)
 

@@ -27,6 +27,7 @@ from datetime import date
 from lunar_python import Lunar, LunarMonth, Solar
 
 from crm_core.errors import ValidationError
+from crm_core.i18n import N_
 
 __all__ = [
     "FESTIVALS",
@@ -85,7 +86,9 @@ class LunarDate:
 
 def _check(field: str, value: int, low: int, high: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValidationError.one(field, value, f"must be a whole number from {low} to {high}")
+        raise ValidationError.one(
+            field, value, N_("must be a whole number from {low} to {high}"), low=low, high=high
+        )
 
 
 def _month(year: int, month: int, leap: bool) -> LunarMonth:
@@ -93,9 +96,19 @@ def _month(year: int, month: int, leap: bool) -> LunarMonth:
     if found is None:
         if leap:
             raise ValidationError.one(
-                "lunar_month", month, f"lunar year {year} has no leap month {month} (闰{month}月)"
+                "lunar_month",
+                month,
+                N_("lunar year {year} has no leap month {month} (闰{month}月)"),
+                year=year,
+                month=month,
             )
-        raise ValidationError.one("lunar_month", month, f"lunar year {year} has no month {month}")
+        raise ValidationError.one(
+            "lunar_month",
+            month,
+            N_("lunar year {year} has no month {month}"),
+            year=year,
+            month=month,
+        )
     return found
 
 
@@ -155,7 +168,9 @@ def yearly_lunar_dates(month: int, day: int, start_year: int, end_year: int) -> 
     _check("start_year", start_year, 2, 9998)
     _check("end_year", end_year, 2, 9998)
     if end_year < start_year:
-        raise ValidationError.one("end_year", end_year, f"is before start_year {start_year}")
+        raise ValidationError.one(
+            "end_year", end_year, N_("is before start_year {start_year}"), start_year=start_year
+        )
     first, last = date(start_year, 1, 1), date(end_year, 12, 31)
     out = []
     # A lunar year starts between 21 January and 20 February: the lunar year before

@@ -51,29 +51,74 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm_core.errors import TongxinError
+from crm_core.errors import FieldError, TongxinError
+from crm_core.i18n import N_, _
 
 __all__ = ["TimeParseError", "When", "parse_date", "parse_when"]
 
-WHEN_FORMS = "e.g. 2026-12-01 9:30, 12/1, 12月1日 下午3点, 明天上午, 周三 15:00, 今晚, 9点半, now"
-DATE_FORMS = "e.g. 2026-12-01, 2026年12月1日, 12/1, 12月1号, 明天, 周五, 下周三, today"
+WHEN_FORMS = N_(
+    "e.g. 2026-12-01 9:30, 12/1, 12月1日 下午3点, 明天上午, 周三 15:00, 今晚, 9点半, now"
+)
+DATE_FORMS = N_("e.g. 2026-12-01, 2026年12月1日, 12/1, 12月1号, 明天, 周五, 下周三, today")
 
 # Half a leap year: the farthest a year-less date may lie from today.
 NEAREST_DAYS = 183
 
 
-class TimeParseError(TongxinError):
-    """Typed text that is not a date/time this module reads; the message quotes the text."""
+class _Phrase:
+    """A msgid and its values, said in the current language each time it is formatted:
+    the reason and the accepted forms inside a refusal are translated with it."""
 
-    def __init__(self, text: str, reason: str | None = None, *, forms: str = WHEN_FORMS) -> None:
-        self.text = text
-        self.reason = reason
-        detail = f" ({reason})" if reason else ""
-        super().__init__(f"cannot read {text!r} as a date/time{detail}; accepted: {forms}")
+    def __init__(self, msgid: str, params: Mapping[str, Any]) -> None:
+        self.msgid = msgid
+        self.params = dict(params)
+
+    def say(self, translate: bool) -> str:
+        """The phrase in the user's language, or in English when not ``translate``."""
+        template = _(self.msgid) if translate else self.msgid
+        return template.format(**self.params) if self.params else template
+
+    def __format__(self, spec: str) -> str:
+        return format(self.say(True), spec)
+
+    def __str__(self) -> str:
+        return self.say(True)
+
+
+class TimeParseError(TongxinError):
+    """Typed text that is not a date/time this module reads; the message quotes the text.
+
+    ``typed`` is the text; ``reason``, when given, is a msgid (``N_``) formatted with
+    ``params``. ``str()`` is English (logs, tests); :attr:`text` is in the user's language.
+    """
+
+    def __init__(
+        self, typed: str, reason: str | None = None, *, forms: str = WHEN_FORMS, **params: Any
+    ) -> None:
+        self.typed = typed
+        self.reason = reason.format(**params) if reason and params else reason
+        self.template = (
+            N_("cannot read {typed!r} as a date/time ({reason}); accepted: {forms}")
+            if reason
+            else N_("cannot read {typed!r} as a date/time; accepted: {forms}")
+        )
+        self.params: dict[str, Any] = {"typed": typed, "forms": _Phrase(forms, {})}
+        if reason:
+            self.params["reason"] = _Phrase(reason, params)
+        super().__init__(self.template.format(**self._english()))
+
+    def _english(self) -> dict[str, Any]:
+        return {k: v.say(False) if isinstance(v, _Phrase) else v for k, v in self.params.items()}
+
+    def field_error(self, field: str) -> FieldError:
+        """This refusal as the reason ``field`` was refused (for a ValidationError)."""
+        return FieldError(field, self.typed, str(self), self.template, self.params)
 
 
 @dataclass(frozen=True)
@@ -182,13 +227,13 @@ def _make_date(text: str, year: int, month: int | None, day: int | None, forms: 
             raise ValueError
         return date(year, month, day)
     except ValueError:
-        raise TimeParseError(text, "no such date", forms=forms) from None
+        raise TimeParseError(text, N_("no such date"), forms=forms) from None
 
 
 def _nearest(text: str, month: int | None, day: int | None, today: date, forms: str) -> date:
     """The date with this month and day nearest to ``today`` (see the module's rules)."""
     if month is None or day is None or not (1 <= month <= 12 and 1 <= day <= 31):
-        raise TimeParseError(text, "no such date", forms=forms)
+        raise TimeParseError(text, N_("no such date"), forms=forms)
     candidates = []
     for year in (today.year - 1, today.year, today.year + 1):
         try:
@@ -198,7 +243,7 @@ def _nearest(text: str, month: int | None, day: int | None, today: date, forms: 
     # Nearest first; on a tie the future one (False sorts before True).
     near = sorted(candidates, key=lambda d: (abs((d - today).days), d < today))
     if not near or abs((near[0] - today).days) > NEAREST_DAYS:
-        raise TimeParseError(text, "no such date near today; give the year", forms=forms)
+        raise TimeParseError(text, N_("no such date near today; give the year"), forms=forms)
     return near[0]
 
 
@@ -335,19 +380,21 @@ def _match_time(text: str, s: str, part: str | None, forms: str) -> _TimePart | 
         assert part is not None
         default = _PART_DEFAULTS[part]
         if default is None:
-            raise TimeParseError(text, f"{part} needs an hour", forms=forms)
+            raise TimeParseError(text, N_("{part} needs an hour"), forms=forms, part=part)
         return _TimePart(default)
     if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
-        raise TimeParseError(text, "no such time", forms=forms)
+        raise TimeParseError(text, N_("no such time"), forms=forms)
     shifted = _hour_in_part(part, hour)
     if shifted is None:
-        raise TimeParseError(text, f"{part} does not go with {hour}点", forms=forms)
+        raise TimeParseError(
+            text, N_("{part} does not go with {hour}点"), forms=forms, part=part, hour=hour
+        )
     offset = None
     if m["offset"]:
         try:
             offset = _parse_offset(m["offset"])
         except ValueError:
-            raise TimeParseError(text, "no such UTC offset", forms=forms) from None
+            raise TimeParseError(text, N_("no such UTC offset"), forms=forms) from None
     return _TimePart(time(shifted[0], minute, second), shifted[1], offset)
 
 
@@ -370,7 +417,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, default_time: time | N
         raise ValueError("now must be timezone-aware")
     s = _normalise(text)
     if not s:
-        raise TimeParseError(text, "empty")
+        raise TimeParseError(text, N_("empty"))
     local_now = now.astimezone(tz)
     if s in ("now", "现在"):
         return When(local_now, all_day=False)
@@ -398,7 +445,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, default_time: time | N
     day = (dp.day if dp is not None else today) + timedelta(days=tp.days)
     if tp.offset is not None:
         if dp is None or not dp.iso:
-            raise TimeParseError(text, "a UTC offset needs a full date like 2026-12-01")
+            raise TimeParseError(text, N_("a UTC offset needs a full date like 2026-12-01"))
         return When(datetime.combine(day, tp.at, tzinfo=tp.offset).astimezone(tz), False)
     return When(datetime.combine(day, tp.at, tzinfo=tz), all_day=False)
 
@@ -407,9 +454,9 @@ def parse_date(text: str, *, today: date) -> date:
     """Read a date alone (a due date): the date forms of :func:`parse_when`, no time of day."""
     s = _normalise(text)
     if not s:
-        raise TimeParseError(text, "empty", forms=DATE_FORMS)
+        raise TimeParseError(text, N_("empty"), forms=DATE_FORMS)
     dp = _match_date(text, s, today, DATE_FORMS)
     if dp is None or dp.end != len(s) or dp.part is not None:
-        reason = "a date only, no time of day" if dp is not None else None
+        reason = N_("a date only, no time of day") if dp is not None else None
         raise TimeParseError(text, reason, forms=DATE_FORMS)
     return dp.day

@@ -33,6 +33,7 @@ from crm_core.app import Tongxin
 from crm_core.calendar.ics import CalendarRange, build_events, calendar_range, new_calendar
 from crm_core.calendar_models import CaldavState
 from crm_core.errors import TongxinError
+from crm_core.i18n import N_
 
 log = logging.getLogger("tongxin.caldav")
 
@@ -95,7 +96,7 @@ def _find_calendar(client: Any, url: str, name: str | None) -> str:
                 return str(cal.url)
         return str(principal.make_calendar(name=name).url)
     except Exception as exc:
-        raise CaldavError(f"CalDAV server {url}: {exc}") from exc
+        raise CaldavError.of(N_("CalDAV server {url}: {error}"), url=url, error=exc) from exc
 
 
 def _etag(response: Any) -> str | None:
@@ -188,7 +189,7 @@ def sync_caldav(
             fresh = current_etag(href)
             response = put(href, body, {"If-Match": fresh} if fresh else {})
         if response.status not in (200, 201, 204):
-            raise CaldavError(f"PUT {href}: HTTP {response.status}")
+            raise CaldavError.of(N_("PUT {href}: HTTP {status}"), href=href, status=response.status)
         if uid in known:
             report.updated += 1
         else:
@@ -211,7 +212,9 @@ def sync_caldav(
             report.writes += 1
             response = client.request(href, "DELETE", "", {})
         if response.status not in (200, 204, 404):
-            raise CaldavError(f"DELETE {href}: HTTP {response.status}")
+            raise CaldavError.of(
+                N_("DELETE {href}: HTTP {status}"), href=href, status=response.status
+            )
         report.deleted += 1
         with app.unit() as unit:
             row = unit.session.get(CaldavState, state_ids[uid])

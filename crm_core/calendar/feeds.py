@@ -35,7 +35,7 @@ from crm_core.calendar.settings import feed_settings
 from crm_core.calendar_models import FeedToken
 from crm_core.config import Config
 from crm_core.errors import NotFound, ValidationError
-from crm_core.i18n import _
+from crm_core.i18n import N_, _
 from crm_core.models import Account, AuditLog
 from crm_core.unit import Unit
 
@@ -57,9 +57,9 @@ def create_token(
     stored nowhere: show it now or never. A token for another account's calendar, or
     for the office calendar, is for administrators to give out (PermissionDenied)."""
     if scope not in SCOPES:
-        raise ValidationError.one("scope", scope, f"one of {', '.join(SCOPES)}")
+        raise ValidationError.one("scope", scope, N_("one of {scopes}"), scopes=", ".join(SCOPES))
     if scope == "user" and account is None:
-        raise ValidationError.one("user", None, "a personal feed needs an account")
+        raise ValidationError.one("user", None, N_("a personal feed needs an account"))
     if scope != "user":
         account = None
     _check_holder(unit, account, scope)
@@ -111,7 +111,9 @@ def revoke_tokens(
         if not rows:
             raise NotFound("feed token", token_id)
         if len(rows) > 1:
-            raise ValidationError.one("token", token_id, "matches several tokens: give more of it")
+            raise ValidationError.one(
+                "token", token_id, N_("matches several tokens: give more of it")
+            )
     now = clock.now()
     for r in rows:
         r.revoked_at = now

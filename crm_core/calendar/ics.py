@@ -104,9 +104,9 @@ def calendar_range(
     ``[feed] past_days`` before today to ``future_days`` after)."""
     scope = scope or ("user" if account is not None else "office")
     if scope not in SCOPES:
-        raise ValidationError.one("scope", scope, f"one of {', '.join(SCOPES)}")
+        raise ValidationError.one("scope", scope, N_("one of {scopes}"), scopes=", ".join(SCOPES))
     if scope == "user" and account is None:
-        raise ValidationError.one("user", None, "a personal calendar needs an account")
+        raise ValidationError.one("user", None, N_("a personal calendar needs an account"))
     if scope != "user":
         account = None
     feed = feed_settings(unit.config)
@@ -115,7 +115,9 @@ def calendar_range(
     first = start or today - timedelta(days=feed.past_days)
     last = end or today + timedelta(days=feed.future_days)
     if last < first:
-        raise ValidationError.one("to", last.isoformat(), f"is before {first.isoformat()}")
+        raise ValidationError.one(
+            "to", last.isoformat(), N_("is before {first}"), first=first.isoformat()
+        )
     if scope == "user":
         assert account is not None
         name = feed.calendar_name.format(name=account.display_name)

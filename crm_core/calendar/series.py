@@ -24,6 +24,7 @@ from sqlmodel import col
 
 from crm_core import lunar
 from crm_core.config import ConfigError
+from crm_core.i18n import N_
 from crm_core.models import Series
 from crm_core.unit import Unit
 
@@ -55,9 +56,13 @@ def _start(entry: dict[str, Any], tz: ZoneInfo) -> tuple[datetime | None, bool]:
                 else date.fromisoformat(text)
             )
         except ValueError:
-            raise ConfigError(
-                f"[[series]] {code}: start = {raw!r} is not a date (2026-06-08) or a local "
-                "time (2026-01-29T14:30:00)"
+            raise ConfigError.of(
+                N_(
+                    "[[series]] {code}: start = {raw!r} is not a date (2026-06-08) or a local "
+                    "time (2026-01-29T14:30:00)"
+                ),
+                code=code,
+                raw=raw,
             ) from None
     if isinstance(value, datetime):
         local = value if value.tzinfo else value.replace(tzinfo=tz)
@@ -72,7 +77,9 @@ def _local_time(entry: dict[str, Any]) -> str | None:
     try:
         return (raw if isinstance(raw, time) else time.fromisoformat(str(raw))).strftime("%H:%M")
     except ValueError:
-        raise ConfigError(f"[[series]] {entry['code']}: time = {raw!r} is not HH:MM") from None
+        raise ConfigError.of(
+            N_("[[series]] {code}: time = {raw!r} is not HH:MM"), code=entry["code"], raw=raw
+        ) from None
 
 
 def wanted_fields(entry: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
@@ -91,13 +98,15 @@ def wanted_fields(entry: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
             location=entry.get("location"),
         )
         if fields["lunar_day"] is None:
-            raise ConfigError(f"[[series]] {code}: lunar_month without lunar_day")
+            raise ConfigError.of(N_("[[series]] {code}: lunar_month without lunar_day"), code=code)
         return fields
     if not entry.get("rrule"):
-        raise ConfigError(f"[[series]] {code}: give an rrule or a lunar_month and lunar_day")
+        raise ConfigError.of(
+            N_("[[series]] {code}: give an rrule or a lunar_month and lunar_day"), code=code
+        )
     start, all_day = _start(entry, tz)
     if start is None:
-        raise ConfigError(f"[[series]] {code}: an rrule series needs a start")
+        raise ConfigError.of(N_("[[series]] {code}: an rrule series needs a start"), code=code)
     minutes = entry.get("duration_minutes")
     if entry.get("duration_days") is not None:
         minutes = int(entry["duration_days"]) * 24 * 60
@@ -225,8 +234,11 @@ def occurrences_between(
         rule = rrulestr(series.rrule.removeprefix("RRULE:"), dtstart=first)
         starts = [d for d in rule.between(low, high, inc=True) if d < high]
     except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"series {name}: RRULE {series.rrule!r} cannot be expanded: {exc}"
+        raise ConfigError.of(
+            N_("series {name}: RRULE {rrule!r} cannot be expanded: {error}"),
+            name=name,
+            rrule=series.rrule,
+            error=exc,
         ) from None
     out = []
     for d in starts:

@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from crm_core.config import Config, ConfigError
+from crm_core.i18n import N_
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +38,11 @@ def section(config: Config, name: str) -> dict[str, Any]:
 def _minutes(name: str, value: Any) -> tuple[int, ...]:
     values = value if isinstance(value, list) else [value]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
-        raise ConfigError(f"[reminders] {name} = {value!r}: minutes are whole numbers ≥ 0")
+        raise ConfigError.of(
+            N_("[reminders] {name} = {value!r}: minutes are whole numbers ≥ 0"),
+            name=name,
+            value=value,
+        )
     return tuple(sorted(set(values), reverse=True))
 
 
@@ -47,7 +52,9 @@ def _clock(name: str, value: Any) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise ConfigError(f"{name} = {value!r}: a time of day as HH:MM, e.g. 08:00") from None
+        raise ConfigError.of(
+            N_("{name} = {value!r}: a time of day as HH:MM, e.g. 08:00"), name=name, value=value
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,11 @@ def reminder_settings(config: Config) -> ReminderSettings:
     channels = tuple(raw.get("channels", ["log"]))
     unknown = [c for c in channels if c not in CHANNELS]
     if unknown:
-        raise ConfigError(f"[reminders] channels: unknown {unknown}; known: {list(CHANNELS)}")
+        raise ConfigError.of(
+            N_("[reminders] channels: unknown {unknown}; known: {known}"),
+            unknown=unknown,
+            known=list(CHANNELS),
+        )
     return ReminderSettings(
         default_minutes=_minutes("default_minutes", raw.get("default_minutes", [30])),
         kinds={k: _minutes(f"kinds.{k}", v) for k, v in dict(raw.get("kinds", {})).items()},

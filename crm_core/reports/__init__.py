@@ -40,7 +40,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crm_core.errors import NotFound, ValidationError
-from crm_core.i18n import _
+from crm_core.i18n import N_
 
 if TYPE_CHECKING:
     from crm_core.app import Tongxin
@@ -59,7 +59,10 @@ class Period:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValidationError.one(
-                "--to", self.end.isoformat(), f"before --from {self.start.isoformat()}"
+                "--to",
+                self.end.isoformat(),
+                N_("before --from {start}"),
+                start=self.start.isoformat(),
             )
 
     @classmethod
@@ -71,7 +74,7 @@ class Period:
     def quarter(cls, year: int, quarter: int) -> Period:
         """Quarter 1–4 of ``year``."""
         if not 1 <= quarter <= 4:
-            raise ValidationError.one("--quarter", f"{year}Q{quarter}", "a quarter is 1 to 4")
+            raise ValidationError.one("--quarter", f"{year}Q{quarter}", N_("a quarter is 1 to 4"))
         first = date(year, 3 * quarter - 2, 1)
         nxt = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
         return cls(first, nxt - timedelta(days=1))
@@ -83,7 +86,7 @@ class Period:
             r"\s*(\d{4})\s*(?:-?\s*[Qq]\s*|年第?)([1-4一二三四])\s*(?:季度?)?\s*", text
         )
         if not m:
-            raise ValidationError.one("--quarter", text, "write a quarter as 2026Q3")
+            raise ValidationError.one("--quarter", text, N_("write a quarter as 2026Q3"))
         q = "一二三四".find(m.group(2)) + 1 or int(m.group(2))
         return cls.quarter(int(m.group(1)), q)
 
@@ -138,13 +141,13 @@ def period_from_options(
     given = [x for x in ((start or end), quarter, year) if x]
     if len(given) > 1:
         raise ValidationError.one(
-            "--quarter", quarter or year, "give --from/--to, --quarter or --year, not several"
+            "--quarter", quarter or year, N_("give --from/--to, --quarter or --year, not several")
         )
     if quarter:
         return Period.parse_quarter(quarter)
     if year:
         if not 1900 <= year <= 2999:
-            raise ValidationError.one("--year", year, "not a plausible year")
+            raise ValidationError.one("--year", year, N_("not a plausible year"))
         return Period.year(year)
     if start or end:
         return Period(start or date(today.year, 1, 1), end or today)
@@ -245,7 +248,7 @@ def get_report(app: Tongxin, code: str) -> ReportSpec:
     for spec in reports.values():
         if code in (spec.zh, spec.en):
             return spec
-    raise NotFound(_("report"), f"{code} ({', '.join(reports)})")
+    raise NotFound("report", f"{code} ({', '.join(reports)})")
 
 
 def run_report(unit: Unit, code: str, period: Period) -> tuple[ReportSpec, ReportTable]:

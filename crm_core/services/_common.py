@@ -11,10 +11,22 @@ from sqlmodel import SQLModel
 
 from crm_core.config import Vocabulary
 from crm_core.errors import Conflict, FieldError, NotFound, ValidationError
+from crm_core.i18n import N_, _
 from crm_core.unit import Unit
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T", bound=SQLModel)
+
+
+class Refusal(ValueError):
+    """A field validator's reason with values in it: ``template`` is a msgid (``N_``)
+    formatted with ``params``, so :func:`parse` can keep it translatable. (A constant
+    reason is a plain ``ValueError(N_("..."))``.)"""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params))
 
 
 def parse(model: type[M], values: dict[str, Any]) -> M:
@@ -26,6 +38,16 @@ def parse(model: type[M], values: dict[str, Any]) -> M:
         errors = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "(input)"
+            cause = (err.get("ctx") or {}).get("error")
+            # A Refusal (or another ValueError carrying its msgid and parameters, such
+            # as crm_core.phones.PhoneError) stays translatable.
+            template = getattr(cause, "template", None)
+            if isinstance(template, str):
+                params = getattr(cause, "params", None) or {}
+                errors.append(FieldError.of(loc, err.get("input"), template, **params))
+                continue
+            # A validator's constant reason is a msgid (FieldError.text translates it);
+            # pydantic's own reasons stay as pydantic words them.
             msg = err["msg"].removeprefix("Value error, ")
             errors.append(FieldError(loc, err.get("input"), msg))
         raise ValidationError(errors) from None
@@ -53,8 +75,10 @@ def check_version(row: Any, expected: int | None, entity: str) -> None:
     """Refuse to change ``row`` if someone changed it since the caller read it."""
     if expected is not None and row.version != expected:
         raise Conflict(
-            f"{entity} {row.id} was changed by someone else (version {row.version}, "
-            f"you edited version {expected}): reload it and try again"
+            _(
+                "{entity} {id} was changed by someone else (version {version}, "
+                "you edited version {expected}): reload it and try again"
+            ).format(entity=_(entity), id=row.id, version=row.version, expected=expected)
         )
 
 
@@ -65,7 +89,13 @@ def code_of(vocab: Vocabulary, field: str, value: str | None) -> str | None:
     term = vocab.resolve(value)
     if term is None:
         shown = "、".join(t.zh for t in list(vocab)[:12])
-        raise ValidationError.one(field, value, f"not one of the configured {vocab.name}: {shown}…")
+        raise ValidationError.one(
+            field,
+            value,
+            N_("not one of the configured {vocab}: {shown}…"),
+            vocab=vocab.name,
+            shown=shown,
+        )
     return term.code
 
 

@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from crm_core import authz
 from crm_core.errors import Ambiguous, NotFound, PermissionDenied, ValidationError
-from crm_core.i18n import _
+from crm_core.i18n import N_, _
 from crm_core.models import Account, Person, Role
 from crm_core.services._common import as_uuid, check_version, clean_text, code_of, parse
 from crm_core.unit import Unit
@@ -41,7 +41,7 @@ class AccountFields(BaseModel):
     @classmethod
     def _username(cls, v: str | None) -> str | None:
         if v is not None and (not v or any(c.isspace() for c in v)):
-            raise ValueError("a username is one word without spaces")
+            raise ValueError(N_("a username is one word without spaces"))
         return v
 
 
@@ -51,15 +51,15 @@ def create_account(unit: Unit, **values: Any) -> Account:
     authz.require_admin(unit, _("add accounts"))
     fields = parse(AccountFields, values)
     if not fields.username:
-        raise ValidationError.one("username", values.get("username"), "a username is required")
+        raise ValidationError.one("username", values.get("username"), N_("a username is required"))
     if unit.session.scalar(select(Account.id).where(Account.username == fields.username)):
-        raise ValidationError.one("username", fields.username, "this username is taken")
+        raise ValidationError.one("username", fields.username, N_("this username is taken"))
     role = fields.role or Role.staff
     region = code_of(unit.config.vocab["regions"], "region_scope", fields.region_scope)
     if role is Role.county_staff and not region:
-        raise ValidationError.one("region_scope", None, "county staff need a region")
+        raise ValidationError.one("region_scope", None, N_("county staff need a region"))
     if fields.person_id is not None and unit.session.get(Person, fields.person_id) is None:
-        raise ValidationError.one("person_id", str(fields.person_id), "no such person")
+        raise ValidationError.one("person_id", str(fields.person_id), N_("no such person"))
     account = Account(
         username=fields.username,
         display_name=clean_text(fields.display_name) or fields.username,
@@ -163,12 +163,14 @@ def set_role(
         new = Role(role.strip() if isinstance(role, str) else role)
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
-        raise ValidationError.one("role", role, f"must be one of {allowed}") from None
+        raise ValidationError.one(
+            "role", role, N_("must be one of {allowed}"), allowed=allowed
+        ) from None
     region = code_of(unit.config.vocab["regions"], "region_scope", region_scope)
     if new is Role.county_staff:
         region = region or account.region_scope
         if not region:
-            raise ValidationError.one("region_scope", None, "county staff need a region")
+            raise ValidationError.one("region_scope", None, N_("county staff need a region"))
     else:
         region = None
     if new is not Role.admin:

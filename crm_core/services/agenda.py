@@ -21,6 +21,7 @@ from crm_core import authz
 from crm_core.calendar.series import calendar_series, occurrences_between
 from crm_core.config import ConfigError
 from crm_core.errors import ValidationError
+from crm_core.i18n import N_
 from crm_core.models import Account, Interaction, InteractionParticipant, InteractionStatus, Person
 from crm_core.unit import Unit
 
@@ -42,9 +43,9 @@ class AgendaPage:
 def _range(start: datetime, end: datetime) -> None:
     for name, value in (("start", start), ("end", end)):
         if value.tzinfo is None:
-            raise ValidationError.one(name, value.isoformat(), "the time has no zone")
+            raise ValidationError.one(name, value.isoformat(), N_("the time has no zone"))
     if end < start:
-        raise ValidationError.one("end", end.isoformat(), "ends before it starts")
+        raise ValidationError.one("end", end.isoformat(), N_("ends before it starts"))
 
 
 def between(
@@ -161,7 +162,7 @@ class InstitutionalPage:
 def _day(name: str, value: object) -> date:
     # A datetime is a date too: refuse it, or a caller's instant would silently lose its time.
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValidationError.one(name, str(value), "a day (a date, not a time) is needed")
+        raise ValidationError.one(name, str(value), N_("a day (a date, not a time) is needed"))
     return value
 
 
@@ -184,7 +185,7 @@ def institutional(
     for a Gregorian series, one on the same day; for a lunar one, one within 90 days."""
     first, after = _day("start", start), _day("end", end)
     if after < first:
-        raise ValidationError.one("end", after.isoformat(), "ends before it starts")
+        raise ValidationError.one("end", after.isoformat(), N_("ends before it starts"))
     tz = unit.config.tz
     series = [s for s in calendar_series(unit) if not kinds or s.kind in kinds]
     linked: dict[uuid.UUID, list[datetime]] = defaultdict(list)

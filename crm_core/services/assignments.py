@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from crm_core import authz, clock
 from crm_core.errors import ValidationError
+from crm_core.i18n import N_
 from crm_core.models import (
     Account,
     Assignment,
@@ -55,9 +56,11 @@ def assign(
     code = code_of(unit.app.categories, "category", category)
     for name, value in (("ideal_days", ideal_days), ("max_days", max_days)):
         if value is not None and value <= 0:
-            raise ValidationError.one(name, value, "must be a positive number of days")
+            raise ValidationError.one(name, value, N_("must be a positive number of days"))
     if ideal_days and max_days and ideal_days > max_days:
-        raise ValidationError.one("ideal_days", ideal_days, f"longer than max_days ({max_days})")
+        raise ValidationError.one(
+            "ideal_days", ideal_days, N_("longer than max_days ({max_days})"), max_days=max_days
+        )
     start_on = start_on or clock.today(unit.config.tz)
     duplicate = unit.session.scalar(
         select(Assignment.id).where(
@@ -70,7 +73,9 @@ def assign(
         raise ValidationError.one(
             "contact_id",
             str(contact.id),
-            f"{contact.name} is already assigned to {keeper.display_name}",
+            N_("{contact} is already assigned to {keeper}"),
+            contact=contact.name,
+            keeper=keeper.display_name,
         )
     row = Assignment(
         keeper_id=keeper.id,
@@ -129,9 +134,9 @@ def snooze_assignment(
     saying why (the contact is abroad, ill, ...)."""
     row = authz.check_assignment(unit, fetch(unit, Assignment, assignment_id, "assignment"))
     if not reason or not reason.strip():
-        raise ValidationError.one("reason", reason, "say why the contact is snoozed")
+        raise ValidationError.one("reason", reason, N_("say why the contact is snoozed"))
     if until <= clock.today(unit.config.tz):
-        raise ValidationError.one("until", until.isoformat(), "must be after today")
+        raise ValidationError.one("until", until.isoformat(), N_("must be after today"))
     row.snoozed_until = until
     row.snooze_reason = reason.strip()
     unit.session.flush()

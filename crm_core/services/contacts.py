@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from crm_core import authz, clock, pinyin
 from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core.i18n import N_
 from crm_core.models import (
     Account,
     Assignment,
@@ -37,6 +38,7 @@ from crm_core.models import (
 )
 from crm_core.phones import is_mobile, normalize_phone
 from crm_core.services._common import (
+    Refusal,
     as_uuid,
     check_version,
     clean_text,
@@ -98,7 +100,7 @@ class PersonFields(BaseModel):
             key = v.strip().lower()
             if key in _GENDERS:
                 return _GENDERS[key]
-            raise ValueError("gender must be 男 or 女 (male or female)")
+            raise ValueError(N_("gender must be 男 or 女 (male or female)"))
         return v
 
     @field_validator("birth")
@@ -108,11 +110,13 @@ class PersonFields(BaseModel):
             return None
         m = _BIRTH.match(unicodedata.normalize("NFKC", v).strip())
         if not m:
-            raise ValueError("birth must be a year and month, e.g. 1965-03, 1965.03 or 1965年3月")
+            raise ValueError(
+                N_("birth must be a year and month, e.g. 1965-03, 1965.03 or 1965年3月")
+            )
         if m.group(2) is None:
             return m.group(1)
         if not 1 <= int(m.group(2)) <= 12:
-            raise ValueError(f"month {m.group(2)} is not 1-12")
+            raise Refusal(N_("month {month} is not 1-12"), month=m.group(2))
         return f"{m.group(1)}-{int(m.group(2)):02d}"
 
     @field_validator("mobile")
@@ -122,7 +126,7 @@ class PersonFields(BaseModel):
             return None
         digits = normalize_phone(v)
         if not is_mobile(digits):
-            raise ValueError("not a mobile number (11 digits starting with 1)")
+            raise ValueError(N_("not a mobile number (11 digits starting with 1)"))
         return digits
 
     @field_validator("phones")
@@ -136,7 +140,7 @@ class PersonFields(BaseModel):
     @classmethod
     def _email(cls, v: str | None) -> str | None:
         if v and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", v):
-            raise ValueError("not an e-mail address")
+            raise ValueError(N_("not an e-mail address"))
         return v or None
 
 
@@ -169,7 +173,7 @@ def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
     if "name" in given:
         name = pinyin.normalize_name(given["name"] or "")
         if not name:
-            raise ValidationError.one("name", given["name"], "a name is required")
+            raise ValidationError.one("name", given["name"], N_("a name is required"))
         person.name = name
         person.name_pinyin, person.name_initials = pinyin.name_pinyin(name)
     if "birth" in given:
@@ -245,7 +249,7 @@ def create_person(unit: Unit, **values: Any) -> Person:
     required. Pinyin and initials are derived from the name."""
     fields = parse(PersonFields, values)
     if not fields.name:
-        raise ValidationError.one("name", values.get("name"), "a name is required")
+        raise ValidationError.one("name", values.get("name"), N_("a name is required"))
     links = _link_codes(unit, fields)  # before anything is written
     person = Person(name="", name_pinyin="", name_initials="")
     _apply(unit, person, fields)
@@ -284,9 +288,9 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
     keep = get_person(unit, keep_id)
     drop = get_person(unit, drop_id)
     if keep.id == drop.id:
-        raise ValidationError.one("drop_id", str(drop_id), "cannot merge a person with itself")
+        raise ValidationError.one("drop_id", str(drop_id), N_("cannot merge a person with itself"))
     if drop.status == PersonStatus.merged:
-        raise ValidationError.one("drop_id", str(drop_id), "already merged into another record")
+        raise ValidationError.one("drop_id", str(drop_id), N_("already merged into another record"))
     session = unit.session
     before = {"keep": snapshot(keep), "drop": snapshot(drop)}
     for model, key in (
@@ -451,7 +455,7 @@ def resolve_filters(unit: Unit, **given: str | None) -> dict[str, str]:
     for key, value in given.items():
         if value:
             if key not in vocabs:
-                raise ValidationError.one(key, value, "not a filter")
+                raise ValidationError.one(key, value, N_("not a filter"))
             code = code_of(vocabs[key], key, value)
             if code:
                 out[key] = code
@@ -834,7 +838,7 @@ def bulk_create_people(
             )
             name = normalize_name(given.get("name") or "")
             if not name:
-                raise ValidationError.one("name", values.get("name"), "a name is required")
+                raise ValidationError.one("name", values.get("name"), N_("a name is required"))
             party, sector, region = (
                 code(f, v) if (v := given.get(f)) else None for f in _FAST_CODES
             )

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from crm_core import authz, clock
 from crm_core.errors import ValidationError
+from crm_core.i18n import N_
 from crm_core.models import Account, FollowUp, FollowUpStatus, Interaction, Person
 from crm_core.services._common import as_uuid, by_prefix, check_version, clean_text, fetch
 from crm_core.unit import Unit
@@ -31,7 +32,7 @@ def raise_follow_up(
     and by when it should be answered."""
     text = clean_text(title)
     if not text:
-        raise ValidationError.one("title", title, "a follow-up needs a title")
+        raise ValidationError.one("title", title, N_("a follow-up needs a title"))
     person = fetch(unit, Person, person_id, "person") if person_id else None
     if person is not None:
         authz.check_person(unit, person)
@@ -78,11 +79,13 @@ def update_follow_up(
             new = FollowUpStatus(status)
         except ValueError:
             allowed = ", ".join(s.value for s in FollowUpStatus)
-            raise ValidationError.one("status", status, f"must be one of {allowed}") from None
+            raise ValidationError.one(
+                "status", status, N_("must be one of {allowed}"), allowed=allowed
+            ) from None
         # A blank response is no response (it is stored as None below).
         if new is FollowUpStatus.answered and not ((response or "").strip() or row.response):
             raise ValidationError.one(
-                "response", response, "an answered follow-up needs the response given"
+                "response", response, N_("an answered follow-up needs the response given")
             )
         row.status = new
         if new is FollowUpStatus.answered and row.answered_on is None:

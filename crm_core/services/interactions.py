@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from crm_core import authz, clock
 from crm_core.errors import NotFound, ValidationError
+from crm_core.i18n import N_
 from crm_core.kinds import FollowUpDraft, KindSpec
 from crm_core.models import (
     Account,
@@ -66,7 +67,9 @@ def _kind(unit: Unit, code: str) -> KindSpec:
     spec = unit.kinds.get(code)
     if spec is None:
         known = ", ".join(sorted(unit.kinds))
-        raise ValidationError.one("kind", code, f"unknown kind; registered kinds: {known}")
+        raise ValidationError.one(
+            "kind", code, N_("unknown kind; registered kinds: {known}"), known=known
+        )
     return spec
 
 
@@ -84,14 +87,16 @@ def _participants(
     result = []
     for i, p in enumerate(out):
         if (p.person_id is None) == (p.account_id is None):
-            raise ValidationError.one(f"participants[{i}]", p, "name exactly one person or account")
+            raise ValidationError.one(
+                f"participants[{i}]", p, N_("name exactly one person or account")
+            )
         if p.person_id is not None:
             person = unit.session.get(Person, p.person_id)
             if person is None or person.status == "merged":
-                raise ValidationError.one("people", str(p.person_id), "no such person")
+                raise ValidationError.one("people", str(p.person_id), N_("no such person"))
             authz.check_person(unit, person)
         if p.account_id is not None and unit.session.get(Account, p.account_id) is None:
-            raise ValidationError.one("accounts", str(p.account_id), "no such account")
+            raise ValidationError.one("accounts", str(p.account_id), N_("no such account"))
         key = (p.person_id, p.account_id)
         if key in seen:
             continue
@@ -106,16 +111,16 @@ def _times(
 ) -> tuple[datetime, datetime | None]:
     if start is None:
         if not default_now:
-            raise ValidationError.one("start", None, "a scheduled item needs a start time")
+            raise ValidationError.one("start", None, N_("a scheduled item needs a start time"))
         start = clock.now()
     if start.tzinfo is None:
-        raise ValidationError.one("start", start.isoformat(), "the time has no zone")
+        raise ValidationError.one("start", start.isoformat(), N_("the time has no zone"))
     if end is None:
         end = start + timedelta(minutes=spec.default_duration_minutes)
     elif end.tzinfo is None:
-        raise ValidationError.one("end", end.isoformat(), "the time has no zone")
+        raise ValidationError.one("end", end.isoformat(), N_("the time has no zone"))
     if end < start:
-        raise ValidationError.one("end", end.isoformat(), "ends before it starts")
+        raise ValidationError.one("end", end.isoformat(), N_("ends before it starts"))
     # Stored in UTC; returning UTC too keeps the object the caller holds identical to
     # what a later read gives.
     return start.astimezone(UTC), end.astimezone(UTC)
@@ -201,11 +206,13 @@ def _create(
     start, end = _times(spec, start, end, default_now=status is InteractionStatus.done)
     if status is InteractionStatus.done and start > clock.now() + timedelta(minutes=5):
         raise ValidationError.one(
-            "start", start.isoformat(), "work logged as done cannot be in the future; schedule it"
+            "start",
+            start.isoformat(),
+            N_("work logged as done cannot be in the future; schedule it"),
         )
     who = _participants(unit, spec, people, accounts, participants)
     if not who:
-        raise ValidationError.one("people", [], "name at least one participant")
+        raise ValidationError.one("people", [], N_("name at least one participant"))
     if (
         unit.actor is not None
         and status is InteractionStatus.done
@@ -361,7 +368,9 @@ def complete_interaction(
     if (notes or data) and i.confidential:
         authz.check_notes(unit, i)
     if i.status is not InteractionStatus.planned:
-        raise ValidationError.one("status", i.status.value, "only planned work can be completed")
+        raise ValidationError.one(
+            "status", i.status.value, N_("only planned work can be completed")
+        )
     spec = _kind(unit, i.kind)
     if data is not None:
         i.data = spec.validate_data({**i.data, **data}, context={"unit": unit})
@@ -382,7 +391,9 @@ def cancel_interaction(
     """Cancel planned work; it stays on record (and on calendars as cancelled)."""
     i = _editable(unit, interaction_id)
     if i.status is not InteractionStatus.planned:
-        raise ValidationError.one("status", i.status.value, "only planned work can be cancelled")
+        raise ValidationError.one(
+            "status", i.status.value, N_("only planned work can be cancelled")
+        )
     i.status = InteractionStatus.cancelled
     i.cancel_reason = clean_text(reason)
     i.sequence += 1
@@ -405,7 +416,9 @@ def reschedule_interaction(
     i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
     if i.status is not InteractionStatus.planned:
-        raise ValidationError.one("status", i.status.value, "only planned work can be rescheduled")
+        raise ValidationError.one(
+            "status", i.status.value, N_("only planned work can be rescheduled")
+        )
     spec = _kind(unit, i.kind)
     duration = (i.end_at - i.start_at) if i.end_at else None
     if end is None and duration is not None:
@@ -551,13 +564,15 @@ def _rsvp(value: Rsvp | str | None) -> Rsvp | None:
         return Rsvp(value.strip() if isinstance(value, str) else value)
     except ValueError:
         allowed = ", ".join(r.value for r in Rsvp)
-        raise ValidationError.one("rsvp", value, f"must be one of {allowed}") from None
+        raise ValidationError.one(
+            "rsvp", value, N_("must be one of {allowed}"), allowed=allowed
+        ) from None
 
 
 def _open_for_participants(i: Interaction) -> None:
     if i.status is InteractionStatus.cancelled:
         raise ValidationError.one(
-            "status", i.status.value, "a cancelled interaction's participants cannot change"
+            "status", i.status.value, N_("a cancelled interaction's participants cannot change")
         )
 
 
@@ -636,7 +651,7 @@ def remove_participants(
         raise ValidationError.one(
             "people",
             sorted(str(x) for x in gone_people | gone_accounts),
-            "an interaction keeps at least one participant",
+            N_("an interaction keeps at least one participant"),
         )
     for r in doomed:
         unit.session.delete(r)
@@ -668,7 +683,7 @@ def set_participation(
     are not called."""
     if (person_id is None) == (account_id is None):
         raise ValidationError.one(
-            "person_id", person_id, "name exactly one person or account taking part"
+            "person_id", person_id, N_("name exactly one person or account taking part")
         )
     i = _editable(unit, interaction_id)
     answer = _rsvp(rsvp)
@@ -697,8 +712,9 @@ def set_participation(
             raise ValidationError.one(
                 "attended",
                 attended,
-                f"attendance is recorded once the {i.kind} has begun "
-                f"(it starts {i.start_at.isoformat()})",
+                N_("attendance is recorded once the {kind} has begun (it starts {start})"),
+                kind=i.kind,
+                start=i.start_at.isoformat(),
             )
         row.attended = attended
     if answer is not None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core.i18n import N_
 from crm_core.models import Organisation, OrganisationContact, Person, PersonStatus
 from crm_core.phones import normalize_phone
 from crm_core.services._common import as_uuid, check_version, clean_text, code_of, fetch, parse
@@ -110,15 +111,15 @@ def _apply(unit: Unit, org: Organisation, fields: OrganisationFields) -> None:
     if "name" in given:
         name = clean_text(given["name"]) or ""
         if not name:
-            raise ValidationError.one("name", given["name"], "an organisation needs a name")
+            raise ValidationError.one("name", given["name"], N_("an organisation needs a name"))
         other = _by_name(unit, name)
         if other is not None and other.id != org.id:
             raise ValidationError.one(
-                "name", name, f"an organisation of this name exists already ({other.id})"
+                "name", name, N_("an organisation of this name exists already ({id})"), id=other.id
             )
     if kind == "democratic_party" and not party:
         raise ValidationError.one(
-            "party", given.get("party"), "a democratic party's organisation names its party"
+            "party", given.get("party"), N_("a democratic party's organisation names its party")
         )
     org.name, org.kind, org.party, org.region = name, kind, party, region
     for text_field in ("address", "notes"):
@@ -138,7 +139,7 @@ def create_organisation(unit: Unit, **values: Any) -> Organisation:
     region, ``phone`` a mainland phone number."""
     fields = parse(OrganisationFields, values)
     if not fields.name:
-        raise ValidationError.one("name", values.get("name"), "an organisation needs a name")
+        raise ValidationError.one("name", values.get("name"), N_("an organisation needs a name"))
     org = Organisation(name="", kind="other")
     _apply(unit, org, fields)
     unit.session.add(org)
@@ -241,7 +242,10 @@ def add_contact(
     person = fetch(unit, Person, person_id, "person")
     if person.status == PersonStatus.merged:
         raise ValidationError.one(
-            "person_id", str(person.id), f"merged into {person.merged_into_id}: use that record"
+            "person_id",
+            str(person.id),
+            N_("merged into {id}: use that record"),
+            id=person.merged_into_id,
         )
     link = unit.session.get(OrganisationContact, (org.id, person.id))
     if link is None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from crm_core import clock, hookimpl
 from crm_core.errors import FieldError, ValidationError
+from crm_core.i18n import N_
 from crm_core.kinds import FollowUpDraft, KindSpec
 from crm_core.models import (
     Account,
@@ -75,40 +76,47 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
     talkers = [p for p in parts if p.account_id is not None and p.role == kind.account_role]
     if not talkers:
         errors.append(
-            FieldError(
-                "accounts", [], "name the talker: a party-group member, office or committee leader"
+            FieldError.of(
+                "accounts",
+                [],
+                N_("name the talker: a party-group member, office or committee leader"),
             )
         )
     for p in talkers:
         account = unit.session.get(Account, p.account_id)
         if account is not None and account.role not in TALKER_ROLES:
             errors.append(
-                FieldError(
+                FieldError.of(
                     "accounts",
                     account.username,
-                    f"{account.display_name} has the role {account.role.value!r}: "
-                    "heart-to-heart talks are held by party-group members, office leaders "
-                    "and special-committee leaders (role leader or admin)",
+                    N_(
+                        "{name} has the role {role!r}: heart-to-heart talks are held by "
+                        "party-group members, office leaders and special-committee leaders "
+                        "(role leader or admin)"
+                    ),
+                    name=account.display_name,
+                    role=account.role.value,
                 )
             )
     people = [p for p in parts if p.person_id is not None]
     if not people:
-        errors.append(FieldError("people", [], "name the member talked with"))
+        errors.append(FieldError.of("people", [], N_("name the member talked with")))
     for p in people:
         person = unit.session.get(Person, p.person_id)
         if person is None or is_non_party_member(person):
             continue
         reason = (
-            "is a CPC member" if person.party == PARTY_CODE else "is not a member of the committee"
-        )
-        errors.append(
-            FieldError(
-                "people",
-                describe(person),
-                f"{person.name} {reason}: heart-to-heart talks are held with non-party "
-                "members (党外委员)",
+            N_(
+                "{name} is a CPC member: heart-to-heart talks are held with non-party "
+                "members (党外委员)"
+            )
+            if person.party == PARTY_CODE
+            else N_(
+                "{name} is not a member of the committee: heart-to-heart talks are held with "
+                "non-party members (党外委员)"
             )
         )
+        errors.append(FieldError.of("people", describe(person), reason, name=person.name))
     if errors:
         raise ValidationError(errors)
 

@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from crm_core import authz
 from crm_core.errors import ValidationError
+from crm_core.i18n import N_
 from crm_core.models import (
     Interaction,
     InteractionParticipant,
@@ -109,7 +110,7 @@ def _committees(unit: Unit, committee: str | None) -> list[tuple[str, str, str]]
     if term is None:
         known = "、".join(f"{t.zh} ({t.code})" for t in vocab)
         raise ValidationError.one(
-            "committee", committee, f"not one of the configured committees: {known}"
+            "committee", committee, N_("not one of the configured committees: {known}"), known=known
         )
     return [(term.code, term.zh, term.en)]
 
@@ -205,11 +206,11 @@ def coverage(
     region's members.
     """
     if (year is None) == (period is None):
-        raise ValidationError.one("year", year, "give a year or a period, not both or neither")
+        raise ValidationError.one("year", year, N_("give a year or a period, not both or neither"))
     if period is None:
         assert year is not None
         if not 1900 <= year <= 2999:
-            raise ValidationError.one("year", year, "not a plausible year")
+            raise ValidationError.one("year", year, N_("not a plausible year"))
         period = Period.year(year)
     wanted = _committees(unit, committee)
     members = non_party_members(unit, [code for code, _zh, _en in wanted])

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from crm_core.i18n import N_
 from crm_core.kinds import KindSpec
 
 
@@ -15,7 +16,7 @@ def _item(value: str) -> str:
     # turn Chinese punctuation （，：） into ASCII.
     text = " ".join(value.split())
     if not text:
-        raise PydanticCustomError("blank_item", "an item cannot be blank")
+        raise PydanticCustomError("blank_item", N_("an item cannot be blank"))
     return text
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import crm_core
 from crm_core.errors import ValidationError
+from crm_core.i18n import N_
 from crm_core.kinds import FollowUpDraft, KindSpec
 from crm_core.models import Interaction, InteractionStatus, Rsvp
 from crm_core.services import interactions, organisations
@@ -41,7 +42,7 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
     elif kind.schema is BriefingFields and interaction.status is InteractionStatus.done:
         who = interactions.participants_of(unit, interaction.id)
         if not any(p.person_id for p in who):
-            raise ValidationError.one("people", [], "a briefing names the people briefed")
+            raise ValidationError.one("people", [], N_("a briefing names the people briefed"))
 
 
 @crm_core.hookimpl

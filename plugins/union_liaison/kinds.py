@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crm_core.i18n import N_
 from crm_core.kinds import KindSpec
 
 ORG_LIAISON = "org_liaison"
@@ -78,7 +79,7 @@ class OrgLiaisonFields(BaseModel):
     def _organisation(cls, v: str) -> str:
         text = clean(v)
         if not text:
-            raise ValueError("name the organisation (an id or a name)")
+            raise ValueError(N_("name the organisation (an id or a name)"))
         return text
 
     @field_validator("form", mode="before")
@@ -108,7 +109,7 @@ class BriefingFields(BaseModel):
     def _document(cls, v: str) -> str:
         text = clean(v)
         if not document_key(text):
-            raise ValueError("name the document briefed (its title)")
+            raise ValueError(N_("name the document briefed (its title)"))
         return text
 
     @field_validator("document_no")
@@ -131,7 +132,7 @@ class GatheringFields(BaseModel):
     def _event(cls, v: str) -> str:
         text = clean(v)
         if not text:
-            raise ValueError("name the event")
+            raise ValueError(N_("name the event"))
         return text
 
 

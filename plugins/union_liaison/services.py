@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from crm_core import authz, lunar
 from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core.i18n import N_
 from crm_core.models import (
     Interaction,
     InteractionParticipant,
@@ -81,13 +82,14 @@ def organisation_of(unit: Unit, ref: str | uuid.UUID) -> Organisation:
         raise ValidationError.one(
             "data.organisation",
             str(ref),
-            "no such organisation: give its id or its name (e.g. 民盟扬州市委员会)",
+            N_("no such organisation: give its id or its name (e.g. 民盟扬州市委员会)"),
         ) from None
     except Ambiguous as exc:
         raise ValidationError.one(
             "data.organisation",
             str(ref),
-            "names more than one organisation: " + "; ".join(exc.candidates),
+            N_("names more than one organisation: {candidates}"),
+            candidates="; ".join(exc.candidates),
         ) from None
 
 
@@ -120,7 +122,7 @@ class BriefedDocument:
 def _key(document: str) -> str:
     key = document_key(document or "")
     if not key:
-        raise ValidationError.one("document", document, "name the document (its title)")
+        raise ValidationError.one("document", document, N_("name the document (its title)"))
     return key
 
 
@@ -183,7 +185,9 @@ def events_between(
     """The briefings or gatherings (``kind``) starting from ``start`` to before ``end``
     that the unit may see, in order of start; with ``done_only`` only those held."""
     if kind not in (BRIEFING, GATHERING):
-        raise ValidationError.one("kind", kind, f"a {BRIEFING} or {GATHERING}")
+        raise ValidationError.one(
+            "kind", kind, N_("a {briefing} or {gathering}"), briefing=BRIEFING, gathering=GATHERING
+        )
     stmt = select(Interaction).where(
         col(Interaction.kind) == kind,
         col(Interaction.start_at) >= start,
@@ -261,7 +265,9 @@ def not_briefed(
     term = unit.app.categories.resolve(category or "")
     if term is None:
         shown = "、".join(t.zh for t in list(unit.app.categories)[:12])
-        raise ValidationError.one("category", category, f"not one of the categories: {shown}…")
+        raise ValidationError.one(
+            "category", category, N_("not one of the categories: {shown}…"), shown=shown
+        )
     briefed = _briefed_ids(unit, document)
     return [p for p in members_of(unit, term.code) if p.id not in briefed]
 
@@ -320,10 +326,15 @@ def _series_entry(unit: Unit, series_code: str) -> dict[str, Any]:
         if entry.get("code") == series_code:
             return entry
     lunar_codes = [e["code"] for e in unit.config.series if e.get("lunar_month") is not None]
+    if not lunar_codes:
+        raise ValidationError.one(
+            "series_code", series_code, N_("no such series in config (lunar series: none)")
+        )
     raise ValidationError.one(
         "series_code",
         series_code,
-        "no such series in config (lunar series: " + (", ".join(lunar_codes) or "none") + ")",
+        N_("no such series in config (lunar series: {codes})"),
+        codes=", ".join(lunar_codes),
     )
 
 
@@ -333,7 +344,7 @@ def _lunar_day(entry: dict[str, Any]) -> tuple[int, int, bool]:
         raise ValidationError.one(
             f"series.{entry['code']}.lunar_month",
             month,
-            "the series has no lunar date (lunar_month and lunar_day)",
+            N_("the series has no lunar date (lunar_month and lunar_day)"),
         )
     return month, day, bool(entry.get("lunar_leap", False))
 
@@ -348,7 +359,7 @@ def _local_time(entry: dict[str, Any]) -> time | None:
         return time.fromisoformat(str(raw))
     except ValueError:
         raise ValidationError.one(
-            f"series.{entry['code']}.time", raw, "a time of day as HH:MM, e.g. 18:30"
+            f"series.{entry['code']}.time", raw, N_("a time of day as HH:MM, e.g. 18:30")
         ) from None
 
 
@@ -486,7 +497,7 @@ def _event(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
     i = interactions.get_interaction(unit, interaction_id)
     if i.kind not in (GATHERING, BRIEFING):
         raise ValidationError.one(
-            "interaction_id", str(i.id), f"a {i.kind}, not a gathering or briefing"
+            "interaction_id", str(i.id), N_("a {kind}, not a gathering or briefing"), kind=i.kind
         )
     return i
 
@@ -539,7 +550,7 @@ def attendance(
     missed = [str(p) for p in absent]
     both = sorted(set(came) & set(missed))
     if both:
-        raise ValidationError.one("absent", both, "named as present and as absent")
+        raise ValidationError.one("absent", both, N_("named as present and as absent"))
     rows = [interactions.set_participation(unit, i.id, person_id=p, attended=True) for p in came]
     rows += [
         interactions.set_participation(unit, i.id, person_id=p, attended=False) for p in missed

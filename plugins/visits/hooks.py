@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from crm_core import clock, hookimpl
 from crm_core.errors import ValidationError
+from crm_core.i18n import N_
 from crm_core.kinds import FollowUpDraft, KindSpec
 from crm_core.models import Account, Interaction, InteractionParticipant, InteractionStatus
 from crm_core.services.interactions import participants_of
@@ -49,13 +50,15 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
     if term is None:
         known = "、".join(f"{t.zh} ({t.code})" for t in regions)
         raise ValidationError.one(
-            "data.county", given, f"not one of the configured regions: {known}"
+            "data.county", given, N_("not one of the configured regions: {known}"), known=known
         )
     if interaction.region and interaction.region != term.code:
         raise ValidationError.one(
             "data.county",
             given,
-            f"the interaction's region is {interaction.region!r}, not {term.code!r}",
+            N_("the interaction's region is {region!r}, not {code!r}"),
+            region=interaction.region,
+            code=term.code,
         )
     if interaction.region is None:
         interaction.region = term.code

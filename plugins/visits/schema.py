@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from crm_core.i18n import N_
 from crm_core.kinds import KindSpec
 
 
@@ -19,7 +20,7 @@ def _text(value: str) -> str:
 def _concern(value: str) -> str:
     text = _text(value)
     if not text:
-        raise PydanticCustomError("blank_concern", "a concern cannot be blank")
+        raise PydanticCustomError("blank_concern", N_("a concern cannot be blank"))
     return text
 
 

@@ -82,6 +82,18 @@ def test_a_bad_field_is_refused_with_its_name_and_nothing_is_written(tx, people)
     assert json.loads(tx("followups", "--json")[1]) == []
 
 
+def test_an_unreadable_time_is_refused_with_its_reason_in_the_users_language(tx, people) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = tx("log", "meeting", "--with", "张三", "--at", "明天 25:00")
+    assert code == 1 and "已拒绝，未写入任何数据" in err
+    assert "--at = '明天 25:00': 无法识别日期时间 '明天 25:00'（无此时刻）；可用写法：如 " in err
+    assert "cannot read" not in err and "no such time" not in err
+    code, _, err = tx("--lang", "en", "log", "meeting", "--with", "张三", "--at", "明天 25:00")
+    assert code == 1 and "refused, nothing was written" in err
+    assert "cannot read '明天 25:00' as a date/time (no such time); accepted: e.g. " in err
+    code, out, _ = tx("contacts", "show", "张三", "--json")
+    assert json.loads(out)["recent"] == []
+
+
 def test_a_person_who_is_not_unique_is_listed(tx, people) -> None:  # type: ignore[no-untyped-def]
     tx("contacts", "add", "--name", "张三", "--employer", "扬州大学")
     code, _, err = tx("log", "call", "--with", "张三")

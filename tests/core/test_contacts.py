@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crm_core import clock
+from crm_core import clock, i18n
 from crm_core.app import Tongxin
 from crm_core.errors import Ambiguous, Conflict, NotFound, ValidationError
 from crm_core.models import (
@@ -166,6 +166,30 @@ def test_refused_create_names_field_and_value_and_writes_nothing(
         assert count(unit, PersonCommittee) == 0
 
 
+def test_refusal_says_why_in_english_and_shows_it_in_chinese(app: Tongxin) -> None:
+    """The reason is English in the message (logs, JSON) and Chinese in ``text``, what a
+    user sees under the default language; a reason with a value in it keeps the value."""
+    assert i18n.language() == "zh"
+    with app.unit() as unit:
+        with pytest.raises(ValidationError) as caught:
+            contacts.create_person(unit, name="张三", mobile="12345")
+        [error] = caught.value.errors
+        assert (error.field, error.value) == ("mobile", "12345")
+        assert error.message == "a mobile number has 11 digits, this has 5"
+        assert error.text == "手机号应为 11 位，这里是 5 位"
+        assert caught.value.text == "mobile: 手机号应为 11 位，这里是 5 位"
+        with pytest.raises(ValidationError) as caught:  # a landline is no mobile number
+            contacts.create_person(unit, name="张三", mobile="0514-8733-1234")
+        [error] = caught.value.errors
+        assert error.message == "not a mobile number (11 digits starting with 1)"
+        assert error.text == "不是手机号码（须为以 1 开头的 11 位数字）"
+        with pytest.raises(ValidationError) as caught:
+            contacts.create_person(unit, name="张三", birth="1965-13")
+        [error] = caught.value.errors
+        assert error.message == "month 13 is not 1-12"
+        assert error.text == "月份 13 不在 1–12 之间"
+
+
 def test_refused_update_leaves_the_person_as_it_was(app: Tongxin) -> None:
     with app.unit() as unit:
         pid = add(unit, "张三", sector="经济界", categories=["党外知识分子"])
@@ -199,7 +223,7 @@ def test_update_with_a_stale_expected_version_is_a_conflict(app: Tongxin) -> Non
         assert contacts.get_person(unit, pid).version == 1
     with app.unit() as unit:
         assert contacts.update_person(unit, pid, expected_version=1, title="教授").version == 2
-    with pytest.raises(Conflict, match="version 2"), app.unit() as unit:
+    with pytest.raises(Conflict, match="当前为第 2 版"), app.unit() as unit:
         contacts.update_person(unit, pid, expected_version=1, title="主任")
     with app.unit() as unit:
         person = contacts.get_person(unit, pid)
@@ -210,7 +234,7 @@ def test_two_units_editing_the_same_person_the_second_is_refused(app: Tongxin) -
     with app.unit() as unit:
         pid = add(unit, "张三")
     # Two users open the same record; the second saves after the first committed.
-    with pytest.raises(Conflict, match="someone else changed"), app.unit() as first:
+    with pytest.raises(Conflict, match="他人"), app.unit() as first:
         held = contacts.get_person(first, pid)
         assert held.version == 1
         with app.unit() as second:

@@ -390,7 +390,7 @@ def test_confidential_notes_are_for_participants_and_administrators(
 
     for reader in ("other", None):
         with app.unit(reader) as unit:
-            with pytest.raises(PermissionDenied, match="confidential"):
+            with pytest.raises(PermissionDenied, match="保密"):
                 interactions.read_notes(unit, talk_id)
             data = interactions.interaction_json(unit, interactions.get_interaction(unit, talk_id))
             assert data["notes"] is None

@@ -451,7 +451,7 @@ def test_error_is_a_tongxin_error_with_a_reason() -> None:
     with pytest.raises(TongxinError) as caught:
         when("2026-02-30")
     assert isinstance(caught.value, TimeParseError)
-    assert caught.value.text == "2026-02-30"
+    assert caught.value.typed == "2026-02-30"
     assert "no such date" in str(caught.value)
     with pytest.raises(TimeParseError, match="no such time"):
         when("9:75")

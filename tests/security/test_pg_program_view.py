@@ -89,7 +89,7 @@ def test_a_non_participant_sees_that_a_talk_took_place_and_nothing_of_what_was_s
             }
             chair = accounts.resolve_account(unit, world.chair).id
             assert who_took_part == {(world.zhang, None), (None, chair)}
-            with pytest.raises(PermissionDenied, match="confidential"):
+            with pytest.raises(PermissionDenied, match="保密"):
                 interactions.read_notes(unit, world.talk)
             # Counted like any work: the month's tally and the coverage report.
             month = agenda.counts_by_kind(unit, NOW - timedelta(days=9), NOW)

@@ -225,7 +225,8 @@ async def test_service_refusal_shows_under_the_field(core: Tongxin) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
-        assert "schedule" in plain(form.query_one("#error-when", Static).content)
+        # The reason, in the user's language: logged work cannot be in the future.
+        assert "请改为安排" in plain(form.query_one("#error-when", Static).content)
         assert form.query_one("#summary", Input).value == "还没发生"
 
 
@@ -342,7 +343,7 @@ async def test_follow_up_is_answered_on_the_follow_ups_screen(core: Tongxin) -> 
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is dialog  # an answer needs the response given
-        assert "response" in static_text(dialog, "#error-general")
+        assert "须填写答复内容" in static_text(dialog, "#error-general")  # in Chinese
         dialog.query_one("#fu-response").text = "已协调银行对接"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -453,7 +454,7 @@ async def test_errors_become_notifications(core: Tongxin) -> None:
         await settle(pilot)
         app.open_person("no-such-person")
         await settle(pilot)
-        assert any("person not found" in n.message for n in app._notifications)
+        assert any("找不到联系人" in n.message for n in app._notifications)
         assert app.is_running
         await pilot.press("f3")
         await settle(pilot)

@@ -165,7 +165,7 @@ class FollowUpDialog(FieldErrors, BaseModal):
             try:
                 args["due_on"] = parse_date(due_text, today=clock.today(self.app.core.config.tz))
             except TimeParseError as exc:
-                self.show_errors([("due_on", str(exc))])
+                self.show_errors([("due_on", exc.text)])
                 return
         try:
             with self.app.unit() as unit:
@@ -235,7 +235,7 @@ class NewFollowUpDialog(FieldErrors, BaseModal):
             try:
                 args["due_on"] = parse_date(due_text, today=clock.today(self.app.core.config.tz))
             except TimeParseError as exc:
-                self.show_errors([("due_on", str(exc))])
+                self.show_errors([("due_on", exc.text)])
                 return
         try:
             with self.app.unit() as unit:

@@ -21,9 +21,7 @@ from crm_core.services import contacts, interactions
 from crm_core.unit import Unit
 
 from . import services
-
-# Answers and attendance reach the screen through a variable: marked here for the catalog.
-RSVP_WORDS = {"invited": N_("invited"), "accepted": N_("accepted"), "declined": N_("declined")}
+from .render import attendance_parts
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
@@ -207,19 +205,8 @@ def gathering_command(
         return
     status_word = _("Status")
     out.print(f"{status_word}: {_(gathering['status'])}")
-    counts = _(
-        "Invited {invited}: accepted {accepted}, declined {declined}, no answer "
-        "{awaiting}; attended {attended}, absent {absent}, not recorded {unrecorded}."
-    )
-    out.print(counts.format(**summary.as_json()))
-    if summary.people:
-        table = Table(box=None, header_style="bold")
-        for head in (_("Name"), _("RSVP"), _("Attended")):
-            table.add_column(head)
-        for p in summary.people:
-            came = "" if p.attended is None else (_("yes") if p.attended else _("no"))
-            table.add_row(p.name, _(RSVP_WORDS[p.rsvp.value]) if p.rsvp else "", came)
-        out.print(table)
+    for part in attendance_parts(summary):
+        out.print(part)
 
 
 def add_commands(cli: Any) -> None:

@@ -9,19 +9,16 @@ from datetime import date
 from typing import Any
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 import crm_core
 from crm_core import clock, lunar
-from crm_core.i18n import N_, _
+from crm_core.i18n import _
 from crm_core.panels import OpenTarget, PaletteCommandSpec
 from crm_core.unit import Unit
 
 from . import services
-
-# Answers reach the screen through a variable: marked here for the catalog.
-RSVP_WORDS = {"invited": N_("invited"), "accepted": N_("accepted"), "declined": N_("declined")}
+from .render import attendance_parts
 
 
 def coming_gathering_day(unit: Unit) -> tuple[int, date]:
@@ -50,20 +47,7 @@ def gathering_list(unit: Unit) -> Any:
             title, Text(_("Not on the calendar yet (tongxin gathering --create puts it there)."))
         )
     summary = services.attendance_summary(unit, gathering.id)
-    counts = _(
-        "Invited {invited}: accepted {accepted}, declined {declined}, no answer "
-        "{awaiting}; attended {attended}, absent {absent}, not recorded {unrecorded}."
-    ).format(**summary.as_json())
-    parts: list[Any] = [title, Text(counts)]
-    if summary.people:
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        for head in (_("Name"), _("RSVP"), _("Attended")):
-            table.add_column(head)
-        for p in summary.people:
-            came = "" if p.attended is None else (_("yes") if p.attended else _("no"))
-            table.add_row(p.name, _(RSVP_WORDS[p.rsvp.value]) if p.rsvp else "", came)
-        parts.append(table)
-    return Group(*parts)
+    return Group(title, *attendance_parts(summary))
 
 
 def gathering_place(unit: Unit) -> OpenTarget:

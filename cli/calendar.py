@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import err, get_app, out, print_json, run_unit, state
+from crm_cli.options import JsonOpt
 from rich.table import Table
 
 from crm_core import authz, clock
@@ -51,9 +52,6 @@ SharedOpt = Annotated[
         "--calendar",
         help=N_("A shared calendar instead of a person's: office or institutional."),
     ),
-]
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
 ]
 
 

@@ -6,16 +6,13 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
+from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
 from rich.table import Table
 
 from crm_core.i18n import N_, _
 from crm_core.services import contacts, interactions
 
 app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
-
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-]
 
 
 @app.command(
@@ -25,15 +22,11 @@ def search(
     query: Annotated[str, typer.Argument(help=N_("What to look for: 张三, zhangsan, zs, 1381…"))],
     limit: Annotated[int, typer.Option(help=N_("How many results per page."))] = 20,
     offset: Annotated[int, typer.Option(help=N_("Skip this many results (paging)."))] = 0,
-    category: Annotated[
-        str | None, typer.Option(help=N_("Only this category (code or label)."))
-    ] = None,
-    sector: Annotated[
-        str | None, typer.Option(help=N_("Only this sector (code or label)."))
-    ] = None,
-    party: Annotated[str | None, typer.Option(help=N_("Only this party (code or label)."))] = None,
-    committee: Annotated[str | None, typer.Option(help=N_("Only this special committee."))] = None,
-    region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
+    category: CategoryOpt = None,
+    sector: SectorOpt = None,
+    party: PartyOpt = None,
+    committee: CommitteeOpt = None,
+    region: RegionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search contacts."""

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import err, label, out, print_json, run_unit, state
+from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.prompt import Prompt
 
@@ -28,9 +29,6 @@ from crm_core.i18n import N_, _
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
 
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-]
 OutOpt = Annotated[
     Path, typer.Option("-o", "--output", help=N_("The file to write (.xlsx or .csv)."))
 ]
@@ -345,15 +343,11 @@ def _date(text: str | None, option: str) -> date | None:
 
 def export_people_command(
     output: OutOpt,
-    category: Annotated[
-        str | None, typer.Option(help=N_("Only this category (code or label)."))
-    ] = None,
-    sector: Annotated[
-        str | None, typer.Option(help=N_("Only this sector (code or label)."))
-    ] = None,
-    party: Annotated[str | None, typer.Option(help=N_("Only this party (code or label)."))] = None,
-    committee: Annotated[str | None, typer.Option(help=N_("Only this special committee."))] = None,
-    region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
+    category: CategoryOpt = None,
+    sector: SectorOpt = None,
+    party: PartyOpt = None,
+    committee: CommitteeOpt = None,
+    region: RegionOpt = None,
 ) -> None:
     """Export people."""
     count = run_unit(
@@ -396,15 +390,11 @@ def export_interactions_command(
 
 def export_vcf_command(
     output: Annotated[Path, typer.Option("-o", "--output", help=N_("The .vcf file to write."))],
-    category: Annotated[
-        str | None, typer.Option(help=N_("Only this category (code or label)."))
-    ] = None,
-    sector: Annotated[
-        str | None, typer.Option(help=N_("Only this sector (code or label)."))
-    ] = None,
-    party: Annotated[str | None, typer.Option(help=N_("Only this party (code or label)."))] = None,
-    committee: Annotated[str | None, typer.Option(help=N_("Only this special committee."))] = None,
-    region: Annotated[str | None, typer.Option(help=N_("Only this county or district."))] = None,
+    category: CategoryOpt = None,
+    sector: SectorOpt = None,
+    party: PartyOpt = None,
+    committee: CommitteeOpt = None,
+    region: RegionOpt = None,
 ) -> None:
     """Export vCards."""
     count = run_unit(

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import err, get_app, label, out, print_json, run_unit
+from crm_cli.options import JsonOpt
 from rich.table import Table
 
 from crm_core import authz, clock, identity
@@ -23,10 +24,6 @@ from crm_core.models import Account, Role
 from crm_core.services import accounts, audit, contacts, privacy
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
-
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-]
 
 users_app = typer.Typer(
     help=N_("Accounts: who may use tongxin, and with which role."), no_args_is_help=True

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
+from crm_cli.options import JsonOpt
 from rich.table import Table
 
 from crm_core import clock
@@ -19,9 +20,6 @@ from crm_core.services import accounts, assignments, contacts, followups, intera
 from crm_core.timeparse import TimeParseError, parse_date, parse_when
 from crm_core.unit import Unit
 
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-]
 WithOpt = Annotated[
     list[str],
     typer.Option(

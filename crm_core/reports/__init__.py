@@ -154,6 +154,12 @@ def period_from_options(
     return Period.quarter(today.year, (today.month + 2) // 3)
 
 
+def share(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` as a ``percent`` column's value (0 to 1); None when there is
+    no whole to take a share of (a committee without non-party members)."""
+    return part / whole if whole else None
+
+
 @dataclass(frozen=True)
 class Column:
     """A column of a report table: its key in the rows, Chinese and English headers,
@@ -327,4 +333,5 @@ __all__ = [
     "period_from_options",
     "report_json",
     "run_report",
+    "share",
 ]

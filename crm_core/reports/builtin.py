@@ -32,15 +32,11 @@ from crm_core.models import (
     Person,
     PersonStatus,
 )
-from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section
+from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, share
 from crm_core.services import accounts, assignments, contacts, overdue
 from crm_core.unit import Unit
 
 UNSET_ZH, UNSET_EN = "（未填写）", "(not recorded)"
-
-
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 def reached_people(unit: Unit, period: Period, kinds: tuple[str, ...] = ()) -> set[uuid.UUID]:
@@ -145,7 +141,7 @@ def coverage(unit: Unit, period: Period) -> ReportTable:
                 "group_en": en,
                 "total": len(members),
                 "reached": got,
-                "share": _share(got, len(members)),
+                "share": share(got, len(members)),
                 "not_reached": len(missing),
             }
         )
@@ -178,7 +174,7 @@ def coverage(unit: Unit, period: Period) -> ReportTable:
             ),
             Section("not_reached", "未联系名单", "Not yet reached", NAMES_COLUMNS, name_rows),
         ],
-        {"people": total, "reached": got, "share": _share(got, total)},
+        {"people": total, "reached": got, "share": share(got, total)},
     )
 
 

@@ -28,7 +28,7 @@ from crm_core.models import (
     PersonCommittee,
     PersonStatus,
 )
-from crm_core.reports import Column, Period, ReportTable, Section
+from crm_core.reports import Column, Period, ReportTable, Section, share
 from crm_core.unit import Unit
 
 from .schema import HEART_TALK
@@ -250,10 +250,6 @@ MEMBER_COLUMNS = [
 ]
 
 
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
 def talk_report(unit: Unit, period: Period) -> ReportTable:
     """The report ``talks`` (谈心谈话覆盖情况): for each special committee with
     non-party members (in config's order, then codes config no longer has, then members
@@ -298,7 +294,7 @@ def talk_report(unit: Unit, period: Period) -> ReportTable:
             "total": len(members),
             "talked": len(done),
             "not_talked": len(missing),
-            "share": _share(len(done), len(members)),
+            "share": share(len(done), len(members)),
             # Talks, not people: a talk with two of the members counts once.
             "talks": len({iid for m in done for iid in held[m.id]}),
             "names": missing,

@@ -29,7 +29,7 @@ from crm_core.models import (
     PersonCategory,
     Rsvp,
 )
-from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section
+from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, share
 from crm_core.unit import Unit
 
 from . import services
@@ -42,10 +42,6 @@ _STATUS = {
     InteractionStatus.cancelled: ("已取消", "Cancelled"),
 }
 _RSVP = {Rsvp.accepted: "已接受", Rsvp.declined: "已谢绝", Rsvp.invited: "未答复", None: "未答复"}
-
-
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 def _day(unit: Unit, i: Interaction) -> Any:
@@ -167,7 +163,7 @@ def briefing_report(unit: Unit, period: Period) -> ReportTable:
                 "dates": sorted({_day(unit, i).isoformat() for i in group}),
                 "hk_macao": len(members),
                 "hk_reached": got,
-                "share": _share(got, len(members)),
+                "share": share(got, len(members)),
                 "others": len(reached - hk),
                 "not_reached": [m.name for m in members if m.id not in reached],
             }
@@ -196,7 +192,7 @@ def briefing_report(unit: Unit, period: Period) -> ReportTable:
             "briefings": len(briefings),
             "hk_macao_members": len(members),
             "hk_macao_reached": hk_reached,
-            "share": _share(hk_reached, len(members)),
+            "share": share(hk_reached, len(members)),
             "people": len(reached_all),
         },
     )
@@ -262,7 +258,7 @@ def gathering_report(unit: Unit, period: Period) -> ReportTable:
                 "attended": attended,
                 "absent": sum(p.attended is False for p in parts),
                 "unrecorded": sum(p.attended is None for p in parts),
-                "share": _share(attended, invited) if done else None,
+                "share": share(attended, invited) if done else None,
             }
         )
         if done:
@@ -302,7 +298,7 @@ def gathering_report(unit: Unit, period: Period) -> ReportTable:
             "held": held["gatherings"],
             "invited": held["invited"],
             "attended": held["attended"],
-            "share": _share(held["attended"], held["invited"]),
+            "share": share(held["attended"], held["invited"]),
         },
     )
 

@@ -113,7 +113,36 @@ class FollowUpsScreen(BaseScreen):
             self.app.open_person(str(line.person_id))
 
 
-class FollowUpDialog(FieldErrors, BaseModal):
+class _FollowUpForm(FieldErrors, BaseModal):
+    """What the follow-up dialogs share: the due date as people type it, and the
+    Save and Cancel buttons."""
+
+    def action_save(self) -> None:
+        """Save (each dialog says what)."""
+        raise NotImplementedError
+
+    def read_due_on(self, args: dict[str, Any]) -> bool:
+        """Put the typed due date (明天, 12/1, …) into ``args``; False, with the reason
+        under the field, if it cannot be read."""
+        due_text = self.query_one("#fu-due", Input).value.strip()
+        if due_text:
+            try:
+                args["due_on"] = parse_date(due_text, today=clock.today(self.app.core.config.tz))
+            except TimeParseError as exc:
+                self.show_errors([("due_on", exc.text)])
+                return False
+        return True
+
+    @on(Button.Pressed, "#fu-save")
+    def _save(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#fu-cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FollowUpDialog(_FollowUpForm):
     """Move one follow-up along: status, response, due date."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -160,13 +189,8 @@ class FollowUpDialog(FieldErrors, BaseModal):
             "response": self.query_one("#fu-response", TextArea).text,
             "expected_version": self.line.version,
         }
-        due_text = self.query_one("#fu-due", Input).value.strip()
-        if due_text:
-            try:
-                args["due_on"] = parse_date(due_text, today=clock.today(self.app.core.config.tz))
-            except TimeParseError as exc:
-                self.show_errors([("due_on", exc.text)])
-                return
+        if not self.read_due_on(args):
+            return
         try:
             with self.app.unit() as unit:
                 followups.update_follow_up(unit, self.line.id, **args)
@@ -179,16 +203,8 @@ class FollowUpDialog(FieldErrors, BaseModal):
         self.app.notify(_("Saved."), timeout=3)
         self.dismiss(True)
 
-    @on(Button.Pressed, "#fu-save")
-    def _save(self) -> None:
-        self.action_save()
 
-    @on(Button.Pressed, "#fu-cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
-
-
-class NewFollowUpDialog(FieldErrors, BaseModal):
+class NewFollowUpDialog(_FollowUpForm):
     """Record a concern of a person to follow up."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -230,13 +246,8 @@ class NewFollowUpDialog(FieldErrors, BaseModal):
         """Save the new follow-up."""
         self.clear_errors()
         args: dict[str, Any] = {"title": self.query_one("#fu-title", Input).value}
-        due_text = self.query_one("#fu-due", Input).value.strip()
-        if due_text:
-            try:
-                args["due_on"] = parse_date(due_text, today=clock.today(self.app.core.config.tz))
-            except TimeParseError as exc:
-                self.show_errors([("due_on", exc.text)])
-                return
+        if not self.read_due_on(args):
+            return
         try:
             with self.app.unit() as unit:
                 if unit.actor is not None:
@@ -250,11 +261,3 @@ class NewFollowUpDialog(FieldErrors, BaseModal):
             return
         self.app.notify(_("Saved."), timeout=3)
         self.dismiss(True)
-
-    @on(Button.Pressed, "#fu-save")
-    def _save(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#fu-cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)

@@ -62,15 +62,15 @@ def sqlite_file(url: URL) -> Path | None:
     """The file a SQLite URL names, as SQLite will open it (absolute, symbolic links
     resolved), or None for an in-memory database. Understands plain paths and
     ``file:`` URI filenames (``file:/x.db?mode=rwc``, ``file:///x.db``, ``file:x.db``),
-    which SQLite interprets whether or not ``uri=true`` is given (Debian's SQLite is
-    built with SQLITE_USE_URI).
+    which SQLAlchemy hands to SQLite as URIs when ``uri=true`` is given (without it, it
+    makes the name an absolute path: ``./file:x.db``).
 
     For creating the file private before SQLite opens it. Who owns the database is
     never decided on this: see :func:`sqlite_main_file`, which asks SQLite."""
     database = url.database
     if not database or database == ":memory:":
         return None
-    if database.startswith("file:"):
+    if database.startswith("file:") and str(url.query.get("uri", "")).lower() in ("true", "1"):
         rest, _, query = database[len("file:") :].partition("?")
         rest = rest.split("#", 1)[0]
         params = dict(parse_qsl(query.split("#", 1)[0]))

@@ -506,8 +506,9 @@ def restore(
 
 
 def _has_schema(engine: Engine) -> bool:
+    # A database downgraded to base keeps Alembic's empty version table: nothing to save.
     with engine.connect() as conn:
-        return bool(_tables(conn))
+        return bool(set(_tables(conn)) - {"alembic_version"})
 
 
 def _restore_sqlite(engine: Engine, source: Path) -> None:

@@ -236,3 +236,40 @@ def test_the_program_role_cannot_move_the_schema_version_by_hand(
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         conn.execute("UPDATE alembic_version SET version_num = '0001'")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_on_a_terminal_a_downgrade_asks_and_no_changes_nothing(
+    people: dict[str, str], fresh: str, tmp_path: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    # A real process on a real pseudo-terminal, as the owner of the file, answering no.
+    main, child = pty.openpty()
+    env = {**os.environ, "TONGXIN_LANG": "en", "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crm_cli.main", "--db", fresh, "db", "downgrade", "base"],
+        stdin=child, stdout=child, stderr=child, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(child)
+    seen = b""
+    while b"[y/N]" not in seen:
+        chunk = os.read(main, 4096)
+        assert chunk, seen
+        seen += chunk
+    os.write(main, b"n\n")
+    try:
+        while chunk := os.read(main, 4096):
+            seen += chunk
+    except OSError:  # the terminal closes with the process
+        pass
+    assert proc.wait(timeout=60) == 1
+    os.close(main)
+    said = seen.decode("utf-8", "replace")
+    assert "from revision " + db.HEAD_REVISION + " to base" in said
+    assert "Nothing was changed." in said
+    assert _state(fresh) == (db.HEAD_REVISION, 2)
+    assert not (tmp_path / "data" / "tongxin" / "backups").exists()

@@ -120,3 +120,22 @@ def test_postgresql_dumps_are_private(
     with (out / "office.pgdump").open("rb") as fh:
         assert fh.read(5) == b"PGDMP"
     _all_private(out, [out, out / "rotating"])
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_partial_one(
+    umask: int, tmp_path: Path
+) -> None:
+    from crm_core.private_files import private_open, write_private_text
+
+    target = tmp_path / "exports" / "people.csv"
+    write_private_text(target, "old\n")
+    with pytest.raises(RuntimeError), private_open(target, "w", encoding="utf-8") as fh:
+        fh.write("half of the new")
+        raise RuntimeError("disk full")
+    assert target.read_text("utf-8") == "old\n"
+    assert [p.name for p in target.parent.iterdir()] == ["people.csv"]
+    assert mode(target) == 0o600
+    # /dev/stdout and pipes are written in place, not replaced.
+    with private_open("/dev/null", "w") as fh:
+        fh.write("x")
+    assert Path("/dev/null").is_char_device()

@@ -85,6 +85,16 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(os.path.realpath(Path(database).expanduser()))
 
 
+def _sqlite_may_create(url: URL) -> bool:
+    # SQLite creates a missing file unless a URI says mode=ro, mode=rw or immutable=1:
+    # only then would creating it here change what happens.
+    params = {k: str(v) for k, v in url.query.items()}
+    database = url.database or ""
+    if database.startswith("file:") and "?" in database:
+        params.update(parse_qsl(database.split("?", 1)[1].split("#", 1)[0]))
+    return params.get("mode", "rwc") == "rwc" and params.get("immutable", "0") in ("0", "")
+
+
 def sqlite_main_file(conn: Connection) -> str | None:
     """The file SQLite actually opened as the ``main`` database of ``conn`` (SQLite's
     own answer, ``PRAGMA database_list``: absolute, symbolic links resolved), or None
@@ -167,7 +177,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             # Private before SQLite opens it: SQLite then gives the WAL and SHM files
             # the main file's mode (0600), and a new data folder is 0700.
             make_private_dirs(path.parent)
-            if "mode=ro" not in str(parsed) and "immutable=1" not in str(parsed):
+            if _sqlite_may_create(parsed):
                 create_private_file(path)
         engine = create_engine(
             parsed,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,11 +32,65 @@ def db_upgrade(
     out.print(_("Database at revision {rev}.").format(rev=db.current_revision(engine)))
 
 
-@db_app.command("downgrade", help=N_("Migrate the database down to REVISION ('base' empties it)."))
-def db_downgrade(revision: Annotated[str, typer.Argument(help=N_("Target revision."))]) -> None:
+@db_app.command(
+    "downgrade",
+    help=N_(
+        "Migrate the database down to REVISION ('base' empties it): administrators only, "
+        "after a checked backup, audited."
+    ),
+)
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help=N_("Target revision, or 'base'."))],
+    yes: Annotated[
+        bool, typer.Option("--yes", help=N_("Go ahead without asking (no terminal to ask on)."))
+    ] = False,
+    backup_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--backup-to",
+            help=N_("The backup file to write first (default: in the data directory's backups)."),
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Print JSON."))] = False,
+) -> None:
+    from crm_core import schema
+
     engine = _engine()
-    db.downgrade(engine, revision)
-    out.print(_("Database at revision {rev}.").format(rev=db.current_revision(engine) or "base"))
+    # Refused before anything is asked: who may not do it is not asked whether to.
+    schema.require_schema_admin(engine)
+    current, target = schema.resolve_target(engine, revision)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise typer.BadParameter(
+                _(
+                    "downgrading to {target} drops data and there is no terminal to ask on: "
+                    "add --yes to go ahead"
+                ).format(target=target or "base"),
+                param_hint="--yes",
+            )
+        if not typer.confirm(
+            _(
+                "Downgrade the database from revision {current} to {target}? Tables and "
+                "columns of the newer revisions are dropped with their data (a checked "
+                "backup is made first)."
+            ).format(current=current, target=target or "base"),
+            default=False,
+        ):
+            out.print(_("Nothing was changed."))
+            raise typer.Exit(1)
+    with err.status(_("Backing up, then downgrading…")):
+        done = schema.downgrade_database(engine, target or "base", backup_to=backup_to)
+    if as_json:
+        print_json(done.as_json())
+        return
+    out.print(
+        _("Backup written and checked: {path} (sha256 {sha}).").format(
+            path=done.backup.path, sha=done.sha256
+        ),
+        markup=False,
+    )
+    moved = _("Database downgraded from revision {old} to {new}; restore the backup to undo it.")
+    out.print(moved.format(old=done.from_revision, new=done.to_revision or "base"))
 
 
 @db_app.command("current", help=N_("Show the database's URL and revision."))

@@ -30,6 +30,7 @@ from crm_core.config import Config
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account
+from crm_core.private_files import write_private_bytes
 from crm_core.services import accounts
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
@@ -119,7 +120,7 @@ def export_ics_command(
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
         return
-    output.write_bytes(body)
+    write_private_bytes(output, body)
     err.print(
         _("Wrote {n} events to {path}.").format(n=body.count(b"BEGIN:VEVENT"), path=output),
         markup=False,

@@ -21,6 +21,7 @@ from crm_core import backup as backups
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account, Role
+from crm_core.private_files import write_private_text
 from crm_core.services import accounts, audit, contacts, privacy
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
@@ -354,8 +355,8 @@ def person_export(
         return privacy.export_person(unit, contacts.resolve_person(unit, ref).id)
 
     document = run_unit(work)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    # Everything held about one person: readable by whoever ran the export only.
+    write_private_text(output, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     out.print(
         _("Wrote {path}: {interactions} interactions, {audit} audit entries.").format(
             path=output, interactions=len(document["interactions"]), audit=len(document["audit"])

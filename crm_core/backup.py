@@ -35,6 +35,7 @@ from sqlalchemy.engine import URL
 from crm_core import clock, db, i18n
 from crm_core.errors import TongxinError
 from crm_core.i18n import N_
+from crm_core.private_files import make_private_dirs, private_path, write_private_text
 
 MANIFEST_SUFFIX = ".manifest.json"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -107,8 +108,10 @@ def _sha256(path: Path) -> str:
 
 
 def _sqlite_path(engine: Engine) -> Path:
-    database = engine.url.database
-    if not database or database == ":memory:":
+    # The file SQLite opened, not the URL's text (a `file:` URI is not a path).
+    with engine.connect() as conn:
+        database = db.sqlite_main_file(conn)
+    if database is None:
         raise BackupError(N_("an in-memory database cannot be backed up"))
     return Path(database)
 
@@ -224,7 +227,8 @@ def check_database(engine: Engine) -> Check:
 
 def _write_manifest(path: Path, backend: str, revision: str | None, counts: dict[str, int]) -> Path:
     manifest = path.with_name(path.name + MANIFEST_SUFFIX)
-    manifest.write_text(
+    write_private_text(
+        manifest,
         json.dumps(
             {
                 "format": "tongxin-backup/1",
@@ -239,7 +243,6 @@ def _write_manifest(path: Path, backend: str, revision: str | None, counts: dict
             indent=2,
         )
         + "\n",
-        "utf-8",
     )
     return manifest
 
@@ -260,7 +263,7 @@ def backup(engine: Engine, target: Path | str) -> BackupResult:
     """Back the database of ``engine`` up into the file ``target`` (replaced if it
     exists, only once the new backup is complete and checked), with its manifest."""
     target = Path(target).expanduser().resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(target.parent)
     if engine.dialect.name == "sqlite":
         return _backup_sqlite(engine, target)
     if engine.dialect.name == "postgresql":
@@ -270,6 +273,8 @@ def backup(engine: Engine, target: Path | str) -> BackupResult:
 
 def _backup_sqlite(engine: Engine, target: Path) -> BackupResult:
     source = _sqlite_path(engine)
+    # mkstemp: created 0600 with O_EXCL; SQLite writes into it (and its journal takes
+    # its mode), so the backup is private from its first page.
     fd, tmp_name = tempfile.mkstemp(prefix=".tongxin-backup-", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -325,22 +330,23 @@ def _backup_pg(engine: Engine, target: Path) -> BackupResult:
         )
     _need_owner(engine, "backing up")
     dsn, env = _libpq(engine.url)
-    tmp = target.with_name(f".{target.name}.partial")
-    # One snapshot for the counts and the dump: they describe exactly the same data.
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
-        revision, counts = _revision(conn), _counts(conn)
-        done = subprocess.run(
-            [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}",
-             f"--file={tmp}", f"--dbname={dsn}"],
-            env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        conn.rollback()
-    if done.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise BackupError(N_("pg_dump failed: {reason}"), reason=done.stderr.strip())
-    os.replace(tmp, target)
+    # pg_dump creates its --file with the umask's mode: it writes instead into a file
+    # made 0600 beforehand (reopening it keeps the mode), renamed over the target once
+    # the dump is complete.
+    with private_path(target) as tmp:
+        # One snapshot for the counts and the dump: they describe exactly the same data.
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+            revision, counts = _revision(conn), _counts(conn)
+            done = subprocess.run(
+                [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}",
+                 f"--file={tmp}", f"--dbname={dsn}"],
+                env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            conn.rollback()
+        if done.returncode != 0:
+            raise BackupError(N_("pg_dump failed: {reason}"), reason=done.stderr.strip())
     manifest = _write_manifest(target, "postgresql", revision, counts)
     return BackupResult(target, manifest, "postgresql", revision, counts)
 
@@ -351,8 +357,7 @@ def backup_rotating(engine: Engine, folder: Path | str, keep: int) -> BackupResu
     cron or a scheduler job."""
     if keep < 1:
         raise BackupError(N_("keep at least one backup"))
-    folder = Path(folder).expanduser().resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_private_dirs(Path(folder).expanduser().resolve())
     ext = "sqlite" if engine.dialect.name == "sqlite" else "pgdump"
     stamp = clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
     target = folder / f"tongxin-{stamp}.{ext}"
@@ -370,6 +375,51 @@ def backup_rotating(engine: Engine, folder: Path | str, keep: int) -> BackupResu
         old.with_name(old.name + MANIFEST_SUFFIX).unlink(missing_ok=True)
         result.removed.append(old)
     return result
+
+
+def verify_backup(path: Path | str) -> str:
+    """Check a backup file as it lies, before anything relies on it (the downgrade does):
+    its manifest's checksum; a SQLite backup's integrity, foreign keys, schema revision
+    and the manifest's row counts; a pg_dump archive's table of contents, read whole by
+    ``pg_restore --list``, holding the data of every table in the manifest. Returns
+    the file's SHA-256; BackupError says what is wrong."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    if manifest is None:
+        raise BackupError(N_("{name} has no manifest beside it"), name=path.name)
+    sha = _sha256(path)
+    if manifest.get("sha256") != sha:
+        raise BackupError(
+            N_("{name} does not match its manifest (checksum): damaged?"), name=path.name
+        )
+    problems: list[str] = []
+    if backup_kind(path) == "sqlite":
+        check = check_sqlite_file(path)
+        problems += check.problems
+        if check.counts != manifest["counts"]:
+            problems.append("the row counts differ from the manifest's")
+    else:
+        _, pg_restore = pg_tools()
+        if pg_restore is None:
+            raise BackupError(
+                N_(
+                    "pg_restore is not installed: install the PostgreSQL client tools "
+                    "(Debian: apt install postgresql-client)"
+                )
+            )
+        listed = subprocess.run(
+            [pg_restore, "--list", str(path)], capture_output=True, text=True, check=False
+        )
+        if listed.returncode != 0:
+            problems.append(f"pg_restore --list: {listed.stderr.strip()}")
+        else:
+            data = set(re.findall(r"TABLE DATA \S+ (\S+) ", listed.stdout))
+            problems += [f"no data for {t}" for t in sorted(set(manifest["counts"]) - data)]
+    if problems:
+        raise BackupError(
+            N_("the backup failed its check: {problems}"), problems="; ".join(problems)
+        )
+    return sha
 
 
 # -- restore ------------------------------------------------------------------------------
@@ -456,8 +506,9 @@ def restore(
 
 
 def _has_schema(engine: Engine) -> bool:
+    # A database downgraded to base keeps Alembic's empty version table: nothing to save.
     with engine.connect() as conn:
-        return bool(_tables(conn))
+        return bool(set(_tables(conn)) - {"alembic_version"})
 
 
 def _restore_sqlite(engine: Engine, source: Path) -> None:

@@ -7,19 +7,23 @@ office server is a PostgreSQL URL (``--db`` or ``TONGXIN_DB``), driven by psycop
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from crm_core.config import APP_NAME
 from crm_core.errors import TongxinError
+from crm_core.i18n import N_
+from crm_core.private_files import create_private_file, make_private_dirs
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -52,6 +56,53 @@ def normalize_url(url: str | None) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names, as SQLite will open it (absolute, symbolic links
+    resolved), or None for an in-memory database. Understands plain paths and
+    ``file:`` URI filenames (``file:/x.db?mode=rwc``, ``file:///x.db``, ``file:x.db``),
+    which SQLAlchemy hands to SQLite as URIs when ``uri=true`` is given (without it, it
+    makes the name an absolute path: ``./file:x.db``).
+
+    For creating the file private before SQLite opens it. Who owns the database is
+    never decided on this: see :func:`sqlite_main_file`, which asks SQLite."""
+    database = url.database
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:") and str(url.query.get("uri", "")).lower() in ("true", "1"):
+        rest, _, query = database[len("file:") :].partition("?")
+        rest = rest.split("#", 1)[0]
+        params = dict(parse_qsl(query.split("#", 1)[0]))
+        params.update({k: str(v) for k, v in url.query.items()})
+        if params.get("mode") == "memory" or params.get("vfs") == "memdb":
+            return None
+        if rest.startswith("//"):  # file://host/path: SQLite accepts "" and localhost
+            rest = "/" + rest[2:].partition("/")[2]
+        database = unquote(rest)
+        if database in ("", ":memory:"):
+            return None
+    return Path(os.path.realpath(Path(database).expanduser()))
+
+
+def _sqlite_may_create(url: URL) -> bool:
+    # SQLite creates a missing file unless a URI says mode=ro, mode=rw or immutable=1:
+    # only then would creating it here change what happens.
+    params = {k: str(v) for k, v in url.query.items()}
+    database = url.database or ""
+    if database.startswith("file:") and "?" in database:
+        params.update(parse_qsl(database.split("?", 1)[1].split("#", 1)[0]))
+    return params.get("mode", "rwc") == "rwc" and params.get("immutable", "0") in ("0", "")
+
+
+def sqlite_main_file(conn: Connection) -> str | None:
+    """The file SQLite actually opened as the ``main`` database of ``conn`` (SQLite's
+    own answer, ``PRAGMA database_list``: absolute, symbolic links resolved), or None
+    for an in-memory or temporary database."""
+    for _seq, name, file in conn.exec_driver_sql("PRAGMA database_list"):
+        if name == "main":
+            return str(file) or None
+    return None
 
 
 _redaction = threading.local()
@@ -121,8 +172,13 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     except ArgumentError as exc:
         raise DatabaseError(f"bad database URL {url!r}: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(parsed)
+        if path is not None:
+            # Private before SQLite opens it: SQLite then gives the WAL and SHM files
+            # the main file's mode (0600), and a new data folder is 0700.
+            make_private_dirs(path.parent)
+            if _sqlite_may_create(parsed):
+                create_private_file(path)
         engine = create_engine(
             parsed,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -168,18 +224,65 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def _schema_refused(engine: Engine, exc: DBAPIError) -> DatabaseError | None:
+    """The clear error for a schema change the database refused to this login (a
+    PostgreSQL role that does not own the tables; a SQLite file this OS user may not
+    write), or None for any other failure."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "42501":  # insufficient_privilege
+        with engine.connect() as conn:
+            role = str(conn.exec_driver_sql("SELECT current_user").scalar())
+        return DatabaseError.of(
+            N_(
+                "the database refused to change its schema for the role {role}: only the "
+                "owner of the database (the role that owns its tables) may upgrade it. "
+                "Ask them to run: tongxin db upgrade"
+            ),
+            role=role,
+        )
+    name = getattr(orig, "sqlite_errorname", "")
+    if name.startswith("SQLITE_READONLY") or "readonly database" in str(orig):
+        from crm_core.identity import os_login
+
+        return DatabaseError.of(
+            N_(
+                "the database file {path} is not writable for {login}, so its schema cannot "
+                "be changed: the owner of the file may upgrade it. Ask them to run: "
+                "tongxin db upgrade"
+            ),
+            path=sqlite_file(engine.url) or engine.url.database,
+            login=os_login(),
+        )
+    return None
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the schema up to ``revision``."""
+    """Migrate the schema up to ``revision``. A login the database does not let change
+    the schema gets a DatabaseError saying who can (never the raw SQL error)."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except DBAPIError as exc:
+        refused = _schema_refused(engine, exc)
+        if refused is None:
+            raise
+        raise refused from exc
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    """Migrate the schema down to ``revision`` ("base" empties the database)."""
+    """Migrate the schema down to ``revision`` ("base" empties the database), without
+    any check: front ends call :func:`crm_core.schema.downgrade_database`, which
+    requires an administrator, backs the database up and audits it first."""
     from alembic import command
 
-    command.downgrade(alembic_config(engine), revision)
+    try:
+        command.downgrade(alembic_config(engine), revision)
+    except DBAPIError as exc:
+        refused = _schema_refused(engine, exc)
+        if refused is None:
+            raise
+        raise refused from exc
 
 
 def ensure_schema(engine: Engine) -> None:

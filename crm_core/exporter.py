@@ -34,6 +34,7 @@ from crm_core import authz, pinyin
 from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
+from crm_core.private_files import private_open, private_path
 from crm_core.services import contacts
 from crm_core.services.interactions import can_read_notes
 from crm_core.unit import Unit
@@ -195,7 +196,7 @@ def write_table(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        with private_open(path, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow([c.header for c in columns])
             for r in rows:
@@ -210,7 +211,8 @@ def write_table(
     assert ws is not None
     ws.title = sheet_title(sheet)
     write_sheet(ws, columns, rows)
-    wb.save(path)
+    with private_path(path) as tmp:
+        wb.save(tmp)
     return path
 
 
@@ -548,7 +550,7 @@ def export_vcf(unit: Unit, path: Path | str, **filters: str | None) -> int:
     people = contacts.list_people(unit, limit=10_000_000, status="active", **codes).items
     _, cats, _comms = contacts.people_by_ids(unit, {p.id for p in people})
     categories = unit.app.categories
-    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+    with private_open(path, "w", encoding="utf-8", newline="") as fh:
         for p in people:
             labels = [_label(categories, c) or c for c in cats.get(p.id, [])]
             fh.write(vcard(p, labels))

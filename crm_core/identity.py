@@ -12,6 +12,13 @@ the database (the file's owner on SQLite; a superuser, or a member of the role o
 the tables on PostgreSQL) can do anything with it outside the program, so the program
 treats that login as an administrator even without an account.
 
+On SQLite the owner is the owner of the file SQLite actually opened (``PRAGMA
+database_list``, symbolic links resolved), whatever the URL said. Write access is not
+ownership: a file owned by someone else gives no administrator rights even when it, or
+its folder, is writable by everyone. Such a file protects nothing (anyone who can write
+it can change any row with the sqlite3 shell), which is why tongxin creates its files
+0600 in 0700 folders and why a shared office uses PostgreSQL (docs/security.md).
+
 See :meth:`crm_core.app.Tongxin.authenticate` for the rules a front end applies.
 """
 
@@ -20,7 +27,6 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
@@ -39,7 +45,8 @@ def _file_owner(path: str) -> str | None:
     try:
         import pwd
 
-        return pwd.getpwuid(Path(path).stat().st_uid).pw_name
+        # os.stat follows symbolic links: the owner of the file itself, not of a link.
+        return pwd.getpwuid(os.stat(os.path.realpath(path)).st_uid).pw_name
     except (ImportError, KeyError, OSError, AttributeError):
         return None
 
@@ -64,10 +71,15 @@ def owns_database(conn: Connection, login: str) -> bool:
                 "WHERE r.rolname = current_user AND c.oid = to_regclass('account')"
             ).scalar()
         )
-    database = conn.engine.url.database
-    if not database or database == ":memory:":
+    # Decided on the file SQLite opened (its own answer: absolute, links resolved),
+    # never on the URL, which a `file:` URI, `..` or a symbolic link can make say
+    # something else.
+    from crm_core.db import sqlite_main_file
+
+    opened = sqlite_main_file(conn)
+    if opened is None:
         return True  # a private in-memory database belongs to whoever made it
-    return _file_owner(database) == login
+    return _file_owner(opened) == login
 
 
 def role_can_connect(conn: Connection, username: str) -> bool | None:

@@ -36,6 +36,7 @@ from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Person
 from crm_core.phones import is_mobile, normalize_phone
+from crm_core.private_files import private_open, private_path
 from crm_core.services import contacts
 from crm_core.services._common import clean_text
 from crm_core.unit import Unit
@@ -1288,7 +1289,7 @@ def write_errors(report: ImportReport, path: Path | str) -> Path:
         table.append((row_no, raw, reasons))
     head = [*headers, _(ERROR_ROW_HEADER), _(ERROR_TEXT_HEADER)]
     if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        with private_open(path, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(head)
             for row_no, raw, reasons in table:
@@ -1321,5 +1322,6 @@ def write_errors(report: ImportReport, path: Path | str) -> Path:
                 cell.fill = bad
                 cell.comment = Comment(e.reason, "tongxin")
     fit_widths(ws, [head, *([*raw, row_no, reasons] for row_no, raw, reasons in table)])
-    wb.save(path)
+    with private_path(path) as tmp:
+        wb.save(tmp)
     return path

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from crm_core.app import Tongxin
 from crm_core.config import APP_NAME
 from crm_core.i18n import N_, _, language, set_language
+from crm_core.private_files import create_private_file, make_private_dirs
 from crm_core.services import interactions
 from crm_core.unit import Unit
 
@@ -331,7 +332,9 @@ def log_file() -> Path:
 def run(core: Tongxin, *, lang: str | None = None, actor: str | None = None) -> None:
     """Run the app in this terminal, logging to :func:`log_file` (never to the screen)."""
     path = log_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Error lines can quote names and phone numbers: the log is private like the data.
+    make_private_dirs(path.parent)
+    create_private_file(path)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)

@@ -18,6 +18,7 @@ from typing import Any
 
 from crm_core.errors import TongxinError
 from crm_core.i18n import _
+from crm_core.private_files import private_open, private_path
 from crm_core.reports import Period, ReportSpec, ReportTable, Section
 
 FORMATS = (".xlsx", ".docx", ".csv")
@@ -73,7 +74,7 @@ def _period_line(period: Period, lang: str) -> str:
 
 
 def _csv(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lang: str) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with private_open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow([spec.title(lang)])
         w.writerow([_period_line(period, lang)])
@@ -126,7 +127,8 @@ def _xlsx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
             ws.append([section.note(lang)])
     wb.properties.title = spec.title(lang)
     wb.properties.creator = "tongxin"
-    wb.save(path)
+    with private_path(path) as tmp:
+        wb.save(tmp)
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:
@@ -192,7 +194,8 @@ def _docx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
     made.runs[0].font.size = Pt(9)
     doc.core_properties.title = spec.title(lang)
     doc.core_properties.author = "tongxin"
-    doc.save(str(path))
+    with private_path(path) as tmp:
+        doc.save(str(tmp))
 
 
 def _docx_table(doc: Any, section: Section, lang: str, available: int) -> None:

@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 from crm_core import clock
 from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import N_, _, language
+from crm_core.private_files import make_private_dirs
 from crm_core.reports import (
     Period,
     ReportSpec,
@@ -427,7 +428,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
                 found, result = run_report(unit, spec.code, period)
                 done = Shown(found, period, result)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(path.parent)
                 written = write_report(done.spec, period, done.result, path, lang=lang)
             except (TongxinError, OSError) as exc:  # shown under the field, not as a crash
                 return done, exc

@@ -35,6 +35,7 @@ from psycopg import sql
 from crm_core import clock
 from crm_core.app import Tongxin
 from crm_core.calendar import feeds
+from crm_core.calendar.caldav_sync import sync_caldav
 from crm_core.calendar.series import sync_series
 from crm_core.calendar_models import CaldavState, FeedToken, ReminderDelivery
 from crm_core.models import (
@@ -45,6 +46,7 @@ from crm_core.models import (
     Series,
 )
 from crm_core.services import accounts, assignments, contacts, followups, interactions
+from tests.calendar.test_caldav import radicale_server  # noqa: F401  (a real CalDAV server)
 
 from .conftest import PG_ADMIN_URL
 
@@ -549,3 +551,39 @@ def test_the_program_keeps_working_for_each_role(
         assert unit.session.query(FeedToken).filter(FeedToken.account_id.is_(None)).count() == 2
         assert unit.session.query(ReminderDelivery).count() == 5
         assert sync_series(unit)
+
+
+@PG
+def test_caldav_sync_works_for_a_county_role_and_keeps_its_state_its_own(
+    world: World,
+    login: Callable[..., Tongxin],
+    role_sql: Callable[[str], psycopg.Connection],
+    request: pytest.FixtureRequest,
+) -> None:
+    from tests.calendar import test_caldav
+
+    rad = request.getfixturevalue("radicale_server")
+    county = login(world.users["county"])
+    with county.unit() as unit:
+        interactions.schedule_interaction(
+            unit, kind="call", start=NOW + timedelta(days=2), people=[world.ids["zhang"]],
+            accounts=[world.ids["county"]],
+        )  # fmt: skip
+
+    def push() -> object:
+        return sync_caldav(
+            county, url=rad.url, username=test_caldav.USER, password=test_caldav.PASSWORD,
+            calendar="同心 · 广陵",
+        )  # fmt: skip
+
+    first = push()
+    assert first.created >= 1  # type: ignore[attr-defined]
+    again = push()
+    assert again.writes == 0 and again.unchanged == first.created  # type: ignore[attr-defined]
+    base = first.calendar_url  # type: ignore[attr-defined]
+    gl = role_sql(world.users["county"])
+    mine = gl.execute("SELECT account_id FROM caldav_state WHERE calendar_url = %s", (base,))
+    assert {r[0] for r in mine} == {world.ids["county"]}
+    leader = role_sql(world.users["leader"])
+    assert leader.execute("SELECT count(*) FROM caldav_state").fetchone() == (1,)  # its own
+    assert leader.execute("DELETE FROM caldav_state WHERE calendar_url = %s", (base,)).rowcount == 0

@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import select
+from sqlmodel import col
 
 from crm_core import clock
 from crm_core.app import Tongxin
@@ -548,8 +550,9 @@ def test_the_program_keeps_working_for_each_role(
     with office.unit() as unit:
         assert feeds.resolve_token(unit, token) is None  # revoked by its holder
         assert len(feeds.list_tokens(unit)) == 6
-        assert unit.session.query(FeedToken).filter(FeedToken.account_id.is_(None)).count() == 2
-        assert unit.session.query(ReminderDelivery).count() == 5
+        shared = select(FeedToken).where(col(FeedToken.account_id).is_(None))
+        assert len(list(unit.session.scalars(shared))) == 2
+        assert len(list(unit.session.scalars(select(ReminderDelivery)))) == 5
         assert sync_series(unit)
 
 

@@ -178,6 +178,13 @@ def test_a_county_role_cannot_create_a_table_in_the_programs_schemas(
             conn.execute(f'CREATE TABLE "{schema}".apscheduler_jobs (id text)')
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(f'CREATE VIEW "{schema}".apscheduler_jobs AS SELECT 1 AS id')
+    # Nor a schema of its own that would come first on someone's search_path
+    # ("$user": a schema named like the service's role).
+    assert conn.execute(
+        "SELECT has_database_privilege('tongxin_user', current_database(), 'CREATE')"
+    ).fetchone() == (False,)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f'CREATE SCHEMA "{names("office")}"')
 
 
 @PG

@@ -8,8 +8,12 @@
   what changed and an interrupted run resumes where it stopped.
 - ``reminder_delivery``: every reminder delivered (or being delivered), per channel and
   recipient, under a unique key: the log that keeps a reminder from going out twice.
-- ``apscheduler_jobs``: APScheduler 3's SQLAlchemyJobStore table, exactly as the job
-  store defines it, created by the migration so the job store finds it existing.
+- ``caldav_state.account_id`` (migration ``0005``): the account whose push wrote the row;
+  on PostgreSQL an account reads and writes only its own rows (administrators all).
+
+APScheduler's job table (``apscheduler_jobs``, 0002) was dropped by ``0005``: its rows
+were pickles, and tongxin never loads code from the database (the reminder service's
+jobs live in memory, planned from these tables).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Column, Float, ForeignKey, LargeBinary, Table, Unicode, UniqueConstraint
+from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from crm_core import clock
@@ -64,6 +68,12 @@ class CaldavState(SQLModel, table=True):
     sequence: int = 0
     content_hash: str
     synced_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
+    # Whose push wrote it (None: the owner of the database, or an older row).
+    account_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column_args=[ForeignKey("account.id", ondelete="SET NULL")],
+        index=True,
+    )
 
 
 class ReminderDelivery(SQLModel, table=True):
@@ -89,16 +99,4 @@ class ReminderDelivery(SQLModel, table=True):
     detail: str | None = None
 
 
-# APScheduler 3's SQLAlchemyJobStore table, column for column (191: the job store's key
-# length; Float(25): an 8-byte float). Declared on the shared metadata so the schema
-# check and the test fixtures know it; the job store builds its own Table object for the
-# same name and, finding the table, does not create it.
-apscheduler_jobs = Table(
-    "apscheduler_jobs",
-    SQLModel.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
-
-__all__ = ["CaldavState", "FeedToken", "ReminderDelivery", "apscheduler_jobs"]
+__all__ = ["CaldavState", "FeedToken", "ReminderDelivery"]

@@ -346,7 +346,7 @@ __all__ = [
     "Series",
 ]
 
-# The calendar and reminder tables (feed tokens, CalDAV state, the reminder delivery log,
-# APScheduler's job store) live in their own module; imported here, at the end, so that
+# The calendar and reminder tables (feed tokens, CalDAV state, the reminder delivery log)
+# live in their own module; imported here, at the end, so that
 # whoever imports the models has the complete metadata (migrations, schema checks).
 from crm_core import calendar_models  # noqa: E402, F401

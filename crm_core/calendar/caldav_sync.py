@@ -10,10 +10,11 @@ the same event the feed and the export hold), mirrored to the database:
   ``If-Match`` too.
 
 What each item's last push left (href, ETag, SEQUENCE, hash of the bytes) is kept in
-``caldav_state``, committed item by item: a second run with nothing changed sends no
-write at all, and a run that was interrupted resumes where it stopped. The database is
-the source of truth: a resource someone changed on the server (412 Precondition Failed)
-is overwritten, with a warning in the report.
+``caldav_state`` (with the account whose push wrote it: on PostgreSQL an account
+reads and writes only its own rows), committed item by item: a second run with
+nothing changed sends no write at all, and a run that was interrupted resumes where it
+stopped. The database is the source of truth: a resource someone changed on the server
+(412 Precondition Failed) is overwritten, with a warning in the report.
 """
 
 from __future__ import annotations
@@ -198,7 +199,14 @@ def sync_caldav(
         with app.unit() as unit:
             row = unit.session.get(CaldavState, state_ids[uid]) if uid in state_ids else None
             if row is None:
-                row = CaldavState(calendar_url=base, uid=uid, href=href, content_hash=digest)
+                row = CaldavState(
+                    calendar_url=base,
+                    uid=uid,
+                    href=href,
+                    content_hash=digest,
+                    # Whose push: on PostgreSQL each account has only its own rows.
+                    account_id=unit.actor.id if unit.actor is not None else None,
+                )
                 unit.session.add(row)
             row.href, row.etag, row.sequence = href, new_etag, sequence
             row.content_hash, row.synced_at = digest, clock.now()

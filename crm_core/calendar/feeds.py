@@ -12,7 +12,8 @@ A personal feed is built acting as the token's holder (:func:`crm_core.authz.act
 whoever runs the server: every check applies as that person (county staff get their
 region's work only). A shared calendar ("office") has no holder and shows what trusted
 code sees, so only administrators give one out; the institutional series hold nothing
-private. Only the account itself and administrators make or revoke a personal token.
+private, but their tokens are the office's too (administrators make and revoke them).
+Only the account itself and administrators make or revoke a personal token.
 """
 
 from __future__ import annotations
@@ -122,10 +123,13 @@ def revoke_tokens(
 
 
 def _check_holder(unit: Unit, account: Account | None, scope: str) -> None:
-    if scope == "institutional":
-        return  # the institutional series: nothing private
     if account is not None:
         authz.check_calendar_of(unit, account, token=True)
+    elif scope == "institutional":
+        # Nothing private in it, but its tokens are the office's: one person revoking
+        # them all would cut everyone's subscriptions (on PostgreSQL the row-level
+        # security of migration 0005 refuses it too).
+        authz.require_admin(unit, _("give out the institutional calendar"))
     else:
         authz.require_admin(unit, _("give out the office calendar"))
 

@@ -125,7 +125,14 @@ def sync_series(unit: Unit) -> list[Series]:
     ones (``source`` "config"), update changed ones (their version and change time move,
     so calendars send a new SEQUENCE), deactivate those config no longer has. Writes
     nothing when everything is in step. Returns the active config series, in config
-    order."""
+    order.
+
+    On PostgreSQL only administrators write the series (migration 0005): for anyone
+    else nothing is written and the rows are used as an administrator's program
+    (``tongxin serve``, ``tongxin remind``, any administrator's command) last synced
+    them; a config series no administrator synced yet is not shown."""
+    if not _may_write_series(unit):
+        return _config_rows(unit)
     tz = unit.config.tz
     rows = {
         r.code: r for r in unit.session.scalars(select(Series).where(col(Series.code).is_not(None)))
@@ -155,6 +162,31 @@ def sync_series(unit: Unit) -> list[Series]:
     if changed:
         unit.session.flush()
     return [r for r in out if r.active]
+
+
+def _may_write_series(unit: Unit) -> bool:
+    """Whether ``unit`` may write the ``series`` table: always on SQLite (the file's
+    permissions are the boundary), on PostgreSQL administrators and the roles that row
+    security does not restrict (the owner, superusers)."""
+    if unit.is_admin:
+        return True
+    conn = unit.session.connection()
+    if conn.dialect.name != "postgresql":
+        return True
+    return not conn.exec_driver_sql("SELECT row_security_active('series')").scalar()
+
+
+def _config_rows(unit: Unit) -> list[Series]:
+    """The active rows of config's series as they are, in config order (no writing)."""
+    rows = {
+        r.code: r
+        for r in unit.session.scalars(
+            select(Series).where(col(Series.code).is_not(None), col(Series.source) == "config")
+        )
+    }
+    return [
+        rows[e["code"]] for e in unit.config.series if e["code"] in rows and rows[e["code"]].active
+    ]
 
 
 def calendar_series(unit: Unit) -> list[Series]:

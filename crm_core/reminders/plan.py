@@ -74,7 +74,7 @@ class Planned:
     minutes: int | None = None  # a per-item reminder: how long before the start
 
     def payload(self) -> dict[str, Any]:
-        """The job's argument: plain strings, as the job store pickles it."""
+        """The job's argument as plain strings (the reverse of :meth:`from_payload`)."""
         return {
             "key": self.key,
             "at": self.at.isoformat(),

@@ -1,10 +1,17 @@
-"""The reminder service (``tongxin remind``): APScheduler 3 with its job store in the
-project's database.
+"""The reminder service (``tongxin remind``): APScheduler 3 with jobs in memory only,
+rebuilt from tongxin's own data, and the delivery log.
 
-Jobs (ids are deterministic, so a restart replaces nothing and duplicates nothing):
+Nothing is ever unpickled: APScheduler's SQLAlchemyJobStore pickles jobs into a table
+any role that may write the database could forge rows in (a pickle runs code when it
+is loaded). Jobs live in a ``MemoryJobStore`` and are planned again from the
+interactions, the plugins' rules and the ``reminder_delivery`` log at every start and
+every refresh; the table ``apscheduler_jobs`` is gone (migration 0005).
+
+Jobs (ids are deterministic, so planning again replaces nothing and duplicates nothing):
 
 - ``tongxin:digest``: the daily digest at ``[reminders] digest_time`` (cron, in the
-  office's zone);
+  office's zone); ``tongxin:digest:<day>``: a digest missed while the service was
+  stopped (the last one only: :func:`crm_core.reminders.plan.digest_day`), sent at once;
 - ``tongxin:refresh``: every ``refresh_minutes``, plans the reminders again (new and
   moved work, plugins' rules);
 - ``tongxin:item:<interaction>:<minutes>:<start>`` and ``tongxin:plugin:<plugin>:<key>``:
@@ -12,18 +19,21 @@ Jobs (ids are deterministic, so a restart replaces nothing and duplicates nothin
 
 Why a reminder is sent once, and never dropped:
 
-- Every job has ``misfire_grace_time=None`` (run however late) and ``coalesce=True``
-  (several missed runs become one): a reminder due while the service was stopped runs
-  once when it starts again; a digest missed on several days is sent once, for the last
-  of them (:func:`crm_core.reminders.plan.digest_day`).
-- Jobs live in the ``apscheduler_jobs`` table (migration 0002), so a restart finds them;
-  planning adds a job only when it is missing (an existing job, maybe overdue, is never
-  replaced, which would lose its missed run).
+- Planning covers the reminders of work still ahead (however early their alarm) and
+  those that fell due in the last :data:`CATCH_UP` (missed while the service was
+  stopped): a reminder without its "done" row in the delivery log gets a job, run at
+  once when its time has passed (marked as sent late).
+- A digest run leaves a "done" row for its day (``digest:<day>``): at start and at each
+  refresh the last digest day whose time has come is sent if that row is missing, so
+  a digest missed on several days is sent once, for the last of them.
 - Delivery goes through the ``reminder_delivery`` log, one row per reminder, channel and
   recipient under a unique key, claimed before sending: the same reminder planned
-  twice, or a job run twice, is delivered once. A failed channel is tried again at the
-  next refresh (up to ``MAX_ATTEMPTS``); a delivery cut off by a crash stays "sending"
-  and is reported at the next start, not repeated.
+  twice, or a job run twice (two services, a refresh racing a job), is delivered once.
+  A failed channel is tried again at the next refresh (up to ``MAX_ATTEMPTS``); a
+  delivery cut off by a crash stays "sending" and is reported at the next start, not
+  repeated.
+- Times follow :func:`crm_core.clock.now`: a reminder due by the program's clock runs
+  at once, a later one after the same delay on the wall clock.
 
 Whom it works for: the service plans for everyone, so it runs with administrator rights
 (an administrator's login or the owner of the database, as a service account); what
@@ -42,7 +52,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
 from apscheduler.events import (
@@ -51,7 +61,8 @@ from apscheduler.events import (
     EVENT_JOB_MISSED,
     EVENT_JOB_SUBMITTED,
 )
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
@@ -72,6 +83,7 @@ from crm_core.models import Account, Interaction, InteractionStatus
 from crm_core.reminders import channels
 from crm_core.reminders import plan as planning
 from crm_core.reminders.channels import Message
+from crm_core.unit import Unit
 
 log = logging.getLogger("tongxin.remind")
 
@@ -80,15 +92,19 @@ DIGEST_JOB = "tongxin:digest"
 REFRESH_JOB = "tongxin:refresh"
 MAX_ATTEMPTS = 5
 DONE = "*"  # the delivery-log row saying every channel of a reminder was handled
-
-_active: ReminderService | None = None
+# How far back planning looks for reminders that fell due while the service was
+# stopped (a long weekend's outage): they are sent once, late. Older ones are not.
+CATCH_UP = timedelta(days=3)
+# An all-day item's reminder comes on its day, up to a day after its start: planning
+# looks this much further back for the items, so their reminders are not missed.
+_ALL_DAY_LEAD = timedelta(days=1)
+_IN_CHUNK = 500  # bounded IN lists
 
 
 class _Scheduler(BackgroundScheduler):
     """APScheduler's background scheduler, minus one race: on shutdown its thread
-    wakes once more and would take due jobs off the store while the executor is already
-    closed (a reminder due at that moment would be lost). A stopped scheduler runs
-    nothing; due jobs stay stored for the next start."""
+    wakes once more and would take due jobs while the executor is already closed. A
+    stopped scheduler runs nothing (the next start plans those reminders again)."""
 
     def _process_jobs(self) -> float | None:
         if self.state == STATE_STOPPED:
@@ -96,22 +112,9 @@ class _Scheduler(BackgroundScheduler):
         return super()._process_jobs()  # type: ignore[no-any-return]
 
 
-def run_job(kind: str, payload: dict[str, Any] | None = None) -> None:
-    """The function every stored job calls (by reference: ``module:function``)."""
-    service = _active
-    if service is None:
-        log.error("a reminder job ran without a reminder service: %s", kind)
-        return
-    if kind == "digest":
-        service.send_digest()
-    elif kind == "refresh":
-        service.plan()
-    elif kind == "reminder" and payload is not None:
-        service.send(planning.Planned.from_payload(payload))
-
-
 class ReminderService:
-    """APScheduler with the project's database as job store, and the delivery log.
+    """APScheduler with jobs in memory (planned from the database, never loaded from
+    it), and the delivery log.
 
     ``stream`` gets the log channel's lines (default: standard output); ``listener``
     gets every message as it is delivered on the log channel (the terminal UI shows
@@ -129,14 +132,15 @@ class ReminderService:
         self.listener = listener
         self.settings = reminder_settings(app.config)
         self.scheduler = _Scheduler(
-            jobstores={
-                "default": SQLAlchemyJobStore(engine=app.engine, tablename="apscheduler_jobs")
-            },
+            jobstores={"default": MemoryJobStore()},
             executors={"default": {"type": "threadpool", "max_workers": 2}},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=app.config.tz,
         )
         self._lock = threading.Lock()
+        # The reminders with a job not yet finished (a job being run has already left
+        # the store): planning does not add them again meanwhile.
+        self._pending: set[str] = set()
 
     # -- running ----------------------------------------------------------------
 
@@ -144,12 +148,8 @@ class ReminderService:
         """Start: report deliveries a crash cut off, plan, then run due jobs (those
         missed while the service was stopped first). ``paused`` plans and runs
         nothing (``scheduler.resume()`` later)."""
-        global _active
-        if _active is not None and _active is not self:
-            raise RuntimeError("a reminder service is already running in this process")
         with self.app.unit() as unit:  # it works for every account
             authz.require_admin(unit, _("run the reminder service"))
-        _active = self
         self._report_interrupted()
         self.scheduler.start(paused=True)
         self.plan()
@@ -157,12 +157,15 @@ class ReminderService:
             self.scheduler.resume()
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop the scheduler (jobs stay in the database for the next start)."""
-        global _active
+        """Stop the scheduler. Nothing is lost: the next start plans again what was
+        not delivered (the delivery log says what was)."""
         if self.scheduler.running:
+            # Paused and emptied first: APScheduler's thread may be in the middle of a
+            # round; remove_all_jobs waits for that round to end.
+            self.scheduler.pause()
+            self.scheduler.remove_all_jobs()
             self.scheduler.shutdown(wait=wait)
-        if _active is self:
-            _active = None
+        self._pending.clear()
 
     def run_forever(self) -> None:
         """Start and run until SIGTERM or Ctrl-C (``tongxin remind``)."""
@@ -211,17 +214,21 @@ class ReminderService:
             self.shutdown()
 
     def job_ids(self) -> list[str]:
-        """The ids of the stored jobs."""
+        """The ids of the scheduled jobs."""
         return sorted(j.id for j in self.scheduler.get_jobs())
 
     # -- planning ---------------------------------------------------------------
 
     def plan(self) -> int:
-        """Make sure the digest, the refresh and every wanted reminder have a job; drop
-        future jobs of reminders no longer wanted (work cancelled or moved). Jobs
-        already due are left to run. Returns how many jobs were added."""
+        """Make sure the digest, the refresh, a missed digest and every wanted reminder
+        not yet delivered have a job; drop the jobs of reminders no longer wanted
+        (work cancelled or moved). Returns how many jobs were added."""
         with self._lock:
             return self._plan()
+
+    def _run_at(self, at: datetime, now: datetime) -> datetime:
+        # Due by the program's clock: now; later: after the same delay on the wall.
+        return datetime.now(UTC) + max(at - now, timedelta(0))
 
     def _plan(self) -> int:
         added = 0
@@ -233,51 +240,72 @@ class ReminderService:
         )
         job = existing.get(DIGEST_JOB)
         if job is None or str(job.trigger) != str(digest):
-            self.scheduler.add_job(
-                run_job, digest, args=["digest"], id=DIGEST_JOB, replace_existing=True
-            )
+            self.scheduler.add_job(self._digest_job, digest, id=DIGEST_JOB, replace_existing=True)
             added += 1
-        refresh = IntervalTrigger(minutes=self.settings.refresh_minutes)
+        refresh = IntervalTrigger(minutes=self.settings.refresh_minutes, timezone=UTC)
         job = existing.get(REFRESH_JOB)
         if job is None or str(job.trigger) != str(refresh):
-            self.scheduler.add_job(
-                run_job, refresh, args=["refresh"], id=REFRESH_JOB, replace_existing=True
-            )
+            self.scheduler.add_job(self._refresh, refresh, id=REFRESH_JOB, replace_existing=True)
             added += 1
         now = clock.now()
         retry_conflicts(self._sync_series)
+        since = now - CATCH_UP
+        day = planning.digest_day(now, self.app.config.tz, self.settings.digest_time)
         with self.app.unit() as unit:
-            start, until = planning.horizon(unit, now)
-            wanted = planning.item_reminders(unit, start, until) + planning.plugin_reminders(
-                unit, start, until
-            )
-            done = set(
-                unit.session.scalars(
-                    select(ReminderDelivery.key).where(
-                        ReminderDelivery.channel == DONE, ReminderDelivery.status == "sent"
-                    )
+            _start, until = planning.horizon(unit, now)
+            items = planning.item_reminders(unit, since - _ALL_DAY_LEAD, until)
+            wanted = [
+                p
+                for p in items + planning.plugin_reminders(unit, since, until)
+                # Work still ahead: every alarm (an early one is sent late); work
+                # already begun: only alarms within the catch-up window.
+                if p.at >= since or (p.start is not None and p.start > now)
+            ]
+            done = _done_keys(unit, [p.key for p in wanted] + [_digest_key(day)])
+        keep = {DIGEST_JOB, REFRESH_JOB}
+        if _digest_key(day) not in done:
+            job_id = JOB_PREFIX + _digest_key(day)
+            keep.add(job_id)
+            if job_id not in existing:
+                self.scheduler.add_job(
+                    self.send_digest,
+                    DateTrigger(run_date=datetime.now(UTC), timezone=UTC),
+                    kwargs={"day": day},
+                    id=job_id,
+                    replace_existing=True,
                 )
-            )
-        keep: set[str] = set()
+                added += 1
         for p in wanted:
             job_id = JOB_PREFIX + p.key
-            keep.add(job_id)
-            if p.key in done or job_id in existing:
+            if p.key in done:
                 continue
+            keep.add(job_id)
+            if job_id in existing or p.key in self._pending:
+                continue
+            self._pending.add(p.key)
             self.scheduler.add_job(
-                run_job,
-                DateTrigger(run_date=p.at, timezone=UTC),
-                args=["reminder", p.payload()],
+                self.send,
+                DateTrigger(run_date=self._run_at(p.at, now), timezone=UTC),
+                args=[p],
                 id=job_id,
                 replace_existing=True,
             )
             added += 1
-        for job_id, job in existing.items():
-            if job_id in (DIGEST_JOB, REFRESH_JOB) or job_id in keep:
-                continue
-            if job.next_run_time is not None and job.next_run_time > datetime.now(UTC):
-                self.scheduler.remove_job(job_id)  # not wanted any more, not yet due
+        for job_id in set(existing) - keep:
+            # Not wanted any more (cancelled or moved work); a job that ran is gone.
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(job_id)
+            self._pending.discard(job_id.removeprefix(JOB_PREFIX))
         return added
+
+    def _refresh(self) -> None:
+        try:
+            self.plan()
+        except Exception:  # the next refresh tries again; the service goes on
+            log.exception("could not plan the reminders")
+
+    def _digest_job(self) -> None:
+        self.send_digest()
 
     def _sync_series(self) -> None:
         with self.app.unit() as unit:
@@ -289,6 +317,13 @@ class ReminderService:
         """Deliver one reminder (a job runs this), unless its work was cancelled or
         moved since it was planned; each recipient's message is computed acting as
         that recipient (:func:`crm_core.reminders.plan.message_for`)."""
+        try:
+            self._send(p)
+        finally:
+            with self._lock:
+                self._pending.discard(p.key)
+
+    def _send(self, p: planning.Planned) -> None:
 
         def messages() -> list[tuple[Account, str, str]] | None:
             with self.app.unit() as unit:
@@ -320,12 +355,15 @@ class ReminderService:
             todo = [(account, title, body + late) for account, title, body in todo]
         self._deliver(p.key, todo)
 
-    def send_digest(self, now: datetime | None = None) -> int:
-        """Send each account's digest for the day the run stands for (see
-        :func:`crm_core.reminders.plan.digest_day`); returns how many went out."""
+    def send_digest(self, now: datetime | None = None, *, day: date | None = None) -> int:
+        """Send each account's digest for ``day`` (default: the day a run at ``now``
+        stands for, :func:`crm_core.reminders.plan.digest_day`); returns how many went
+        out. When every channel was handled, the day's "done" row says so, and planning
+        does not send that day's digest again."""
         now = now or clock.now()
-        day = planning.digest_day(now, self.app.config.tz, self.settings.digest_time)
-        key = f"digest:{day.isoformat()}"
+        if day is None:
+            day = planning.digest_day(now, self.app.config.tz, self.settings.digest_time)
+        key = _digest_key(day)
         sent = 0
 
         def compute() -> list[tuple[Account | None, planning.Digest]]:
@@ -336,13 +374,25 @@ class ReminderService:
                     for d in planning.digests(unit, day)
                 ]
 
+        complete = True
         for account, d in retry_conflicts(compute):
             if account is None:
                 continue
-            sent += self._deliver(f"{key}:{account.username}", [(account, d.title(), d.text())])
+            delivered, ok = self._deliver_all(
+                f"{key}:{account.username}", [(account, d.title(), d.text())]
+            )
+            sent += delivered
+            complete = complete and ok
+        if complete:
+            self._mark_done(key)
         return sent
 
     def _deliver(self, key: str, messages: list[tuple[Account, str, str]]) -> int:
+        return self._deliver_all(key, messages)[0]
+
+    def _deliver_all(self, key: str, messages: list[tuple[Account, str, str]]) -> tuple[int, bool]:
+        """Deliver ``messages`` under ``key``: how many went out, and whether every
+        channel was handled (no failure left to try again)."""
         failures = 0
         delivered = 0
         for account, title, body in messages:
@@ -368,7 +418,7 @@ class ReminderService:
                 self._finish(key, target, "sent", None)
         if not failures:
             self._mark_done(key)
-        return delivered
+        return delivered, not failures
 
     def _claim(self, key: str, target: channels.Target, account_id: uuid.UUID) -> bool:
         """Claim a delivery before sending: True when this run should send it (new, or
@@ -461,6 +511,27 @@ class ReminderService:
                 row.channel,
                 row.recipient,
             )
+
+
+def _digest_key(day: date) -> str:
+    """The delivery log's key of a whole digest run (its "done" row)."""
+    return f"digest:{day.isoformat()}"
+
+
+def _done_keys(unit: Unit, keys: list[str]) -> set[str]:
+    """Those of ``keys`` whose every channel was handled (their "done" row)."""
+    out: set[str] = set()
+    for start in range(0, len(keys), _IN_CHUNK):
+        out.update(
+            unit.session.scalars(
+                select(col(ReminderDelivery.key)).where(
+                    col(ReminderDelivery.channel) == DONE,
+                    col(ReminderDelivery.status) == "sent",
+                    col(ReminderDelivery.key).in_(keys[start : start + _IN_CHUNK]),
+                )
+            )
+        )
+    return out
 
 
 def deliveries(app: Tongxin, key_prefix: str = "") -> list[ReminderDelivery]:

@@ -1,7 +1,8 @@
-"""`tongxin remind`: APScheduler 3 with its job store in the project's database, and the
-delivery log. Real channels: a local SMTP server (aiosmtpd) and a local HTTP endpoint
-receiving apprise's ``json://`` posts, both on 127.0.0.1. Times are real (the scheduler
-runs on the wall clock), kept a few seconds apart so the tests stay quick."""
+"""`tongxin remind`: APScheduler 3 with its jobs in memory, planned from the database, and
+the delivery log. Real channels: a local SMTP server (aiosmtpd) and a local HTTP endpoint
+receiving apprise's ``json://`` posts, both on 127.0.0.1. The scheduler runs on the wall
+clock; "the service was stopped while time passed" is the program's clock moved on
+between two services (planning follows :func:`crm_core.clock.now`)."""
 
 from __future__ import annotations
 
@@ -19,17 +20,21 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
 
 from crm_core import clock
 from crm_core.app import Tongxin
-from crm_core.calendar_models import apscheduler_jobs
 from crm_core.config import load_config
 from crm_core.hookspecs import hookimpl
 from crm_core.plugins import PluginHost
 from crm_core.reminders import Reminder, digest_for
 from crm_core.reminders.plan import digest_day
-from crm_core.reminders.service import DIGEST_JOB, REFRESH_JOB, ReminderService, deliveries
+from crm_core.reminders.service import (
+    CATCH_UP,
+    DIGEST_JOB,
+    REFRESH_JOB,
+    ReminderService,
+    deliveries,
+)
 from crm_core.services import accounts, contacts, followups, interactions
 
 from .conftest import SHANGHAI, free_port
@@ -141,9 +146,20 @@ def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
     raise AssertionError("timed out waiting")
 
 
-def _stored_job_rows(app: Tongxin) -> int:
-    with app.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(apscheduler_jobs)).scalar_one())
+def _reminder_mails(box: Inbox) -> list[Any]:
+    """The reminders received by mail (not the digest, which a start sends too when
+    the day's digest time has passed)."""
+    return [m for m in box.mails if str(m[1]["Subject"]).startswith("提醒")]
+
+
+def _reminder_posts(box: Inbox) -> list[dict[str, Any]]:
+    return [p for p in box.posts if str(p["title"]).startswith("提醒")]
+
+
+def _database_tables(app: Tongxin) -> set[str]:
+    from sqlalchemy import inspect
+
+    return set(inspect(app.engine).get_table_names())
 
 
 def _schedule_call(app: Tongxin, start: datetime, **kw: Any) -> Any:
@@ -161,41 +177,73 @@ def _schedule_call(app: Tongxin, start: datetime, **kw: Any) -> Any:
 
 def test_a_reminder_due_while_stopped_is_sent_once_after_restart(office: Any) -> None:
     app, box, stream = office
-    start = datetime.now(UTC) + timedelta(hours=5)
+    now = datetime.now(UTC)
+    clock.freeze(now)
+    start = now + timedelta(hours=5)
     call = _schedule_call(app, start)
     first = _service(app, stream)
     first.start(paused=True)
     key = f"tongxin:item:{call.id}:10:{start:%Y%m%dT%H%MZ}"
     assert key in first.job_ids()
-    # The service stops, and while it is down the reminder's time passes: its stored
-    # run time is now in the past.
-    first.scheduler.modify_job(key, next_run_time=datetime.now(UTC) - timedelta(minutes=3))
     first.shutdown()
-    assert box.mails == [] and box.posts == []
+    # While the service is down the reminder's time passes (10 minutes before the
+    # start): the next start finds it due and not delivered.
+    clock.freeze(start - timedelta(minutes=7))
     second = _service(app, stream)
     second.start()
     try:
-        wait_for(lambda: len(box.mails) == 1 and len(box.posts) == 1)
+        wait_for(lambda: len(_reminder_mails(box)) == 1 and len(_reminder_posts(box)) == 1)
         wait_for(lambda: len(deliveries(app, "item:")) == 3)
     finally:
         second.shutdown()
-    rcpt, mail = box.mails[0]
+    rcpt, mail = _reminder_mails(box)[0]
     assert rcpt == ["wang@example.org"]
     assert mail["Subject"] == "提醒：电话联系：张三"
     assert "时间：" in mail.get_content() and "10 分钟后开始" in mail.get_content()
     assert "地点：市政协机关" in mail.get_content()
-    assert box.posts[0]["title"] == "提醒：电话联系：张三"
+    assert _reminder_posts(box)[0]["title"] == "提醒：电话联系：张三"
     assert "[wangzx] 提醒：电话联系：张三" in stream.getvalue()
     assert {d.status for d in deliveries(app, "item:")} == {"sent"}
-    # Restarting again sends nothing more and duplicates no job.
+    # Restarting again, even later, sends nothing more and plans no job for it.
+    clock.freeze(start + timedelta(hours=1))
     third = _service(app, stream)
     third.start()
     time.sleep(0.5)
     ids = third.job_ids()
     third.shutdown()
-    assert len(box.mails) == 1 and len(box.posts) == 1
+    assert len(_reminder_mails(box)) == 1 and len(_reminder_posts(box)) == 1
     assert stream.getvalue().count("提醒：电话联系：张三") == 1
     assert key not in ids
+
+
+def test_a_reminder_missed_longer_ago_than_the_catch_up_window_is_not_sent(
+    office: Any,
+) -> None:
+    app, box, stream = office
+    now = datetime.now(UTC)
+    clock.freeze(now)
+    call = _schedule_call(app, now + timedelta(hours=1))
+    # The service was down for longer than the catch-up window: the call is long past.
+    clock.freeze(now + CATCH_UP + timedelta(hours=2))
+    service = _service(app, stream)
+    service.start()
+    time.sleep(0.5)
+    ids = service.job_ids()
+    service.shutdown()
+    assert not [j for j in ids if str(call.id) in j]
+    assert _reminder_mails(box) == [] and "提醒：" not in stream.getvalue()
+
+
+def test_no_job_is_stored_in_the_database(office: Any) -> None:
+    app, _box, stream = office
+    _schedule_call(app, datetime.now(UTC) + timedelta(days=1))
+    service = _service(app, stream)
+    service.start()
+    try:
+        assert any(j.startswith("tongxin:item:") for j in service.job_ids())
+        assert "apscheduler_jobs" not in _database_tables(app)
+    finally:
+        service.shutdown()
 
 
 def test_two_restarts_create_no_duplicate_jobs(office: Any) -> None:
@@ -207,12 +255,12 @@ def test_two_restarts_create_no_duplicate_jobs(office: Any) -> None:
     for _ in range(3):
         service = _service(app, stream)
         service.start()
+        assert service.plan() == 0  # planning again adds nothing
         seen.append(service.job_ids())
         service.shutdown()
     assert seen[0] == seen[1] == seen[2]
     assert DIGEST_JOB in seen[0] and REFRESH_JOB in seen[0]
     assert len([j for j in seen[0] if j.startswith("tongxin:item:")]) == 2
-    assert _stored_job_rows(app) == len(seen[0])
 
 
 def test_the_digest_is_delivered_once(office: Any) -> None:
@@ -223,20 +271,15 @@ def test_the_digest_is_delivered_once(office: Any) -> None:
     with app.unit() as unit:
         leader = accounts.resolve_account(unit, "wangzx")
         followups.raise_follow_up(unit, title="停车难问题答复", owner_id=leader.id, due_on=today)
+    # The digest time (00:00) has passed while no service ran: a start sends it.
     service = _service(app, stream)
     service.start()
     try:
-        # As if the digest time had passed while the service was down.
-        service.scheduler.modify_job(
-            DIGEST_JOB, next_run_time=datetime.now(UTC) - timedelta(hours=1)
-        )
         wait_for(lambda: len(box.mails) == 1 and len(box.posts) == 1)
         # Run it again (a second instance, a clock jump): the log stops a second send.
-        service.scheduler.modify_job(
-            DIGEST_JOB, next_run_time=datetime.now(UTC) - timedelta(minutes=1)
-        )
-        time.sleep(1.0)
         assert service.send_digest() == 0
+        service.plan()  # what the refresh does: the day is done, no digest job again
+        assert f"tongxin:digest:{today.isoformat()}" not in service.job_ids()
     finally:
         service.shutdown()
     restarted = _service(app, stream)
@@ -257,6 +300,37 @@ def test_the_digest_is_delivered_once(office: Any) -> None:
     }
 
 
+def test_a_digest_missed_on_several_days_is_sent_once_for_the_last(office: Any) -> None:
+    app, box, stream = office
+    tz = app.config.tz
+    now = datetime.now(UTC)
+    clock.freeze(now)
+    with app.unit() as unit:
+        leader = accounts.resolve_account(unit, "wangzx")
+        followups.raise_follow_up(unit, title="停车难问题答复", owner_id=leader.id, due_on=None)
+        followups.raise_follow_up(
+            unit, title="路灯答复", owner_id=leader.id, due_on=now.astimezone(tz).date()
+        )
+    service = _service(app, stream)
+    service.start()
+    wait_for(lambda: len(box.mails) == 1)
+    service.shutdown()
+    # Three days without the service: one digest, for the last day.
+    later = now + timedelta(days=3)
+    clock.freeze(later)
+    again = _service(app, stream)
+    again.start()
+    try:
+        wait_for(lambda: len(box.mails) == 2)
+        time.sleep(0.5)
+    finally:
+        again.shutdown()
+    assert [str(m[1]["Subject"]) for m in box.mails] == [
+        f"同心每日提要 {now.astimezone(tz).date().isoformat()}",
+        f"同心每日提要 {later.astimezone(tz).date().isoformat()}",
+    ]
+
+
 def test_a_failed_channel_is_tried_again_and_the_others_not_repeated(
     office: Any, tmp_path: Path, inbox: tuple[Inbox, int, int]
 ) -> None:
@@ -270,33 +344,40 @@ def test_a_failed_channel_is_tried_again_and_the_others_not_repeated(
     service.start()
     try:
         wait_for(lambda: any(d.status == "failed" for d in deliveries(app, "item:")))
-        wait_for(lambda: len(box.posts) == 1)
+        wait_for(lambda: len(_reminder_posts(box)) == 1)
         app.config = good  # the mail server is back
-        service.plan()  # what the refresh job does every few minutes
-        wait_for(lambda: len(box.mails) == 1)
+        # What the refresh job does every few minutes (a reminder whose delivery is
+        # still under way is not planned again until it has finished).
+        wait_for(lambda: service.plan() >= 0 and len(_reminder_mails(box)) == 1)
     finally:
         service.shutdown()
-    assert len(box.posts) == 1 and stream.getvalue().count("提醒：") == 1
+    assert len(_reminder_posts(box)) == 1 and stream.getvalue().count("提醒：") == 1
     email = next(d for d in deliveries(app, "item:") if d.channel == "email")
     assert (email.status, email.attempts) == ("sent", 2)
 
 
 def test_cancelled_work_is_not_reminded_of(office: Any) -> None:
     app, box, stream = office
-    start = datetime.now(UTC) + timedelta(hours=5)
+    now = datetime.now(UTC)
+    clock.freeze(now)
+    start = now + timedelta(hours=5)
     call = _schedule_call(app, start)
     service = _service(app, stream)
     service.start(paused=True)
     key = f"tongxin:item:{call.id}:10:{start:%Y%m%dT%H%MZ}"
-    service.scheduler.modify_job(key, next_run_time=datetime.now(UTC) - timedelta(minutes=1))
+    assert key in service.job_ids()
     service.shutdown()
     with app.unit("wangzx") as unit:
         interactions.cancel_interaction(unit, call.id, reason="改期")
+    clock.freeze(start - timedelta(minutes=9))  # its reminder fell due meanwhile
     again = _service(app, stream)
     again.start()
     time.sleep(1.0)
+    ids = again.job_ids()
     again.shutdown()
-    assert box.mails == [] and box.posts == [] and stream.getvalue() == ""
+    assert key not in ids
+    assert _reminder_mails(box) == [] and _reminder_posts(box) == []
+    assert "提醒：" not in stream.getvalue()
 
 
 class TeaReminders:
@@ -339,7 +420,9 @@ def test_plugins_add_reminder_rules(office: Any) -> None:
             ids = service.job_ids()
         finally:
             service.shutdown()
-    assert [p["title"] for p in box.posts] == ["茶叙准备"]
+    assert [p["title"] for p in box.posts if not p["title"].startswith("同心每日提要")] == [
+        "茶叙准备"
+    ]
     assert "[wangzx] 茶叙准备 — 请备好茶具" in stream.getvalue()
     assert f"tongxin:item:{call.id}:1440:{start:%Y%m%dT%H%MZ}" in ids
     assert f"tongxin:item:{call.id}:10:{start:%Y%m%dT%H%MZ}" in ids

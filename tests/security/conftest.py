@@ -95,3 +95,24 @@ def login(
     yield make
     for app in made:
         app.close()
+
+
+@pytest.fixture
+def role_sql(
+    db_url: str, pg_roles: Callable[[str], None]
+) -> Iterator[Callable[[str], psycopg.Connection]]:
+    """``role_sql(role)``: a plain autocommit psycopg connection to the test database as
+    that LOGIN role (made a member of ``tongxin_user`` if new), as a person with psql
+    would connect; closed after the test."""
+    conns: list[psycopg.Connection] = []
+
+    def connect(role: str) -> psycopg.Connection:
+        pg_roles(role)
+        url = make_url(db.normalize_url(db_url)).set(drivername="postgresql", username=role)
+        conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+        conns.append(conn)
+        return conn
+
+    yield connect
+    for c in conns:
+        c.close()

@@ -144,6 +144,25 @@ class _HeadReader:
             raise http.client.LineTooLong("request head")
         return bytes(out)
 
+    def discard(self, limit: int = 65536, seconds: float = 1.0) -> None:
+        """Read and drop what the client still sends (up to ``limit`` bytes, for at most
+        ``seconds``) before the connection is closed: closing a socket with unread
+        input resets the connection, and the client could lose the answer."""
+        end = time.monotonic() + seconds
+        got = 0
+        try:
+            while got < limit:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self._sock.settimeout(left)
+                chunk = self._raw.read1(min(65536, limit - got))
+                if not chunk:
+                    break
+                got += len(chunk)
+        except OSError:  # timed out or gone: nothing more to wait for
+            pass
+
     def read(self, size: int = -1) -> bytes:
         """Bytes as read from the connection (a request body: never read here)."""
         return bytes(self._raw.read(size))
@@ -165,6 +184,10 @@ class FeedHandler(BaseHTTPRequestHandler):
     server_version = "tongxin"
     sys_version = ""
     server: FeedServer
+
+    def version_string(self) -> str:
+        """The ``Server`` header: the name only (no version to look up holes by)."""
+        return self.server_version
 
     def setup(self) -> None:
         """The socket's timeout and the bounded, deadline-keeping input."""
@@ -195,6 +218,10 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.raw_requestline = line
             if not self.parse_request():
                 return  # answered (send_error), connection closed
+            if self.request_version == "HTTP/0.9":
+                # No status line, no headers, no Host: no phone speaks it.
+                self.send_error(HTTPStatus.BAD_REQUEST)
+                return
             self._head.done()
             if self.command in ("GET", "HEAD"):
                 self._handle()
@@ -236,6 +263,13 @@ class FeedHandler(BaseHTTPRequestHandler):
             HTTPStatus.METHOD_NOT_ALLOWED,
             [("Allow", ALLOW), ("Content-Length", "0"), ("Connection", "close")],
         )
+        self._linger()
+
+    def _linger(self) -> None:
+        # The connection closes with the rest of the request unread (a body, the rest
+        # of an over-long head): drain it briefly so the client still gets the answer.
+        self.wfile.flush()
+        self._head.discard(seconds=min(1.0, self.server.idle_timeout))
 
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
         self.send_response(status)  # the standard reason phrase, and the access line
@@ -251,7 +285,12 @@ class FeedHandler(BaseHTTPRequestHandler):
         holds the request line, token and all, and echoes it in the status line and an
         HTML page.)"""
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            # What parse_request leaves for a line it could not read: the answer still
+            # gets its status line and headers.
+            self.request_version = "HTTP/1.0"
         self._send(code, [("Content-Length", "0"), ("Connection", "close")])
+        self._linger()
 
     # -- the log ----------------------------------------------------------------------
 
@@ -260,7 +299,7 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def _what(self) -> str:
         method = self.command if self.command in _METHODS else "-"
-        route = "/cal/…" if (self.path or "").startswith("/cal/") else "-"
+        route = "/cal" if (self.path or "").startswith("/cal/") else "-"
         return f"{method} {route}"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

@@ -125,9 +125,10 @@ def list_tokens(
     if not authz.can_administer(unit):
         if account is not None:
             check_tokens_of(unit, account)
+        if unit.actor is None:
+            return []  # no account, no tokens (and "account_id IS NULL" is the shared ones)
         # Not the shared calendars' tokens either: they are the administrators'.
-        own = unit.actor.id if unit.actor is not None else None
-        stmt = stmt.where(FeedToken.account_id == own)
+        stmt = stmt.where(FeedToken.account_id == unit.actor.id)
     elif account is not None:
         stmt = stmt.where(FeedToken.account_id == account.id)
     if not include_revoked:

@@ -128,9 +128,9 @@ def list_tokens(
         if unit.actor is None:
             return []  # no account, no tokens (and "account_id IS NULL" is the shared ones)
         # Not the shared calendars' tokens either: they are the administrators'.
-        stmt = stmt.where(FeedToken.account_id == unit.actor.id)
+        stmt = stmt.where(col(FeedToken.account_id) == unit.actor.id)
     elif account is not None:
-        stmt = stmt.where(FeedToken.account_id == account.id)
+        stmt = stmt.where(col(FeedToken.account_id) == account.id)
     if not include_revoked:
         stmt = stmt.where(col(FeedToken.revoked_at).is_(None))
     return list(unit.session.scalars(stmt.order_by(col(FeedToken.created_at), col(FeedToken.id))))
@@ -153,7 +153,7 @@ def revoke_tokens(
     _check_holder(unit, account, "user" if account is not None else scope)
     stmt = select(FeedToken).where(col(FeedToken.revoked_at).is_(None))
     if account is not None:
-        stmt = stmt.where(FeedToken.account_id == account.id)
+        stmt = stmt.where(col(FeedToken.account_id) == account.id)
     else:
         stmt = stmt.where(FeedToken.scope == scope, col(FeedToken.account_id).is_(None))
     rows = list(unit.session.scalars(stmt))

@@ -191,7 +191,7 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         """The socket's timeout and the bounded, deadline-keeping input."""
-        self.timeout = self.server.idle_timeout
+        self.timeout = self.server.idle_timeout  # type: ignore[misc]  # per server, not per class
         super().setup()
         self._head = _HeadReader(self.rfile, self.connection, self.server.idle_timeout)  # type: ignore[arg-type]
         self.rfile = self._head  # type: ignore[assignment]

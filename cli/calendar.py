@@ -136,12 +136,19 @@ def serve_command(
             help=N_("Reuse a feed while nothing has changed (--no-cache: build each time).")
         ),
     ] = True,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help=N_("Seconds a connection may stay idle or take to send a request."),
+        ),
+    ] = 10.0,
 ) -> None:
     """Serve the calendar feeds (/cal/TOKEN.ics) to phones, behind a TLS reverse proxy."""
     from crm_core.calendar.server import make_server
 
     logging.getLogger("tongxin").setLevel(logging.INFO)
-    server = make_server(get_app(), host, port, cache=cache)
+    server = make_server(get_app(), host, port, cache=cache, timeout=timeout)
     address = server.server_address
     err.print(
         _("Serving calendar feeds on http://{host}:{port}/cal/TOKEN.ics (Ctrl-C stops).").format(
@@ -162,7 +169,14 @@ def _token_owner(unit: Unit, user: str | None, shared: str | None) -> tuple[Acco
         raise ValidationError.one(
             "USER", None, N_("name the user, or --calendar office|institutional")
         )
-    return _whose(unit, user, shared)
+    if user and shared:
+        raise ValidationError.one("--calendar", shared, N_("give --user or --calendar, not both"))
+    if shared:
+        return None, shared
+    # Not accounts.resolve_account: someone who may manage only their own tokens gets
+    # one refusal for any other name, never "not found" or a list of similar accounts.
+    assert user is not None
+    return feed_service.token_account(unit, user), "user"
 
 
 @token_app.command("create", help=N_("Make a new feed token and print its addresses."))
@@ -193,11 +207,14 @@ def token_create(
 
 @token_app.command("list", help=N_("List feed tokens (never the tokens themselves)."))
 def token_list(
-    user: Annotated[str | None, typer.Argument(help=N_("Username or name (default: all)."))] = None,
+    user: Annotated[
+        str | None,
+        typer.Argument(help=N_("Username or name (default: every token you may manage).")),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     def work(unit: Unit) -> tuple[list[FeedToken], dict[uuid.UUID, Account]]:
-        account = accounts.resolve_account(unit, user) if user else None
+        account = feed_service.token_account(unit, user) if user else None
         rows = feed_service.list_tokens(unit, account=account)
         owners = {
             r.account_id: accounts.get_account(unit, r.account_id)

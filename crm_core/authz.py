@@ -122,6 +122,12 @@ def region_scope(unit: Unit) -> str | None:
     return actor.region_scope or "\x00"
 
 
+def role_label(unit: Unit) -> str:
+    """The acting account's role as a refusal names it (translated), e.g. "county_staff"
+    as 区县工作人员; "without an account" for a login that has none."""
+    return _role_label(unit)
+
+
 def _role_label(unit: Unit) -> str:
     if unit.actor is None:
         return _("without an account")

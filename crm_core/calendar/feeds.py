@@ -11,9 +11,13 @@ calendar, so ``tongxin export ics --user U`` and the feed are the same bytes.
 A personal feed is built acting as the token's holder (:func:`crm_core.authz.acting_for`),
 whoever runs the server: every check applies as that person (county staff get their
 region's work only). A shared calendar ("office") has no holder and shows what trusted
-code sees, so only administrators give one out; the institutional series hold nothing
-private, but their tokens are the office's too (administrators make and revoke them).
-Only the account itself and administrators make or revoke a personal token.
+code sees, so only administrators give one out or revoke it (the institutional series
+hold nothing private, but their tokens belong to no account, so none but an
+administrator could answer for them). Only the account itself and administrators make,
+list or revoke a personal token; a refusal names no other account, so asking about
+someone else's tokens tells a county clerk nothing (not even whether that account
+exists). Making and revoking a token is audited (who, whose, which calendar, the
+token's id; never the token or its hash).
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ from crm_core.calendar.ics import SCOPES, calendar_range, etag_of, export_ics
 from crm_core.calendar.settings import feed_settings
 from crm_core.calendar_models import FeedToken
 from crm_core.config import Config
-from crm_core.errors import NotFound, ValidationError
+from crm_core.errors import Ambiguous, NotFound, PermissionDenied, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account, AuditLog
-from crm_core.unit import Unit
+from crm_core.services import accounts
+from crm_core.unit import Unit, audit_entry
 
 TOKEN_BYTES = 32
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
@@ -56,7 +61,8 @@ def create_token(
     """A new feed token for ``account``'s calendar (scope "user") or a shared calendar
     (scope "office" or "institutional"). Returns the row and the token itself, which is
     stored nowhere: show it now or never. A token for another account's calendar, or
-    for the office calendar, is for administrators to give out (PermissionDenied)."""
+    for a shared calendar, is for administrators to give out (PermissionDenied). The
+    audit log records who made it, for whom, and its id."""
     if scope not in SCOPES:
         raise ValidationError.one("scope", scope, N_("one of {scopes}"), scopes=", ".join(SCOPES))
     if scope == "user" and account is None:
@@ -73,16 +79,58 @@ def create_token(
     )
     unit.session.add(row)
     unit.session.flush()
+    _audit(unit, "create", row, account, after={"name": row.name})
     return row, token
+
+
+def _audit(
+    unit: Unit,
+    action: str,
+    row: FeedToken,
+    account: Account | None,
+    *,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+) -> None:
+    """One audit entry about a token: whose it is, which calendar, its id, and what
+    changed; never the token nor its hash (the hash would let anyone who reads the log
+    check a guessed or stolen token offline). The unit's flush names who acted."""
+    what: dict[str, object] = {
+        "account_id": str(account.id) if account else None,
+        "account": account.username if account else None,
+        "scope": row.scope,
+    }
+    unit.session.add(
+        AuditLog(
+            **audit_entry(
+                unit.session,
+                action,
+                FeedToken.__tablename__,
+                str(row.id),
+                at=clock.now(),
+                before={**what, **before} if before is not None else None,
+                after={**what, **(after or {})},
+            )
+        )
+    )
 
 
 def list_tokens(
     unit: Unit, *, account: Account | None = None, include_revoked: bool = True
 ) -> list[FeedToken]:
-    """Feed tokens (of ``account``, if given), oldest first."""
+    """Feed tokens (of ``account``, if given), oldest first. An administrator sees
+    every token; anyone else only their own account's (``account`` another's:
+    PermissionDenied, naming no one)."""
     stmt = select(FeedToken)
-    if account is not None:
-        stmt = stmt.where(FeedToken.account_id == account.id)
+    if not authz.can_administer(unit):
+        if account is not None:
+            check_tokens_of(unit, account)
+        if unit.actor is None:
+            return []  # no account, no tokens (and "account_id IS NULL" is the shared ones)
+        # Not the shared calendars' tokens either: they are the administrators'.
+        stmt = stmt.where(col(FeedToken.account_id) == unit.actor.id)
+    elif account is not None:
+        stmt = stmt.where(col(FeedToken.account_id) == account.id)
     if not include_revoked:
         stmt = stmt.where(col(FeedToken.revoked_at).is_(None))
     return list(unit.session.scalars(stmt.order_by(col(FeedToken.created_at), col(FeedToken.id))))
@@ -98,11 +146,14 @@ def revoke_tokens(
     """Revoke one token (``token_id``: its id or the first 8+ characters of it) or every
     live token of ``account`` (or of the shared calendar ``scope``). Returns those
     revoked; revoking is immediate (the next fetch gets 404). Another account's tokens,
-    and those of the office calendar, are revoked by administrators."""
+    and those of the shared calendars, are revoked by administrators. Each revoked
+    token gets an audit entry."""
+    if scope not in SCOPES:
+        raise ValidationError.one("scope", scope, N_("one of {scopes}"), scopes=", ".join(SCOPES))
     _check_holder(unit, account, "user" if account is not None else scope)
     stmt = select(FeedToken).where(col(FeedToken.revoked_at).is_(None))
     if account is not None:
-        stmt = stmt.where(FeedToken.account_id == account.id)
+        stmt = stmt.where(col(FeedToken.account_id) == account.id)
     else:
         stmt = stmt.where(FeedToken.scope == scope, col(FeedToken.account_id).is_(None))
     rows = list(unit.session.scalars(stmt))
@@ -118,13 +169,53 @@ def revoke_tokens(
     now = clock.now()
     for r in rows:
         r.revoked_at = now
+        _audit(unit, "revoke", r, account, before={"revoked_at": None},
+               after={"revoked_at": now.isoformat()})  # fmt: skip
     unit.session.flush()
     return rows
 
 
+def check_tokens_of(unit: Unit, account: Account) -> None:
+    """PermissionDenied unless the unit may make, list or revoke ``account``'s feed
+    tokens: its own, or any for an administrator. The message names only who asked:
+    a county clerk learns nothing about the account asked for."""
+    own = unit.actor is not None and unit.actor.id == account.id
+    if not (own or authz.can_administer(unit)):
+        raise _not_yours(unit)
+
+
+def _not_yours(unit: Unit) -> PermissionDenied:
+    return PermissionDenied(
+        _("{who} may not manage other accounts' feed tokens, only their own ({role})").format(
+            who=unit.actor_name, role=authz.role_label(unit)
+        )
+    )
+
+
+def token_account(unit: Unit, ref: str) -> Account:
+    """The account ``ref`` (id, username or display name) names, for a token command.
+    An administrator may name anyone; anyone else only their own account, and for any
+    other ``ref`` gets the same refusal whether or not such an account exists (no
+    "not found" or list of similar accounts to probe with)."""
+    if authz.can_administer(unit):
+        return accounts.resolve_account(unit, ref)
+    me = unit.actor
+    if me is not None:
+        text = ref.strip()
+        if text in (me.username, me.display_name, str(me.id)):
+            return me
+        try:
+            found = accounts.resolve_account(unit, text)
+        except (NotFound, Ambiguous, ValidationError):
+            found = None
+        if found is not None and found.id == me.id:
+            return me
+    raise _not_yours(unit)
+
+
 def _check_holder(unit: Unit, account: Account | None, scope: str) -> None:
     if account is not None:
-        authz.check_calendar_of(unit, account, token=True)
+        check_tokens_of(unit, account)
     elif scope == "institutional":
         # Nothing private in it, but its tokens are the office's: one person revoking
         # them all would cut everyone's subscriptions (on PostgreSQL the row-level
@@ -235,11 +326,13 @@ class FeedCache:
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer: status, headers, body (empty for HEAD and 304)."""
+    """An HTTP answer: status, headers, body (empty for HEAD and 304), and the id of
+    the token it served (for the log, which never names the token itself)."""
 
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    token_id: uuid.UUID | None = None
 
 
 NOT_FOUND = Answer(404, [("Content-Length", "0")], b"")
@@ -261,7 +354,9 @@ def answer(
 ) -> Answer:
     """The answer to ``method path`` with request ``headers`` (names lower-case):
     200 with the calendar, 304 when ``If-None-Match`` (or, without it,
-    ``If-Modified-Since``) shows the client has it, a bare 404 for anything else.
+    ``If-Modified-Since``) shows the client has it, 405 for a method other than GET and
+    HEAD, and the very same bare 404 for anything else (an unknown, revoked or
+    malformed token, a disabled account's, any other path).
     ``cache`` reuses the last feed of the token while the data is unchanged."""
     if method not in ("GET", "HEAD"):
         return Answer(405, [("Allow", "GET, HEAD"), ("Content-Length", "0")], b"")
@@ -297,13 +392,13 @@ def answer(
         except (TypeError, ValueError):
             fresh = False
     if fresh:
-        return Answer(304, common, b"")
+        return Answer(304, common, b"", row.id)
     out = [
         ("Content-Type", "text/calendar; charset=utf-8"),
         ("Content-Length", str(len(feed.body))),
         *common,
     ]
-    return Answer(200, out, b"" if method == "HEAD" else feed.body)
+    return Answer(200, out, b"" if method == "HEAD" else feed.body, row.id)
 
 
 def token_json(row: FeedToken, account: Account | None = None) -> dict[str, object]:

@@ -29,7 +29,20 @@ def test_serve_in_its_own_process(world: World, db_url: str) -> None:
     port = free_port()
     env = {**os.environ, "TONGXIN_NOW": NOW.isoformat()}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crm_cli.main", "--db", db_url, "serve", "--port", str(port)],
+        # The connection is reused after the export below, which may take longer than
+        # the default idle timeout (10 s) on a busy machine.
+        [
+            sys.executable,
+            "-m",
+            "crm_cli.main",
+            "--db",
+            db_url,
+            "serve",
+            "--port",
+            str(port),
+            "--timeout",
+            "120",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -137,6 +137,8 @@ _BIRTH = re.compile(
     r"(?:\s*[.\-/]?\s*(\d{1,2})\s*日?)?)?\s*年?$"
 )
 _BIRTH_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
+# C0 control characters but tab, newline and carriage return (a cell's own line breaks).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MEMBER_SUFFIXES = ("党员", "盟员", "会员", "社员", "成员", "人士")
 
 
@@ -854,6 +856,18 @@ class _Planner:
                 continue
             text = texts[j]
             if not text:
+                continue
+            bad = _CONTROL.search(text)
+            if bad:
+                # Not stored: no screen, file or terminal should receive them.
+                errors.append(
+                    CellError(
+                        row_no,
+                        header,
+                        sheetguard.preview(text),
+                        _("holds the control character U+{code:04X}").format(code=ord(bad.group())),
+                    )
+                )
                 continue
             try:
                 if f == "name":

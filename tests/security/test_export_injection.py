@@ -61,9 +61,8 @@ PLUGIN = textwrap.dedent(
         rows = [
             {{"text": v, "count": -5, "share": -0.25, "names": [v, "张三"]}} for v in HOSTILE
         ] + [{{"text": "控制\\x01字符\\x1b[31m", "count": 0, "share": 0.0, "names": []}}]
-        return ReportTable(
-            [Section("bad", "=SUM(A1)", "=SUM(A1)", cols, rows, note_zh="@注释", note_en="@note")], {{}}
-        )
+        section = Section("bad", "=SUM(A1)", "=SUM(A1)", cols, rows, "@注释", "@note")
+        return ReportTable([section], {{}})
 
 
     @hookimpl

@@ -154,8 +154,8 @@ def check_workbook(path: Path, limits: ImportLimits) -> list[SheetSize]:
         if size.rows > limits.max_rows:
             raise LimitError(
                 _(
-                    "cannot import {name}: its sheet {sheet} has {rows} rows, more than the "
-                    "limit of {limit}; {hint}, or split the file"
+                    "cannot import {name}: its sheet {sheet} has {rows} rows or more, over the "
+                    "limit of {limit} rows; {hint}, or split the file"
                 ).format(
                     name=name,
                     sheet=size.name,
@@ -312,11 +312,18 @@ class _Meter:
         return []
 
 
-_X_ROW = re.compile(rb"<(?:\w+:)?row\b")
-_X_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
-_X_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
-_X_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,4})\d+"')
-_X_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row\b|c[\s/>])")
+def _xlsx_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], ...]:
+    p = re.escape(prefix)
+    return (
+        re.compile(rb"<" + p + rb"row\b"),  # a row
+        re.compile(rb"<" + p + rb'row\b[^>]*?\sr="(\d+)"'),  # its reference
+        re.compile(rb"<" + p + rb"c[\s/>]"),  # a cell
+        re.compile(rb"<" + p + rb'c\s[^>]*?\br="([A-Z]{1,4})\d+"'),  # its column
+        re.compile(rb"<" + p + rb"(row\b|c[\s/>])"),  # rows and cells in order
+    )
+
+
+_X_PREFIX = re.compile(rb"<(\w+:)?sheetData\b")
 
 
 class _XlsxMeter(_Meter):
@@ -331,6 +338,7 @@ class _XlsxMeter(_Meter):
         self.tail = b""
         self.rows_seen = 0
         self.cells_in_row = 0  # only for cells without references
+        self.patterns: tuple[re.Pattern[bytes], ...] | None = None
 
     def feed(self, chunk: bytes) -> None:
         data = self.tail + chunk
@@ -345,19 +353,34 @@ class _XlsxMeter(_Meter):
                 )
             )
         body = data[:cut]
+        if self.patterns is None:
+            # The element names' prefix ("" as Excel writes them, or "x:"), read once:
+            # patterns without an optional prefix run several times faster.
+            found_prefix = _X_PREFIX.search(body)
+            if found_prefix is None:
+                self.tail = data  # the sheet data has not started yet
+                if len(self.tail) > 4 * _CHUNK:
+                    raise LimitError(
+                        _("cannot read {name}: the sheet {sheet} is not a worksheet's XML").format(
+                            name=self.file, sheet=self.size.name
+                        )
+                    )
+                return
+            self.patterns = _xlsx_patterns(found_prefix.group(1) or b"")
+        x_row, x_row_ref, x_cell, x_cell_ref, x_row_or_cell = self.patterns
         size = self.size
-        self.rows_seen += len(_X_ROW.findall(body))
-        refs = _X_ROW_REF.findall(body)
+        self.rows_seen += len(x_row.findall(body))
+        refs = x_row_ref.findall(body)
         if refs:
             size.rows = max(size.rows, max(map(int, refs)))
         size.rows = max(size.rows, self.rows_seen)
-        cells = len(_X_CELL.findall(body))
-        found = _X_CELL_REF.findall(body)
+        cells = len(x_cell.findall(body))
+        found = x_cell_ref.findall(body)
         if found:
             size.columns = max(size.columns, *(_column_index(x) for x in set(found)))
         if cells > len(found):
             # Cells without a reference take the next column: count them row by row.
-            for m in _X_ROW_OR_CELL.finditer(body):
+            for m in x_row_or_cell.finditer(body):
                 if m.group(1).startswith(b"row"):
                     self.cells_in_row = 0
                 else:
@@ -518,8 +541,10 @@ def _csv_rows(
                     )
                 yield line
 
+        # The csv module's own bound only keeps a runaway quoted cell from filling the
+        # memory; cells over max_cell_chars are refused below, naming row and column.
         old_limit = csv.field_size_limit()
-        csv.field_size_limit(limits.max_cell_chars + 1)
+        csv.field_size_limit(line_cap)
         rows: list[list[str]] = []
         try:
             reader = csv.reader(lines(), dialect)

@@ -383,6 +383,8 @@ def main() -> None:
         db = args.db or str(Path(tmp) / "bench.db")
         rc, _s, peak, msg = measure(["--db", db, "db", "upgrade"], env)
         print(f"db upgrade: exit {rc}, peak {peak:.0f} MiB")
+        rc, seconds, peak, _msg = measure(["--db", db, "contacts", "search", "x"], env)
+        print(f"baseline (start-up and one search): exit {rc}, {seconds:.1f} s, {peak:.0f} MiB")
         print("| file | answer | wall | peak RSS |")
         print("| --- | --- | ---: | ---: |")
         runs = [(label, path, "") for label, path in files.items()]

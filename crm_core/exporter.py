@@ -19,6 +19,7 @@ confidential interaction's notes only reach those who may read them.
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
@@ -484,13 +485,20 @@ def _is_han(c: str) -> bool:
     return unicodedata.category(c) == "Lo" and "CJK" in unicodedata.name(c, "CJK")
 
 
+_VCARD_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _escape(text: str) -> str:
-    return (
+    # Every line break (a lone CR too) becomes \n: a raw one would start a property of
+    # the attacker's choosing on the phone; other control characters are dropped.
+    return _VCARD_CONTROLS.sub(
+        "",
         text.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
         .replace("\n", "\\n")
+        .replace("\r", "\\n"),
     )
 
 

@@ -149,6 +149,9 @@ def hostile_office(app: Tongxin, tx: Callable[..., tuple[int, str, str]], tmp_pa
         person = unit.session.get(Person, ids[1])
         assert person is not None
         person.notes = "前\x01后\x1b[31m红"
+        person = unit.session.get(Person, ids[2])
+        assert person is not None
+        person.title = "教授\rTEL;TYPE=CELL:110\nEND:VCARD\r\nBEGIN:VCARD\x07"
         row = unit.session.get(Interaction, legacy.id)
         assert row is not None
         row.notes = "长" * (XLSX_MAX_CELL + 5000)
@@ -208,14 +211,15 @@ def test_people_exports_keep_formulas_as_text_and_every_row(
     ws = load_workbook(out_xlsx).active
     assert ws is not None and ws.max_row == hostile_office + 1
     # The CSV imports back to the same people, quotes taken off: nothing changes (the
-    # row with control characters is refused, naming them).
+    # two rows with control characters are refused, naming them).
     code, out, err = tx("import", str(out_csv), "--json")
     assert code == 0, err
     data = json.loads(out)
     totals = data["totals"]
-    assert totals["unchanged"] == hostile_office - 1 and totals["refuse"] == 1
+    assert totals["unchanged"] == hostile_office - 2 and totals["refuse"] == 2
     assert totals["create"] == totals["update"] == 0
-    assert "U+0001" in data["errors"][0]["reason"]
+    reasons = " ".join(e["reason"] for e in data["errors"])
+    assert "U+0001" in reasons and "U+0007" in reasons
 
 
 def test_interaction_exports_keep_formulas_as_text_and_cut_huge_cells(
@@ -305,3 +309,17 @@ def test_the_import_errors_file_keeps_refused_formulas_inert(
         else:
             texts = xlsx_texts(errors)
             assert DDE in texts and FORMULA in texts and "=来源()" in texts
+
+
+def test_vcards_carry_no_line_a_value_smuggled_in(
+    hostile_office: int, tx: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    path = tmp_path / "contacts.vcf"
+    code, _, err = tx("export", "vcf", "-o", str(path))
+    assert code == 0, err
+    text = path.read_bytes().decode("utf-8")
+    lines = text.replace("\r\n ", "").split("\r\n")  # unfolded
+    assert lines.count("BEGIN:VCARD") == lines.count("END:VCARD") == hostile_office
+    assert not any(line.startswith("TEL;TYPE=CELL:110") for line in lines)
+    assert "TITLE:教授\\nTEL\\;TYPE=CELL:110\\nEND:VCARD\\nBEGIN:VCARD" in lines
+    assert "\r" not in text.replace("\r\n", "") and "\x07" not in text

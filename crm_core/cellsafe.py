@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, time
+from numbers import Number
 from typing import Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,8 +47,8 @@ def restore(text: str) -> str:
 def csv_cell(value: Any, shown: str) -> str:
     """The CSV cell of ``value``, ``shown`` being its display text: neutralised when the
     value is text (str, or a list of texts joined), as it is for a number or date."""
-    if isinstance(value, bool | int | float | date) or value is None:
-        return shown
+    if isinstance(value, Number | date | time) or value is None:
+        return shown  # int, float, Decimal (PostgreSQL's sums), dates: typed, not text
     return neutralise(shown)
 
 
@@ -58,10 +59,10 @@ def csv_row(values: Iterable[Any]) -> list[str]:
     for v in values:
         if v is None:
             out.append("")
-        elif isinstance(v, str):
-            out.append(neutralise(v))
-        else:
+        elif isinstance(v, Number):
             out.append(str(v))
+        else:
+            out.append(neutralise(str(v)))
     return out
 
 

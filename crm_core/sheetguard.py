@@ -199,7 +199,9 @@ def _measure(
             part = info.filename
             if ods and part == "content.xml":
                 meter: _Meter = _OdsMeter()
-            elif not ods and part.startswith("xl/worksheets/") and part.endswith(".xml"):
+            elif not ods and (
+                part in names or (part.startswith("xl/worksheets/") and part.endswith(".xml"))
+            ):
                 meter = _XlsxMeter(SheetSize(names.get(part, part)), name, limits)
             else:
                 meter = _Meter()

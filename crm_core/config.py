@@ -89,6 +89,47 @@ class Vocabulary:
         return list(self._by_code)
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """``[import]``: the bounds of a roster import (``tongxin import``).
+
+    A file over a bound is refused whole, before anything is written; the message names
+    the bound and the key to raise it. The zip bounds guard against workbooks (``.xlsx``
+    and ``.ods`` are zip files) that unpack to far more than they weigh (zip bombs).
+    """
+
+    max_rows: int = 100_000
+    max_cell_chars: int = 10_000
+    max_columns: int = 500
+    max_unzipped_mb: int = 1024
+    max_zip_ratio: int = 200
+
+
+IMPORT_KEYS = tuple(ImportLimits.__dataclass_fields__)
+
+
+def _import_limits(raw: dict[str, Any], source: str) -> ImportLimits:
+    unknown = sorted(set(raw) - set(IMPORT_KEYS))
+    if unknown:
+        raise ConfigError.of(
+            N_("{source}: [import] has no key {keys}; its keys are: {known}"),
+            source=source,
+            keys=", ".join(unknown),
+            known=", ".join(IMPORT_KEYS),
+        )
+    values: dict[str, int] = {}
+    for key, value in raw.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError.of(
+                N_("{source}: [import] {key} = {value!r}: a whole number ≥ 1"),
+                source=source,
+                key=key,
+                value=value,
+            )
+        values[key] = value
+    return ImportLimits(**values)
+
+
 @dataclass
 class Config:
     """Everything read from configuration: settings and vocabularies."""
@@ -103,6 +144,7 @@ class Config:
     follow_up_days: int
     source: Path | None
     raw: dict[str, Any]
+    import_limits: ImportLimits = field(default_factory=ImportLimits)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -203,4 +245,7 @@ def load_config(path: Path | None = None) -> Config:
         follow_up_days=int(settings.get("follow_up_days", 30)),
         source=source if source.exists() else None,
         raw=user,
+        import_limits=_import_limits(
+            {**data.get("import", {}), **user.get("import", {})}, str(source)
+        ),
     )

@@ -19,6 +19,7 @@ confidential interaction's notes only reach those who may read them.
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crm_core import authz, pinyin
+from crm_core.cellsafe import append_text_row, csv_cell, csv_row, xml_text
 from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
@@ -121,15 +123,16 @@ def write_sheet(
     from openpyxl.styles import Alignment, Font, PatternFill
 
     preamble: list[list[Any]] = []
+    # Titles and headers are text too: a header can come from an imported roster.
     if title:
-        ws.append([title])
+        append_text_row(ws, [title])
         ws.cell(row=1, column=1).font = Font(bold=True, size=14)
         preamble.append([])
     if subtitle:
-        ws.append([subtitle])
+        append_text_row(ws, [subtitle])
         preamble.append([])
     header_row = len(preamble) + 1
-    ws.append([c.header for c in columns])
+    append_text_row(ws, [c.header for c in columns])
     head_fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
@@ -170,6 +173,8 @@ def write_sheet(
 def _cell_value(value: Any, kind: str) -> Any:
     if value is None:
         return None
+    if isinstance(value, str):
+        return xml_text(value)
     if kind == "month" and isinstance(value, date):
         return datetime.combine(value, time())
     if kind == "datetime" and isinstance(value, datetime) and value.tzinfo is not None:
@@ -192,13 +197,14 @@ def write_table(
     sheet: str = "Sheet1",
 ) -> Path:
     """Write one table to ``path``: ``.xlsx`` (typed cells, frozen header, fitted
-    widths) or ``.csv`` (UTF-8 with BOM)."""
+    widths) or ``.csv`` (UTF-8 with BOM). Text cells that a spreadsheet would run as a
+    formula are written as text (:mod:`crm_core.cellsafe`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with private_open(path, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow([c.header for c in columns])
+            w.writerow(csv_row(c.header for c in columns))
             for r in rows:
                 w.writerow([_csv_value(v, c.kind) for v, c in zip(r, columns, strict=False)])
         return path
@@ -217,11 +223,12 @@ def write_table(
 
 
 def _csv_value(value: Any, kind: str) -> str:
+    # Text is neutralised (OWASP); a number, date or time is formatted by us and is not.
     if value is None:
         return ""
     if kind == "percent" and isinstance(value, int | float):
         return f"{value * 100:.1f}%"
-    return _display(value, kind)
+    return csv_cell(value, _display(value, kind))
 
 
 # -- people ------------------------------------------------------------------------
@@ -480,13 +487,20 @@ def _is_han(c: str) -> bool:
     return unicodedata.category(c) == "Lo" and "CJK" in unicodedata.name(c, "CJK")
 
 
+_VCARD_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _escape(text: str) -> str:
-    return (
+    # Every line break (a lone CR too) becomes \n: a raw one would start a property of
+    # the attacker's choosing on the phone; other control characters are dropped.
+    return _VCARD_CONTROLS.sub(
+        "",
         text.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
         .replace("\n", "\\n")
+        .replace("\r", "\\n"),
     )
 
 

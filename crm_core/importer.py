@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import io
 import re
 import unicodedata
 import uuid
@@ -30,23 +29,22 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from crm_core import clock, pinyin
-from crm_core.config import Term, Vocabulary
-from crm_core.errors import TongxinError, ValidationError
+from crm_core import clock, pinyin, sheetguard
+from crm_core.cellsafe import append_text_row, csv_row
+from crm_core.config import ImportLimits, Term, Vocabulary
+from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Person
 from crm_core.phones import is_mobile, normalize_phone
 from crm_core.private_files import private_open, private_path
 from crm_core.services import contacts
 from crm_core.services._common import clean_text
+from crm_core.sheetguard import LimitError, RosterError
 from crm_core.unit import Unit
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv")
+# Not .xlsb: its binary records cannot be measured before calamine lays it all out.
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 HEADER_SCAN_ROWS = 50
-
-
-class RosterError(TongxinError):
-    """The file cannot be imported at all (unreadable, no header row, unknown sheet)."""
 
 
 class OnDuplicate(StrEnum):
@@ -140,6 +138,8 @@ _BIRTH = re.compile(
     r"(?:\s*[.\-/]?\s*(\d{1,2})\s*日?)?)?\s*年?$"
 )
 _BIRTH_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
+# C0 control characters but tab, newline and carriage return (a cell's own line breaks).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MEMBER_SUFFIXES = ("党员", "盟员", "会员", "社员", "成员", "人士")
 
 
@@ -176,17 +176,36 @@ class Sheet:
     encoding: str | None = None  # CSV only
 
 
-def read_sheet(path: Path | str, sheet: str | None = None) -> Sheet:
-    """Read the sheet ``sheet`` (default: the first one) of a workbook, or a CSV file."""
+def read_sheet(
+    path: Path | str, sheet: str | None = None, *, limits: ImportLimits | None = None
+) -> Sheet:
+    """Read the sheet ``sheet`` (default: the first one) of a workbook, or a CSV file,
+    within ``limits`` (default: the shipped ``[import]`` bounds): a file over one is
+    refused whole with a :class:`~crm_core.sheetguard.LimitError` (a RosterError)."""
     path = Path(path)
+    limits = limits or ImportLimits()
     suffix = path.suffix.lower()
     if not path.exists():
         raise RosterError(_("file not found: {path}").format(path=path))
     if suffix == ".csv":
-        return _read_csv(path)
+        rows, encoding = sheetguard.read_csv_rows(path, limits)
+        return Sheet(path.name, rows, 1, [], encoding)
     if suffix not in SUFFIXES:
         raise RosterError(
             _("cannot read {name}: use .xlsx, .xls, .ods or .csv").format(name=path.name)
+        )
+    # calamine lays a whole sheet out in memory as soon as it opens it: measure the
+    # file first (zip bombs, rows, columns), as a stream.
+    if suffix in sheetguard.ZIP_FORMATS:
+        sheetguard.check_workbook(path, limits)
+    elif path.stat().st_size > limits.max_unzipped_mb * 1024 * 1024:
+        # An .xls is not packed: its size bounds what calamine makes of it.
+        raise LimitError(
+            _("cannot import {name}: it is larger than {limit} MB; {hint}").format(
+                name=path.name,
+                limit=limits.max_unzipped_mb,
+                hint=sheetguard.raise_hint("max_unzipped_mb"),
+            )
         )
     from python_calamine import CalamineWorkbook
 
@@ -209,32 +228,25 @@ def read_sheet(path: Path | str, sheet: str | None = None) -> Sheet:
                 sheet=sheet, name=path.name, names="、".join(names)
             )
         )
-    ws = wb.get_sheet_by_name(chosen)
-    rows = ws.to_python(skip_empty_area=False)
-    merged = list(getattr(ws, "merged_cell_ranges", None) or [])
-    return Sheet(chosen, rows, 1, merged)
-
-
-def _read_csv(path: Path) -> Sheet:
-    raw = path.read_bytes()
     try:
-        text, encoding = raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        try:
-            text, encoding = raw.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError as exc:
-            raise RosterError(
-                _("cannot read {name}: neither UTF-8 nor GB18030 ({reason})").format(
-                    name=path.name, reason=exc
-                )
-            ) from None
-    # The delimiter is the one the first lines use most (a comma for what Excel and WPS
-    # write; a tab or semicolon for some exports); quoted cells may hold any of them.
-    head = "\n".join(text.splitlines()[:5])
-    delimiter = max((",", "\t", ";"), key=lambda d: (head.count(d), d == ","))
-    dialect: Any = type("Roster", (csv.excel,), {"delimiter": delimiter})
-    rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
-    return Sheet(path.name, rows, 1, [], encoding)
+        ws = wb.get_sheet_by_name(chosen)
+        merged = list(getattr(ws, "merged_cell_ranges", None) or [])
+        end = ws.end
+        if end is not None and end[0] + 1 > limits.max_rows:
+            raise LimitError(sheetguard.rows_over(path.name, chosen, limits))
+        # iter_rows starts at row 1 but at the first column holding data: put the empty
+        # columns before it back, so that cells keep their sheet columns. Row by row, so
+        # a row or cell over the bounds is refused before the rest is converted.
+        pad = [""] * (ws.start or (0, 0))[1]
+        rows_in = (pad + r for r in ws.iter_rows()) if pad else ws.iter_rows()
+        rows = sheetguard.sheet_cells(rows_in, path.name, chosen, limits)
+    except LimitError:
+        raise
+    except Exception as exc:
+        raise RosterError(
+            _("cannot read {name}: {reason}").format(name=path.name, reason=exc)
+        ) from None
+    return Sheet(chosen, rows, 1, merged)
 
 
 # -- cell values ---------------------------------------------------------------------
@@ -846,6 +858,18 @@ class _Planner:
             text = texts[j]
             if not text:
                 continue
+            bad = _CONTROL.search(text)
+            if bad:
+                # Not stored: no screen, file or terminal should receive them.
+                errors.append(
+                    CellError(
+                        row_no,
+                        header,
+                        sheetguard.preview(text),
+                        _("holds the control character U+{code:04X}").format(code=ord(bad.group())),
+                    )
+                )
+                continue
             try:
                 if f == "name":
                     values["name"] = pinyin.normalize_name(text)
@@ -1196,7 +1220,7 @@ def import_roster(
     # the end: the cyclic garbage collector would walk them all again and again (a
     # fifth of the time at 100,000 rows) to find almost nothing.
     with _collector_paused():
-        data = read_sheet(path, sheet)
+        data = read_sheet(path, sheet, limits=unit.config.import_limits)
         planner = _Planner(
             unit,
             data,
@@ -1291,9 +1315,11 @@ def write_errors(report: ImportReport, path: Path | str) -> Path:
     if path.suffix.lower() == ".csv":
         with private_open(path, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(head)
+            # The cells as typed, neutralised: a refused "=HYPERLINK(…)" must not run
+            # when the office opens the file (the importer takes the quote off again).
+            w.writerow(csv_row(head))
             for row_no, raw, reasons in table:
-                w.writerow([*raw, row_no, reasons])
+                w.writerow(csv_row([*raw, row_no, reasons]))
         return path
     if path.suffix.lower() != ".xlsx":
         raise RosterError(_("the errors file must be .xlsx or .csv: {path}").format(path=path))
@@ -1307,14 +1333,14 @@ def write_errors(report: ImportReport, path: Path | str) -> Path:
     ws = wb.active
     assert ws is not None
     ws.title = _("Refused rows")[:31]
-    ws.append(head)
+    append_text_row(ws, head)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
     bad = PatternFill("solid", fgColor="FFC7CE")
     col_of = {h: i for i, h in enumerate(headers) if h}
     for r_i, (row_no, raw, reasons) in enumerate(table, start=2):
-        ws.append([*raw, row_no, reasons])
+        append_text_row(ws, [*raw, row_no, reasons])
         for e in by_row.get(row_no, []):
             j = col_of.get(e.column)
             if j is not None:

@@ -7,6 +7,9 @@ or CSV — the same for every report, built-in or from a plugin.
 - Excel (.xlsx): one sheet per table with the title and period above a frozen, bold
   header row, typed cells (numbers, percentages, dates) and widths that fit Chinese text.
 - CSV (.csv, UTF-8 with BOM): the tables one after another, each under its title.
+
+In every format a text cell stays text (:mod:`crm_core.cellsafe`): CSV cells a
+spreadsheet would run as a formula get a quote in front, xlsx text cells are typed text.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from crm_core.cellsafe import append_text_row, csv_cell, csv_row, xml_text
 from crm_core.errors import TongxinError
 from crm_core.i18n import _
 from crm_core.private_files import private_open, private_path
@@ -76,16 +80,21 @@ def _period_line(period: Period, lang: str) -> str:
 def _csv(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lang: str) -> None:
     with private_open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow([spec.title(lang)])
-        w.writerow([_period_line(period, lang)])
+        w.writerow(csv_row([spec.title(lang)]))
+        w.writerow(csv_row([_period_line(period, lang)]))
         for section in result.sections:
             w.writerow([])
-            w.writerow([section.title(lang)])
-            w.writerow([c.title(lang) for c in section.columns])
+            w.writerow(csv_row([section.title(lang)]))
+            w.writerow(csv_row(c.title(lang) for c in section.columns))
             for row in section.rows:
-                w.writerow([cell_text(row.get(c.key), c.kind) for c in section.columns])
+                w.writerow([_csv_cell(row.get(c.key), c.kind) for c in section.columns])
             if section.note(lang):
-                w.writerow([section.note(lang)])
+                w.writerow(csv_row([section.note(lang)]))
+
+
+def _csv_cell(value: Any, kind: str) -> str:
+    # A text (or a list of texts) is neutralised; a number or date we format is not.
+    return csv_cell(value, cell_text(value, kind))
 
 
 # -- Excel -----------------------------------------------------------------------
@@ -124,7 +133,7 @@ def _xlsx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
         )
         if section.note(lang):
             ws.append([])
-            ws.append([section.note(lang)])
+            append_text_row(ws, [section.note(lang)])
     wb.properties.title = spec.title(lang)
     wb.properties.creator = "tongxin"
     with private_path(path) as tmp:
@@ -176,7 +185,7 @@ def _docx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
     sub = doc.add_paragraph(_period_line(period, lang))
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for section in result.sections:
-        doc.add_heading(section.title(lang), level=1)
+        doc.add_heading(xml_text(section.title(lang)), level=1)
         if not section.rows:
             doc.add_paragraph(_("(none)"))
         else:
@@ -184,7 +193,7 @@ def _docx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
             for t in doc.tables[-1:]:
                 t.alignment = WD_TABLE_ALIGNMENT.CENTER
         if section.note(lang):
-            note = doc.add_paragraph(section.note(lang))
+            note = doc.add_paragraph(xml_text(section.note(lang)))
             note.runs[0].font.size = Pt(9)
     made = doc.add_paragraph(
         ("Prepared by tongxin on " if lang == "en" else "同心系统生成于 ")
@@ -224,7 +233,7 @@ def _docx_table(doc: Any, section: Section, lang: str, available: int) -> None:
     tr_pr.append(repeat)
     for cell, c in zip(head.cells, cols, strict=True):
         cell.text = ""
-        run = cell.paragraphs[0].add_run(c.title(lang))
+        run = cell.paragraphs[0].add_run(xml_text(c.title(lang)))
         run.bold = True
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         shading = OxmlElement("w:shd")
@@ -239,7 +248,7 @@ def _docx_table(doc: Any, section: Section, lang: str, available: int) -> None:
         cells = table.add_row().cells
         for cell, c, width in zip(cells, cols, widths, strict=True):
             cell.width = width
-            cell.text = cell_text(row.get(c.key), c.kind)
+            cell.text = xml_text(cell_text(row.get(c.key), c.kind))
             if c.kind in numeric:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
 

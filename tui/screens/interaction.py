@@ -48,7 +48,8 @@ class InteractionDialog(BaseModal):
         try:
             with self.app.unit() as unit:
                 i = interactions.get_interaction(unit, self.interaction_id)
-                readable = interactions.can_read_notes(unit, i)
+                seen = interactions.shown(unit, i)  # confidential: only that it happened
+                readable = not seen.hidden
                 who = interactions.participation(unit, i.id)
                 spec = core.kinds.get(i.kind)
                 labels = (
@@ -59,9 +60,9 @@ class InteractionDialog(BaseModal):
                     "status": status_word(i.status),
                     "when": fmt_when(i.start_at, tz, all_day=i.all_day),
                     "location": i.location,
-                    "summary": i.summary,
-                    "notes": i.notes if readable else None,
-                    "data": dict(i.data) if readable else {},
+                    "summary": seen.headline,
+                    "notes": seen.notes,
+                    "data": seen.data,
                 }
                 self.planned = i.status.value == "planned"
         except Exception as exc:

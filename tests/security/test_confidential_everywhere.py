@@ -140,7 +140,10 @@ def cli(
 def _xlsx_text(path: Path) -> str:
     book = openpyxl.load_workbook(path, read_only=True)
     cells = [
-        str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row
+        str(v)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for v in row
     ]
     book.close()
     return "\n".join(c for c in cells if c != "None")
@@ -150,9 +153,7 @@ def _csv_text(path: Path) -> str:
     return "\n".join(",".join(r) for r in csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
 
 
-def cli_outputs(
-    cli: Callable[..., tuple[int, str]], login: str, folder: Path
-) -> dict[str, str]:
+def cli_outputs(cli: Callable[..., tuple[int, str]], login: str, folder: Path) -> dict[str, str]:
     """What every command shows ``login``: name → text (files read back)."""
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, str] = {}
@@ -266,8 +267,12 @@ def radicale_url(tmp_path: Path) -> Iterator[str]:
     config.update(
         {
             "storage": {"filesystem_folder": str(tmp_path / "collections")},
-            "auth": {"type": "htpasswd", "htpasswd_filename": str(users),
-                     "htpasswd_encryption": "plain", "delay": "0"},  # fmt: skip
+            "auth": {
+                "type": "htpasswd",
+                "htpasswd_filename": str(users),
+                "htpasswd_encryption": "plain",
+                "delay": "0",
+            },
             "rights": {"type": "owner_only"},
             "logging": {"level": "warning"},
         },
@@ -298,9 +303,8 @@ def service_outputs(app: Tongxin, world: World, radicale: str, tag: str) -> dict
         i = interactions.get_interaction(unit, world.talk)
         out["interaction_json"] = repr(interactions.interaction_json(unit, i))
         out["shown"] = repr(interactions.shown(unit, i))
-        out["timeline"] = repr(
-            [interactions.interaction_json(unit, x) for x in interactions.timeline(unit, world.member)]
-        )
+        timeline = interactions.timeline(unit, world.member)
+        out["timeline"] = repr([interactions.interaction_json(unit, x) for x in timeline])
         period = Period(date(2026, 1, 1), date(2026, 12, 31))
         for code in available_reports(unit.app):
             spec, table = run_report(unit, code, period)

@@ -88,7 +88,9 @@ class InteractionDialog(BaseModal):
         if not readable:
             grid.add_row(_("Notes"), Text(_("Confidential: notes hidden"), "italic dim"))
         self.query_one("#ix-details", Static).update(grid)
-        self.query_one("#ix-done", Button).display = self.planned
+        # A confidential talk is completed only by whoever may read it (the service
+        # refuses anyone else): no button that can only fail.
+        self.query_one("#ix-done", Button).display = self.planned and readable
         self.query_one("#ix-person", Button).display = bool(self.people)
 
     def action_open_person(self) -> None:

@@ -4,9 +4,10 @@ The rules, by the acting account's role (``unit.actor``):
 
 - **admin** (the general office): everything, confidential notes included; manages
   accounts, reads the audit log, answers personal-data requests.
-- **leader** and **staff**: read and change every person and interaction; the notes
-  and fields of a confidential interaction only if they take part in it (or recorded
-  it).
+- **leader** and **staff**: read and change every person and interaction; the summary,
+  notes and fields of a confidential interaction only if they take part in it (or
+  recorded it). Of one they may not read, only that it happened shows (kind, time,
+  place, participants, status): every output path asks :func:`shown`.
 - **county_staff**: only the people of their region (``account.region_scope``) and the
   interactions of that region (its ``region``, or a person of the region taking part,
   or they take part themselves); what they create lands in their region.
@@ -301,8 +302,8 @@ def takes_part(unit: Unit, interaction_id: uuid.UUID) -> bool:
 
 
 def can_read_notes(unit: Unit, interaction: Interaction) -> bool:
-    """Whether the unit may read the notes and the kind's fields: anyone who may see an
-    ordinary interaction; for a confidential one only its participants (as an account
+    """Whether the unit may read the summary, the notes and the kind's fields (what
+    :func:`shown` hides otherwise): anyone who may see an ordinary interaction; for a confidential one only its participants (as an account
     or as the person the account is linked to), whoever recorded it, and
     administrators."""
     if not interaction.confidential:

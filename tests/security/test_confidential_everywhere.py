@@ -525,3 +525,47 @@ def test_plain_sql_as_a_non_readers_role_shows_only_that_it_happened(
         "SELECT summary, notes, location FROM interaction WHERE id = %s", (world.talk,)
     ).fetchone()
     assert row == (SUMMARY, NOTES, "市政协")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_migration_0006_masks_the_summary_and_its_downgrade_restores_0004s_view(
+    empty_db_url: str,
+    config: Any,
+    plugins: Any,
+    names: Callable[[str], str],
+    pg_roles: Callable[[str], None],
+) -> None:
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine)
+    other = names("other")
+    app = Tongxin(config, db_url=empty_db_url, plugins=plugins)
+    try:
+        with app.unit() as unit:
+            accounts.create_account(unit, username="chair0", display_name="王主席", role="leader")
+            accounts.create_account(unit, username=other, display_name="小李", role="staff")
+            pid = contacts.create_person(unit, name="安然").id
+        with app.unit("chair0") as unit:
+            talk = interactions.log_interaction(
+                unit, kind="meeting", people=[pid], summary=SUMMARY, notes=NOTES,
+                confidential=True,
+            ).id  # fmt: skip
+    finally:
+        app.close()
+    pg_roles(other)
+    url = make_url(db.normalize_url(empty_db_url)).set(drivername="postgresql", username=other)
+
+    def seen() -> list[tuple[Any, ...]]:
+        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as c:
+            return [
+                c.execute(f"SELECT summary, notes FROM {view} WHERE id = %s", (talk,)).fetchone()
+                for view in ("tongxin_program.interaction", "interaction_overview")
+            ]
+
+    try:
+        assert seen() == [(None, None), (None, None)]
+        db.downgrade(engine, "0005")
+        assert seen() == [(SUMMARY, None), (SUMMARY, None)]  # as 0003/0004 made them
+        db.upgrade(engine)
+        assert seen() == [(None, None), (None, None)]
+    finally:
+        engine.dispose()

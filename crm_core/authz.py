@@ -303,9 +303,9 @@ def takes_part(unit: Unit, interaction_id: uuid.UUID) -> bool:
 
 def can_read_notes(unit: Unit, interaction: Interaction) -> bool:
     """Whether the unit may read the summary, the notes and the kind's fields (what
-    :func:`shown` hides otherwise): anyone who may see an ordinary interaction; for a confidential one only its participants (as an account
-    or as the person the account is linked to), whoever recorded it, and
-    administrators."""
+    :func:`shown` hides otherwise): anyone who may see an ordinary interaction; for a
+    confidential one only its participants (as an account or as the person the account
+    is linked to), whoever recorded it, and administrators."""
     if not interaction.confidential:
         return can_see_interaction(unit, interaction)
     if unit.is_admin:

@@ -29,8 +29,9 @@ class HeartTalkFields(BaseModel):
     There is deliberately no field for the thoughts exchanged: they go in the
     interaction's ``notes`` (``interactions.read_notes`` refuses them to anyone but the
     participants, the recorder and the office's administrators; the summary and these
-    fields are hidden from the same people, :func:`crm_core.authz.shown`). Fields are for what may be counted and listed: topics,
-    and what was agreed, which becomes follow-ups that the office sees. Unknown fields
+    fields are hidden from the same people, :func:`crm_core.authz.shown`). Fields are
+    for what may be counted and listed: topics, and what was agreed, which becomes
+    follow-ups that the office sees. Unknown fields
     are refused rather than dropped, so nothing typed is silently lost.
     """
 

@@ -53,6 +53,7 @@ SENTINEL = "Q7X哨兵"
 SUMMARY = f"摘要{SENTINEL}甲"
 NOTES = f"谈到{SENTINEL}乙的家事"
 TOPIC = f"话题{SENTINEL}丙"
+DOCUMENT = f"《{SENTINEL}丁文件》"
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Yangzhou
 DONE_DAY = "2026-11-24"
 PLANNED_DAY = "2026-11-26"
@@ -101,6 +102,11 @@ def world(app: Tongxin, names: Callable[[str], str], monkeypatch: pytest.MonkeyP
             start=NOW + timedelta(days=1), summary=SUMMARY, notes=NOTES,
             data={"topics": [TOPIC]},
         ).id  # fmt: skip
+        # Any kind may be logged as confidential: a briefing's document is one of its fields.
+        interactions.log_interaction(
+            unit, kind="briefing", people=[member], start=NOW - timedelta(days=2),
+            data={"document": DOCUMENT}, confidential=True,
+        )  # fmt: skip
     return World(admin, chair, other, staff, member, talk, planned)
 
 
@@ -190,6 +196,8 @@ def cli_outputs(cli: Callable[..., tuple[int, str]], login: str, folder: Path) -
                     _csv_text(path) if ext == "csv" else _xlsx_text(path)
                 )
     cmd("talks coverage --json", "talks", "coverage", "--year", "2026", "--json")
+    cmd("briefings", "briefings")
+    cmd("briefings --json", "briefings", "--json")
     cmd("followups --json", "followups", "--json")
     cmd("overdue --json", "overdue", "--json")
     cmd("audit --json", "audit", "--json")
@@ -242,6 +250,8 @@ def test_the_command_line_shows_a_non_reader_only_that_the_talk_happened(
         cli(who, "export", "interactions", "-o", str(path), "--from", "2026-11-01")
         exported = _csv_text(path)
         assert SUMMARY in exported and NOTES in exported, who
+        code, text = cli(who, "briefings", "--json")
+        assert DOCUMENT.strip("《》") in text, who
     code, text = cli(world.admin, "audit", "--json")
     assert code == 0 and NOTES in text  # the administrator reads the whole record
 
@@ -315,6 +325,7 @@ def service_outputs(app: Tongxin, world: World, radicale: str, tag: str) -> dict
         ):
             out[f"ics {name}"] = export_ics(unit, rng).decode("utf-8")
         out["search"] = repr(contacts.search_people(unit, "安然"))
+        out["briefed documents"] = repr(union_liaison.documents(unit))
         # Reminders: planned as the service does, each told acting as its recipient.
         lines = []
         for p in plan.item_reminders(unit, NOW, NOW + timedelta(days=3)):
@@ -358,7 +369,7 @@ def test_audit_entries_of_a_confidential_talk_are_masked_for_whoever_may_not_rea
     with admin.unit() as a, other.unit() as o, chair.unit() as c:
         entries = audit.list_audit(a, person_id=world.member)
         about = [e for e in entries if e.entity == "interaction"]
-        assert {e.entity_id for e in about} == {str(world.talk), str(world.planned)}
+        assert {e.entity_id for e in about} >= {str(world.talk), str(world.planned)}
         as_admin = json.dumps(audit.audit_entries_json(a, entries), ensure_ascii=False)
         assert SUMMARY in as_admin and NOTES in as_admin and TOPIC in as_admin
         as_other = audit.audit_entries_json(o, entries)

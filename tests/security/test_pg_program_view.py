@@ -163,7 +163,8 @@ def test_through_psql_the_view_masks_and_the_table_hides(
 ) -> None:
     xiaoli = psql(world.xiaoli)
     view = "SELECT summary, notes, data FROM tongxin_program.interaction WHERE id = %s"
-    assert xiaoli.execute(view, (world.talk,)).fetchall() == [("谈心谈话", None, {})]
+    # Summary, notes and fields masked (the summary since migration 0006).
+    assert xiaoli.execute(view, (world.talk,)).fetchall() == [(None, None, {})]
     assert xiaoli.execute(view, (world.visit,)).fetchall()[0][:2] == ("走访", "普通")
     hidden = "SELECT count(*) FROM interaction WHERE id = %s"
     assert xiaoli.execute(hidden, (world.talk,)).fetchall() == [(0,)]

@@ -107,9 +107,12 @@ def show(
     with open_unit() as unit:
         person = contacts.resolve_person(unit, ref)
         recent = interactions.timeline(unit, person.id, limit=10)
+        seen = interactions.shown_all(unit, recent)  # confidential: only that it happened
         if as_json:
             data = contacts.person_json(unit, person)
-            data["recent"] = [interactions.interaction_json(unit, i) for i in recent]
+            data["recent"] = [
+                interactions.interaction_json(unit, i, shown=seen[i.id]) for i in recent
+            ]
             print_json(data)
             return
         rows = [
@@ -150,7 +153,8 @@ def show(
             for i in recent:
                 when = i.start_at.astimezone(unit.config.tz).strftime("%Y-%m-%d %H:%M")
                 kind = kinds[i.kind].label(unit.config.language) if i.kind in kinds else i.kind
-                out.print(f"  {when}  {kind}  {_(i.status.value)}  {i.summary or ''}")
+                line = f"  {when}  {kind}  {_(i.status.value)}  {seen[i.id].headline or ''}"
+                out.print(line, markup=False)
 
 
 @app.command("add", help=N_("Add a contact."))

@@ -298,7 +298,7 @@ def audit_command(
         rows = audit.list_audit(
             unit, person_id=pid, user=user, since=day, entity=entity, limit=limit
         )
-        return [audit.audit_json(e) for e in rows]
+        return audit.audit_entries_json(unit, rows)
 
     rows = run_unit(work, write=False)
     if as_json:

@@ -4,9 +4,10 @@ The rules, by the acting account's role (``unit.actor``):
 
 - **admin** (the general office): everything, confidential notes included; manages
   accounts, reads the audit log, answers personal-data requests.
-- **leader** and **staff**: read and change every person and interaction; the notes
-  and fields of a confidential interaction only if they take part in it (or recorded
-  it).
+- **leader** and **staff**: read and change every person and interaction; the summary,
+  notes and fields of a confidential interaction only if they take part in it (or
+  recorded it). Of one they may not read, only that it happened shows (kind, time,
+  place, participants, status): every output path asks :func:`shown`.
 - **county_staff**: only the people of their region (``account.region_scope``) and the
   interactions of that region (its ``region``, or a person of the region taking part,
   or they take part themselves); what they create lands in their region.
@@ -27,6 +28,8 @@ PostgreSQL enforces the same rules again for anyone connecting with their own ro
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
@@ -305,10 +308,10 @@ def takes_part(unit: Unit, interaction_id: uuid.UUID) -> bool:
 
 
 def can_read_notes(unit: Unit, interaction: Interaction) -> bool:
-    """Whether the unit may read the notes and the kind's fields: anyone who may see an
-    ordinary interaction; for a confidential one only its participants (as an account
-    or as the person the account is linked to), whoever recorded it, and
-    administrators."""
+    """Whether the unit may read the summary, the notes and the kind's fields (what
+    :func:`shown` hides otherwise): anyone who may see an ordinary interaction; for a
+    confidential one only its participants (as an account or as the person the account
+    is linked to), whoever recorded it, and administrators."""
     if not interaction.confidential:
         return can_see_interaction(unit, interaction)
     if unit.is_admin:
@@ -327,6 +330,88 @@ def check_notes(unit: Unit, interaction: Interaction) -> None:
                 "and administrators may read them"
             ).format(kind=interaction.kind, id=interaction.id)
         )
+
+
+# -- what of a confidential interaction is shown ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the acting unit may see of an interaction's content: the one decision every
+    output path (CLI, JSON, TUI, exports, reports, calendars, reminders) takes from
+    :func:`shown` or :func:`shown_all` instead of reading ``summary``, ``notes`` and
+    ``data`` itself.
+
+    For a confidential interaction the unit may not read (:func:`can_read_notes`), only
+    that it happened shows: its kind, time, place, participants and status stay on the
+    record, while ``summary`` and ``notes`` are None, ``data`` is empty and ``hidden``
+    is true. ``headline`` is what a line shows where the summary would be: the summary,
+    or for hidden content the kind's label marked confidential ("谈心谈话（保密）")."""
+
+    hidden: bool
+    summary: str | None
+    notes: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    headline: str | None = None
+
+
+def hidden_label(unit: Unit, kind: str) -> str:
+    """What shows in place of a hidden summary: the kind's label marked confidential,
+    "谈心谈话（保密）"."""
+    spec = unit.kinds.get(kind)
+    label = spec.label(language()) if spec else kind
+    return _("{kind} (confidential)").format(kind=label)
+
+
+def readable_ids(unit: Unit, interactions: Iterable[Interaction]) -> set[uuid.UUID]:
+    """The ids of ``interactions`` whose summary, notes and fields the unit may read
+    (:func:`can_read_notes`), in one query whatever their number. The interactions are
+    ones the unit may see (the caller's query applied :func:`interaction_scope`): an
+    ordinary one is readable, a confidential one only by its participants, whoever
+    recorded it and administrators."""
+    items = list(interactions)
+    out = {i.id for i in items if not i.confidential}
+    secret = [i for i in items if i.confidential]
+    if not secret:
+        return out
+    if unit.is_admin:
+        return out | {i.id for i in secret}
+    actor = unit.actor
+    if actor is None:  # trusted in-process code is no person: it reads no confidential text
+        return out
+    out |= {i.id for i in secret if i.created_by_id == actor.id}
+    rest = [i.id for i in secret if i.id not in out]
+    if rest:
+        me = [col(InteractionParticipant.account_id) == actor.id]
+        if actor.person_id is not None:
+            me.append(col(InteractionParticipant.person_id) == actor.person_id)
+        out |= set(
+            unit.session.scalars(
+                select(InteractionParticipant.interaction_id).where(
+                    col(InteractionParticipant.interaction_id).in_(rest), or_(*me)
+                )
+            )
+        )
+    return out
+
+
+def _shown(unit: Unit, i: Interaction, readable: bool) -> Shown:
+    if readable:
+        return Shown(False, i.summary, i.notes, dict(i.data or {}), i.summary)
+    return Shown(True, None, None, {}, hidden_label(unit, i.kind))
+
+
+def shown(unit: Unit, interaction: Interaction) -> Shown:
+    """What the unit may see of ``interaction``'s summary, notes and fields
+    (:class:`Shown`)."""
+    return _shown(unit, interaction, interaction.id in readable_ids(unit, [interaction]))
+
+
+def shown_all(unit: Unit, interactions: Iterable[Interaction]) -> dict[uuid.UUID, Shown]:
+    """:func:`shown` for many interactions at once (one query), by id."""
+    items = list(interactions)
+    readable = readable_ids(unit, items)
+    return {i.id: _shown(unit, i, i.id in readable) for i in items}
 
 
 # -- follow-ups and assignments ---------------------------------------------------------

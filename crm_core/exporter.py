@@ -38,7 +38,7 @@ from crm_core.i18n import N_, _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
 from crm_core.private_files import private_open, private_path
 from crm_core.services import contacts
-from crm_core.services.interactions import can_read_notes
+from crm_core.services.interactions import shown_all
 from crm_core.unit import Unit
 
 # -- tables ------------------------------------------------------------------------
@@ -423,20 +423,22 @@ _STATUS_ZH = {"planned": "计划", "done": "已完成", "cancelled": "已取消"
 def interactions_table(
     unit: Unit, items: list[Interaction]
 ) -> tuple[list[TableColumn], list[list[Any]]]:
-    """One row per interaction, local times; confidential notes only for those allowed
-    to read them (others see 保密, whether or not there are notes: on PostgreSQL they
-    are not even told that)."""
+    """One row per interaction, local times. Of a confidential interaction the unit may
+    not read (:func:`crm_core.authz.shown`) only that it happened: the kind's label
+    marked 保密 where the summary would be and 保密 for the notes, whether or not there
+    are any (on PostgreSQL they are not even told that)."""
     tz = unit.config.tz
     parts = participants_by_interaction(unit, [i.id for i in items])
     regions = unit.config.vocab["regions"]
+    seen = shown_all(unit, items)
     rows = []
     for i in items:
         people, accounts = parts[i.id]
         spec = unit.kinds.get(i.kind)
-        if i.confidential and not can_read_notes(unit, i):
-            notes: str | None = "（保密）"
-        else:
-            notes = i.notes
+        shown = seen[i.id]
+        # The export is in Chinese whatever the program's language.
+        summary = f"{spec.zh if spec else i.kind}（保密）" if shown.hidden else shown.summary
+        notes = "（保密）" if shown.hidden else shown.notes
         rows.append(
             [
                 i.start_at.astimezone(tz).replace(tzinfo=None),
@@ -447,7 +449,7 @@ def interactions_table(
                 "、".join(a.display_name for a in accounts) or None,
                 i.location,
                 _label(regions, i.region),
-                i.summary,
+                summary,
                 notes,
             ]
         )

@@ -145,6 +145,11 @@ def register_panels(register: Callable[[Any], None]) -> None:
     plugins list; the rest of the page works. Front ends call ``render`` each time the
     page is shown, so keep it quick (one or two queries).
 
+    An interaction's summary, notes and fields reach the page only through
+    ``interactions.shown(unit, i)`` (or ``shown_all``): of a confidential one the account
+    may not read it gives only that it happened (``hidden``, and ``headline`` such as
+    "谈心谈话（保密）" where the summary would be).
+
     Example::
 
         @hookimpl
@@ -286,6 +291,11 @@ def register_reports(register: Callable[[Any], None]) -> None:
     ``--json``. A code already registered (by the core or an earlier plugin) keeps the
     first registration and the clash is reported on the plugins list; a ``build`` that
     raises fails that report only.
+
+    An interaction's summary, notes and fields reach a report only through
+    ``interactions.shown(unit, i)`` (or ``shown_all``): of a confidential one the account
+    may not read it gives only that it happened (``hidden``, and ``headline`` such as
+    "谈心谈话（保密）" where the summary would be).
 
     The heart-to-heart talk coverage per special committee and the HK/Macao briefing
     report are meant to be registered this way by their plugins. Example::

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from crm_core import clock, db
 from crm_core.app import Tongxin
 from crm_core.config import Config, load_config
+from crm_core.i18n import set_language
 from crm_core.models import SQLModel
 from crm_core.plugins import PluginHost
 
@@ -42,6 +43,8 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     yield
     clock.freeze(None)
+    # A test that ran the CLI or the TUI with another language leaves the process in it.
+    set_language("zh")
 
 
 @pytest.fixture

@@ -50,11 +50,21 @@ class AgendaLine:
 
 
 def agenda_lines(unit: Unit, items: list[Interaction]) -> list[AgendaLine]:
-    """``items`` with the names of who takes part (two queries in all)."""
+    """``items`` with the names of who takes part (three queries in all); a confidential
+    one the actor may not read shows its kind marked confidential where the summary
+    would be (:func:`crm_core.authz.shown`)."""
     names = agenda.names_of(unit, [i.id for i in items])
+    seen = interaction_service.shown_all(unit, items)
     return [
         AgendaLine(
-            i.id, i.start_at, i.all_day, i.kind, i.status, i.summary, names[i.id], i.confidential
+            i.id,
+            i.start_at,
+            i.all_day,
+            i.kind,
+            i.status,
+            seen[i.id].headline,
+            names[i.id],
+            i.confidential,
         )
         for i in items
     ]
@@ -232,8 +242,9 @@ def load_person(unit: Unit, person_id: uuid.UUID | str, *, limit: int = 100) -> 
         key=lambda x: x.start,
     )
     past = [x for x in lines if x not in upcoming]
-    readable = {i.id: interaction_service.can_read_notes(unit, i) for i in items}
-    notes = {i.id: (i.notes if readable[i.id] else None) for i in items}
+    seen = interaction_service.shown_all(unit, items)
+    readable = {i.id: not seen[i.id].hidden for i in items}
+    notes = {i.id: seen[i.id].notes for i in items}
     fus = follow_up_lines(
         unit, followups.list_follow_ups(unit, person_id=person.id, open_only=True)
     )

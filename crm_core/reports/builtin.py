@@ -398,7 +398,7 @@ def visits(unit: Unit, period: Period) -> ReportTable:
             visited[iid].add(pid)
     # The county field of a confidential visit is read only by whoever may read its
     # fields (PostgreSQL does not even give the others the value).
-    readable = {i.id for i in items if not i.confidential or authz.can_read_notes(unit, i)}
+    readable = authz.readable_ids(unit, items)
     regions = unit.config.vocab["regions"]
     months = period.months()
     month_keys = [f"{y:04d}-{m:02d}" for y, m in months]

@@ -24,6 +24,7 @@ from crm_core.models import (
     Assignment,
     AuditLog,
     FollowUp,
+    Interaction,
     InteractionParticipant,
     Person,
 )
@@ -131,8 +132,63 @@ def list_audit(
     return list(unit.session.scalars(stmt))
 
 
-def audit_json(entry: AuditLog) -> dict[str, Any]:
-    """The stable JSON form of an audit entry (documented in docs/cli-json.md)."""
+# The values of an interaction's audit entries that are its content: hidden, as on the
+# record itself, from whoever may not read a confidential interaction.
+_CONTENT = ("summary", "notes", "data")
+
+
+def _hidden_interactions(unit: Unit, entries: list[AuditLog]) -> set[str]:
+    """The ids (as text) of the confidential interactions among ``entries`` whose
+    content the unit may not read (:func:`crm_core.authz.readable_ids`). An entry of a
+    deleted interaction counts as confidential when its own values say so."""
+    if unit.is_admin:
+        return set()
+    ids = []
+    for e in entries:
+        if e.entity == "interaction":
+            try:
+                ids.append(uuid.UUID(e.entity_id))
+            except ValueError:  # not an interaction's id: nothing to look up
+                continue
+    if not ids:
+        return set()
+    live = {
+        str(i.id): i
+        for i in unit.session.scalars(select(Interaction).where(col(Interaction.id).in_(ids)))
+    }
+    readable = {str(x) for x in authz.readable_ids(unit, live.values())}
+    hidden = {x for x, i in live.items() if i.confidential and x not in readable}
+    for e in entries:
+        said = (e.after or {}).get("confidential") or (e.before or {}).get("confidential")
+        if e.entity == "interaction" and e.entity_id not in live and said:
+            hidden.add(e.entity_id)
+    return hidden
+
+
+def _masked(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {k: (None if k in _CONTENT else v) for k, v in values.items()}
+
+
+def audit_json(entry: AuditLog, unit: Unit | None = None) -> dict[str, Any]:
+    """The stable JSON form of an audit entry (documented in docs/cli-json.md). With
+    ``unit``, an entry of a confidential interaction that unit may not read (anyone but
+    an administrator, its participants and whoever recorded it) has the summary, notes
+    and fields in ``before``/``after`` null, as the record itself shows them; use
+    :func:`audit_entries_json` for many entries."""
+    if unit is None:
+        return _entry_json(entry, False)
+    return _entry_json(entry, entry.entity_id in _hidden_interactions(unit, [entry]))
+
+
+def audit_entries_json(unit: Unit, entries: list[AuditLog]) -> list[dict[str, Any]]:
+    """:func:`audit_json` of every entry as ``unit`` may see it (one query)."""
+    hidden = _hidden_interactions(unit, entries)
+    return [_entry_json(e, e.entity == "interaction" and e.entity_id in hidden) for e in entries]
+
+
+def _entry_json(entry: AuditLog, hidden: bool) -> dict[str, Any]:
     return {
         "id": str(entry.id),
         "at": entry.at.isoformat(),
@@ -142,6 +198,6 @@ def audit_json(entry: AuditLog) -> dict[str, Any]:
         "action": entry.action,
         "entity": entry.entity,
         "entity_id": entry.entity_id,
-        "before": entry.before,
-        "after": entry.after,
+        "before": _masked(entry.before) if hidden else entry.before,
+        "after": _masked(entry.after) if hidden else entry.after,
     }

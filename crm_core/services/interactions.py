@@ -449,6 +449,18 @@ def can_read_notes(unit: Unit, interaction: Interaction) -> bool:
     return authz.can_read_notes(unit, interaction)
 
 
+def shown(unit: Unit, interaction: Interaction) -> authz.Shown:
+    """What the acting account may see of the summary, notes and fields of an
+    interaction (:func:`crm_core.authz.shown`): for a confidential one it may not read,
+    only that it happened."""
+    return authz.shown(unit, interaction)
+
+
+def shown_all(unit: Unit, items: list[Interaction]) -> dict[uuid.UUID, authz.Shown]:
+    """:func:`shown` for a list, by id, in one query."""
+    return authz.shown_all(unit, items)
+
+
 def read_notes(unit: Unit, interaction_id: uuid.UUID | str) -> str | None:
     """The notes of an interaction, or PermissionDenied for a confidential one the
     acting account may not read."""
@@ -494,10 +506,15 @@ def timeline(
     return list(unit.session.scalars(stmt))
 
 
-def interaction_json(unit: Unit, interaction: Interaction) -> dict[str, Any]:
-    """The stable JSON form of an interaction; the notes and fields of a confidential
-    one are left out for those who may not read them (``notes_hidden`` says so)."""
-    readable = can_read_notes(unit, interaction)
+def interaction_json(
+    unit: Unit, interaction: Interaction, *, shown: authz.Shown | None = None
+) -> dict[str, Any]:
+    """The stable JSON form of an interaction (docs/cli-json.md). Of a confidential one
+    the unit may not read (:func:`crm_core.authz.shown`), only that it happened shows:
+    ``summary``, ``notes`` and ``data`` are null and ``notes_hidden`` is true; kind,
+    times, place, participants and status stay. ``shown`` passes a decision already
+    taken for a whole list (:func:`crm_core.authz.shown_all`)."""
+    seen = shown or authz.shown(unit, interaction)
     return {
         "id": str(interaction.id),
         "kind": interaction.kind,
@@ -507,13 +524,13 @@ def interaction_json(unit: Unit, interaction: Interaction) -> dict[str, Any]:
         "all_day": interaction.all_day,
         "location": interaction.location,
         "region": interaction.region,
-        "summary": interaction.summary,
-        "notes": interaction.notes if readable else None,
-        # A confidential record's own fields (topics, what was agreed) are as private
-        # as its notes.
-        "notes_hidden": not readable,
+        "summary": seen.summary,
+        "notes": seen.notes,
+        # Summary, notes and the kind's own fields (topics, what was agreed) of a
+        # confidential record are hidden together.
+        "notes_hidden": seen.hidden,
         "confidential": interaction.confidential,
-        "data": interaction.data if readable else None,
+        "data": None if seen.hidden else seen.data,
         "participants": [
             {
                 "person_id": str(p.person_id) if p.person_id else None,

@@ -152,7 +152,7 @@ def export_person(unit: Unit, person_id: uuid.UUID | str) -> dict[str, Any]:
         "interactions": items,
         "follow_ups": follow_ups,
         "assignments": assignments,
-        "audit": [audit.audit_json(e) for e in reversed(entries)],
+        "audit": audit.audit_entries_json(unit, list(reversed(entries))),
     }
     unit.session.add(
         AuditLog(

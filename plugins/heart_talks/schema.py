@@ -27,10 +27,11 @@ class HeartTalkFields(BaseModel):
     """Fields of a heart-to-heart talk (谈心谈话).
 
     There is deliberately no field for the thoughts exchanged: they go in the
-    interaction's ``notes``, the one place the core keeps confidential free text
-    (``interactions.read_notes`` refuses it to anyone but the participants and the
-    office's administrators). Fields are for what may be counted and listed: topics,
-    and what was agreed, which becomes follow-ups that the office sees. Unknown fields
+    interaction's ``notes`` (``interactions.read_notes`` refuses them to anyone but the
+    participants, the recorder and the office's administrators; the summary and these
+    fields are hidden from the same people, :func:`crm_core.authz.shown`). Fields are
+    for what may be counted and listed: topics, and what was agreed, which becomes
+    follow-ups that the office sees. Unknown fields
     are refused rather than dropped, so nothing typed is silently lost.
     """
 

@@ -51,7 +51,7 @@ def _day(unit: Unit, i: Interaction) -> Any:
 def _readable(unit: Unit, i: Interaction) -> bool:
     # The document or event is in the kind's fields, which are as private as the notes
     # on a confidential record.
-    return not i.confidential or authz.can_read_notes(unit, i)
+    return not authz.shown(unit, i).hidden
 
 
 def _category_members(unit: Unit, code: str, ids: set[uuid.UUID]) -> set[uuid.UUID]:

@@ -127,7 +127,11 @@ def _key(document: str) -> str:
 
 
 def _done_briefings(unit: Unit) -> list[Interaction]:
-    return list(
+    """Done briefings the unit may see and whose fields it may read: every question
+    asked of them goes by the document briefed on (a field), which of a confidential
+    briefing is for its participants, the recorder and administrators only
+    (:func:`crm_core.authz.shown`)."""
+    items = list(
         unit.session.scalars(
             select(Interaction)
             .where(
@@ -138,6 +142,8 @@ def _done_briefings(unit: Unit) -> list[Interaction]:
             .order_by(col(Interaction.start_at), col(Interaction.id))
         )
     )
+    readable = authz.readable_ids(unit, items)
+    return [i for i in items if i.id in readable]
 
 
 def _reached_clause() -> Any:

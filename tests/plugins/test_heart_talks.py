@@ -145,7 +145,8 @@ def test_notes_and_fields_are_for_the_participants_and_administrators(
                 interactions.read_notes(unit, iid)
             shown = interactions.interaction_json(unit, interactions.get_interaction(unit, iid))
             assert (shown["notes"], shown["data"], shown["notes_hidden"]) == (None, None, True)
-            assert shown["summary"] == "谈心谈话"  # that a talk took place is not secret
+            # That a talk took place is not secret (kind, time, who); what it was about is.
+            assert (shown["summary"], shown["kind"]) == (None, "heart_talk")
 
 
 # -- who may talk with whom ------------------------------------------------------------------

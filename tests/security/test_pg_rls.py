@@ -128,10 +128,11 @@ def test_confidential_notes_are_not_readable_by_non_participants_through_sql(
         conn = psql(role)
         assert rows(conn, "SELECT notes FROM interaction WHERE confidential") == []
         assert rows(conn, "SELECT count(*) FROM interaction WHERE id = %s", world.talk) == [(0,)]
-        # That the talk took place is no secret; what was said is.
+        # That the talk took place is no secret; what it was about is (its summary too,
+        # since migration 0006).
         assert rows(
             conn, "SELECT summary, notes, data FROM interaction_overview WHERE id = %s", world.talk
-        ) == [("谈心谈话", None, None)]
+        ) == [(None, None, None)]
     xiaoli = psql(world.xiaoli)
     assert rows(xiaoli, "SELECT notes FROM interaction WHERE id = %s", world.visit) == [("普通",)]
     for role in (world.chair, world.office):

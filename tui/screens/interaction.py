@@ -48,7 +48,8 @@ class InteractionDialog(BaseModal):
         try:
             with self.app.unit() as unit:
                 i = interactions.get_interaction(unit, self.interaction_id)
-                readable = interactions.can_read_notes(unit, i)
+                seen = interactions.shown(unit, i)  # confidential: only that it happened
+                readable = not seen.hidden
                 who = interactions.participation(unit, i.id)
                 spec = core.kinds.get(i.kind)
                 labels = (
@@ -59,9 +60,9 @@ class InteractionDialog(BaseModal):
                     "status": status_word(i.status),
                     "when": fmt_when(i.start_at, tz, all_day=i.all_day),
                     "location": i.location,
-                    "summary": i.summary,
-                    "notes": i.notes if readable else None,
-                    "data": dict(i.data) if readable else {},
+                    "summary": seen.headline,
+                    "notes": seen.notes,
+                    "data": seen.data,
                 }
                 self.planned = i.status.value == "planned"
         except Exception as exc:
@@ -87,7 +88,9 @@ class InteractionDialog(BaseModal):
         if not readable:
             grid.add_row(_("Notes"), Text(_("Confidential: notes hidden"), "italic dim"))
         self.query_one("#ix-details", Static).update(grid)
-        self.query_one("#ix-done", Button).display = self.planned
+        # A confidential talk is completed only by whoever may read it (the service
+        # refuses anyone else): no button that can only fail.
+        self.query_one("#ix-done", Button).display = self.planned and readable
         self.query_one("#ix-person", Button).display = bool(self.people)
 
     def action_open_person(self) -> None:

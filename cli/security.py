@@ -380,15 +380,58 @@ def person_anonymise(
             _("anonymising cannot be undone: add --yes to go ahead"), param_hint="--yes"
         )
 
-    def work(unit: Unit) -> dict[str, Any]:
+    def work(unit: Unit) -> tuple[dict[str, Any], dict[str, int]]:
         person = contacts.resolve_person(unit, ref)
-        return contacts.person_json(unit, privacy.anonymise_person(unit, person.id))
+        done = privacy.anonymise(unit, person.id)
+        return contacts.person_json(unit, done.person), done.counts
 
-    data = run_unit(work)
+    data, counts = run_unit(work)
     if as_json:
         print_json(data)
+        # What remains is said on every path; stderr keeps stdout one JSON document.
+        for line in _what_remains():
+            err.print(line, markup=False)
         return
     out.print(_("Anonymised {id}: now {name}.").format(id=data["id"], name=data["name"]))
+    out.print(
+        _(
+            "Their name, phones and e-mail were removed from {records} record(s) of theirs "
+            "and replaced in {interactions} interaction(s), {follow_ups} follow-up(s) and "
+            "{other} other record(s) linked to them, and in {audit} audit entries."
+        ).format(
+            records=counts["records"],
+            interactions=counts["interactions"],
+            follow_ups=counts["follow_ups"],
+            other=counts["other_records"],
+            audit=counts["audit_entries_redacted"],
+        ),
+        markup=False,
+    )
+    for line in _what_remains():
+        out.print(line, markup=False)
+
+
+def _what_remains() -> list[str]:
+    """What anonymising cannot reach (docs/security-erasure.md says the same)."""
+    return [
+        _("What remains:"),
+        _(
+            "- free text typed into records not linked to them (another person's notes, an "
+            "interaction they did not take part in): tongxin cannot tell them from a "
+            "namesake; search for the name and correct those by hand;"
+        ),
+        _(
+            "- backups made before now: `tongxin backup --keep N` deletes a backup once N "
+            "newer ones exist, so the data is gone from rotated backups after N more "
+            "backups; other backup files, copies of them and before-restore copies keep "
+            "it until someone deletes them;"
+        ),
+        _(
+            "- exports and person exports already written or given out, calendar feeds "
+            "already downloaded (phones replace the events at their next refresh, CalDAV "
+            "servers at the next `tongxin sync caldav`), reminders already sent."
+        ),
+    ]
 
 
 # -- backups -----------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ ACTION_WORDS = (
     N_("export"),
     N_("anonymise"),
     N_("demo"),
+    N_("restore"),
 )
 
 
@@ -330,6 +331,9 @@ def _change(e: dict[str, Any]) -> str:
         return "; ".join(
             f"{k}: {_short(before.get(k))} → {_short(after.get(k))}" for k in sorted(after)
         )
+    if e["action"] == "restore":
+        saved = (before.get("before_restore") or {}).get("path")
+        return f"{after.get('source')} → {saved}" if saved else str(after.get("source"))
     shown = after or before
     keys = [k for k in ("name", "title", "kind", "category", "summary", "username") if k in shown]
     return "; ".join(f"{k}: {_short(shown[k])}" for k in keys)
@@ -487,9 +491,18 @@ def restore_command(
         raise typer.BadParameter(
             _("restoring replaces the whole database: add --yes to go ahead"), param_hint="--yes"
         )
-    _require_admin(_("restore backups"))
+
+    def who(unit: Unit) -> tuple[str, Any, Any]:
+        authz.require_admin(unit, _("restore backups"))
+        real = unit.session.info.get("real_actor_id")
+        return unit.actor_name, unit.actor.id if unit.actor else None, real
+
+    actor, actor_id, real_actor_id = run_unit(who, write=False)
     app = get_app()
-    result = backups.restore(app.engine, source)
+    result = backups.restore(
+        app.engine, source, actor=actor, actor_id=actor_id, real_actor_id=real_actor_id
+    )
+    entry = result.audit_entry
     if as_json:
         print_json(
             {
@@ -497,6 +510,7 @@ def restore_command(
                 "saved_before": str(result.saved_before) if result.saved_before else None,
                 "revision": result.check.revision,
                 "counts": result.check.counts,
+                "audit_entry_id": str(entry["id"]) if entry else None,
             }
         )
         return
@@ -507,6 +521,14 @@ def restore_command(
     )
     if result.saved_before:
         out.print(_("The database as it was is saved in {path}.").format(path=result.saved_before))
+    if entry:
+        out.print(
+            _(
+                "The restore is recorded in the restored database's audit log (entry {id}), "
+                "with a pointer to the saved copy and its audit log."
+            ).format(id=str(entry["id"])[:8]),
+            markup=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -415,3 +415,78 @@ def test_the_text_redaction_is_for_administrators_only(
                     )
                 )
             )
+
+
+@pytest.fixture
+def radicale_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real Radicale CalDAV server on 127.0.0.1 (free port) and its storage folder."""
+    import threading
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+    from wsgiref.simple_server import make_server as wsgi_server
+
+    import radicale.config
+    from radicale.app import Application
+
+    users = tmp_path / "dav-users"
+    users.write_text(f"{DAV_USER}:{DAV_PASSWORD}\n", "utf-8")
+    storage = tmp_path / "collections"
+    config = radicale.config.load()
+    config.update(
+        {
+            "storage": {"filesystem_folder": str(storage)},
+            "auth": {"type": "htpasswd", "htpasswd_filename": str(users),
+                     "htpasswd_encryption": "plain", "delay": "0"},
+            "rights": {"type": "owner_only"},
+            "logging": {"level": "warning"},
+        },
+        "tongxin test",
+    )  # fmt: skip
+
+    class Threading(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = wsgi_server(
+        "127.0.0.1", 0, Application(config), server_class=Threading, handler_class=Quiet
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", storage
+    server.shutdown()
+    server.server_close()
+
+
+DAV_USER, DAV_PASSWORD = "office", "s3cret-口令"
+
+
+def test_a_caldav_server_gets_the_events_replaced(
+    app: Tongxin, world: dict[str, Any], radicale_url: tuple[str, Path], tx: Cli
+) -> None:
+    """The chair's calendar mirrored to Radicale before: after anonymising and the next
+    sync, no file in the server's storage (its caches included) names the person."""
+    from crm_core.calendar.caldav_sync import sync_caldav
+
+    url, storage = radicale_url
+
+    def push() -> Any:
+        return sync_caldav(app, url=url, username=DAV_USER, password=DAV_PASSWORD,
+                           calendar="同心 · 王主席", account=world["chair"])  # fmt: skip
+
+    def stored() -> list[str]:
+        found = []
+        for path in storage.rglob("*"):
+            if path.is_file():
+                text = path.read_bytes().decode("utf-8", "replace").replace("\r\n ", "")
+                found += [f"{path.name}: {n}" for n in _found(text)]
+        return found
+
+    first = push()
+    assert first.created >= 2 and stored()  # the person was on the server
+    code, _out, err = tx("person", "anonymise", world["pid"], "--yes", login=world["office"])
+    assert code == 0, err
+    second = push()
+    assert second.updated >= 2
+    assert stored() == []

@@ -458,6 +458,7 @@ def restore(
     entry = _restore_entry(
         engine, source, manifest, saved_before, check, actor, actor_id, real_actor_id
     )
+    recorded: dict[str, Any] | None = entry
     try:
         _write_entry(engine, entry)
     except Exception as exc:  # the data is restored: say so, and what is missing
@@ -471,7 +472,7 @@ def restore(
                 reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                 saved=saved_before,
             ) from exc
-        entry = None  # a restore that failed its check is reported below anyway
+        recorded = None  # a restore that failed its check is reported below anyway
     if not check.ok:
         problems = "; ".join(check.problems)
         if saved_before:
@@ -486,7 +487,7 @@ def restore(
         raise BackupError(
             N_("the restored database failed its check: {problems}"), problems=problems
         )
-    return RestoreResult(source, saved_before, check, entry)
+    return RestoreResult(source, saved_before, check, recorded)
 
 
 def _restore_entry(

@@ -381,11 +381,11 @@ def _redact_text(unit: Unit, where: ColumnElement[bool], pattern: re.Pattern[str
                 or 0
             )
         else:
-            keys = sorted(k for k in names if k)
-            if keys:
+            masked = sorted(k for k in names if k)
+            if masked:
                 changed += int(
                     session.scalar(
-                        select(func.tongxin_redact_audit(entity, sorted(ids), keys, ANONYMOUS))
+                        select(func.tongxin_redact_audit(entity, sorted(ids), masked, ANONYMOUS))
                     )
                     or 0
                 )

@@ -511,8 +511,11 @@ def restore_command(
                 "revision": result.check.revision,
                 "counts": result.check.counts,
                 "audit_entry_id": str(entry["id"]) if entry else None,
+                "anonymise_again": result.anonymise_again,
             }
         )
+        if result.anonymise_again:
+            _say_anonymise_again(result.anonymise_again, err)
         return
     out.print(
         _("Restored {path}: revision {rev}, {rows} rows, checked.").format(
@@ -529,6 +532,22 @@ def restore_command(
             ).format(id=str(entry["id"])[:8]),
             markup=False,
         )
+    if result.anonymise_again:
+        _say_anonymise_again(result.anonymise_again, out)
+
+
+def _say_anonymise_again(ids: list[str], console: Any) -> None:
+    # A backup older than an anonymisation brings the person's data back: the request
+    # to erase it still stands, so say so loudly, with the commands.
+    console.print(
+        _(
+            "Warning: {count} people anonymised in the replaced database have their data "
+            "again in this backup (it is older than the anonymisation). Anonymise them again:"
+        ).format(count=len(ids)),
+        markup=False,
+    )
+    for pid in ids:
+        console.print(f"  tongxin person anonymise {pid} --yes", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.engine import URL
 
 from crm_core import clock, db, i18n
@@ -96,6 +96,9 @@ class RestoreResult:
     saved_before: Path | None
     check: Check
     audit_entry: dict[str, Any] | None = None
+    # People anonymised in the replaced database who have their data again in the
+    # restored one (the backup is older than the anonymisation): to anonymise again.
+    anonymise_again: list[str] = field(default_factory=list)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -441,7 +444,9 @@ def restore(
     ext = "sqlite" if kind == "sqlite" else "pgdump"
     saved = Path(save_to) if save_to else source.with_name(f"before-restore-{stamp}.{ext}")
     saved_before: Path | None = None
+    anonymised: list[str] = []
     if _has_schema(engine):
+        anonymised = _anonymised(engine)
         saved_before = backup(engine, saved).path
     engine.dispose()
     if kind == "sqlite":
@@ -455,9 +460,11 @@ def restore(
             want, got = expected.get(table), check.counts.get(table)
             if want != got:
                 check.problems.append(f"{table}: {got} rows restored, the backup holds {want}")
+    again = _named_again(engine, anonymised) if check.ok else []
     entry = _restore_entry(
         engine, source, manifest, saved_before, check, actor, actor_id, real_actor_id
     )
+    entry["after"]["anonymise_again"] = again
     recorded: dict[str, Any] | None = entry
     try:
         _write_entry(engine, entry)
@@ -487,7 +494,39 @@ def restore(
         raise BackupError(
             N_("the restored database failed its check: {problems}"), problems=problems
         )
-    return RestoreResult(source, saved_before, check, recorded)
+    return RestoreResult(source, saved_before, check, recorded, again)
+
+
+def _anonymised(engine: Engine) -> list[str]:
+    """The ids of the people anonymised in the database (its ``anonymise`` entries)."""
+    from crm_core.models import AuditLog
+
+    table = AuditLog.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        if "audit_log" not in inspect(conn).get_table_names():
+            return []
+        rows = conn.execute(
+            select(table.c.entity_id).where(
+                table.c.action == "anonymise", table.c.entity == "person"
+            )
+        )
+        return sorted({str(r[0]) for r in rows})
+
+
+def _named_again(engine: Engine, ids: list[str]) -> list[str]:
+    """Those of ``ids`` whose person record in the database is not anonymised."""
+    from crm_core.models import Person
+    from crm_core.services.privacy import ANONYMOUS
+
+    if not ids:
+        return []
+    table = Person.__table__  # type: ignore[attr-defined]
+    wanted = [uuid.UUID(i) for i in ids]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c.id).where(table.c.id.in_(wanted), table.c.name != ANONYMOUS)
+        )
+        return sorted(str(r[0]) for r in rows)
 
 
 def _restore_entry(

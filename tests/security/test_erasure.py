@@ -490,3 +490,29 @@ def test_a_caldav_server_gets_the_events_replaced(
     second = push()
     assert second.updated >= 2
     assert stored() == []
+
+
+def test_a_restore_of_an_older_backup_says_whom_to_anonymise_again(
+    world: dict[str, Any], tx: Cli, backend: str, tmp_path: Path
+) -> None:
+    """A backup made before the anonymisation brings the person back: the restore says
+    so (with the command), records it, and anonymising again clears it."""
+    office = world["office"]
+    owner = office if backend == "sqlite" else None  # PostgreSQL: the owner restores
+    backup = tmp_path / "older.bak"
+    assert tx("backup", str(backup), login=owner)[0] == 0
+    assert tx("person", "anonymise", world["pid"], "--yes", login=office)[0] == 0
+    code, out, err = tx("restore", str(backup), "--yes", login=owner, lang="en")
+    assert code == 0, err
+    assert "Anonymise them again" in out
+    assert f"tongxin person anonymise {world['pid']} --yes" in out
+    code, out, err = tx("audit", "--json", "--entity", "backup", login=office)
+    assert code == 0, err
+    assert json.loads(out)[0]["after"]["anonymise_again"] == [world["pid"]]
+    # Anonymised again, backed up: a restore of that backup has nothing to say.
+    assert tx("person", "anonymise", world["pid"], "--yes", login=office)[0] == 0
+    later = tmp_path / "later.bak"
+    assert tx("backup", str(later), login=owner)[0] == 0
+    code, out, err = tx("restore", str(later), "--yes", "--json", login=owner)
+    assert code == 0, err
+    assert json.loads(out)["anonymise_again"] == []

@@ -214,8 +214,10 @@ _SEP = r"[\s\-–—()（）.·/]{0,2}"
 
 
 def _phone_pattern(digits: str) -> str:
-    # The digits with anything people put between them, not inside a longer number.
-    return r"(?<!\d)" + _SEP.join(re.escape(d) for d in digits) + r"(?!\d)"
+    # The digits with anything people put between them, after +86 / 0086 / 86 if
+    # written, and not inside a longer number.
+    prefix = r"(?<!\d)(?:(?:\+|00)?86" + _SEP + ")?"
+    return prefix + _SEP.join(re.escape(d) for d in digits) + r"(?!\d)"
 
 
 def identifying_pattern(people: list[Person]) -> re.Pattern[str] | None:

@@ -516,3 +516,29 @@ def test_a_restore_of_an_older_backup_says_whom_to_anonymise_again(
     code, out, err = tx("restore", str(later), "--yes", "--json", login=owner)
     assert code == 0, err
     assert json.loads(out)["anonymise_again"] == []
+
+
+def test_the_person_is_found_in_free_text_however_it_was_typed() -> None:
+    """Phones with separators, +86 or without the area code, e-mail in any case; not a
+    longer number that merely contains the phone, not a single character of the name."""
+    from crm_core.models import Person
+    from crm_core.services.privacy import identifying_pattern, replace_text
+
+    people = [
+        Person(name=NAME, name_pinyin="", name_initials="", mobile=MOBILE, email=EMAIL),
+        Person(name="王", name_pinyin="", name_initials="", phones=["051487651234"]),
+    ]
+    pattern = identifying_pattern(people)
+    assert pattern is not None
+    typed = {
+        f"{NAME}说": "已匿名说",
+        "+86 139-8877-6655": "已匿名",
+        "8613988776655；0086 139 8877 6655": "已匿名；已匿名",
+        "座机(0514)8765-1234，或87651234": "座机(已匿名，或已匿名",
+        "写信给 zhuge.qingyun@EXAMPLE.cn 吧": "写信给 已匿名 吧",
+        "订单号 213988776655、1398877665512": "订单号 213988776655、1398877665512",
+        "王主席到场": "王主席到场",
+    }
+    for text, expected in typed.items():
+        assert replace_text(text, pattern) == expected, text
+    assert replace_text({"a": [f"{NAME}", 3, None]}, pattern) == {"a": ["已匿名", 3, None]}

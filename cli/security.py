@@ -43,6 +43,7 @@ ACTION_WORDS = (
     N_("export"),
     N_("anonymise"),
     N_("demo"),
+    N_("restore"),
 )
 
 
@@ -331,6 +332,9 @@ def _change(e: dict[str, Any]) -> str:
         return "; ".join(
             f"{k}: {_short(before.get(k))} → {_short(after.get(k))}" for k in sorted(after)
         )
+    if e["action"] == "restore":
+        saved = (before.get("before_restore") or {}).get("path")
+        return f"{after.get('source')} → {saved}" if saved else str(after.get("source"))
     shown = after or before
     keys = [k for k in ("name", "title", "kind", "category", "summary", "username") if k in shown]
     return "; ".join(f"{k}: {_short(shown[k])}" for k in keys)
@@ -381,15 +385,58 @@ def person_anonymise(
             _("anonymising cannot be undone: add --yes to go ahead"), param_hint="--yes"
         )
 
-    def work(unit: Unit) -> dict[str, Any]:
+    def work(unit: Unit) -> tuple[dict[str, Any], dict[str, int]]:
         person = contacts.resolve_person(unit, ref)
-        return contacts.person_json(unit, privacy.anonymise_person(unit, person.id))
+        done = privacy.anonymise(unit, person.id)
+        return contacts.person_json(unit, done.person), done.counts
 
-    data = run_unit(work)
+    data, counts = run_unit(work)
     if as_json:
         print_json(data)
+        # What remains is said on every path; stderr keeps stdout one JSON document.
+        for line in _what_remains():
+            err.print(line, markup=False)
         return
     out.print(_("Anonymised {id}: now {name}.").format(id=data["id"], name=data["name"]))
+    out.print(
+        _(
+            "Their name, phones and e-mail were removed from {records} record(s) of theirs "
+            "and replaced in {interactions} interaction(s), {follow_ups} follow-up(s) and "
+            "{other} other record(s) linked to them, and in {audit} audit entries."
+        ).format(
+            records=counts["records"],
+            interactions=counts["interactions"],
+            follow_ups=counts["follow_ups"],
+            other=counts["other_records"],
+            audit=counts["audit_entries_redacted"],
+        ),
+        markup=False,
+    )
+    for line in _what_remains():
+        out.print(line, markup=False)
+
+
+def _what_remains() -> list[str]:
+    """What anonymising cannot reach (docs/security-erasure.md says the same)."""
+    return [
+        _("What remains:"),
+        _(
+            "- free text typed into records not linked to them (another person's notes, an "
+            "interaction they did not take part in): tongxin cannot tell them from a "
+            "namesake; search for the name and correct those by hand;"
+        ),
+        _(
+            "- backups made before now: `tongxin backup --keep N` deletes a backup once N "
+            "newer ones exist, so the data is gone from rotated backups after N more "
+            "backups; other backup files, copies of them and before-restore copies keep "
+            "it until someone deletes them;"
+        ),
+        _(
+            "- exports and person exports already written or given out, calendar feeds "
+            "already downloaded (phones replace the events at their next refresh, CalDAV "
+            "servers at the next `tongxin sync caldav`), reminders already sent."
+        ),
+    ]
 
 
 # -- backups -----------------------------------------------------------------------------------
@@ -445,9 +492,18 @@ def restore_command(
         raise typer.BadParameter(
             _("restoring replaces the whole database: add --yes to go ahead"), param_hint="--yes"
         )
-    _require_admin(_("restore backups"))
+
+    def who(unit: Unit) -> tuple[str, Any, Any]:
+        authz.require_admin(unit, _("restore backups"))
+        real = unit.session.info.get("real_actor_id")
+        return unit.actor_name, unit.actor.id if unit.actor else None, real
+
+    actor, actor_id, real_actor_id = run_unit(who, write=False)
     app = get_app()
-    result = backups.restore(app.engine, source)
+    result = backups.restore(
+        app.engine, source, actor=actor, actor_id=actor_id, real_actor_id=real_actor_id
+    )
+    entry = result.audit_entry
     if as_json:
         print_json(
             {
@@ -455,8 +511,12 @@ def restore_command(
                 "saved_before": str(result.saved_before) if result.saved_before else None,
                 "revision": result.check.revision,
                 "counts": result.check.counts,
+                "audit_entry_id": str(entry["id"]) if entry else None,
+                "anonymise_again": result.anonymise_again,
             }
         )
+        if result.anonymise_again:
+            _say_anonymise_again(result.anonymise_again, err)
         return
     out.print(
         _("Restored {path}: revision {rev}, {rows} rows, checked.").format(
@@ -465,6 +525,30 @@ def restore_command(
     )
     if result.saved_before:
         out.print(_("The database as it was is saved in {path}.").format(path=result.saved_before))
+    if entry:
+        out.print(
+            _(
+                "The restore is recorded in the restored database's audit log (entry {id}), "
+                "with a pointer to the saved copy and its audit log."
+            ).format(id=str(entry["id"])[:8]),
+            markup=False,
+        )
+    if result.anonymise_again:
+        _say_anonymise_again(result.anonymise_again, out)
+
+
+def _say_anonymise_again(ids: list[str], console: Any) -> None:
+    # A backup older than an anonymisation brings the person's data back: the request
+    # to erase it still stands, so say so loudly, with the commands.
+    console.print(
+        _(
+            "Warning: {count} people anonymised in the replaced database have their data "
+            "again in this backup (it is older than the anonymisation). Anonymise them again:"
+        ).format(count=len(ids)),
+        markup=False,
+    )
+    for pid in ids:
+        console.print(f"  tongxin person anonymise {pid} --yes", markup=False)
 
 
 def register(app: typer.Typer) -> None:

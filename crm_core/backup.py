@@ -25,11 +25,12 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.engine import URL
 
 from crm_core import clock, db, i18n
@@ -89,11 +90,16 @@ class BackupResult:
 
 @dataclass
 class RestoreResult:
-    """A restore done: from where, the copy of the database as it was, and the check."""
+    """A restore done: from where, the copy of the database as it was, the check, and
+    the audit entry written into the restored database (:func:`restore`)."""
 
     source: Path
     saved_before: Path | None
     check: Check
+    audit_entry: dict[str, Any] | None = None
+    # People anonymised in the replaced database who have their data again in the
+    # restored one (the backup is older than the anonymisation): to anonymise again.
+    anonymise_again: list[str] = field(default_factory=list)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -437,15 +443,29 @@ def backup_kind(path: Path) -> str:
 
 
 def restore(
-    engine: Engine, source: Path | str, *, save_to: Path | str | None = None
+    engine: Engine,
+    source: Path | str,
+    *,
+    save_to: Path | str | None = None,
+    actor: str | None = None,
+    actor_id: uuid.UUID | None = None,
+    real_actor_id: uuid.UUID | None = None,
 ) -> RestoreResult:
     """Replace the database of ``engine`` with the backup ``source`` and check it.
 
     The backup is checked first (SQLite) and its manifest's checksum compared; the
     current database is backed up to ``save_to`` (default: beside the backup, named
-    ``before-restore-…``) so a mistaken restore can be undone; the result must have a
-    known schema revision, the manifest's row counts, valid foreign keys and integrity,
-    or BackupError says what is wrong (the saved copy is still there)."""
+    ``before-restore-…``), its audit log with it, so a mistaken restore can be undone
+    and nothing the log said is lost; the result must have a known schema revision,
+    the manifest's row counts, valid foreign keys and integrity, or BackupError says
+    what is wrong (the saved copy is still there).
+
+    The restored database then gets an audit entry ``restore`` (entity ``backup``, id
+    the backup's SHA-256): who (``actor``, default the database login; ``actor_id`` and
+    ``real_actor_id`` as in every entry), when, which file (path, SHA-256, manifest)
+    and where the replaced database is (path and SHA-256 of the before-restore copy).
+    A restore therefore never silently rewrites the trail: the restored log says it
+    was restored, and the log it replaced is in the copy it points at."""
     source = Path(source).expanduser().resolve()
     if not source.exists():
         raise BackupError(N_("no such backup: {source}"), source=source)
@@ -474,7 +494,9 @@ def restore(
     ext = "sqlite" if kind == "sqlite" else "pgdump"
     saved = Path(save_to) if save_to else source.with_name(f"before-restore-{stamp}.{ext}")
     saved_before: Path | None = None
+    anonymised: list[str] = []
     if _has_schema(engine):
+        anonymised = _anonymised(engine)
         saved_before = backup(engine, saved).path
     engine.dispose()
     if kind == "sqlite":
@@ -488,6 +510,26 @@ def restore(
             want, got = expected.get(table), check.counts.get(table)
             if want != got:
                 check.problems.append(f"{table}: {got} rows restored, the backup holds {want}")
+    again = _named_again(engine, anonymised) if check.ok else []
+    entry = _restore_entry(
+        engine, source, manifest, saved_before, check, actor, actor_id, real_actor_id
+    )
+    entry["after"]["anonymise_again"] = again
+    recorded: dict[str, Any] | None = entry
+    try:
+        _write_entry(engine, entry)
+    except Exception as exc:  # the data is restored: say so, and what is missing
+        if check.ok:
+            raise BackupError(
+                N_(
+                    "the backup was restored and checked, but the restore could not be "
+                    "written into its audit log: {reason} (the database as it was is "
+                    "saved in {saved})"
+                ),
+                reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                saved=saved_before,
+            ) from exc
+        recorded = None  # a restore that failed its check is reported below anyway
     if not check.ok:
         problems = "; ".join(check.problems)
         if saved_before:
@@ -502,7 +544,97 @@ def restore(
         raise BackupError(
             N_("the restored database failed its check: {problems}"), problems=problems
         )
-    return RestoreResult(source, saved_before, check)
+    return RestoreResult(source, saved_before, check, recorded, again)
+
+
+def _anonymised(engine: Engine) -> list[str]:
+    """The ids of the people anonymised in the database (its ``anonymise`` entries)."""
+    from crm_core.models import AuditLog
+
+    table = AuditLog.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        if "audit_log" not in inspect(conn).get_table_names():
+            return []
+        rows = conn.execute(
+            select(table.c.entity_id).where(
+                table.c.action == "anonymise", table.c.entity == "person"
+            )
+        )
+        return sorted({str(r[0]) for r in rows})
+
+
+def _named_again(engine: Engine, ids: list[str]) -> list[str]:
+    """Those of ``ids`` whose person record in the database is not anonymised."""
+    from crm_core.models import Person
+    from crm_core.services.privacy import ANONYMOUS
+
+    if not ids:
+        return []
+    table = Person.__table__  # type: ignore[attr-defined]
+    wanted = [uuid.UUID(i) for i in ids]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c.id).where(table.c.id.in_(wanted), table.c.name != ANONYMOUS)
+        )
+        return sorted(str(r[0]) for r in rows)
+
+
+def _restore_entry(
+    engine: Engine,
+    source: Path,
+    manifest: dict[str, Any] | None,
+    saved_before: Path | None,
+    check: Check,
+    actor: str | None,
+    actor_id: uuid.UUID | None,
+    real_actor_id: uuid.UUID | None,
+) -> dict[str, Any]:
+    """The columns of the audit entry that records a restore (see :func:`restore`)."""
+    if actor is None:
+        from crm_core.identity import login_of
+
+        actor = login_of(engine).name
+    digest = _sha256(source)
+    pointer = None
+    if saved_before is not None:
+        pointer = {
+            "path": str(saved_before),
+            "sha256": _sha256(saved_before),
+            "manifest": str(saved_before.with_name(saved_before.name + MANIFEST_SUFFIX)),
+        }
+    return {
+        "id": uuid.uuid4(),
+        "at": clock.now(),
+        "actor_id": actor_id,
+        "actor": actor,
+        "real_actor_id": real_actor_id,
+        "action": "restore",
+        "entity": "backup",
+        "entity_id": digest,
+        "before": {"before_restore": pointer},
+        "after": {
+            "source": str(source),
+            "sha256": digest,
+            "manifest": (
+                {k: manifest.get(k) for k in ("file", "sha256", "made_at", "backend", "revision")}
+                if manifest
+                else None
+            ),
+            "revision": check.revision,
+            "check": "ok" if check.ok else "; ".join(check.problems),
+        },
+    }
+
+
+def _write_entry(engine: Engine, entry: dict[str, Any]) -> None:
+    """Insert one audit entry into the database of ``engine`` as it is now (a restored
+    backup may be of an older revision, without the newer columns)."""
+    from crm_core.models import AuditLog
+
+    table = AuditLog.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        present = {c["name"] for c in inspect(conn).get_columns("audit_log")}
+        conn.execute(table.insert().values({k: v for k, v in entry.items() if k in present}))
 
 
 def _has_schema(engine: Engine) -> bool:

@@ -33,7 +33,7 @@ from crm_core.services._common import as_uuid
 from crm_core.unit import Unit
 
 
-def _about_person(unit: Unit, person_id: uuid.UUID) -> ColumnElement[bool]:
+def about_person(unit: Unit, person_id: uuid.UUID) -> ColumnElement[bool]:
     """Entries about a person: the person record (and records merged into it), their
     categories and committees, the interactions they take part in, their follow-ups
     and assignments."""
@@ -90,14 +90,14 @@ def list_audit(
     entity: str | None = None,
     limit: int | None = 1000,
 ) -> list[AuditLog]:
-    """Audit entries, newest first: about one person (see :func:`_about_person`), by
+    """Audit entries, newest first: about one person (see :func:`about_person`), by
     one account (username, display name or id; what they did as themselves and, for an
     administrator, as others with ``--as``; what others did as them with ``--as`` too),
     from a day or time on, of one kind of record. Administrators only."""
     authz.require_admin(unit, _("read the audit log"))
     stmt = select(AuditLog)
     if person_id is not None:
-        stmt = stmt.where(_about_person(unit, as_uuid(person_id, "person")))
+        stmt = stmt.where(about_person(unit, as_uuid(person_id, "person")))
     if user is not None:
         who: list[ColumnElement[bool]] = [
             col(AuditLog.actor) == user.strip(),

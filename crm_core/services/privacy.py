@@ -6,28 +6,50 @@ Both are for administrators, and both leave an audit entry (``export``,
 
 Anonymising keeps the person's row and everything that is counted in reports (their
 categories, committees, sector, party, region, gender, year of birth, membership,
-interactions, follow-ups and assignments) and replaces what identifies them: the name
-becomes "已匿名" (pinyin ``yiniming``), phones, e-mail, address, employer, title, month of
-birth, notes and extra fields are cleared, records merged into them get the same. The
-notes of interactions in which they were the only person taking part, and the detail
-of their follow-ups, become "已匿名" too. The audit log keeps its entries but the
-personal values in them (about the person and those interactions and follow-ups) are
-masked: the one change the append-only log allows, and only for this. Status and
-assignments stay as they were (reports count them); the office ends an assignment with
-``tongxin assignments end`` if the contact should stop. Erasing the row itself is not
-offered: it would change every count it took part in.
+interactions, follow-ups and assignments) and removes what identifies them wherever
+the program itself keeps it:
+
+- the person's record and the records merged into it: the name becomes "已匿名"
+  (pinyin ``yiniming``); phones, e-mail, address, employer, title, month of birth,
+  notes and extra fields are cleared;
+- the interactions they took part in: their name, phone numbers and e-mail are
+  replaced by "已匿名" inside the summary, place, notes, reason for cancelling and the
+  kind's fields, the rest of the text stays (an interaction shared with others keeps
+  its meaning for them); the notes of one in which they were the only person become
+  "已匿名" whole; the calendar event's SEQUENCE goes up, so feeds, phones and CalDAV
+  servers replace the event (the name shown with it is now "已匿名" too);
+- follow-ups about them or raised in those interactions: title, detail and response
+  the same way (the detail of a follow-up about them becomes "已匿名" whole); their
+  assignments' notes and their roles in organisations likewise;
+- the audit log: every entry of those records is masked (the person's columns) and
+  has the name, phones and e-mail replaced inside its values: the one change the
+  append-only log allows, and only for this.
+
+What remains, and is said so by ``tongxin person anonymise`` and in
+docs/security-erasure.md: free text typed into records not linked to them (another
+person's notes, an interaction they did not take part in), which the program cannot
+tell apart from a namesake; and copies made before: backups (kept until ``tongxin
+backup --keep N`` rotates them out), exports and feeds already downloaded.
+
+Status and assignments stay as they were (reports count them); the office ends an
+assignment with ``tongxin assignments end`` if the contact should stop. Erasing the
+row itself is not offered: it would change every count it took part in.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlmodel import col
 
 from crm_core import authz, clock, db, pinyin
 from crm_core.i18n import _
+from crm_core.migrations import audit_text_redaction
 from crm_core.models import (
     Account,
     Assignment,
@@ -35,6 +57,7 @@ from crm_core.models import (
     FollowUp,
     Interaction,
     InteractionParticipant,
+    OrganisationContact,
     Person,
     PersonStatus,
 )
@@ -186,6 +209,85 @@ def mask(value: Any, keys: tuple[str, ...] | list[str], text: str = ANONYMOUS) -
     return value
 
 
+# What may separate the digits of a phone number as people type it (phones.py's set).
+_SEP = r"[\s\-–—()（）.·/]{0,2}"
+
+
+def _phone_pattern(digits: str) -> str:
+    # The digits with anything people put between them, after +86 / 0086 / 86 if
+    # written, and not inside a longer number.
+    prefix = r"(?<!\d)(?:(?:\+|00)?86" + _SEP + ")?"
+    return prefix + _SEP.join(re.escape(d) for d in digits) + r"(?!\d)"
+
+
+def identifying_pattern(people: list[Person]) -> re.Pattern[str] | None:
+    """One pattern matching the name, phone numbers and e-mail addresses of these
+    records (a person and their merged duplicates) as they may appear inside free text:
+    names of two characters or more, e-mails in any case, phones with or without
+    separators, +86, or (landlines) the area code. None when there is nothing to look for.
+    """
+    parts: set[str] = set()
+    for p in people:
+        if p.name and len(p.name.strip()) >= 2 and p.name != ANONYMOUS:
+            parts.add(re.escape(p.name.strip()))
+        if p.email and p.email.strip():
+            parts.add("(?i:" + re.escape(p.email.strip()) + ")")
+        numbers = {p.mobile or "", *(p.phones or []), *(p.phone_digits or "").split()}
+        for raw in numbers:
+            digits = re.sub(r"\D", "", raw)
+            if digits.startswith("86") and len(digits) == 13:
+                digits = digits[2:]
+            if len(digits) < 7:
+                continue
+            parts.add(_phone_pattern(digits))
+            if digits.startswith("0") and len(digits) >= 10:
+                # A landline is often written without its area code (3 or 4 digits).
+                area = 3 if digits[1] in "12" else 4
+                parts.add(_phone_pattern(digits[area:]))
+    if not parts:
+        return None
+    # Longest first, so that a name inside a longer one is not replaced half-way.
+    return re.compile("|".join(sorted(parts, key=len, reverse=True)))
+
+
+def replace_text(value: Any, pattern: re.Pattern[str], text: str = ANONYMOUS) -> Any:
+    """``value`` (a string or a JSON document) with every match of ``pattern`` inside
+    its strings, at any depth, replaced by ``text``."""
+    if isinstance(value, str):
+        return pattern.sub(text, value)
+    if isinstance(value, dict):
+        return {k: replace_text(v, pattern, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_text(v, pattern, text) for v in value]
+    return value
+
+
+def _matches(value: Any, pattern: re.Pattern[str]) -> tuple[set[str], set[str]]:
+    """The texts ``pattern`` finds in the strings of ``value``, and the JSON keys whose
+    values hold them (at any depth; "" for a bare string)."""
+    found: set[str] = set()
+    keys: set[str] = set()
+
+    def walk(v: Any, key: str) -> bool:
+        if isinstance(v, str):
+            hits = {m.group(0) for m in pattern.finditer(v)}
+            found.update(hits)
+            return bool(hits)
+        if isinstance(v, dict):
+            hit = False
+            for k, inner in v.items():
+                if walk(inner, k):
+                    keys.add(k)
+                    hit = True
+            return hit
+        if isinstance(v, list):
+            return any([walk(inner, key) for inner in v])
+        return False
+
+    walk(value, "")
+    return found, keys
+
+
 def _redact(unit: Unit, entity: str, ids: list[str], keys: tuple[str, ...]) -> int:
     """Mask ``keys`` in the audit entries of these records; how many entries."""
     if not ids:
@@ -213,13 +315,131 @@ def _redact(unit: Unit, entity: str, ids: list[str], keys: tuple[str, ...]) -> i
     return len(rows)
 
 
-def anonymise_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
-    """Anonymise one person (see the module's documentation for what is kept and what
-    is replaced). Administrators only; audited as ``anonymise``."""
+def _has_text_redaction(unit: Unit) -> bool:
+    found = unit.session.scalar(
+        sql_text("SELECT to_regprocedure(:sig) IS NOT NULL"),
+        {"sig": audit_text_redaction.SIGNATURE},
+    )
+    return bool(found)
+
+
+def _redact_text(unit: Unit, where: ColumnElement[bool], pattern: re.Pattern[str]) -> int:
+    """Replace what ``pattern`` finds inside the audit entries chosen by ``where`` (the
+    rest of each value stays); how many entries changed.
+
+    SQLite: the program rewrites the entries itself (the trigger lets its own connection
+    through, :func:`crm_core.db.audit_redaction`). PostgreSQL: through the SECURITY
+    DEFINER function ``tongxin_redact_audit_text`` with the exact texts found; on a
+    database without it (before the migration that creates it), through the key
+    redaction ``tongxin_redact_audit``, which masks the whole value of each key holding
+    them, in every entry of those records: more than needed, never less."""
+    session = unit.session
+    session.flush()
+    table = AuditLog.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table.c.id, table.c.entity, table.c.entity_id, table.c.before, table.c.after).where(
+            where
+        )
+    ).all()
+    hits = []
+    for row in rows:
+        found_b, keys_b = _matches(row.before, pattern)
+        found_a, keys_a = _matches(row.after, pattern)
+        if found_b or found_a:
+            hits.append((row, found_b | found_a, keys_b | keys_a))
+    if not hits:
+        return 0
+    if session.get_bind().dialect.name == "sqlite":
+        with db.audit_redaction():
+            for row, _found, _keys in hits:
+                session.execute(
+                    update(table)
+                    .where(table.c.id == row.id)
+                    .values(
+                        before=replace_text(row.before, pattern),
+                        after=replace_text(row.after, pattern),
+                    )
+                )
+        return len(hits)
+    by_entity: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    for row, found, keys in hits:
+        ids, texts, names = by_entity.setdefault(row.entity, (set(), set(), set()))
+        ids.add(row.entity_id)
+        texts.update(found)
+        names.update(keys)
+    changed = 0
+    precise = _has_text_redaction(unit)
+    for entity, (ids, texts, names) in sorted(by_entity.items()):
+        if precise:
+            needles = sorted((t for t in texts if len(t) >= 2), key=len, reverse=True)
+            changed += int(
+                session.scalar(
+                    select(
+                        getattr(func, audit_text_redaction.FUNCTION_NAME)(
+                            entity, sorted(ids), needles, ANONYMOUS
+                        )
+                    )
+                )
+                or 0
+            )
+        else:
+            masked = sorted(k for k in names if k)
+            if masked:
+                changed += int(
+                    session.scalar(
+                        select(func.tongxin_redact_audit(entity, sorted(ids), masked, ANONYMOUS))
+                    )
+                    or 0
+                )
+    return changed
+
+
+@dataclass
+class Anonymised:
+    """What :func:`anonymise` changed: the person, how many records of each kind had
+    the person's name, phone or e-mail replaced, and how many audit entries."""
+
+    person: Person
+    records: int = 0
+    interactions: int = 0
+    follow_ups: int = 0
+    other_records: int = 0
+    audit_entries: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _their_interactions(unit: Unit, ids: list[uuid.UUID]) -> list[Interaction]:
+    return list(
+        unit.session.scalars(
+            select(Interaction)
+            .where(
+                col(Interaction.id).in_(
+                    select(InteractionParticipant.interaction_id).where(
+                        col(InteractionParticipant.person_id).in_(ids)
+                    )
+                )
+            )
+            .order_by(col(Interaction.id))
+        )
+    )
+
+
+def _set(obj: Any, attr: str, value: Any) -> bool:
+    if getattr(obj, attr) == value:
+        return False
+    setattr(obj, attr, value)
+    return True
+
+
+def anonymise(unit: Unit, person_id: uuid.UUID | str) -> Anonymised:
+    """Anonymise one person (see the module's documentation for what is kept, what is
+    replaced and what remains). Administrators only; audited as ``anonymise``."""
     authz.require_admin(unit, _("anonymise a person"))
     people = _the_person_and_duplicates(unit, person_id)
     person = people[0]
     ids = [p.id for p in people]
+    # Read before the person's own fields are cleared: what to look for elsewhere.
+    pattern = identifying_pattern(people)
     full, initials = pinyin.name_pinyin(ANONYMOUS)
     today = clock.today(unit.config.tz)
     for p in people:
@@ -228,35 +448,91 @@ def anonymise_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
         p.email = p.address = p.employer = p.title = p.notes = None
         p.birth_month = None
         p.extra = {"anonymised_on": today.isoformat()}
-    # Interactions in which they were the only person: their notes were about them.
-    alone = list(
-        unit.session.scalars(
-            select(Interaction).where(
-                col(Interaction.id).in_(
-                    select(InteractionParticipant.interaction_id).where(
-                        col(InteractionParticipant.person_id).in_(ids)
-                    )
-                ),
-                ~col(Interaction.id).in_(
-                    select(InteractionParticipant.interaction_id).where(
-                        col(InteractionParticipant.person_id).is_not(None),
-                        ~col(InteractionParticipant.person_id).in_(ids),
-                    )
-                ),
+    result = Anonymised(person, records=len(ids))
+
+    def scrub(obj: Any, *attrs: str) -> bool:
+        if pattern is None:
+            return False
+        changed = False
+        for attr in attrs:
+            value = getattr(obj, attr)
+            if value is not None:
+                changed |= _set(obj, attr, replace_text(value, pattern))
+        return changed
+
+    talks = _their_interactions(unit, ids)
+    others = {
+        row.interaction_id
+        for row in unit.session.scalars(
+            select(InteractionParticipant).where(
+                col(InteractionParticipant.interaction_id).in_([i.id for i in talks]),
+                col(InteractionParticipant.person_id).is_not(None),
+                ~col(InteractionParticipant.person_id).in_(ids),
             )
         )
+    }
+    for i in talks:
+        changed = scrub(i, "summary", "location", "cancel_reason", "data")
+        if i.id not in others:
+            # Only they took part: the notes were about them.
+            changed |= bool(i.notes) and _set(i, "notes", ANONYMOUS)
+        else:
+            changed |= scrub(i, "notes")
+        # Calendars show them by name ("With: …"): the event changed for every phone
+        # and CalDAV server, so its SEQUENCE goes up (RFC 5545) and they update it.
+        i.sequence += 1
+        result.interactions += int(changed)
+    talk_ids = [i.id for i in talks]
+    raised = list(
+        unit.session.scalars(
+            select(FollowUp)
+            .where(
+                or_(
+                    col(FollowUp.person_id).in_(ids),
+                    col(FollowUp.interaction_id).in_(talk_ids) if talk_ids else false(),
+                )
+            )
+            .order_by(col(FollowUp.id))
+        )
     )
-    for i in alone:
-        if i.notes:
-            i.notes = ANONYMOUS
-    raised = list(unit.session.scalars(select(FollowUp).where(col(FollowUp.person_id).in_(ids))))
     for f in raised:
-        if f.detail:
-            f.detail = ANONYMOUS
+        changed = scrub(f, "title", "response")
+        if f.person_id in ids:
+            changed |= bool(f.detail) and _set(f, "detail", ANONYMOUS)
+        else:
+            changed |= scrub(f, "detail")
+        result.follow_ups += int(changed)
+    for row in unit.session.scalars(select(Assignment).where(col(Assignment.contact_id).in_(ids))):
+        result.other_records += int(scrub(row, "notes", "snooze_reason"))
+    for link in unit.session.scalars(
+        select(OrganisationContact).where(col(OrganisationContact.person_id).in_(ids))
+    ):
+        result.other_records += int(scrub(link, "role"))
     unit.session.flush()
     redacted = _redact(unit, "person", [str(i) for i in ids], PERSONAL_KEYS)
-    redacted += _redact(unit, "interaction", [str(i.id) for i in alone], ("notes",))
-    redacted += _redact(unit, "follow_up", [str(f.id) for f in raised], ("detail",))
+    alone = [str(i.id) for i in talks if i.id not in others]
+    redacted += _redact(unit, "interaction", alone, ("notes",))
+    about = [str(f.id) for f in raised if f.person_id in ids]
+    redacted += _redact(unit, "follow_up", about, ("detail",))
+    if pattern is not None:
+        # Every entry of every record touched: the person's (and the links hanging off
+        # them), their interactions, participations, follow-ups and assignments.
+        where = audit.about_person(unit, person.id)
+        if raised:
+            where = or_(
+                where,
+                (col(AuditLog.entity) == "follow_up")
+                & col(AuditLog.entity_id).in_([str(f.id) for f in raised]),
+            )
+        redacted += _redact_text(unit, where, pattern)
+    result.audit_entries = redacted
+    result.counts = {
+        "records": len(ids),
+        "interactions": result.interactions,
+        "follow_ups": result.follow_ups,
+        "other_records": result.other_records,
+        "audit_entries_redacted": redacted,
+    }
     unit.session.add(
         AuditLog(
             actor_id=unit.actor.id if unit.actor else None,
@@ -264,13 +540,13 @@ def anonymise_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
             action="anonymise",
             entity="person",
             entity_id=str(person.id),
-            after={
-                "records": len(ids),
-                "interaction_notes": sum(1 for i in alone if i.notes),
-                "follow_ups": len(raised),
-                "audit_entries_redacted": redacted,
-            },
+            after=dict(result.counts),
         )
     )
     unit.session.flush()
-    return person
+    return result
+
+
+def anonymise_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
+    """Anonymise one person (see :func:`anonymise`); the anonymised record."""
+    return anonymise(unit, person_id).person

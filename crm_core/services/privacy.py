@@ -44,12 +44,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_, select, update
-from sqlalchemy import text as sql_text
 from sqlmodel import col
 
 from crm_core import authz, clock, db, pinyin
 from crm_core.i18n import _
-from crm_core.migrations import audit_text_redaction
 from crm_core.models import (
     Account,
     Assignment,
@@ -315,24 +313,14 @@ def _redact(unit: Unit, entity: str, ids: list[str], keys: tuple[str, ...]) -> i
     return len(rows)
 
 
-def _has_text_redaction(unit: Unit) -> bool:
-    found = unit.session.scalar(
-        sql_text("SELECT to_regprocedure(:sig) IS NOT NULL"),
-        {"sig": audit_text_redaction.SIGNATURE},
-    )
-    return bool(found)
-
-
 def _redact_text(unit: Unit, where: ColumnElement[bool], pattern: re.Pattern[str]) -> int:
     """Replace what ``pattern`` finds inside the audit entries chosen by ``where`` (the
     rest of each value stays); how many entries changed.
 
     SQLite: the program rewrites the entries itself (the trigger lets its own connection
     through, :func:`crm_core.db.audit_redaction`). PostgreSQL: through the SECURITY
-    DEFINER function ``tongxin_redact_audit_text`` with the exact texts found; on a
-    database without it (before the migration that creates it), through the key
-    redaction ``tongxin_redact_audit``, which masks the whole value of each key holding
-    them, in every entry of those records: more than needed, never less."""
+    DEFINER function ``tongxin_redact_audit_text`` (migration 0005) with the exact texts
+    found."""
     session = unit.session
     session.flush()
     table = AuditLog.__table__  # type: ignore[attr-defined]
@@ -361,36 +349,23 @@ def _redact_text(unit: Unit, where: ColumnElement[bool], pattern: re.Pattern[str
                     )
                 )
         return len(hits)
-    by_entity: dict[str, tuple[set[str], set[str], set[str]]] = {}
-    for row, found, keys in hits:
-        ids, texts, names = by_entity.setdefault(row.entity, (set(), set(), set()))
+    by_entity: dict[str, tuple[set[str], set[str]]] = {}
+    for row, found, _keys in hits:
+        ids, texts = by_entity.setdefault(row.entity, (set(), set()))
         ids.add(row.entity_id)
         texts.update(found)
-        names.update(keys)
     changed = 0
-    precise = _has_text_redaction(unit)
-    for entity, (ids, texts, names) in sorted(by_entity.items()):
-        if precise:
-            needles = sorted((t for t in texts if len(t) >= 2), key=len, reverse=True)
-            changed += int(
-                session.scalar(
-                    select(
-                        getattr(func, audit_text_redaction.FUNCTION_NAME)(
-                            entity, sorted(ids), needles, ANONYMOUS
-                        )
-                    )
-                )
-                or 0
+    for entity, (ids, texts) in sorted(by_entity.items()):
+        # Longest first, so a phone is replaced whole before a shorter text inside it.
+        needles = sorted((t for t in texts if len(t) >= 2), key=len, reverse=True)
+        if not needles:
+            continue
+        changed += int(
+            session.scalar(
+                select(func.tongxin_redact_audit_text(entity, sorted(ids), needles, ANONYMOUS))
             )
-        else:
-            masked = sorted(k for k in names if k)
-            if masked:
-                changed += int(
-                    session.scalar(
-                        select(func.tongxin_redact_audit(entity, sorted(ids), masked, ANONYMOUS))
-                    )
-                    or 0
-                )
+            or 0
+        )
     return changed
 
 

@@ -33,7 +33,6 @@ from crm_core.app import Tongxin
 from crm_core.calendar import feeds
 from crm_core.calendar.server import FeedServer, make_server, serve_in_thread
 from crm_core.errors import PermissionDenied
-from crm_core.migrations import audit_text_redaction
 from crm_core.models import AuditLog, Interaction
 from crm_core.services import accounts, assignments, contacts, followups, interactions
 
@@ -343,27 +342,17 @@ def test_the_command_says_what_remains_in_english_and_with_json(
 
 @pytest.fixture
 def text_redaction(backend: str, db_url: str) -> Iterator[None]:
-    """On PostgreSQL, the function ``tongxin_redact_audit_text`` (created here as the
-    owner when the migrations do not create it yet, and dropped again)."""
-    if backend != "postgresql":
-        yield
-        return
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db_url.rsplit("/", 1)[1]
-    with psycopg.connect(url, autocommit=True) as conn:
-        present = conn.execute(
-            "SELECT to_regprocedure(%s) IS NOT NULL", (audit_text_redaction.SIGNATURE,)
-        ).fetchone()
-        assert present is not None
-        schema = conn.execute("SELECT current_schema()").fetchone()
-        assert schema is not None
-        if not present[0]:
-            for sql in audit_text_redaction.statements(f'"{schema[0]}"'):
-                conn.execute(sql)
-    yield
-    if not present[0]:
+    """On PostgreSQL, the function ``tongxin_redact_audit_text`` is there (migration
+    0005 creates it): the redaction below goes through it, not around it."""
+    if backend == "postgresql":
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db_url.rsplit("/", 1)[1]
         with psycopg.connect(url, autocommit=True) as conn:
-            for sql in audit_text_redaction.statements(f'"{schema[0]}"', up=False):
-                conn.execute(sql)
+            present = conn.execute(
+                "SELECT to_regprocedure('tongxin_redact_audit_text(text, text[], text[], text)')"
+                " IS NOT NULL"
+            ).fetchone()
+        assert present == (True,)
+    yield
 
 
 def test_the_audit_entries_of_shared_work_keep_everything_but_the_person(

@@ -74,8 +74,8 @@ REVIEWED_VIEWS = {
 }
 REVIEWED_SEQUENCES: set[str] = set()  # every key is a UUID made by the program
 # Reviewed: it checks that the caller is an administrator (or the owner), sets its own
-# search_path, and only masks values in the audit log.
-REVIEWED_DEFINER_FUNCTIONS = {"public.tongxin_redact_audit"}
+# search_path, and only masks or replaces values in the audit log (of the records named).
+REVIEWED_DEFINER_FUNCTIONS = {"public.tongxin_redact_audit", "public.tongxin_redact_audit_text"}
 
 # The conditions, evaluated by the superuser with %(me)s (the role's account id) and
 # %(name)s (its username) and the world's ids.

@@ -36,6 +36,10 @@ On PostgreSQL:
     version), written by the owner only (no write privilege is granted: 0003): made
     explicit by a SELECT-only policy.
 
+- ``tongxin_redact_audit_text()``: the text redaction of an anonymised person's name,
+  phone and e-mail inside audit entries (administrators only, like 0003's
+  ``tongxin_redact_audit()``).
+
   A table later migrations add must come with its policies or without a grant to
   ``tongxin_user``: tests/security/test_pg_every_table.py fails otherwise.
 
@@ -129,6 +133,73 @@ SQLITE_TOKEN_GUARDS = [
 ]
 
 
+# Anonymising a person replaces their name, phone and e-mail inside the audit entries
+# of the records they appear in (a shared interaction's summary keeps the rest of its
+# text). 0003's tongxin_redact_audit() masks whole values by key; this one replaces
+# given strings, with the same contract: SECURITY DEFINER, administrators (or the
+# owner, or a superuser) only, only the entries of the records named, the one change
+# the append-only trigger lets through; needles shorter than two characters refused.
+PG_TEXT_REDACTION = [
+    """CREATE FUNCTION tongxin_replace_text(doc jsonb, needles text[], mask text)
+    RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $fn$
+    DECLARE
+        s text;
+        n text;
+    BEGIN
+        IF jsonb_typeof(doc) = 'object' THEN
+            RETURN COALESCE((
+                SELECT jsonb_object_agg(k, tongxin_replace_text(v, needles, mask))
+                FROM jsonb_each(doc) AS e(k, v)), '{}'::jsonb);
+        ELSIF jsonb_typeof(doc) = 'array' THEN
+            RETURN COALESCE((
+                SELECT jsonb_agg(tongxin_replace_text(v, needles, mask) ORDER BY i)
+                FROM jsonb_array_elements(doc) WITH ORDINALITY AS e(v, i)), '[]'::jsonb);
+        ELSIF jsonb_typeof(doc) = 'string' THEN
+            s := doc #>> '{}';
+            FOREACH n IN ARRAY needles LOOP
+                s := replace(s, n, mask);
+            END LOOP;
+            RETURN to_jsonb(s);
+        END IF;
+        RETURN doc;
+    END $fn$""",
+    """CREATE FUNCTION tongxin_redact_audit_text(entity_name text, ids text[],
+                                                 needles text[], mask text)
+    RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $fn$
+    DECLARE
+        changed integer;
+    BEGIN
+        IF NOT (
+            EXISTS (SELECT 1 FROM account
+                    WHERE username = session_user AND role = 'admin' AND active)
+            OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = session_user AND rolsuper)
+            OR pg_has_role(session_user,
+                           (SELECT relowner FROM pg_class WHERE oid = 'audit_log'::regclass),
+                           'MEMBER')
+        ) THEN
+            RAISE EXCEPTION 'only an administrator may redact the audit log'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF EXISTS (SELECT 1 FROM unnest(needles) AS n WHERE n IS NULL OR length(n) < 2) THEN
+            RAISE EXCEPTION 'every text to replace needs at least two characters'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        PERFORM set_config('tongxin.audit_redaction', 'on', true);
+        UPDATE audit_log
+           SET before = tongxin_replace_text(before, needles, mask),
+               after = tongxin_replace_text(after, needles, mask)
+         WHERE entity = entity_name AND entity_id = ANY(ids)
+           AND (before IS DISTINCT FROM tongxin_replace_text(before, needles, mask)
+                OR after IS DISTINCT FROM tongxin_replace_text(after, needles, mask));
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        PERFORM set_config('tongxin.audit_redaction', 'off', true);
+        RETURN changed;
+    END $fn$""",
+    "REVOKE ALL ON FUNCTION tongxin_redact_audit_text(text, text[], text[], text) FROM PUBLIC",
+]
+
+
 def _exec(sql: str) -> None:
     op.get_bind().exec_driver_sql(sql)
 
@@ -154,6 +225,13 @@ def _pg_upgrade() -> None:
     _exec(f"REVOKE CREATE ON SCHEMA {qschema} FROM PUBLIC")
     if _group_exists():
         _exec(f"REVOKE CREATE ON SCHEMA {qschema} FROM {GROUP_ROLE}")
+    for sql in PG_TEXT_REDACTION:
+        _exec(sql.replace("{schema}", qschema))
+    if _group_exists():
+        _exec(
+            "GRANT EXECUTE ON FUNCTION tongxin_redact_audit_text(text, text[], text[], text) "
+            f"TO {GROUP_ROLE}"
+        )
     _exec(PG_TOKEN_GUARD)
     _exec(
         "CREATE TRIGGER feed_token_guard BEFORE UPDATE ON feed_token "
@@ -180,6 +258,8 @@ def _pg_downgrade() -> None:
     _exec(OLD_SERIES_POLICY)
     _exec("DROP TRIGGER IF EXISTS feed_token_guard ON feed_token")
     _exec("DROP FUNCTION IF EXISTS tongxin_feed_token_guard()")
+    _exec("DROP FUNCTION IF EXISTS tongxin_redact_audit_text(text, text[], text[], text)")
+    _exec("DROP FUNCTION IF EXISTS tongxin_replace_text(jsonb, text[], text)")
     # CREATE on the schema is not given back: nothing of the program needed it.
 
 

@@ -101,9 +101,7 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2200, 12, 31)
 
 # Refused in every field. Tab and LF are handled per field (see the module docstring).
-_CONTROLS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMES = {
     "\x00": "NUL",
     "\x1b": "ESC",

@@ -55,6 +55,7 @@ __all__ = [
     "check_texts",
     "day_problem",
     "local_moment",
+    "printable",
     "shown",
     "text_problem",
     "valid_text",
@@ -123,6 +124,25 @@ class Refused(ValueError):
         self.template = template
         self.params = params
         super().__init__(template.format(**params) if params else template)
+
+
+# What a terminal must never receive from data: every C0 control but tab and line feed,
+# DEL, C1, lone surrogates (they cannot even be encoded) and the bidirectional controls.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to hand a terminal: each control character (all but tab and line
+    feed), lone surrogate or bidirectional control replaced by its visible escape
+    (``ESC [ 2 J`` becomes ``\\x1b[2J``). For values already in the database that never
+    met these rules (older rows, rows written by SQL or through CalDAV); the front ends
+    pass everything they show through it (:mod:`crm_cli.context`, :mod:`crm_tui.common`)."""
+    return _UNPRINTABLE.sub(_escape_char, text) if _UNPRINTABLE.search(text) else text
 
 
 def _base(field: str) -> str:

@@ -195,7 +195,7 @@ def valid_text(field: str, value: Any) -> Any:
     (list items are checked one by one), so a model refuses as early as it can."""
     for item in value if isinstance(value, list | tuple) else [value]:
         if isinstance(item, str):
-            problem = text_problem(item.strip(), field=field)
+            problem = text_problem(item, field=field)
             if problem is not None:
                 raise problem
     return value

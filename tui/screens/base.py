@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from crm_tui.common import displayable, report, translate_bindings
+from crm_tui.common import displayable, plain, report, translate_bindings
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -113,7 +113,7 @@ class FieldErrors(_FormBase):
             label = self.error_label(target)
             if label:
                 text = _("{field}: {message}").format(field=label, message=text)
-            widget.update("⚠ " + text)
+            widget.update(plain("⚠ " + text))  # messages quote names: never markup
             widget.add_class("-shown")
             if first is None and target != "general":
                 first = widget

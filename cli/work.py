@@ -316,7 +316,7 @@ def overdue_command(
                 )
                 style = "red" if i.level == "max" else "yellow"
                 table.add_row(
-                    f"[{style}]{level}[/]",
+                    Text(level, style),
                     i.keeper,
                     i.contact,
                     label("categories", i.category),

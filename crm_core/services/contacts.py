@@ -774,6 +774,8 @@ def _stored_form(values: dict[str, Any]) -> bool:
         elif kind == "birth":
             if type(v) is not str or not _STORED_BIRTH.match(v):
                 return False
+            if not validation.FIRST_DAY.year <= int(v[:4]) <= validation.LAST_DAY.year:
+                return False  # the full check says why
         elif kind == "mobile":
             if type(v) is not str or not is_mobile(v):
                 return False

@@ -331,9 +331,16 @@ def test_the_bulk_import_path_keeps_the_same_rules(app: Tongxin) -> None:
         {"name": "甲", "employer": "扬州大学"},
         {"name": "乙", "employer": "扬州\x1b[31m大学"},  # already "in stored form" otherwise
         {"name": "丙", "title": "t" * 201},
+        {"name": "丁", "birth": "0001-01"},
+        {"name": "戊", "extra": {"备注": "\x00"}},
     ]
     error = refused(app, lambda u: contacts.bulk_create_people(u, rows))
-    assert fields_of(error) == ["rows[1].employer", "rows[2].title"]
+    assert fields_of(error) == [
+        "rows[1].employer",
+        "rows[2].title",
+        "rows[3].birth",
+        "rows[4].extra.备注",
+    ]
 
 
 # -- dates and times -------------------------------------------------------------------------

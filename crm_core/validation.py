@@ -101,8 +101,10 @@ DEFAULT_LIMIT = 2_000
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2200, 12, 31)
 
-# Refused in every field. Tab and LF are handled per field (see the module docstring).
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Refused in every field. Tab, LF and CR LF are text (see the module docstring).
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|\r(?!\n)"
+)
 _NAMES = {
     "\x00": "NUL",
     "\x1b": "ESC",
@@ -171,8 +173,7 @@ def _char_name(ch: str) -> str:
 def text_problem(value: str, *, field: str = "", limit: int | None = None) -> Refused | None:
     """Why ``value`` may not be stored in ``field`` (a :class:`Refused`), or None;
     ``limit`` defaults to the field's (:func:`limit_of`)."""
-    text = value.replace("\r\n", "\n")
-    bad = _CONTROLS.search(text)
+    bad = _CONTROLS.search(value)
     if bad is not None:
         return Refused(
             N_("contains {char} at position {pos}: control characters are refused"),
@@ -180,10 +181,11 @@ def text_problem(value: str, *, field: str = "", limit: int | None = None) -> Re
             pos=bad.start() + 1,
         )
     cap = limit if limit is not None else limit_of(field)
-    if len(text) > cap:
+    length = len(value) - value.count("\r\n")  # a Windows line end is one character
+    if length > cap:
         return Refused(
             N_("is {length} characters long; at most {limit} are allowed"),
-            length=len(text),
+            length=length,
             limit=cap,
         )
     return None

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from crm_cli.context import err, get_app, out, print_json, state
 from rich.table import Table
+from rich.text import Text
 
 from crm_core import db
 from crm_core.i18n import N_, _
@@ -127,7 +128,7 @@ def plugins_command(
             i.name,
             i.version or "",
             i.source,
-            f"[{style}]{_(i.status)}[/]",
+            Text(_(i.status), style),
             ", ".join(sorted(i.hooks)),
             i.last_error or "",
         )

@@ -8,6 +8,7 @@ import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
 from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
 from rich.table import Table
+from rich.text import Text
 
 from crm_core.i18n import N_, _
 from crm_core.services import contacts, interactions
@@ -148,7 +149,7 @@ def show(
         out.print(table)
         if recent:
             out.print()
-            out.print(f"[bold]{_('Recent interactions')}[/bold]")
+            out.print(Text(_("Recent interactions"), "bold"))
             kinds = unit.kinds
             for i in recent:
                 when = i.start_at.astimezone(unit.config.tz).strftime("%Y-%m-%d %H:%M")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,12 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
+from rich.segment import Segment
 
 from crm_core.app import Tongxin
 from crm_core.config import Config
 from crm_core.i18n import language
 from crm_core.plugins import PluginHost
 from crm_core.unit import Unit
+from crm_core.validation import printable
 
 
 @dataclass
@@ -45,8 +49,42 @@ class CliState:
 
 
 _state: CliState | None = None
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class SafeConsole(Console):
+    """The console every command (and every plugin's command) prints through: whatever
+    a value holds, the terminal gets no markup and no control sequence from it.
+
+    * Markup is off by default: a name such as ``[b]x[/b]`` or ``[link=…]`` prints as
+      typed. A command that styles its own words passes ``markup=True`` and puts values
+      in through :func:`markup` (rich's ``escape``), or uses ``rich.text.Text``.
+    * Every piece of text is passed through :func:`crm_core.validation.printable` as it
+      is written out (tables, panels, errors included), so an ESC, a C1 control, a
+      bidirectional override or a lone surrogate stored in an older row shows as its
+      escape (``\\x1b``) instead of acting on the terminal; only the console's own
+      control segments (cursor moves it makes itself) pass untouched.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("markup", False)
+        super().__init__(**kwargs)
+
+    def _render_buffer(self, buffer: Any) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(printable(segment.text), segment.style)
+            for segment in buffer
+        )
+
+
+def markup(value: Any) -> str:
+    """``value`` as text to put inside console markup (``out.print(f"[bold]{markup(x)}
+    [/bold]", markup=True)``): its square brackets are escaped, so data never styles
+    itself or makes a link."""
+    return escape(str(value))
+
+
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def set_state(state: CliState | None) -> None:
@@ -84,9 +122,17 @@ def run_unit(work: Callable[[Unit], T], *, write: bool = True) -> T:
     return get_app().run(work, write=write)
 
 
+# JSON escapes C0 controls itself; these it would write raw (with ensure_ascii=False).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def print_json(value: Any) -> None:
-    """Print ``value`` as JSON (UTF-8, Chinese as is, two-space indent)."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    """Print ``value`` as JSON (UTF-8, Chinese as is, two-space indent). DEL, C1
+    controls, bidirectional controls and lone surrogates are written as ``\\uXXXX``
+    escapes (still the same JSON value), never raw to the terminal."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 

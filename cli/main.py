@@ -11,6 +11,7 @@ import typer
 import typer.rich_utils
 from crm_cli import admin, calendar, contacts, reports, roster, scaffold, security, work
 from crm_cli.context import CliState, err, set_state, state
+from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from crm_core import __version__
@@ -18,6 +19,7 @@ from crm_core.config import load_config
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
 from crm_core.i18n import N_, _, set_language
 from crm_core.plugins import PluginHost
+from crm_core.validation import shown
 
 
 def _version(value: bool) -> None:
@@ -153,19 +155,24 @@ def _language_from(argv: list[str]) -> str | None:
     return None
 
 
+def _head(word: str = N_("Error"), style: str = "red") -> Text:
+    """``Error: `` (or another word) in its colour, ready for more text to be appended."""
+    return Text.assemble((_(word) + ":", style), " ")
+
+
 def _show_error(exc: BaseException) -> None:
-    head = f"[red]{_('Error')}:[/red] "
     if isinstance(exc, ValidationError):
-        err.print(head + _("refused, nothing was written"))
+        err.print(_head() + _("refused, nothing was written"))
         for e in exc.errors:
-            err.print(f"  {e.field} = {e.value!r}: {e.text}", markup=False)
+            # The value as Python writes it (controls escaped), cut short: a refused
+            # megabyte is not printed back.
+            err.print(f"  {e.field} = {shown(e.value)!r}: {e.text}")
     elif isinstance(exc, Ambiguous):
-        err.print(head + _("{query!r} matches more than one record:").format(query=exc.query))
+        err.print(_head() + _("{query!r} matches more than one record:").format(query=exc.query))
         for c in exc.candidates:
-            err.print(f"  {c}", markup=False)
+            err.print(f"  {c}")
     else:
-        err.print(head, end="")
-        err.print(exc.text if isinstance(exc, TongxinError) else str(exc), markup=False)
+        err.print(_head() + (exc.text if isinstance(exc, TongxinError) else str(exc)))
 
 
 def _setup(args: list[str]) -> Any:
@@ -183,7 +190,7 @@ def _setup(args: list[str]) -> Any:
     for info in host.plugins():
         if info.status in ("error", "failing"):
             err.print(
-                f"[yellow]{_('Warning')}:[/yellow] "
+                _head(N_("Warning"), "yellow")
                 + _("plugin {name} skipped: {error}").format(name=info.name, error=info.last_error)
             )
     command = typer.main.get_command(app)
@@ -207,12 +214,10 @@ def run(argv: list[str] | None = None) -> int:
         _show_error(exc)
         return 1
     except OperationalError as exc:
-        err.print(f"[red]{_('Error')}:[/red] ", end="")
-        err.print(_("cannot use the database: {reason}").format(reason=exc.orig), markup=False)
+        err.print(_head() + _("cannot use the database: {reason}").format(reason=exc.orig))
         return 1
     except SQLAlchemyError as exc:
-        err.print(f"[red]{_('Error')}:[/red] ", end="")
-        err.print(_("database error: {reason}").format(reason=exc), markup=False)
+        err.print(_head() + _("database error: {reason}").format(reason=exc))
         return 1
     finally:
         if sys.modules["crm_cli.context"]._state is not None:

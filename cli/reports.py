@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from crm_cli.context import get_app, open_unit, out, print_json, state
 from rich.table import Table
+from rich.text import Text
 
 from crm_core import clock
 from crm_core.errors import ValidationError
@@ -94,7 +95,7 @@ def report_command(
     if output is not None:
         out.print(_("Wrote {path}.").format(path=output), markup=False)
         return
-    out.print(f"[bold]{spec.title(lang)}[/bold]  {period.label(lang)}")
+    out.print(Text.assemble((spec.title(lang), "bold"), "  " + period.label(lang)))
     for section in result.sections:
         out.print()
         table = Table(title=section.title(lang), header_style="bold", title_justify="left")

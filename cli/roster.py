@@ -22,6 +22,7 @@ from crm_cli.context import err, label, out, print_json, run_unit, state
 from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.prompt import Prompt
+from rich.text import Text
 
 from crm_core import clock, exporter, importer
 from crm_core.errors import TongxinError, ValidationError
@@ -259,11 +260,12 @@ def _print_report(report: importer.ImportReport, errors: Path | None) -> None:
     out.print(_("Columns: {columns}").format(columns=columns), markup=False)
     if report.unknown_columns:
         out.print(
-            "[yellow]"
-            + _("Columns not recognised, kept as extra fields: {columns}").format(
-                columns="、".join(report.unknown_columns)
+            Text(
+                _("Columns not recognised, kept as extra fields: {columns}").format(
+                    columns="、".join(report.unknown_columns)
+                ),
+                "yellow",
             )
-            + "[/yellow]"
         )
     totals = report.totals
     out.print(
@@ -271,7 +273,7 @@ def _print_report(report: importer.ImportReport, errors: Path | None) -> None:
         markup=False,
     )
     if report.errors:
-        out.print("[red]" + _("Refused rows") + ":[/red]")
+        out.print(Text(_("Refused rows") + ":", "red"))
         for e in report.errors:
             out.print(
                 "  "
@@ -326,7 +328,7 @@ def _print_report(report: importer.ImportReport, errors: Path | None) -> None:
     elif report.errors:
         out.print(_("Use --errors FILE.xlsx to get the refused rows in a sheet to correct."))
     if report.dry_run:
-        out.print("[bold]" + _("Dry run: nothing was written.") + "[/bold]")
+        out.print(Text(_("Dry run: nothing was written."), "bold"))
 
 
 # -- export ------------------------------------------------------------------------

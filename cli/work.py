@@ -11,6 +11,7 @@ import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
 from crm_cli.options import JsonOpt
 from rich.table import Table
+from rich.text import Text
 
 from crm_core import clock
 from crm_core.errors import ValidationError
@@ -315,7 +316,7 @@ def overdue_command(
                 )
                 style = "red" if i.level == "max" else "yellow"
                 table.add_row(
-                    f"[{style}]{level}[/]",
+                    Text(level, style),
                     i.keeper,
                     i.contact,
                     label("categories", i.category),
@@ -325,7 +326,7 @@ def overdue_command(
             out.print(table)
         if report.gaps:
             out.print()
-            out.print(f"[bold]{_('Missing liaison contacts')}[/bold]")
+            out.print(Text(_("Missing liaison contacts"), "bold"))
             for g in report.gaps:
                 out.print(
                     "  "
@@ -380,7 +381,7 @@ def followups_list(
             late = f.due_on is not None and f.due_on < today and f.status in followups.OPEN_STATES
             due = f.due_on.isoformat() if f.due_on else ""
             table.add_row(
-                f"[red]{due}[/]" if late else due,
+                Text(due, "red") if late else due,
                 _(f.status.value),
                 f.title,
                 contacts.get_person(unit, f.person_id).name if f.person_id else "",

@@ -71,7 +71,10 @@ class FieldError:
         return _(self.template).format(**self.params) if self.params else _(self.template)
 
     def __str__(self) -> str:
-        return f"{self.field}={self.value!r}: {self.message}"
+        value = self.value
+        if isinstance(value, str) and len(value) > 80:  # a refused megabyte is not repeated
+            value = value[:80] + f"…(+{len(value) - 80})"
+        return f"{self.field}={value!r}: {self.message}"
 
 
 # The record kinds NotFound names, as msgids (services pass these words as ``entity``).

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from crm_core import validation
 from crm_core.errors import FieldError, ValidationError
 from crm_core.i18n import N_
 
@@ -108,7 +109,13 @@ class KindSpec:
 
         ``context`` reaches the schema's validators as ``info.context``: the services
         pass ``{"unit": unit}``, so a validator can turn a label into a config code
-        (e.g. a county's name into its region code) before anything is written."""
+        (e.g. a county's name into its region code) before anything is written.
+
+        Whatever the plugin's schema says, every text anywhere in ``data`` (and in what
+        the schema makes of it) keeps the rules of :mod:`crm_core.validation`: no control
+        characters, at most :data:`crm_core.validation.DEFAULT_LIMIT` characters (or the
+        limit of a field of that name), dates in the sane range."""
+        validation.check_data(data, "data")
         if self.schema is None:
             if data:
                 name = next(iter(data))
@@ -137,6 +144,8 @@ class KindSpec:
                     FieldError(f"data.{loc}", err.get("input"), err["msg"], template, params)
                 )
             raise ValidationError(errors) from None
+        # What the schema made of the values (a validator may compute or look up text).
+        validation.check_data(model.model_dump(mode="python", exclude_none=True), "data")
         return model.model_dump(mode="json", exclude_none=True)
 
 

@@ -45,6 +45,14 @@ Rules
       10-14 and adds 12 to 1-3; ``傍晚`` takes 4-7 (+12) or 16-19; ``凌晨`` takes 0-6
       (``凌晨12点`` = 00:00) and has no default, it needs an hour.
     * Hours run 0-23 (``24:00`` is refused), minutes and seconds 0-59.
+    * Dates lie between 1900-01-01 and 2200-12-31 (:mod:`crm_core.validation`); year 0,
+      1 or 9999 is refused.
+    * A local time the clocks skip (the hour lost when summer time begins: 2026-03-08
+      02:30 in America/New_York, 1986-05-04 02:30 in Asia/Shanghai, which kept summer time
+      from 1986 to 1991) is refused, naming the time and the gap; it is never moved to
+      another time. A local time the clocks show twice (the hour repeated when summer
+      time ends) is its first occurrence, still on summer time; to mean the second one,
+      type the UTC offset after a full ISO date (``2026-11-01 01:30-05:00``).
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crm_core import validation
 from crm_core.errors import FieldError, TongxinError
 from crm_core.i18n import N_, _
 
@@ -432,8 +441,8 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, default_time: time | N
                 raise TimeParseError(text)
     if dp is not None and not rest and dp.part is None:
         if default_time is None:
-            return When(datetime.combine(dp.day, time(0, 0), tzinfo=tz), all_day=True)
-        return When(datetime.combine(dp.day, default_time, tzinfo=tz), all_day=False)
+            return When(_local(text, dp.day, time(0, 0), tz), all_day=True)
+        return When(_local(text, dp.day, default_time, tz), all_day=False)
     part = dp.part if dp is not None else None
     if not rest:  # 今晚 alone
         assert part is not None
@@ -446,8 +455,25 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, default_time: time | N
     if tp.offset is not None:
         if dp is None or not dp.iso:
             raise TimeParseError(text, N_("a UTC offset needs a full date like 2026-12-01"))
+        _in_range(text, day, WHEN_FORMS)
         return When(datetime.combine(day, tp.at, tzinfo=tp.offset).astimezone(tz), False)
-    return When(datetime.combine(day, tp.at, tzinfo=tz), all_day=False)
+    return When(_local(text, day, tp.at, tz), all_day=False)
+
+
+def _in_range(text: str, day: date, forms: str) -> None:
+    """Refuse a date outside the range the program keeps (:mod:`crm_core.validation`)."""
+    if day_refused := validation.day_problem(day):
+        raise TimeParseError(text, day_refused.template, forms=forms, **day_refused.params)
+
+
+def _local(text: str, day: date, at: time, tz: ZoneInfo) -> datetime:
+    """``day`` at ``at`` on the clocks of ``tz``: refused when the date is out of range
+    or the clocks skip that time; the first occurrence when they show it twice."""
+    _in_range(text, day, WHEN_FORMS)
+    try:
+        return validation.local_moment(datetime.combine(day, at), tz)
+    except validation.Refused as refused:
+        raise TimeParseError(text, refused.template, **refused.params) from None
 
 
 def parse_date(text: str, *, today: date) -> date:
@@ -459,4 +485,5 @@ def parse_date(text: str, *, today: date) -> date:
     if dp is None or dp.end != len(s) or dp.part is not None:
         reason = N_("a date only, no time of day") if dp is not None else None
         raise TimeParseError(text, reason, forms=DATE_FORMS)
+    _in_range(text, dp.day, DATE_FORMS)
     return dp.day

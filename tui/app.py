@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import platformdirs
 from crm_tui.commands import TongxinCommands
-from crm_tui.common import guarded, report, translate_bindings
+from crm_tui.common import guarded, report, safe, translate_bindings
 from crm_tui.reminders import TuiReminders, reminders_enabled
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -88,6 +88,9 @@ class TongxinApp(App[None]):
     ) -> None:
         set_language(lang or core.config.language or "zh")
         super().__init__()
+        # The UI writes no markup of its own in Rich renderables (tables, grids): a text
+        # cell holding a stored name "[b]x[/b]" or "[@click=…]" is shown as written.
+        self.console._markup = False
         self.use_command_palette = True  # see ENABLE_COMMAND_PALETTE
         translate_bindings(self)
         self.core = core
@@ -99,6 +102,22 @@ class TongxinApp(App[None]):
         if reminders is None:
             reminders = reminders_enabled(core.config)
         self.reminders: TuiReminders | None = TuiReminders(self) if reminders else None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification, always as plain text with control characters escaped:
+        messages quote names, titles and refused values, which must never be read as
+        markup (``markup`` is accepted and ignored, as the UI writes none)."""
+        super().notify(
+            safe(message), title=safe(title), severity=severity, timeout=timeout, markup=False
+        )
 
     # -- the core ------------------------------------------------------------------
 

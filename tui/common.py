@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
@@ -11,11 +12,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual.binding import BindingsMap
+from textual.widgets import DataTable as _DataTable
 
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
 from crm_core.i18n import N_, _, language
+from crm_core.validation import printable
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -26,6 +30,74 @@ log = logging.getLogger("crm_tui")
 F = TypeVar("F", bound=Callable[..., Any])
 
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+# -- showing data safely ------------------------------------------------------------
+#
+# Values in the database never met today's input rules when they are older, written by
+# SQL or by a phone through CalDAV: a name may hold ESC sequences or console markup
+# ("[b]x[/b]", "[@click=app.quit]"). The terminal UI never parses markup in data and
+# never hands a control character to the terminal:
+#   * every result a screen loads (DataMixin.load_in_thread) passes through
+#     `displayable`, which replaces control characters in every text it holds;
+#   * the helpers below (`safe`, `plain`, `shorten`, the labels) do the same for what a
+#     screen reads otherwise;
+#   * `DataTable` (use it instead of Textual's) shows text cells as plain text, the app
+#     renders Rich renderables and notifications without markup (crm_tui.app).
+
+
+def safe(value: Any) -> str:
+    """``value`` as text for the screen: control characters shown as escapes
+    (:func:`crm_core.validation.printable`); "" for None."""
+    return "" if value is None else printable(str(value))
+
+
+def plain(value: Any, style: str = "") -> Text:
+    """``value`` as a Rich Text that is never read as markup, with no control
+    characters: what a widget shows of a stored value."""
+    return Text(safe(value), style)
+
+
+def displayable(value: Any) -> Any:
+    """``value`` (what a loader returned: dataclasses, tuples, lists, dicts and texts,
+    nested) with every text passed through :func:`safe`. Anything else (records of the
+    database, numbers, dates) is returned as it is, unchanged."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [displayable(v) for v in value]
+    if isinstance(value, tuple):
+        items = [displayable(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, dict):
+        return {k: displayable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            if not f.init:
+                continue
+            current = getattr(value, f.name)
+            cleaned = displayable(current)
+            if cleaned is not current:
+                changes[f.name] = cleaned
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+class DataTable(_DataTable):  # type: ignore[type-arg]
+    """Textual's DataTable, except that a text cell is shown as it is: Textual would
+    read it as markup (a name "[b]x[/b]" would turn bold, "[@click=…]" into an action)
+    and pass its control characters to the terminal."""
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> Any:
+        """Add a row; text cells are plain text (see the class)."""
+        return super().add_row(*(plain(c) if isinstance(c, str) else c for c in cells), **kwargs)
+
+    def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
+        """Change a cell; a text is plain text (see the class)."""
+        super().update_cell(
+            row_key, column_key, plain(value) if isinstance(value, str) else value, **kwargs
+        )
 
 
 def error_text(exc: BaseException) -> str:
@@ -52,7 +124,10 @@ def report(app: App[Any], exc: BaseException) -> None:
     else:
         log.exception("unexpected error in the terminal UI", exc_info=exc)
     try:
-        app.notify(error_text(exc), title=_("Error"), severity="error", timeout=8)
+        # A refused value is quoted in the message: never read as markup.
+        app.notify(
+            safe(error_text(exc)), title=_("Error"), severity="error", timeout=8, markup=False
+        )
     except Exception:  # the app may be shutting down
         log.exception("could not show an error")
 
@@ -110,13 +185,13 @@ def vocab_label(vocab: Any, code: str | None) -> str:
     if not code:
         return ""
     term = vocab.get(code)
-    return term.label(language()) if term else code
+    return safe(term.label(language()) if term else code)
 
 
 def kind_label(kinds: dict[str, Any], code: str) -> str:
     """The label of an interaction kind, or its code if no plugin registers it now."""
     spec = kinds.get(code)
-    return spec.label(language()) if spec else code
+    return safe(spec.label(language()) if spec else code)
 
 
 def local(dt: datetime | None, tz: ZoneInfo) -> datetime | None:
@@ -157,7 +232,7 @@ def shorten(text: str | None, width: int = 40) -> str:
     """One line of at most about ``width`` cells."""
     if not text:
         return ""
-    line = " ".join(text.split())
+    line = printable(" ".join(text.split()))
     cells = 0
     for i, ch in enumerate(line):
         cells += 2 if ord(ch) > 0x2E7F else 1

@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from crm_core import authz
+from crm_core import authz, validation
 from crm_core.errors import Ambiguous, NotFound, PermissionDenied, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account, Person, Role
@@ -36,6 +36,14 @@ class AccountFields(BaseModel):
     region_scope: str | None = None
     person_id: uuid.UUID | None = None
     active: bool | None = None
+
+    @field_validator(
+        "username", "display_name", "position", "committee", "region_scope", mode="before"
+    )
+    @classmethod
+    def _text(cls, v: Any, info: ValidationInfo) -> Any:
+        # Controls and overlong values first (crm_core.validation).
+        return validation.valid_text(info.field_name or "", v)
 
     @field_validator("username")
     @classmethod
@@ -86,6 +94,7 @@ def get_account(unit: Unit, account_id: uuid.UUID | str) -> Account:
 
 def resolve_account(unit: Unit, ref: str) -> Account:
     """The one account ``ref`` names: an id, a username, or a display name."""
+    validation.check_texts({"account": ref})
     ref = ref.strip()
     try:
         return get_account(unit, ref)

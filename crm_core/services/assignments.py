@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from crm_core import authz, clock
+from crm_core import authz, clock, validation
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_
 from crm_core.models import (
@@ -51,6 +51,8 @@ def assign(
 ) -> Assignment:
     """Make ``keeper_id`` (an account) responsible for regular contact with
     ``contact_id`` (a person). The cadence defaults to the category's in config."""
+    validation.check_texts({"category": category, "notes": notes})
+    validation.check_day("start_on", start_on)
     keeper = fetch(unit, Account, keeper_id, "account")
     contact = authz.check_person(unit, fetch(unit, Person, contact_id, "person"))
     code = code_of(unit.app.categories, "category", category)
@@ -95,6 +97,7 @@ def end_assignment(
     unit: Unit, assignment_id: uuid.UUID | str, *, end_on: date | None = None
 ) -> Assignment:
     """End an assignment (the keeper no longer looks after the contact)."""
+    validation.check_day("end_on", end_on)
     row = authz.check_assignment(unit, fetch(unit, Assignment, assignment_id, "assignment"))
     row.end_on = end_on or clock.today(unit.config.tz)
     unit.session.flush()
@@ -132,6 +135,8 @@ def snooze_assignment(
 ) -> Assignment:
     """Keep an overdue assignment off the overdue list until ``until`` (inclusive),
     saying why (the contact is abroad, ill, ...)."""
+    validation.check_texts({"reason": reason})
+    validation.check_day("until", until)
     row = authz.check_assignment(unit, fetch(unit, Assignment, assignment_id, "assignment"))
     if not reason or not reason.strip():
         raise ValidationError.one("reason", reason, N_("say why the contact is snoozed"))

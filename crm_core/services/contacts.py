@@ -15,11 +15,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, case, delete, exists, func, literal, or_, select, update
 from sqlmodel import col
 
-from crm_core import authz, clock, pinyin
+from crm_core import authz, clock, pinyin, validation
 from crm_core.errors import Ambiguous, NotFound, ValidationError
 from crm_core.i18n import N_
 from crm_core.models import (
@@ -93,6 +93,36 @@ class PersonFields(BaseModel):
     organisation_id: uuid.UUID | None = None
     extra: dict[str, Any] | None = None
 
+    @field_validator(
+        "name",
+        "ethnicity",
+        "party",
+        "sector",
+        "region",
+        "employer",
+        "title",
+        "mobile",
+        "phones",
+        "email",
+        "address",
+        "notes",
+        "categories",
+        "committees",
+        mode="before",
+    )
+    @classmethod
+    def _text(cls, v: Any, info: ValidationInfo) -> Any:
+        # Controls, lone surrogates and overlong values are refused before any other
+        # rule reads them (crm_core.validation).
+        return validation.valid_text(info.field_name or "", v)
+
+    @field_validator("extra")
+    @classmethod
+    def _extra(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            validation.check_data(v, "extra")
+        return v
+
     @field_validator("gender", mode="before")
     @classmethod
     def _gender(cls, v: Any) -> Any:
@@ -112,6 +142,13 @@ class PersonFields(BaseModel):
         if not m:
             raise ValueError(
                 N_("birth must be a year and month, e.g. 1965-03, 1965.03 or 1965年3月")
+            )
+        if not validation.FIRST_DAY.year <= int(m.group(1)) <= validation.LAST_DAY.year:
+            raise Refusal(
+                N_("the year {year} is outside {first}-{last}"),
+                year=m.group(1),
+                first=validation.FIRST_DAY.year,
+                last=validation.LAST_DAY.year,
             )
         if m.group(2) is None:
             return m.group(1)
@@ -479,7 +516,10 @@ def search_people(
     """Find people by a Chinese substring of name or employer, full pinyin
     (``zhangsan``), pinyin initials (``zs``) or phone digits; ranked with exact matches
     first, then prefixes, then substrings; paged. Filters narrow the result as in
-    :func:`list_people`. An empty query lists everyone in pinyin order."""
+    :func:`list_people`. An empty query lists everyone in pinyin order. A query with
+    control characters, or longer than 200 characters, is a ValidationError (no name
+    holds them; PostgreSQL could not even compare a NUL)."""
+    validation.check_texts({"query": query})
     q = pinyin.normalize_text(query or "")
     conds = _filters(
         category=category,
@@ -720,12 +760,13 @@ def _stored_form(values: dict[str, Any]) -> bool:
     mobile, YYYY-MM birth, male/female, stripped text), so that PersonFields would
     accept it unchanged: the bulk path then skips pydantic for that row."""
     form = _FORM
+    text_problem = validation.text_problem
     for key, v in values.items():
         if v is None:
             continue
         kind = form.get(key)
         if kind == "text":
-            if type(v) is not str or not v or v != v.strip():
+            if type(v) is not str or not v or v != v.strip() or text_problem(v, field=key):
                 return False
         elif kind == "gender":
             if v != "male" and v != "female":
@@ -733,6 +774,8 @@ def _stored_form(values: dict[str, Any]) -> bool:
         elif kind == "birth":
             if type(v) is not str or not _STORED_BIRTH.match(v):
                 return False
+            if not validation.FIRST_DAY.year <= int(v[:4]) <= validation.LAST_DAY.year:
+                return False  # the full check says why
         elif kind == "mobile":
             if type(v) is not str or not is_mobile(v):
                 return False
@@ -742,12 +785,18 @@ def _stored_form(values: dict[str, Any]) -> bool:
             for x in v:
                 if type(x) is not str or not x or (kind == "digits" and not x.isdigit()):
                     return False
+                if text_problem(x, field=key):
+                    return False
         elif kind == "membership":
             if v not in ("standing", "member", "none"):
                 return False
         elif kind == "dict":
             if type(v) is not dict:
                 return False
+            try:
+                validation.check_data(v, "extra")
+            except ValidationError:
+                return False  # the full check names what is wrong
         else:
             return False  # status, organisation_id, unknown keys: the full check
     email = values.get("email")

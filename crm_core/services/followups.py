@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import col
 
-from crm_core import authz, clock
+from crm_core import authz, clock, validation
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_
 from crm_core.models import Account, FollowUp, FollowUpStatus, Interaction, Person
@@ -30,6 +30,8 @@ def raise_follow_up(
 ) -> FollowUp:
     """Record a concern to follow up: who raised it, in which interaction, who owns it
     and by when it should be answered."""
+    validation.check_texts({"title": title, "detail": detail})
+    validation.check_day("due_on", due_on)
     text = clean_text(title)
     if not text:
         raise ValidationError.one("title", title, N_("a follow-up needs a title"))
@@ -42,7 +44,7 @@ def raise_follow_up(
         authz.check_interaction(unit, interaction)
     row = FollowUp(
         title=text,
-        detail=detail.strip() if detail else None,
+        detail=detail.replace("\r\n", "\n").strip() or None if detail else None,
         person_id=person.id if person else None,
         interaction_id=interaction.id if interaction else None,
         owner_id=fetch(unit, Account, owner_id, "account").id if owner_id else None,
@@ -71,6 +73,8 @@ def update_follow_up(
 ) -> FollowUp:
     """Move a follow-up along: a new status, the response given to the member, a new
     owner or due date. Answering stamps the answer date, closing the closing date."""
+    validation.check_texts({"status": status, "response": response})
+    validation.check_day("due_on", due_on)
     row = get_follow_up(unit, follow_up_id)
     check_version(row, expected_version, "follow-up")
     today = clock.today(unit.config.tz)
@@ -95,7 +99,7 @@ def update_follow_up(
         elif row.closed_on is not None:
             row.closed_on = None  # reopened
     if response is not None:
-        row.response = response.strip() or None
+        row.response = response.replace("\r\n", "\n").strip() or None
     if owner_id is not None:
         row.owner_id = fetch(unit, Account, owner_id, "account").id
     if due_on is not None:

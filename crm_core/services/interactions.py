@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
-from crm_core import authz, clock
+from crm_core import authz, clock, validation
 from crm_core.errors import NotFound, ValidationError
 from crm_core.i18n import N_
 from crm_core.kinds import FollowUpDraft, KindSpec
@@ -115,15 +115,23 @@ def _times(
         start = clock.now()
     if start.tzinfo is None:
         raise ValidationError.one("start", start.isoformat(), N_("the time has no zone"))
+    # Years 1 or 9999 and local times the clocks skip are refused, never shifted.
+    validation.check_moment("start", start)
     if end is None:
         end = start + timedelta(minutes=spec.default_duration_minutes)
     elif end.tzinfo is None:
         raise ValidationError.one("end", end.isoformat(), N_("the time has no zone"))
+    validation.check_moment("end", end)
     if end < start:
         raise ValidationError.one("end", end.isoformat(), N_("ends before it starts"))
     # Stored in UTC; returning UTC too keeps the object the caller holds identical to
     # what a later read gives.
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _notes(notes: str | None) -> str | None:
+    """Notes as stored: Windows line ends made plain, surrounding white space dropped."""
+    return notes.replace("\r\n", "\n").strip() or None if notes else None
 
 
 def _save_hooks(
@@ -201,6 +209,10 @@ def _create(
     all_day: bool,
     series_id: uuid.UUID | None,
 ) -> Interaction:
+    # Every text first: nothing else reads a value with control characters in it.
+    validation.check_texts(
+        {"kind": kind, "location": location, "region": region, "summary": summary, "notes": notes}
+    )
     spec = _kind(unit, kind)
     clean = spec.validate_data(data or {}, context={"unit": unit})
     start, end = _times(spec, start, end, default_now=status is InteractionStatus.done)
@@ -231,7 +243,7 @@ def _create(
             unit, code_of(unit.config.vocab["regions"], "region", region), spec.code
         ),
         summary=clean_text(summary),
-        notes=notes.strip() if notes else None,
+        notes=_notes(notes),
         data=clean,
         confidential=spec.confidential if confidential is None else confidential,
         series_id=series_id,
@@ -363,6 +375,7 @@ def complete_interaction(
 ) -> Interaction:
     """Mark planned work as done, adding what happened. Adding notes or fields to a
     confidential record is for those who may read them."""
+    validation.check_texts({"summary": summary, "notes": notes})
     i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
     if (notes or data) and i.confidential:
@@ -376,7 +389,7 @@ def complete_interaction(
         i.data = spec.validate_data({**i.data, **data}, context={"unit": unit})
     i.status = InteractionStatus.done
     i.summary = clean_text(summary) or i.summary
-    i.notes = notes.strip() if notes else i.notes
+    i.notes = _notes(notes) or i.notes
     if end is not None:
         i.start_at, i.end_at = _times(spec, i.start_at, end, default_now=False)
     i.sequence += 1
@@ -389,6 +402,7 @@ def cancel_interaction(
     unit: Unit, interaction_id: uuid.UUID | str, *, reason: str | None = None
 ) -> Interaction:
     """Cancel planned work; it stays on record (and on calendars as cancelled)."""
+    validation.check_texts({"reason": reason})
     i = _editable(unit, interaction_id)
     if i.status is not InteractionStatus.planned:
         raise ValidationError.one(
@@ -413,6 +427,7 @@ def reschedule_interaction(
 ) -> Interaction:
     """Move planned work to another time (and place); the duration is kept unless
     ``end`` is given."""
+    validation.check_texts({"location": location})
     i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
     if i.status is not InteractionStatus.planned:
@@ -612,6 +627,7 @@ def add_participants(
     When anyone was added the interaction's ``sequence`` goes up (calendars notice the
     new attendee list) and plugins see the change through ``validate_interaction`` and
     ``interaction_saved``; a refusal writes nothing. Returns the rows added."""
+    validation.check_texts({"role": role})
     i = _editable(unit, interaction_id)
     check_version(i, expected_version, "interaction")
     _open_for_participants(i)

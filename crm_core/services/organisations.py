@@ -12,10 +12,11 @@ import unicodedata
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlmodel import col
 
+from crm_core import validation
 from crm_core.errors import Ambiguous, NotFound, ValidationError
 from crm_core.i18n import N_
 from crm_core.models import Organisation, OrganisationContact, Person, PersonStatus
@@ -64,6 +65,12 @@ class OrganisationFields(BaseModel):
     address: str | None = Field(default=None, description="地址 / Address")
     phone: str | None = Field(default=None, description="电话 / Phone")
     notes: str | None = Field(default=None, description="备注 / Notes")
+
+    @field_validator("name", "kind", "party", "region", "address", "phone", "notes", mode="before")
+    @classmethod
+    def _text(cls, v: Any, info: ValidationInfo) -> Any:
+        # Controls and overlong values first (crm_core.validation).
+        return validation.valid_text(info.field_name or "", v)
 
     @field_validator("kind", mode="before")
     @classmethod

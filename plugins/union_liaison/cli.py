@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
 from rich.table import Table
+from rich.text import Text
 
 from crm_core import clock, lunar
 from crm_core.i18n import N_, _
@@ -199,7 +200,7 @@ def gathering_command(
     when = day.isoformat() + "（" + _("lunar {date}").format(date=lunar_day.text) + "）"
     if found["time"]:
         when += " " + found["time"]
-    out.print(f"[bold]{found['year']} {found['title']}[/bold]  {when}")
+    out.print(Text.assemble((f"{found['year']} {found['title']}", "bold"), "  " + when))
     if gathering is None or summary is None:
         out.print(_("Not on the calendar yet (tongxin gathering --create puts it there)."))
         return

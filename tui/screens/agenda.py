@@ -9,7 +9,15 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from crm_tui import data
-from crm_tui.common import fmt_time, guarded, kind_label, shorten, status_word, weekday
+from crm_tui.common import (
+    DataTable,
+    fmt_time,
+    guarded,
+    kind_label,
+    shorten,
+    status_word,
+    weekday,
+)
 from crm_tui.institutional import (
     INSTITUTIONAL,
     SERIES_MARK,
@@ -23,7 +31,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from crm_core import clock
 from crm_core.i18n import N_, _

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from crm_tui.common import report, translate_bindings
+from crm_tui.common import displayable, plain, report, translate_bindings
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -41,12 +41,14 @@ class DataMixin:
         an error becomes a notification. A newer load of the same group cancels an
         older one, so fast typing never shows stale results. A load that clashes with
         another process's write (a read can write too: the institutional series are
-        brought in step with config on first use) is run again, as the CLI's are."""
+        brought in step with config on first use) is run again, as the CLI's are.
+        Every text in the result reaches ``show`` with its control characters replaced
+        (:func:`crm_tui.common.displayable`): stored data never drives the terminal."""
         app = self.app
 
         def job() -> None:
             try:
-                result = app.core.run(loader, actor=app.actor, write=False)
+                result = displayable(app.core.run(loader, actor=app.actor, write=False))
             except Exception as exc:
                 with suppress(RuntimeError):  # the app is gone
                     app.call_from_thread(report, app, exc)
@@ -111,7 +113,7 @@ class FieldErrors(_FormBase):
             label = self.error_label(target)
             if label:
                 text = _("{field}: {message}").format(field=label, message=text)
-            widget.update("⚠ " + text)
+            widget.update(plain("⚠ " + text))  # messages quote names: never markup
             widget.add_class("-shown")
             if first is None and target != "general":
                 first = widget

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from crm_tui.common import guarded, shorten, vocab_label
+from crm_tui.common import DataTable, guarded, shorten, vocab_label
 from crm_tui.screens.base import BaseScreen
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from crm_core.i18n import N_, _, language
 from crm_core.services import contacts

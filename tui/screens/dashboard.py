@@ -13,6 +13,7 @@ from crm_tui.common import (
     fmt_time,
     guarded,
     kind_label,
+    plain,
     shorten,
     status_word,
     vocab_label,
@@ -213,7 +214,7 @@ class DashboardScreen(BaseScreen):
                 text = _("{keeper} keeps no {category} contact").format(
                     keeper=g.keeper, category=label
                 )
-                out.append(Option("   " + text, id=f"gap:{g.category}:{g.keeper_id}"))
+                out.append(Option(plain("   " + text), id=f"gap:{g.category}:{g.keeper_id}"))
         out.append(_header(_("Follow-ups due"), dash.follow_ups_total))
         if not dash.follow_ups:
             out.append(Option(Text("   " + _("No follow-ups."), "dim"), disabled=True))
@@ -233,7 +234,7 @@ class DashboardScreen(BaseScreen):
                 Option(Text("   " + _("Nothing logged this month yet."), "dim"), disabled=True)
             )
         for code, n in sorted(dash.month_counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(Option(f"   {kind_label(kinds, code)}  {n}", id=f"kind:{code}"))
+            out.append(Option(plain(f"   {kind_label(kinds, code)}  {n}"), id=f"kind:{code}"))
         return out
 
     def _series_options(self) -> list[Option]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from crm_tui import data
-from crm_tui.common import fmt_day, guarded, report, shorten, status_word
+from crm_tui.common import DataTable, fmt_day, guarded, plain, report, shorten, status_word
 from crm_tui.screens.base import BaseModal, BaseScreen, FieldErrors
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from crm_core import clock
 from crm_core.errors import ValidationError
@@ -237,7 +237,7 @@ class NewFollowUpDialog(_FollowUpForm):
         try:
             with self.app.unit() as unit:
                 name = contacts.get_person(unit, self.person_id).name
-            self.query_one("#fu-person", Static).update(_("Raised by") + f": {name}")
+            self.query_one("#fu-person", Static).update(plain(_("Raised by") + f": {name}"))
         except Exception as exc:
             report(self.app, exc)
         self.query_one("#fu-title", Input).focus()

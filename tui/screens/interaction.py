@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from crm_tui.common import fmt_when, kind_label, report, status_word, two_part
+from crm_tui.common import fmt_when, kind_label, plain, report, status_word, two_part
 from crm_tui.screens.base import BaseModal
 from rich.table import Table
 from rich.text import Text
@@ -71,20 +71,21 @@ class InteractionDialog(BaseModal):
             return
         self.people = [(str(p.person_id), p.name) for p in who if p.person_id]
         self.query_one("#ix-title", Static).update(
-            Text(f"{details['kind']} · {details['when']} · {details['status']}", "bold")
+            plain(f"{details['kind']} · {details['when']} · {details['status']}", "bold")
         )
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column()
-        grid.add_row(_("Who"), "、".join(p.name for p in who))
+        # Read here, not through a loader: each stored value goes through plain().
+        grid.add_row(_("Who"), plain("、".join(p.name for p in who)))
         for label, key in ((_("Where"), "location"), (_("Summary"), "summary")):
             if details[key]:
-                grid.add_row(label, str(details[key]))
+                grid.add_row(label, plain(details[key]))
         for name, value in details["data"].items():
-            shown = "\n".join(value) if isinstance(value, list) else str(value)
-            grid.add_row(labels.get(name, name), shown)
+            shown = "\n".join(map(str, value)) if isinstance(value, list) else str(value)
+            grid.add_row(plain(labels.get(name, name)), plain(shown))
         if details["notes"]:
-            grid.add_row(_("Notes"), details["notes"])
+            grid.add_row(_("Notes"), plain(details["notes"]))
         if not readable:
             grid.add_row(_("Notes"), Text(_("Confidential: notes hidden"), "italic dim"))
         self.query_one("#ix-details", Static).update(grid)

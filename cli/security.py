@@ -417,7 +417,7 @@ def person_anonymise(
 
 
 def _what_remains() -> list[str]:
-    """What anonymising cannot reach (docs/security-erasure.md says the same)."""
+    """What anonymising cannot reach (docs/security.md says the same)."""
     return [
         _("What remains:"),
         _(

@@ -46,3 +46,24 @@ def test_hook_has_a_test(hook: str) -> None:
         if p.name != "test_docs.py"
     )
     assert re.search(rf"def {hook}\(|\"{hook}\"", sources), f"no test exercises the hook {hook}"
+
+
+def test_the_security_guide_names_only_tests_that_exist() -> None:
+    """docs/security.md proves each promise by naming its tests: every file and test it
+    names must exist (a renamed or deleted test would leave a promise unproven)."""
+    guide = (ROOT / "docs" / "security.md").read_text("utf-8")
+    folder = ROOT / "tests" / "security"
+    files = set(re.findall(r"\b(test_[a-z0-9_]+\.py)\b", guide))
+    tests = set(re.findall(r"(?<![./\w])(test_[a-z0-9_]+)\b(?!\.py)", guide))
+    assert len(files) >= 10 and len(tests) >= 10
+    defined: set[str] = set()
+    for name in files:
+        path = folder / name
+        assert path.is_file(), f"docs/security.md names {name}, which is not in tests/security"
+    for path in folder.glob("test_*.py"):
+        defined |= set(
+            re.findall(r"^(?:async )?def (test_[a-z0-9_]+)", path.read_text("utf-8"), re.M)
+        )
+    assert sorted(tests - defined) == []
+    for item in range(1, 11):
+        assert re.search(rf"^{item}\. \*\*", guide, re.M), f"promise {item} is not in the guide"

@@ -26,7 +26,7 @@ the program itself keeps it:
   append-only log allows, and only for this.
 
 What remains, and is said so by ``tongxin person anonymise`` and in
-docs/security-erasure.md: free text typed into records not linked to them (another
+docs/security.md: free text typed into records not linked to them (another
 person's notes, an interaction they did not take part in), which the program cannot
 tell apart from a namesake; and copies made before: backups (kept until ``tongxin
 backup --keep N`` rotates them out), exports and feeds already downloaded.

@@ -2,7 +2,7 @@
 name, phones and e-mail are nowhere the program wrote them: not in any table (read with
 plain SQL, every text and JSON column), the calendar feed (served over HTTP, with its
 cache), the ICS, CSV, XLSX and vCard exports, nor `tongxin audit --json`. The one thing
-left is what docs/security-erasure.md says remains: free text typed into a record that
+left is what docs/security.md says remains: free text typed into a record that
 is not linked to them (and that record's own audit entries).
 
 Runs on SQLite and on PostgreSQL, through the real CLI, as a real administrator login

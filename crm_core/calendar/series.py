@@ -131,7 +131,7 @@ def sync_series(unit: Unit) -> list[Series]:
     else nothing is written and the rows are used as an administrator's program
     (``tongxin serve``, ``tongxin remind``, any administrator's command) last synced
     them; a config series no administrator synced yet is not shown."""
-    if not _may_write_series(unit):
+    if not may_write_series(unit):
         return _config_rows(unit)
     tz = unit.config.tz
     rows = {
@@ -164,7 +164,7 @@ def sync_series(unit: Unit) -> list[Series]:
     return [r for r in out if r.active]
 
 
-def _may_write_series(unit: Unit) -> bool:
+def may_write_series(unit: Unit) -> bool:
     """Whether ``unit`` may write the ``series`` table: always on SQLite (the file's
     permissions are the boundary), on PostgreSQL administrators and the roles that row
     security does not restrict (the owner, superusers)."""

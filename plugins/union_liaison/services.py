@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
 from crm_core import authz, lunar
+from crm_core.calendar.series import may_write_series
 from crm_core.errors import Ambiguous, NotFound, ValidationError
 from crm_core.i18n import N_
 from crm_core.models import (
@@ -387,7 +388,9 @@ def gathering_series(unit: Unit, series_code: str = MID_AUTUMN) -> Series:
     """The ``Series`` row of a lunar series from config: made (``source`` "config") if
     absent, and kept in step with config (title, lunar date, time, duration, location)
     if it came from there. The values are those the core's calendar gives the same row
-    (``crm_core.calendar.series``), so neither ever undoes the other's write."""
+    (``crm_core.calendar.series``), so neither ever undoes the other's write. Whoever
+    may not write the series (on PostgreSQL all but administrators) gets the row as it
+    is, or a clear refusal while no administrator has added it."""
     entry = _series_entry(unit, series_code)
     month, day, _leap = _lunar_day(entry)
     clock_time = _local_time(entry)
@@ -401,6 +404,19 @@ def gathering_series(unit: Unit, series_code: str = MID_AUTUMN) -> Series:
         "location": entry.get("location"),
     }
     row = unit.session.scalars(select(Series).where(Series.code == series_code)).one_or_none()
+    if not may_write_series(unit):
+        # On PostgreSQL only administrators write the series (migration 0005): use the
+        # row as an administrator's program last synced it.
+        if row is None:
+            raise ValidationError.one(
+                "series",
+                series_code,
+                N_(
+                    "this series is not in the calendar yet: an administrator adds it "
+                    "(any administrator's tongxin command, or tongxin serve / remind)"
+                ),
+            )
+        return row
     if row is None:
         row = Series(code=series_code, source="config", kind=entry.get("kind", "event"), **wanted)
         unit.session.add(row)

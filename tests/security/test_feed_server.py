@@ -48,6 +48,8 @@ from crm_core.services import accounts, audit, contacts, followups, interactions
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 TIMEOUT = 1.0  # the servers' idle timeout in these tests (seconds)
+# Closed, not left open: generous, as a loaded machine answers late (the point is the close).
+CLOSED_WITHIN = TIMEOUT + 8
 
 
 @dataclass
@@ -398,15 +400,15 @@ def test_idle_and_dribbling_connections_are_closed(server: FeedServer, office: O
 
     # Says nothing at all.
     with socket.create_connection(("127.0.0.1", port)) as conn:
-        assert TIMEOUT * 0.8 <= closed_after(conn) < TIMEOUT + 2
+        assert TIMEOUT * 0.8 <= closed_after(conn) < CLOSED_WITHIN
     # Half a request line, then nothing.
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(f"GET /cal/{token}".encode())
-        assert closed_after(conn) < TIMEOUT + 2
+        assert closed_after(conn) < CLOSED_WITHIN
     # A request dribbled a byte at a time, never finished.
     with socket.create_connection(("127.0.0.1", port)) as conn:
         slow = f"GET /cal/{token}.ics HTTP/1.1\r\nHost: x\r\n".encode()
-        assert closed_after(conn, slow) < TIMEOUT + 2
+        assert closed_after(conn, slow) < CLOSED_WITHIN
     # A kept-alive connection after a full answer.
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(f"GET /cal/{token}.ics HTTP/1.1\r\nHost: x\r\n\r\n".encode())
@@ -416,7 +418,7 @@ def test_idle_and_dribbling_connections_are_closed(server: FeedServer, office: O
         headers, body = head_and_body(first)
         while len(body) < int(headers["content-length"]):
             body += conn.recv(65536)
-        assert closed_after(conn) < TIMEOUT + 2
+        assert closed_after(conn) < CLOSED_WITHIN
 
 
 def test_unknown_revoked_and_disabled_tokens_get_the_same_bare_404(

@@ -18,7 +18,6 @@ import importlib.util
 import json
 import os
 import random
-import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -80,21 +79,17 @@ def people(tx: Tx) -> list[str]:
     return sorted(r["name"] for r in json.loads(out)["results"])
 
 
-def refused(tx: Tx, path: Path, *needles: str, seconds: float = 10.0) -> str:
-    """Import ``path``: refused with exit code 1, quickly (``seconds`` of this process's
-    CPU time, the CLI's start-up included: the wall time on a shared machine says more
-    about the other processes), no traceback, the message holding every needle; returns
-    the message."""
-    t = time.process_time()
+def refused(tx: Tx, path: Path, *needles: str) -> str:
+    """Import ``path``: refused with exit code 1, no traceback, the message holding every
+    needle; returns the message. (How quickly is measured in bench/import_bounds.py, not
+    asserted here: bench/RESULTS.md has the checks' times.)"""
     code, out, err = tx("import", str(path))
-    took = time.process_time() - t
     message = " ".join(err.split())
     assert code == 1, (out, err)
     assert "Traceback" not in err + out
     for needle in needles:
         assert needle in message, (needle, message)
     assert len(message) < 2000  # a preview of the value, never all of it
-    assert took < seconds, f"{path.name}: {took:.1f} s of CPU"
     return message
 
 
@@ -129,20 +124,20 @@ def test_zip_bombs_are_refused_before_anything_unpacks_them(
     before = people(tx)
     bomb = hostile.zip_bomb_xlsx(tmp_path / "bomb.xlsx")  # 4 GiB of spaces in 27 MB
     assert bomb.stat().st_size < 30_000_000
-    refused(tx, bomb, "more than 1024 MB", "4096 MB", "zip bomb", "max_unzipped_mb", seconds=3)
+    refused(tx, bomb, "more than 1024 MB", "4096 MB", "zip bomb", "max_unzipped_mb")
     # Its sizes are the attacker's to write: a part declaring 1,000 bytes, holding 256 MiB.
     forged = hostile.forged_zip_xlsx(tmp_path / "forged.xlsx")
-    refused(tx, forged, "xl/worksheets/sheet1.xml", "1000 bytes it declares", seconds=3)
+    refused(tx, forged, "xl/worksheets/sheet1.xml", "1000 bytes it declares")
     ratio = hostile.dense_ratio_xlsx(tmp_path / "ratio.xlsx")  # a real, valid workbook
-    refused(tx, ratio, "times its packed size", "at most 200", "max_zip_ratio", seconds=3)
+    refused(tx, ratio, "times its packed size", "at most 200", "max_zip_ratio")
     far = hostile.far_cell_xlsx(tmp_path / "far.xlsx")  # 1.6 KB, one cell at XFD1048576
-    refused(tx, far, "1048576 rows or more", "max_rows", seconds=3)
+    refused(tx, far, "1048576 rows or more", "max_rows")
     wide = hostile.far_cell_xlsx(tmp_path / "wide.xlsx", ref="XFD3")
-    refused(tx, wide, "column XFD", "16384 columns", "max_columns", seconds=3)
+    refused(tx, wide, "column XFD", "16384 columns", "max_columns")
     ods = hostile.repeated_rows_ods(tmp_path / "repeated.ods")  # 547 bytes
-    refused(tx, ods, "1000001 rows or more", "max_rows", seconds=3)
+    refused(tx, ods, "1000001 rows or more", "max_rows")
     ods_wide = hostile.repeated_rows_ods(tmp_path / "wide.ods", rows=3, columns=1_000_000)
-    refused(tx, ods_wide, "1000000 columns", "max_columns", seconds=3)
+    refused(tx, ods_wide, "1000000 columns", "max_columns")
     intact(tx, before, tmp_path)
 
 
@@ -180,7 +175,7 @@ def test_huge_cells_and_lines_are_refused_naming_where(office: int, tx: Tx, tmp_
     wb.save(tmp_path / "big-cell.xlsx")
     refused(tx, tmp_path / "big-cell.xlsx", "row 2", "column C", "20000 characters")
     line = hostile.one_line_csv(tmp_path / "one-line.csv")  # 64 MiB, no line break
-    refused(tx, line, "line 2 is longer than", "max_cell_chars", seconds=5)
+    refused(tx, line, "line 2 is longer than", "max_cell_chars")
     quoted = tmp_path / "quoted.csv"  # one quoted cell running over many lines
     quoted.write_text('姓名,备注\n张三,"' + "多行\n" * 5_000 + '"\n', "utf-8")
     refused(tx, quoted, "limit of 10000", "max_cell_chars")

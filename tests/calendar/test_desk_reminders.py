@@ -213,15 +213,21 @@ def test_the_office_service_and_the_desk_deliver_independently(
     stream = io.StringIO()
     ReminderService(app, stream=stream).run_once()  # then `tongxin remind --once`
     assert screen.titles == ["提醒：会面交流：听取教育界意见"]
-    assert len(handler.mails) == 1 and handler.mails[0][0] == ["xiaoli@example.org"]
-    assert handler.mails[0][1]["Subject"] == "提醒：会面交流：听取教育界意见"
+
+    def reminder_mails() -> list[tuple[list[str], Any]]:
+        # A first start after the digest time also sends the day's digest (so whether
+        # one comes depends on the hour the test runs): only the reminders count here.
+        return [m for m in handler.mails if str(m[1]["Subject"]).startswith("提醒")]
+
+    assert len(reminder_mails()) == 1 and reminder_mails()[0][0] == ["xiaoli@example.org"]
+    assert reminder_mails()[0][1]["Subject"] == "提醒：会面交流：听取教育界意见"
     assert "[xiaoli] 提醒：会面交流：听取教育界意见" in stream.getvalue()
 
     second = schedule(app, "xiaoli", "走访民营企业", now + timedelta(minutes=27))
     ReminderService(app, stream=stream).run_once()  # the service first
     run_desk(app, "xiaoli", screen).shutdown()  # then the app
     assert screen.titles[1:] == ["提醒：会面交流：走访民营企业"]
-    assert [m["Subject"] for _rcpt, m in handler.mails] == [
+    assert [m["Subject"] for _rcpt, m in reminder_mails()] == [
         "提醒：会面交流：听取教育界意见",
         "提醒：会面交流：走访民营企业",
     ]

@@ -116,3 +116,35 @@ def role_sql(
     yield connect
     for c in conns:
         c.close()
+
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def tx(
+    db_url: str,
+    backend: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    pg_roles: Callable[[str], None],
+) -> Cli:
+    """``tx(*args, login=NAME)``: the real `tongxin` command (English) as login NAME
+    (None: the test runner; on PostgreSQL the owner of the database): (exit code,
+    standard output, standard error)."""
+
+    def call(*args: str, login: str | None = None) -> tuple[int, str, str]:
+        from crm_cli.main import run
+
+        url = db_url
+        with monkeypatch.context() as m:
+            if login and backend == "sqlite":
+                m.setattr(identity, "os_login", lambda: login)
+            elif login:
+                pg_roles(login)
+                url = role_url(db_url, login)
+            code = run(["--lang", "en", "--db", url, *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return call

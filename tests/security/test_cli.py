@@ -14,44 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from crm_cli.main import run
 
-from crm_core import identity
 from crm_core.app import Tongxin
 from crm_core.services import accounts, contacts, interactions
 
 from_cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def tx(
-    db_url: str,
-    backend: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    pg_roles: Callable[[str], None],
-) -> from_cli:
-    from sqlalchemy.engine import make_url
-
-    from crm_core import db
-
-    def call(*args: str, login: str | None = None) -> tuple[int, str, str]:
-        url = db_url
-        with monkeypatch.context() as m:
-            if login and backend == "sqlite":
-                m.setattr(identity, "os_login", lambda: login)
-            elif login:
-                pg_roles(login)
-                url = (
-                    make_url(db.normalize_url(db_url))
-                    .set(username=login)
-                    .render_as_string(hide_password=False)
-                )
-            code = run(["--lang", "en", "--db", url, *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
 
 
 @pytest.fixture

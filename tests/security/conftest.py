@@ -98,10 +98,10 @@ def login(
 
 
 @pytest.fixture
-def role_sql(
+def psql(
     db_url: str, pg_roles: Callable[[str], None]
 ) -> Iterator[Callable[[str], psycopg.Connection]]:
-    """``role_sql(role)``: a plain autocommit psycopg connection to the test database as
+    """``psql(role)``: a plain autocommit psycopg connection to the test database as
     that LOGIN role (made a member of ``tongxin_user`` if new), as a person with psql
     would connect; closed after the test."""
     conns: list[psycopg.Connection] = []

@@ -499,23 +499,6 @@ def test_the_terminal_ui_shows_the_talker_and_the_administrator_everything(
 # -- PostgreSQL: plain SQL as the person's own role ------------------------------------------
 
 
-@pytest.fixture
-def psql(db_url: str, pg_roles: Callable[[str], None]) -> Iterator[Callable[[str], Any]]:
-    """``psql(role)``: a plain autocommit connection as that role."""
-    conns: list[psycopg.Connection[Any]] = []
-
-    def connect(role: str) -> psycopg.Connection[Any]:
-        pg_roles(role)
-        url = make_url(db.normalize_url(db_url)).set(drivername="postgresql", username=role)
-        conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-        conns.append(conn)
-        return conn
-
-    yield connect
-    for c in conns:
-        c.close()
-
-
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_plain_sql_as_a_non_readers_role_shows_only_that_it_happened(
     world: World, psql: Callable[[str], Any]

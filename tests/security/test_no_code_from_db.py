@@ -148,13 +148,13 @@ def test_a_forged_job_in_the_sqlite_file_never_runs(
 def test_a_county_role_cannot_create_a_table_in_the_programs_schemas(
     app: Tongxin,
     db_url: str,
-    role_sql: Callable[[str], psycopg.Connection],
+    psql: Callable[[str], psycopg.Connection],
     names: Callable[[str], str],
 ) -> None:
     gl = names("gl")
     with app.unit() as unit:
         accounts.create_account(unit, username=gl, role="county_staff", region_scope="guangling")
-    conn = role_sql(gl)
+    conn = psql(gl)
     schemas = [
         r[0]
         for r in conn.execute(

@@ -363,13 +363,13 @@ def _try(conn: psycopg.Connection, query: sql.Composable, args: tuple[object, ..
 def test_each_role_may_do_on_each_table_exactly_what_the_matrix_says(
     world: World,
     superuser: psycopg.Connection,
-    role_sql: Callable[[str], psycopg.Connection],
+    psql: Callable[[str], psycopg.Connection],
 ) -> None:
     tables = [t.removeprefix("public.") for t in _tables(superuser) if t.startswith("public.")]
     assert set(tables) == set(EXPECT)
     problems = []
     for role in ROLES:
-        conn = role_sql(world.users[role])
+        conn = psql(world.users[role])
         params: dict[str, object] = {
             "me": world.ids[role], "name": world.users[role],
             **{k: v for k, v in world.ids.items() if k not in ROLES},
@@ -435,9 +435,9 @@ def test_each_role_may_do_on_each_table_exactly_what_the_matrix_says(
 
 @PG
 def test_a_county_role_cannot_mint_an_office_wide_token(
-    world: World, role_sql: Callable[[str], psycopg.Connection]
+    world: World, psql: Callable[[str], psycopg.Connection]
 ) -> None:
-    gl = role_sql(world.users["county"])
+    gl = psql(world.users["county"])
     for scope, holder in (("office", None), ("institutional", None), ("user", world.ids["leader"])):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             gl.execute(
@@ -452,9 +452,9 @@ def test_a_county_role_cannot_mint_an_office_wide_token(
 
 @PG
 def test_tokens_are_not_revoked_by_others_nor_ever_unrevoked(
-    world: World, role_sql: Callable[[str], psycopg.Connection]
+    world: World, psql: Callable[[str], psycopg.Connection]
 ) -> None:
-    gl = role_sql(world.users["county"])
+    gl = psql(world.users["county"])
     assert gl.execute("UPDATE feed_token SET revoked_at = now() WHERE account_id <> %s",
                       (world.ids["county"],)).rowcount == 0  # fmt: skip
     assert gl.execute("UPDATE feed_token SET revoked_at = now() WHERE account_id IS NULL"
@@ -465,7 +465,7 @@ def test_tokens_are_not_revoked_by_others_nor_ever_unrevoked(
     gl.execute("UPDATE feed_token SET revoked_at = now()")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="stays revoked"):
         gl.execute("UPDATE feed_token SET revoked_at = NULL")
-    office = role_sql(world.users["admin"])
+    office = psql(world.users["admin"])
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="stays revoked"):
         office.execute("UPDATE feed_token SET revoked_at = NULL WHERE revoked_at IS NOT NULL")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="cannot be changed"):
@@ -474,10 +474,10 @@ def test_tokens_are_not_revoked_by_others_nor_ever_unrevoked(
 
 @PG
 def test_a_county_role_cannot_rewrite_the_series(
-    world: World, role_sql: Callable[[str], psycopg.Connection]
+    world: World, psql: Callable[[str], psycopg.Connection]
 ) -> None:
     for role in ("county", "leader", "staff"):
-        conn = role_sql(world.users[role])
+        conn = psql(world.users[role])
         assert conn.execute("SELECT count(*) FROM series").fetchone()[0] > 0  # type: ignore[index]
         assert conn.execute("UPDATE series SET title = '取消', active = false").rowcount == 0
         assert conn.execute("DELETE FROM series").rowcount == 0
@@ -487,15 +487,15 @@ def test_a_county_role_cannot_rewrite_the_series(
                 "source, active) VALUES (gen_random_uuid(), now(), now(), 1, '假会议', 'event', "
                 "true, 'user', true)"
             )
-    office = role_sql(world.users["admin"])
+    office = psql(world.users["admin"])
     assert office.execute("UPDATE series SET title = title").rowcount > 0
 
 
 @PG
 def test_a_county_role_cannot_forge_or_erase_reminder_deliveries(
-    world: World, role_sql: Callable[[str], psycopg.Connection]
+    world: World, psql: Callable[[str], psycopg.Connection]
 ) -> None:
-    gl = role_sql(world.users["county"])
+    gl = psql(world.users["county"])
     insert = (
         "INSERT INTO reminder_delivery (id, key, channel, recipient, account_id, status, "
         "attempts, created_at) VALUES (gen_random_uuid(), %s, %s, %s, %s, 'sent', 1, now())"
@@ -560,7 +560,7 @@ def test_the_program_keeps_working_for_each_role(
 def test_caldav_sync_works_for_a_county_role_and_keeps_its_state_its_own(
     world: World,
     login: Callable[..., Tongxin],
-    role_sql: Callable[[str], psycopg.Connection],
+    psql: Callable[[str], psycopg.Connection],
     request: pytest.FixtureRequest,
 ) -> None:
     from tests.calendar import test_caldav
@@ -584,9 +584,9 @@ def test_caldav_sync_works_for_a_county_role_and_keeps_its_state_its_own(
     again = push()
     assert again.writes == 0 and again.unchanged == first.created  # type: ignore[attr-defined]
     base = first.calendar_url  # type: ignore[attr-defined]
-    gl = role_sql(world.users["county"])
+    gl = psql(world.users["county"])
     mine = gl.execute("SELECT account_id FROM caldav_state WHERE calendar_url = %s", (base,))
     assert {r[0] for r in mine} == {world.ids["county"]}
-    leader = role_sql(world.users["leader"])
+    leader = psql(world.users["leader"])
     assert leader.execute("SELECT count(*) FROM caldav_state").fetchone() == (1,)  # its own
     assert leader.execute("DELETE FROM caldav_state WHERE calendar_url = %s", (base,)).rowcount == 0

@@ -8,16 +8,15 @@ and the database itself masks the notes; on SQLite the services do.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from crm_core import clock, db
+from crm_core import clock
 from crm_core.app import Tongxin
 from crm_core.errors import PermissionDenied
 from crm_core.reports import Period, run_report
@@ -136,25 +135,6 @@ def test_county_staff_see_only_their_region_even_through_the_view(
 
 
 # -- PostgreSQL: the database does the masking ------------------------------------------
-
-
-@pytest.fixture
-def psql(
-    db_url: str, pg_roles: Callable[[str], None]
-) -> Iterator[Callable[[str], psycopg.Connection]]:
-    """``psql(role)``: a plain autocommit connection as that role, as psql would make."""
-    conns: list[psycopg.Connection] = []
-
-    def connect(role: str) -> psycopg.Connection:
-        pg_roles(role)
-        url = make_url(db.normalize_url(db_url)).set(drivername="postgresql", username=role)
-        conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-        conns.append(conn)
-        return conn
-
-    yield connect
-    for c in conns:
-        c.close()
 
 
 @PG

@@ -9,14 +9,13 @@ so they run on PostgreSQL only; ``test_the_program_works_as_each_role`` runs on 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from crm_core import clock, db
 from crm_core.app import Tongxin
@@ -65,25 +64,6 @@ def world(app: Tongxin, names: Callable[[str], str]) -> World:
             unit, kind="meeting", people=[w.li], region="hanjiang", summary="走访", notes="普通"
         ).id
     return w
-
-
-@pytest.fixture
-def psql(
-    db_url: str, pg_roles: Callable[[str], None]
-) -> Iterator[Callable[[str], psycopg.Connection]]:
-    """``psql(role)``: a plain autocommit connection as that role (created if needed)."""
-    conns: list[psycopg.Connection] = []
-
-    def connect(role: str) -> psycopg.Connection:
-        pg_roles(role)
-        url = make_url(db.normalize_url(db_url)).set(drivername="postgresql", username=role)
-        conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-        conns.append(conn)
-        return conn
-
-    yield connect
-    for c in conns:
-        c.close()
 
 
 def rows(conn: psycopg.Connection, sql: str, *args: object) -> list[tuple]:  # type: ignore[type-arg]

@@ -260,30 +260,15 @@ def replace_text(value: Any, pattern: re.Pattern[str], text: str = ANONYMOUS) ->
     return value
 
 
-def _matches(value: Any, pattern: re.Pattern[str]) -> tuple[set[str], set[str]]:
-    """The texts ``pattern`` finds in the strings of ``value``, and the JSON keys whose
-    values hold them (at any depth; "" for a bare string)."""
-    found: set[str] = set()
-    keys: set[str] = set()
-
-    def walk(v: Any, key: str) -> bool:
-        if isinstance(v, str):
-            hits = {m.group(0) for m in pattern.finditer(v)}
-            found.update(hits)
-            return bool(hits)
-        if isinstance(v, dict):
-            hit = False
-            for k, inner in v.items():
-                if walk(inner, k):
-                    keys.add(k)
-                    hit = True
-            return hit
-        if isinstance(v, list):
-            return any([walk(inner, key) for inner in v])
-        return False
-
-    walk(value, "")
-    return found, keys
+def _matches(value: Any, pattern: re.Pattern[str]) -> set[str]:
+    """The texts ``pattern`` finds in the strings of ``value`` (at any depth)."""
+    if isinstance(value, str):
+        return {m.group(0) for m in pattern.finditer(value)}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*(_matches(inner, pattern) for inner in value))
+    return set()
 
 
 def _redact(unit: Unit, entity: str, ids: list[str], keys: tuple[str, ...]) -> int:
@@ -331,15 +316,14 @@ def _redact_text(unit: Unit, where: ColumnElement[bool], pattern: re.Pattern[str
     ).all()
     hits = []
     for row in rows:
-        found_b, keys_b = _matches(row.before, pattern)
-        found_a, keys_a = _matches(row.after, pattern)
-        if found_b or found_a:
-            hits.append((row, found_b | found_a, keys_b | keys_a))
+        found = _matches(row.before, pattern) | _matches(row.after, pattern)
+        if found:
+            hits.append((row, found))
     if not hits:
         return 0
     if session.get_bind().dialect.name == "sqlite":
         with db.audit_redaction():
-            for row, _found, _keys in hits:
+            for row, _found in hits:
                 session.execute(
                     update(table)
                     .where(table.c.id == row.id)
@@ -350,7 +334,7 @@ def _redact_text(unit: Unit, where: ColumnElement[bool], pattern: re.Pattern[str
                 )
         return len(hits)
     by_entity: dict[str, tuple[set[str], set[str]]] = {}
-    for row, found, _keys in hits:
+    for row, found in hits:
         ids, texts = by_entity.setdefault(row.entity, (set(), set()))
         ids.add(row.entity_id)
         texts.update(found)

@@ -43,7 +43,7 @@ class BackupError(TongxinError):
     @property
     def text(self) -> str:
         """The message in the user's language."""
-        said = i18n._(self.template)
+        said = i18n._(str(self.template))
         return said.format(**self.params) if self.params else said
 
 
@@ -132,7 +132,8 @@ def _counts(conn: Any) -> dict[str, int]:
 def _revision(conn: Any) -> str | None:
     if "alembic_version" not in inspect(conn).get_table_names():
         return None
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    version: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return version
 
 
 def _known_revisions() -> set[str]:

@@ -42,7 +42,7 @@ def reached_people(unit: Unit, period: Period, kinds: tuple[str, ...] = ()) -> s
     in the period, of the work and the people the unit may see."""
     lo, hi = period.bounds(unit.config.tz)
     stmt = (
-        select(InteractionParticipant.person_id)
+        select(col(InteractionParticipant.person_id))
         .join(Interaction, col(Interaction.id) == InteractionParticipant.interaction_id)
         .where(
             col(Interaction.status) == InteractionStatus.done,
@@ -211,7 +211,9 @@ def visits(unit: Unit, period: Period) -> ReportTable:
     visited: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     if items:
         for iid, pid in unit.session.execute(
-            select(InteractionParticipant.interaction_id, InteractionParticipant.person_id).where(
+            select(
+                col(InteractionParticipant.interaction_id), col(InteractionParticipant.person_id)
+            ).where(
                 col(InteractionParticipant.interaction_id).in_([i.id for i in items]),
                 col(InteractionParticipant.person_id).is_not(None),
                 *authz.person_ids_scope(unit, col(InteractionParticipant.person_id)),

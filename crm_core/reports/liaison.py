@@ -53,12 +53,12 @@ def joint_work(unit: Unit, end: datetime) -> dict[tuple[uuid.UUID, uuid.UUID], l
     keeper_p = aliased(InteractionParticipant)
     contact_p = aliased(InteractionParticipant)
     stmt = (
-        select(keeper_p.account_id, contact_p.person_id, Interaction.start_at)
+        select(col(keeper_p.account_id), col(contact_p.person_id), col(Interaction.start_at))
         .select_from(keeper_p)
         .join(
             contact_p,
             and_(
-                contact_p.interaction_id == keeper_p.interaction_id,
+                col(contact_p.interaction_id) == keeper_p.interaction_id,
                 col(contact_p.person_id).is_not(None),
             ),
         )
@@ -151,6 +151,7 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
             f"{(categories.get(c).zh if c and categories.get(c) else (c or '未分类'))} {n}"  # type: ignore[union-attr]
             for c, n in sorted(per_category.items(), key=lambda kv: _order(categories, kv[0]))
         )
+        overdue_count = sum(1 for i in counted if i.level == "max")
         row = {
             "keeper": keeper.display_name,
             "keeper_id": str(keeper.id),
@@ -160,7 +161,7 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
             "contacts": made,
             "reached": len(reached),
             "last_contact": last.astimezone(tz).date() if last else None,
-            "overdue": sum(1 for i in counted if i.level == "max"),
+            "overdue": overdue_count,
             "due": sum(1 for i in counted if i.level == "ideal"),
             "gaps": gaps,
         }
@@ -168,7 +169,7 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
         totals["members"] += 1
         totals["assigned"] += len(active)
         totals["contacts"] += made
-        totals["overdue"] += row["overdue"]
+        totals["overdue"] += overdue_count
     return ReportTable(
         [
             Section(

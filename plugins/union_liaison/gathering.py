@@ -110,7 +110,7 @@ def gathering_series(unit: Unit, series_code: str = MID_AUTUMN) -> Series:
         "duration_minutes": entry.get("duration_minutes"),
         "location": entry.get("location"),
     }
-    row = unit.session.scalars(select(Series).where(Series.code == series_code)).one_or_none()
+    row = unit.session.scalars(select(Series).where(col(Series.code) == series_code)).one_or_none()
     if not may_write_series(unit):
         # On PostgreSQL only administrators write the series (migration 0005): use the
         # row as an administrator's program last synced it.
@@ -140,7 +140,9 @@ def find_gathering(unit: Unit, year: int, *, series_code: str = MID_AUTUMN) -> I
     """``year``'s gathering of the series, planned, done or cancelled, if there is one:
     the gathering linked to the series within 90 days of the year's date (so one moved by
     a few days still counts), preferring one not cancelled."""
-    series = unit.session.scalars(select(Series).where(Series.code == series_code)).one_or_none()
+    series = unit.session.scalars(
+        select(Series).where(col(Series.code) == series_code)
+    ).one_or_none()
     if series is None:
         return None
     day = gathering_date(unit, year, series_code=series_code)
@@ -148,8 +150,8 @@ def find_gathering(unit: Unit, year: int, *, series_code: str = MID_AUTUMN) -> I
     rows = list(
         unit.session.scalars(
             select(Interaction).where(
-                Interaction.series_id == series.id,
-                Interaction.kind == GATHERING,
+                col(Interaction.series_id) == series.id,
+                col(Interaction.kind) == GATHERING,
                 col(Interaction.start_at) >= noon - _SAME_YEAR_WINDOW,
                 col(Interaction.start_at) <= noon + _SAME_YEAR_WINDOW,
             )

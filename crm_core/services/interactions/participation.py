@@ -188,7 +188,7 @@ def set_participation(
         )
     i = _editable(unit, interaction_id)
     answer = _rsvp(rsvp)
-    stmt = select(InteractionParticipant).where(InteractionParticipant.interaction_id == i.id)
+    stmt = select(InteractionParticipant).where(col(InteractionParticipant.interaction_id) == i.id)
     if person_id is not None:
         pid = as_uuid(person_id, "person")
         person = unit.session.get(Person, pid)
@@ -197,7 +197,7 @@ def set_participation(
             seen.add(person.merged_into_id)
             person = unit.session.get(Person, person.merged_into_id)
         who = f"person {person_id}"
-        stmt = stmt.where(InteractionParticipant.person_id == (person.id if person else pid))
+        stmt = stmt.where(col(InteractionParticipant.person_id) == (person.id if person else pid))
     else:
         who = f"account {account_id}"
         stmt = stmt.where(InteractionParticipant.account_id == as_uuid(account_id, "account"))  # type: ignore[arg-type]
@@ -232,7 +232,7 @@ def participation(unit: Unit, interaction_id: uuid.UUID | str) -> list[Participa
     people = unit.session.execute(
         select(InteractionParticipant, Person)
         .join(Person, col(Person.id) == col(InteractionParticipant.person_id))
-        .where(InteractionParticipant.interaction_id == i.id)
+        .where(col(InteractionParticipant.interaction_id) == i.id)
         .order_by(col(Person.name_pinyin), col(Person.id))
     )
     for p, person in people:
@@ -240,7 +240,7 @@ def participation(unit: Unit, interaction_id: uuid.UUID | str) -> list[Participa
     accounts = unit.session.execute(
         select(InteractionParticipant, Account)
         .join(Account, col(Account.id) == col(InteractionParticipant.account_id))
-        .where(InteractionParticipant.interaction_id == i.id)
+        .where(col(InteractionParticipant.interaction_id) == i.id)
         .order_by(col(Account.display_name), col(Account.id))
     )
     for p, account in accounts:

@@ -71,7 +71,7 @@ def timeline(
     stmt = (
         select(Interaction)
         .join(InteractionParticipant, col(InteractionParticipant.interaction_id) == Interaction.id)
-        .where(InteractionParticipant.person_id == pid, *authz.interaction_scope(unit))
+        .where(col(InteractionParticipant.person_id) == pid, *authz.interaction_scope(unit))
     )
     if isinstance(before, Interaction):
         stmt = stmt.where(

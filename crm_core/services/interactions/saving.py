@@ -205,7 +205,7 @@ def participants_of(unit: Unit, interaction_id: uuid.UUID) -> list[InteractionPa
     return list(
         unit.session.scalars(
             select(InteractionParticipant)
-            .where(InteractionParticipant.interaction_id == interaction_id)
+            .where(col(InteractionParticipant.interaction_id) == interaction_id)
             .order_by(col(InteractionParticipant.account_id).is_(None), InteractionParticipant.role)
         )
     )

@@ -15,9 +15,9 @@ repeated a million times. So before calamine sees a workbook, :func:`check_workb
   (``.xlsx``: the ``r`` references of rows and cells; ``.ods``: rows and cells with
   their repeat counts, up to the last one holding something).
 
-CSV files are read as a stream by :func:`read_csv_rows`, with the same bounds on rows,
-columns and cell size, and a bound on a line's length so that a file of one gigantic
-line is refused without being held in memory.
+CSV files are read as a stream by :func:`read_csv_rows` (in :mod:`crm_core.csv_rows`),
+with the same bounds on rows, columns and cell size, and a bound on a line's length so
+that a file of one gigantic line is refused without being held in memory.
 
 Every refusal is a :class:`LimitError` naming the file, the sheet, the row or column,
 the bound and the config key that raises it.
@@ -25,59 +25,34 @@ the bound and the config key that raises it.
 
 from __future__ import annotations
 
-import csv
 import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from crm_core.cellsafe import restore
-from crm_core.config import ImportLimits, user_config_path
-from crm_core.errors import TongxinError
+from crm_core.config import ImportLimits
+from crm_core.csv_rows import read_csv_rows
 from crm_core.i18n import _
+from crm_core.sheet_limits import (
+    LimitError,
+    RosterError,
+    cell_over,
+    column_letter,
+    columns_over,
+    preview,
+    raise_hint,
+    rows_over,
+)
 
 ZIP_FORMATS = (".xlsx", ".xlsm", ".ods")
 MAX_PARTS = 10_000
 _RATIO_GRACE = 1 << 20  # parts under 1 MiB unpacked may pack as tightly as they like
 _CHUNK = 1 << 20
-
-
-class RosterError(TongxinError):
-    """The file cannot be imported at all (unreadable, no header row, unknown sheet)."""
-
-
-class LimitError(RosterError):
-    """A roster file is over a bound of ``[import]`` (or is a zip bomb): refused whole."""
-
-
-def raise_hint(key: str) -> str:
-    """How to raise the bound ``key``: where the office's config file is."""
-    return _("to import it anyway, raise [import] {key} in {path}").format(
-        key=key, path=user_config_path()
-    )
-
-
-def preview(text: str, size: int = 40) -> str:
-    """The start of a value for a message: at most ``size`` characters, control
-    characters shown as their code."""
-    head = text[:size]
-    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in head)
-    return shown + ("…" if len(text) > size else "")
-
-
-def column_letter(index: int) -> str:
-    """The spreadsheet letter of a 0-based column index (0 → A, 26 → AA)."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _column_index(letters: bytes) -> int:
@@ -472,161 +447,6 @@ def _int(value: str | None) -> int:
         return 1
 
 
-# -- CSV -------------------------------------------------------------------------------
-
-
-def read_csv_rows(
-    path: Path, limits: ImportLimits, *, on_row: Callable[[int], None] | None = None
-) -> tuple[list[list[str]], str]:
-    """The rows of a CSV file and its encoding (UTF-8 with or without BOM, else
-    GB18030), read as a stream within ``limits``: a :class:`LimitError` at the first
-    row, column, cell or line over a bound, or for a file that is not text."""
-    with path.open("rb") as fh:
-        head = fh.read(64 * 1024)
-    if b"\x00" in head:
-        raise LimitError(
-            _(
-                "cannot read {name}: it holds NUL bytes, so it is not a CSV text file "
-                "(save the sheet as CSV UTF-8)"
-            ).format(name=path.name)
-        )
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return _csv_rows(path, encoding, limits, on_row), (
-                "utf-8" if encoding == "utf-8-sig" else encoding
-            )
-        except UnicodeDecodeError as exc:
-            reason = exc
-    raise LimitError(
-        _("cannot read {name}: neither UTF-8 nor GB18030 ({reason})").format(
-            name=path.name, reason=reason
-        )
-    )
-
-
-def _csv_rows(
-    path: Path, encoding: str, limits: ImportLimits, on_row: Callable[[int], None] | None
-) -> list[list[str]]:
-    # The longest line that can be a row within the bounds (every cell full and quoted).
-    line_cap = limits.max_columns * (limits.max_cell_chars + 3) + 2
-    with path.open("r", encoding=encoding, newline="") as fh:
-        first = fh.readline(line_cap)
-        sample = first + "".join(fh.readline(line_cap) for _ in range(4))
-        fh.seek(0)
-        # The delimiter is the one the first lines use most (a comma for what Excel and
-        # WPS write; a tab or semicolon for some exports); quoted cells may hold any.
-        delimiter = max((",", "\t", ";"), key=lambda d: (sample.count(d), d == ","))
-        dialect: Any = type("Roster", (csv.excel,), {"delimiter": delimiter})
-        line_no = 0
-
-        def lines() -> Iterator[str]:
-            nonlocal line_no
-            while True:
-                line = fh.readline(line_cap)
-                if not line:
-                    return
-                line_no += 1
-                if len(line) >= line_cap and not line.endswith(("\n", "\r")):
-                    raise LimitError(
-                        _(
-                            "cannot import {name}: line {line} is longer than {limit} "
-                            "characters (the most {columns} columns of {chars} characters "
-                            "can take); {hint}"
-                        ).format(
-                            name=path.name,
-                            line=line_no,
-                            limit=line_cap,
-                            columns=limits.max_columns,
-                            chars=limits.max_cell_chars,
-                            hint=raise_hint("max_cell_chars"),
-                        )
-                    )
-                yield line
-
-        # The csv module's own bound only keeps a runaway quoted cell from filling the
-        # memory; cells over max_cell_chars are refused below, naming row and column.
-        old_limit = csv.field_size_limit()
-        csv.field_size_limit(line_cap)
-        rows: list[list[str]] = []
-        try:
-            reader = csv.reader(lines(), dialect)
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    if "field larger than field limit" in str(exc):
-                        raise LimitError(
-                            cell_over(path.name, reader.line_num, None, "", limits)
-                        ) from None
-                    raise LimitError(
-                        _("cannot read {name}: line {line}: {reason}").format(
-                            name=path.name, line=reader.line_num, reason=exc
-                        )
-                    ) from None
-                n = len(rows) + 1
-                if n > limits.max_rows:
-                    raise LimitError(rows_over(path.name, None, limits))
-                if len(row) > limits.max_columns:
-                    raise LimitError(columns_over(path.name, None, n, len(row), limits))
-                for j, value in enumerate(row):
-                    if len(value) > limits.max_cell_chars:
-                        raise LimitError(cell_over(path.name, n, j, value, limits))
-                rows.append([restore(v) for v in row])
-                if on_row is not None:
-                    on_row(n)
-        finally:
-            csv.field_size_limit(old_limit)
-    return rows
-
-
-def rows_over(name: str, sheet: str | None, limits: ImportLimits) -> str:
-    """The message for a sheet with more than ``max_rows`` rows."""
-    return _(
-        "cannot import {name}: {where}more than the limit of {limit} rows; {hint}, or split "
-        "the file"
-    ).format(
-        name=name,
-        where=_("sheet {sheet}: ").format(sheet=sheet) if sheet else "",
-        limit=limits.max_rows,
-        hint=raise_hint("max_rows"),
-    )
-
-
-def columns_over(name: str, sheet: str | None, row: int, count: int, limits: ImportLimits) -> str:
-    """The message for a row with more than ``max_columns`` columns."""
-    return _(
-        "cannot import {name}: {where}row {row} has {count} columns, more than the limit "
-        "of {limit}; {hint}"
-    ).format(
-        name=name,
-        where=_("sheet {sheet}: ").format(sheet=sheet) if sheet else "",
-        row=row,
-        count=count,
-        limit=limits.max_columns,
-        hint=raise_hint("max_columns"),
-    )
-
-
-def cell_over(name: str, row: int, column: int | None, value: str, limits: ImportLimits) -> str:
-    """The message for a cell of more than ``max_cell_chars`` characters."""
-    where = _("row {row}").format(row=row)
-    if column is not None:
-        where += _(", column {letter}").format(letter=column_letter(column))
-    shown = f" ({preview(value)!s}, {len(value)} characters)" if value else ""
-    return _(
-        "cannot import {name}: {where}: a cell{shown} is longer than the limit of {limit} "
-        "characters; {hint}"
-    ).format(
-        name=name,
-        where=where,
-        shown=shown,
-        limit=limits.max_cell_chars,
-        hint=raise_hint("max_cell_chars"),
-    )
-
-
 def sheet_cells(
     rows: Iterator[list[Any]], name: str, sheet: str, limits: ImportLimits
 ) -> list[list[Any]]:
@@ -646,10 +466,20 @@ def sheet_cells(
     return out
 
 
+# The errors, messages and CSV reader live in crm_core.sheet_limits and crm_core.csv_rows;
+# they stay importable from here, where the importer and the docs name them.
 __all__ = [
+    "ZIP_FORMATS",
     "LimitError",
+    "RosterError",
     "SheetSize",
+    "cell_over",
     "check_workbook",
+    "column_letter",
+    "columns_over",
+    "preview",
+    "raise_hint",
     "read_csv_rows",
+    "rows_over",
     "sheet_cells",
 ]

@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 from sqlmodel import col
 
-from crm_core import authz, clock
+from crm_core import authz
 from crm_core.models import (
-    Account,
-    FollowUpStatus,
     Interaction,
     InteractionParticipant,
     InteractionStatus,
@@ -33,7 +29,9 @@ from crm_core.models import (
     PersonStatus,
 )
 from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, share
-from crm_core.services import accounts, assignments, contacts, overdue
+from crm_core.reports.followups import FOLLOWUP_COLUMNS, FOLLOWUP_STATUS_COLUMNS, followups
+from crm_core.reports.liaison import ASSIGNMENT_COLUMNS, LIAISON_COLUMNS, joint_work, liaison
+from crm_core.services import contacts
 from crm_core.unit import Unit
 
 UNSET_ZH, UNSET_EN = "（未填写）", "(not recorded)"
@@ -44,7 +42,7 @@ def reached_people(unit: Unit, period: Period, kinds: tuple[str, ...] = ()) -> s
     in the period, of the work and the people the unit may see."""
     lo, hi = period.bounds(unit.config.tz)
     stmt = (
-        select(InteractionParticipant.person_id)
+        select(col(InteractionParticipant.person_id))
         .join(Interaction, col(Interaction.id) == InteractionParticipant.interaction_id)
         .where(
             col(Interaction.status) == InteractionStatus.done,
@@ -178,182 +176,6 @@ def coverage(unit: Unit, period: Period) -> ReportTable:
     )
 
 
-# -- liaison work of the chair-meeting members -----------------------------------
-
-LIAISON_COLUMNS = [
-    Column("keeper", "主席会议成员", "Chair-meeting member"),
-    Column("position", "职务", "Position"),
-    Column("assigned", "联系对象数", "Contacts assigned", "int"),
-    Column("by_category", "按类别", "By category"),
-    Column("contacts", "本期联系次数", "Contacts in period", "int"),
-    Column("reached", "本期联系人数", "People reached in period", "int"),
-    Column("last_contact", "最近一次联系", "Last contact", "date"),
-    Column("overdue", "逾期未联系", "Overdue", "int"),
-    Column("due", "应予联系", "Due", "int"),
-    Column("gaps", "缺少类别", "Missing categories"),
-]
-ASSIGNMENT_COLUMNS = [
-    Column("keeper", "主席会议成员", "Chair-meeting member"),
-    Column("contact", "联系对象", "Contact"),
-    Column("category", "类别", "Category"),
-    Column("contacts", "本期联系次数", "Contacts in period", "int"),
-    Column("last_contact", "最近一次联系", "Last contact", "date"),
-    Column("status", "状态", "Status"),
-]
-_LEVEL = {"max": ("逾期", "overdue"), "ideal": ("应予联系", "due")}
-
-
-def joint_work(unit: Unit, end: datetime) -> dict[tuple[uuid.UUID, uuid.UUID], list[datetime]]:
-    """When each (account, person) pair took part together in done work starting
-    before ``end``, of the work and the people the unit may see: one query for every
-    keeper and contact."""
-    keeper_p = aliased(InteractionParticipant)
-    contact_p = aliased(InteractionParticipant)
-    stmt = (
-        select(keeper_p.account_id, contact_p.person_id, Interaction.start_at)
-        .select_from(keeper_p)
-        .join(
-            contact_p,
-            and_(
-                contact_p.interaction_id == keeper_p.interaction_id,
-                col(contact_p.person_id).is_not(None),
-            ),
-        )
-        .join(Interaction, col(Interaction.id) == keeper_p.interaction_id)
-        .where(
-            col(keeper_p.account_id).is_not(None),
-            col(Interaction.status) == InteractionStatus.done,
-            col(Interaction.start_at) < end,
-            *authz.interaction_scope(unit),
-            *authz.person_ids_scope(unit, col(contact_p.person_id)),
-        )
-    )
-    out: dict[tuple[uuid.UUID, uuid.UUID], list[datetime]] = defaultdict(list)
-    for account_id, person_id, at in unit.session.execute(stmt):
-        out[(account_id, person_id)].append(at)
-    return out
-
-
-def liaison(unit: Unit, period: Period) -> ReportTable:
-    """Per chair-meeting member (二.9): contacts assigned in the period by category,
-    contacts made with them in the period (done work both took part in), the last
-    contact, and — as of today, as on the dashboard — how many are overdue (past the
-    maximum interval) or due (past the ideal one), and required categories missing.
-
-    For county staff, the members keeping contacts of their region, with those contacts
-    only; the missing categories are left blank, as they depend on contacts elsewhere."""
-    tz = unit.config.tz
-    today = clock.today(tz)
-    lo, hi = period.bounds(tz)
-    scoped = authz.region_scope(unit) is not None
-    categories = unit.app.categories
-    together = joint_work(unit, max(hi, clock.now()))
-    rows: list[dict[str, Any]] = []
-    detail: list[dict[str, Any]] = []
-    totals = {"members": 0, "assigned": 0, "contacts": 0, "overdue": 0}
-    for keeper in accounts.list_accounts(unit, chair_meeting=True):
-        active = [
-            a
-            for a in assignments.list_assignments(unit, keeper_id=keeper.id, active_on=date.min)
-            if a.start_on <= period.end and (a.end_on is None or a.end_on > period.start)
-        ]
-        if scoped and not active:
-            continue  # keeps no contact of this region
-        people, _c, _m = contacts.people_by_ids(unit, {a.contact_id for a in active})
-        report = overdue.overdue(unit, keeper_id=keeper.id, today=today, include_snoozed=True)
-        level_of = {i.assignment_id: i for i in report.items}
-        per_category: dict[str | None, int] = defaultdict(int)
-        made = 0
-        reached: set[uuid.UUID] = set()
-        last: datetime | None = None
-        for a in active:
-            per_category[a.category] += 1
-            times = together.get((keeper.id, a.contact_id), [])
-            in_period = [t for t in times if lo <= t < hi]
-            made += len(in_period)
-            if in_period:
-                reached.add(a.contact_id)
-            seen = max(times) if times else None
-            if seen and (last is None or seen > last):
-                last = seen
-            item = level_of.get(a.id)
-            if item is not None and item.snoozed_until is not None:
-                status = "暂缓"
-            elif item is not None:
-                status = _LEVEL[item.level][0]
-            else:
-                status = "正常"
-            person = people.get(a.contact_id)
-            term = categories.get(a.category) if a.category else None
-            detail.append(
-                {
-                    "keeper": keeper.display_name,
-                    "contact": person.name if person else str(a.contact_id),
-                    "category": term.zh if term else (a.category or ""),
-                    "contacts": len(in_period),
-                    "last_contact": seen.astimezone(tz).date() if seen else None,
-                    "status": status,
-                }
-            )
-        counted = [i for i in report.items if i.snoozed_until is None]
-        gaps = (
-            ""
-            if scoped
-            else "、".join(
-                (categories.get(g.category).zh if categories.get(g.category) else g.category)  # type: ignore[union-attr]
-                for g in report.gaps
-            )
-        )
-        by_category = "、".join(
-            f"{(categories.get(c).zh if c and categories.get(c) else (c or '未分类'))} {n}"  # type: ignore[union-attr]
-            for c, n in sorted(per_category.items(), key=lambda kv: _order(categories, kv[0]))
-        )
-        row = {
-            "keeper": keeper.display_name,
-            "keeper_id": str(keeper.id),
-            "position": keeper.position or "",
-            "assigned": len(active),
-            "by_category": by_category,
-            "contacts": made,
-            "reached": len(reached),
-            "last_contact": last.astimezone(tz).date() if last else None,
-            "overdue": sum(1 for i in counted if i.level == "max"),
-            "due": sum(1 for i in counted if i.level == "ideal"),
-            "gaps": gaps,
-        }
-        rows.append(row)
-        totals["members"] += 1
-        totals["assigned"] += len(active)
-        totals["contacts"] += made
-        totals["overdue"] += row["overdue"]
-    return ReportTable(
-        [
-            Section(
-                "members",
-                "主席会议成员联系工作",
-                "Liaison work of the chair-meeting members",
-                LIAISON_COLUMNS,
-                rows,
-                f"逾期、应予联系、最近一次联系截至 {today.isoformat()}。",
-                f"Overdue, due and last contact as of {today.isoformat()}.",
-            ),
-            Section(
-                "assignments",
-                "联系对象明细",
-                "Assigned contacts",
-                ASSIGNMENT_COLUMNS,
-                detail,
-            ),
-        ],
-        totals,
-    )
-
-
-def _order(vocab: Any, code: str | None) -> tuple[int, str]:
-    codes = vocab.codes()
-    return (codes.index(code), "") if code in codes else (len(codes), code or "")
-
-
 # -- visits per county and month ---------------------------------------------------
 
 VISIT_KINDS = (("visit", "走访看望", "Visits"), ("invitation", "约请上门", "Invitations"))
@@ -389,7 +211,9 @@ def visits(unit: Unit, period: Period) -> ReportTable:
     visited: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     if items:
         for iid, pid in unit.session.execute(
-            select(InteractionParticipant.interaction_id, InteractionParticipant.person_id).where(
+            select(
+                col(InteractionParticipant.interaction_id), col(InteractionParticipant.person_id)
+            ).where(
                 col(InteractionParticipant.interaction_id).in_([i.id for i in items]),
                 col(InteractionParticipant.person_id).is_not(None),
                 *authz.person_ids_scope(unit, col(InteractionParticipant.person_id)),
@@ -490,135 +314,6 @@ def _county_code(regions: Any, value: Any) -> str | None:
     return term.code if term else str(value)
 
 
-# -- follow-ups --------------------------------------------------------------------
-
-_STATUS_ZH = {
-    FollowUpStatus.open: ("未办理", "Open"),
-    FollowUpStatus.in_progress: ("办理中", "In progress"),
-    FollowUpStatus.answered: ("已答复", "Answered"),
-    FollowUpStatus.closed: ("已办结", "Closed"),
-}
-FOLLOWUP_STATUS_COLUMNS = [
-    Column("status", "状态", "Status"),
-    Column("count", "件数", "Count", "int"),
-    Column("average_days", "平均用时（天）", "Average age (days)", "float"),
-    Column("oldest_days", "最长用时（天）", "Oldest (days)", "int"),
-    Column("overdue", "超期未办结", "Past due", "int"),
-]
-FOLLOWUP_COLUMNS = [
-    Column("title", "事项", "Concern"),
-    Column("person", "反映人", "Raised by"),
-    Column("owner", "承办人", "Owner"),
-    Column("raised_on", "提出日期", "Raised on", "date"),
-    Column("due_on", "应办结日期", "Due", "date"),
-    Column("status", "状态", "Status"),
-    Column("age_days", "用时（天）", "Age (days)", "int"),
-    Column("answered_on", "答复日期", "Answered on", "date"),
-    Column("response", "答复情况", "Response"),
-]
-
-
-def followups(unit: Unit, period: Period) -> ReportTable:
-    """Follow-ups (社情民意、诉求) raised in the period, and older ones still open: by
-    status, with their age in days (raised to answered or closed; to today while
-    open) and how many open ones are past their due date. County staff: those about
-    their region's people, and their own."""
-    from crm_core.services import followups as followup_service
-
-    tz = unit.config.tz
-    today = clock.today(tz)
-    rows = []
-    for f in followup_service.list_follow_ups(unit):
-        raised = f.created_at.astimezone(tz).date()
-        in_period = period.start <= raised <= period.end
-        still_open = raised <= period.end and f.status in followup_service.OPEN_STATES
-        if in_period or still_open:
-            rows.append(f)
-    names = _names(unit, Person, {f.person_id for f in rows if f.person_id})
-    owners = _names(unit, Account, {f.owner_id for f in rows if f.owner_id})
-    detail = []
-    stats: dict[FollowUpStatus, list[int]] = {s: [] for s in FollowUpStatus}
-    late: dict[FollowUpStatus, int] = defaultdict(int)
-    for f in sorted(rows, key=lambda r: (r.created_at, str(r.id))):
-        raised = f.created_at.astimezone(tz).date()
-        finished = (
-            f.closed_on or f.answered_on if f.status not in followup_service.OPEN_STATES else None
-        )
-        age = ((finished or today) - raised).days
-        stats[f.status].append(age)
-        if f.status in followup_service.OPEN_STATES and f.due_on and f.due_on < today:
-            late[f.status] += 1
-        detail.append(
-            {
-                "title": f.title,
-                "person": names.get(f.person_id, "") if f.person_id else "",
-                "owner": owners.get(f.owner_id, "") if f.owner_id else "",
-                "raised_on": raised,
-                "due_on": f.due_on,
-                "status": _STATUS_ZH[f.status][0],
-                "status_code": f.status.value,
-                "age_days": age,
-                "answered_on": f.answered_on,
-                "response": f.response or "",
-            }
-        )
-    by_status = []
-    for status in FollowUpStatus:
-        ages = stats[status]
-        by_status.append(
-            {
-                "status": _STATUS_ZH[status][0],
-                "status_code": status.value,
-                "count": len(ages),
-                "average_days": round(sum(ages) / len(ages), 1) if ages else None,
-                "oldest_days": max(ages) if ages else None,
-                "overdue": late[status],
-            }
-        )
-    all_ages = [a for ages in stats.values() for a in ages]
-    by_status.append(
-        {
-            "status": "合计",
-            "status_code": None,
-            "count": len(all_ages),
-            "average_days": round(sum(all_ages) / len(all_ages), 1) if all_ages else None,
-            "oldest_days": max(all_ages) if all_ages else None,
-            "overdue": sum(late.values()),
-        }
-    )
-    return ReportTable(
-        [
-            Section(
-                "by_status",
-                "督办事项按状态",
-                "Follow-ups by status",
-                FOLLOWUP_STATUS_COLUMNS,
-                by_status,
-                "本期提出的事项，以及此前提出、至今未办结的事项；"
-                f"用时算至答复或办结，未办结的算至 {today.isoformat()}。",
-                "Raised in the period, and older ones still open; age up to the answer or "
-                f"closing, or to {today.isoformat()} while open.",
-            ),
-            Section("list", "督办事项明细", "Follow-ups", FOLLOWUP_COLUMNS, detail),
-        ],
-        {
-            "total": len(all_ages),
-            "open": len(stats[FollowUpStatus.open]) + len(stats[FollowUpStatus.in_progress]),
-            "overdue": sum(late.values()),
-        },
-    )
-
-
-def _names(unit: Unit, model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    # People the unit may not see stay nameless (county staff's own follow-up about
-    # someone of another region).
-    scope = authz.person_scope(unit) if model is Person else []
-    rows = unit.session.scalars(select(model).where(col(model.id).in_(list(ids)), *scope))
-    return {r.id: (r.name if model is Person else r.display_name) for r in rows}
-
-
 REPORTS = [
     ReportSpec(
         "coverage",
@@ -648,4 +343,23 @@ REPORTS = [
         followups,
         "社情民意、诉求等督办事项按状态统计及用时",
     ),
+]
+
+# The liaison and follow-up reports live in crm_core.reports.liaison and .followups; their
+# public names stay importable from here.
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "COVERAGE_COLUMNS",
+    "FOLLOWUP_COLUMNS",
+    "FOLLOWUP_STATUS_COLUMNS",
+    "LIAISON_COLUMNS",
+    "NAMES_COLUMNS",
+    "REPORTS",
+    "VISIT_KINDS",
+    "coverage",
+    "followups",
+    "joint_work",
+    "liaison",
+    "reached_people",
+    "visits",
 ]

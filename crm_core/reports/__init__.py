@@ -43,7 +43,7 @@ from crm_core.errors import NotFound, ValidationError
 from crm_core.i18n import N_
 
 if TYPE_CHECKING:
-    from crm_core.app import Tongxin
+    from crm_core.ports import AppPort
     from crm_core.unit import Unit
 
 COLUMN_KINDS = ("text", "int", "float", "percent", "date", "datetime", "list")
@@ -223,7 +223,7 @@ class ReportSpec:
         return self.en if lang == "en" else self.zh
 
 
-def available_reports(app: Tongxin) -> dict[str, ReportSpec]:
+def available_reports(app: AppPort) -> dict[str, ReportSpec]:
     """Every report by code: the built-in ones, then those plugins register (a code
     registered twice keeps the first; the clash is reported on the plugins list)."""
     from crm_core.reports import builtin
@@ -246,7 +246,7 @@ def available_reports(app: Tongxin) -> dict[str, ReportSpec]:
     return reports
 
 
-def get_report(app: Tongxin, code: str) -> ReportSpec:
+def get_report(app: AppPort, code: str) -> ReportSpec:
     """The report with this code (or title), or NotFound listing the known ones."""
     reports = available_reports(app)
     if code in reports:

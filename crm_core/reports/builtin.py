@@ -32,7 +32,7 @@ from crm_core.models import (
     Person,
     PersonStatus,
 )
-from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, share
+from crm_core.reports.spec import Column, Period, ReportSpec, ReportTable, Section, share
 from crm_core.services import accounts, assignments, contacts, overdue
 from crm_core.unit import Unit
 

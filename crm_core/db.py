@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 import platformdirs
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from crm_core.config import APP_NAME
 from crm_core.errors import TongxinError
 from crm_core.i18n import N_
+from crm_core.identity import os_login
+from crm_core.identity import sqlite_main_file as sqlite_main_file  # re-export: it moved
 from crm_core.private_files import create_private_file, make_private_dirs
 
 if TYPE_CHECKING:
@@ -93,16 +95,6 @@ def _sqlite_may_create(url: URL) -> bool:
     if database.startswith("file:") and "?" in database:
         params.update(parse_qsl(database.split("?", 1)[1].split("#", 1)[0]))
     return params.get("mode", "rwc") == "rwc" and params.get("immutable", "0") in ("0", "")
-
-
-def sqlite_main_file(conn: Connection) -> str | None:
-    """The file SQLite actually opened as the ``main`` database of ``conn`` (SQLite's
-    own answer, ``PRAGMA database_list``: absolute, symbolic links resolved), or None
-    for an in-memory or temporary database."""
-    for _seq, name, file in conn.exec_driver_sql("PRAGMA database_list"):
-        if name == "main":
-            return str(file) or None
-    return None
 
 
 _redaction = threading.local()
@@ -242,8 +234,6 @@ def _schema_refused(engine: Engine, exc: DBAPIError) -> DatabaseError | None:
         )
     name = getattr(orig, "sqlite_errorname", "")
     if name.startswith("SQLITE_READONLY") or "readonly database" in str(orig):
-        from crm_core.identity import os_login
-
         return DatabaseError.of(
             N_(
                 "the database file {path} is not writable for {login}, so its schema cannot "

@@ -17,9 +17,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from crm_core.demo_context import DemoContext
-    from crm_core.kinds import CategorySpec, FollowUpDraft, KindSpec
+    from crm_core.kinds import Cadence, CategorySpec, FollowUpDraft, KindSpec
     from crm_core.models import Assignment, Interaction, Person
-    from crm_core.services.assignments import Cadence
     from crm_core.unit import Unit
 
 PROJECT = "tongxin"

@@ -31,6 +31,16 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 
+def sqlite_main_file(conn: Connection) -> str | None:
+    """The file SQLite actually opened as the ``main`` database of ``conn`` (SQLite's
+    own answer, ``PRAGMA database_list``: absolute, symbolic links resolved), or None
+    for an in-memory or temporary database."""
+    for _seq, name, file in conn.exec_driver_sql("PRAGMA database_list"):
+        if name == "main":
+            return str(file) or None
+    return None
+
+
 def os_login() -> str:
     """The operating-system login of this process (its effective user)."""
     try:
@@ -74,8 +84,6 @@ def owns_database(conn: Connection, login: str) -> bool:
     # Decided on the file SQLite opened (its own answer: absolute, links resolved),
     # never on the URL, which a `file:` URI, `..` or a symbolic link can make say
     # something else.
-    from crm_core.db import sqlite_main_file
-
     opened = sqlite_main_file(conn)
     if opened is None:
         return True  # a private in-memory database belongs to whoever made it

@@ -170,3 +170,11 @@ class FollowUpDraft:
     person_id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = None
     due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a keeper should (ideal) and must (max) contact someone, in days."""
+
+    ideal_days: int
+    max_days: int

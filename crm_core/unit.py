@@ -27,10 +27,9 @@ from crm_core import clock
 from crm_core.models import AUDITED, Account, AuditLog, Record
 
 if TYPE_CHECKING:
-    from crm_core.app import Tongxin
     from crm_core.config import Config
     from crm_core.kinds import KindSpec
-    from crm_core.plugins import PluginHost
+    from crm_core.ports import AppPort, PluginHostPort
 
 
 class Unit:
@@ -47,7 +46,7 @@ class Unit:
 
     def __init__(
         self,
-        app: Tongxin,
+        app: AppPort,
         session: Session,
         actor: Account | None,
         actor_name: str,
@@ -70,7 +69,7 @@ class Unit:
         return self.app.config
 
     @property
-    def plugins(self) -> PluginHost:
+    def plugins(self) -> PluginHostPort:
         """The plugin host."""
         return self.app.plugins
 

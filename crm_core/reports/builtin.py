@@ -28,9 +28,9 @@ from crm_core.models import (
     Person,
     PersonStatus,
 )
-from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, share
 from crm_core.reports.followups import FOLLOWUP_COLUMNS, FOLLOWUP_STATUS_COLUMNS, followups
 from crm_core.reports.liaison import ASSIGNMENT_COLUMNS, LIAISON_COLUMNS, joint_work, liaison
+from crm_core.reports.spec import Column, Period, ReportSpec, ReportTable, Section, share
 from crm_core.services import contacts
 from crm_core.unit import Unit
 

@@ -7,7 +7,6 @@ keeper (as an account) and the contact (as a person) take part.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select, type_coerce
@@ -17,6 +16,7 @@ from sqlmodel import col
 from crm_core import authz, clock, validation
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_
+from crm_core.kinds import Cadence  # re-exported: defined with the plugin-facing types
 from crm_core.models import (
     Account,
     Assignment,
@@ -28,14 +28,6 @@ from crm_core.models import (
 from crm_core.services._common import as_uuid, by_prefix, code_of, fetch
 from crm_core.types import UTCDateTime
 from crm_core.unit import Unit
-
-
-@dataclass(frozen=True)
-class Cadence:
-    """How often a keeper should (ideal) and must (max) contact someone, in days."""
-
-    ideal_days: int
-    max_days: int
 
 
 def assign(

@@ -435,7 +435,7 @@ def test_a_large_load_rebuilds_the_indexes_it_drops(
 
     before = indexes()
     assert before["interaction_participant"]  # there is something to drop
-    monkeypatch.setattr(demo, "_DEFER_INDEXES_FROM", 0)
+    monkeypatch.setattr(demo.generator, "_DEFER_INDEXES_FROM", 0)
     demo.generate(app, contacts=SMALL, interactions=500)
     assert indexes() == before
     with app.unit() as unit:

@@ -8,7 +8,7 @@ import random
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
@@ -60,6 +60,8 @@ from crm_core.demo.tables import (
     _theme,
 )
 from crm_core.demo.writer import _cumulative, _data_maker, _free, _InteractionWriter
+
+_T = TypeVar("_T")
 
 
 class _Generator:
@@ -113,7 +115,7 @@ class _Generator:
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
         return datetime.combine(day, time(hour, minute), self.tz)
 
-    def pick(self, seq: Sequence[Any]) -> Any:
+    def pick(self, seq: Sequence[_T]) -> _T:
         return seq[int(self.rng.random() * len(seq))]
 
     def tick(self, rows: int) -> None:

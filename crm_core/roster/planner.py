@@ -362,9 +362,11 @@ class _Planner:
                         except CellProblem as exc:
                             hit = (None, str(exc))
                         cache[raw] = hit
-                    if hit[1] is not None:
-                        raise CellProblem(hit[1])
-                    for k, v in hit[0].items():
+                    parsed, problem = hit
+                    if problem is not None:
+                        raise CellProblem(problem)
+                    assert parsed is not None  # a cached cell is parsed or a problem
+                    for k, v in parsed.items():
                         # The first column that gives a value wins (工作单位及职务 and a
                         # separate 职务: the separate one).
                         if k not in values or f not in ("employer_title",):

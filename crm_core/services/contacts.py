@@ -366,19 +366,19 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
         a.keeper_id
         for a in session.scalars(
             select(Assignment).where(
-                Assignment.contact_id == keep.id, col(Assignment.end_on).is_(None)
+                col(Assignment.contact_id) == keep.id, col(Assignment.end_on).is_(None)
             )
         )
     }
-    for row in session.scalars(select(Assignment).where(Assignment.contact_id == drop.id)):
+    for row in session.scalars(select(Assignment).where(col(Assignment.contact_id) == drop.id)):
         row.contact_id = keep.id
         if row.end_on is None and row.keeper_id in kept_keepers:
             # The keeper already looks after the kept record: one active assignment is
             # enough; the duplicate's ends today and stays in the history.
             row.end_on = clock.today(unit.config.tz)
-    for fu in session.scalars(select(FollowUp).where(FollowUp.person_id == drop.id)):
+    for fu in session.scalars(select(FollowUp).where(col(FollowUp.person_id) == drop.id)):
         fu.person_id = keep.id
-    for acct in session.scalars(select(Account).where(Account.person_id == drop.id)):
+    for acct in session.scalars(select(Account).where(col(Account.person_id) == drop.id)):
         acct.person_id = keep.id
     for attr in (
         "gender",
@@ -447,7 +447,11 @@ def person_keys(unit: Unit) -> list[PersonKey]:
     """Id, name, birth year and month and mobile of every person not merged away, in
     one query (an import finds duplicates against these without a query per row)."""
     stmt = select(
-        Person.id, Person.name, Person.birth_year, Person.birth_month, Person.mobile
+        col(Person.id),
+        col(Person.name),
+        col(Person.birth_year),
+        col(Person.birth_month),
+        col(Person.mobile),
     ).where(col(Person.status) != PersonStatus.merged, *authz.person_scope(unit))
     return [PersonKey(*row) for row in unit.session.execute(stmt)]
 
@@ -468,13 +472,13 @@ def people_by_ids(
         ):
             people[p.id] = p
         for pid, code in unit.session.execute(
-            select(PersonCategory.person_id, PersonCategory.category)
+            select(col(PersonCategory.person_id), col(PersonCategory.category))
             .where(col(PersonCategory.person_id).in_(chunk))
             .order_by(PersonCategory.category)
         ):
             cats.setdefault(pid, []).append(code)
         for pid, code in unit.session.execute(
-            select(PersonCommittee.person_id, PersonCommittee.committee)
+            select(col(PersonCommittee.person_id), col(PersonCommittee.committee))
             .where(col(PersonCommittee.person_id).in_(chunk))
             .order_by(PersonCommittee.committee)
         ):

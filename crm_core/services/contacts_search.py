@@ -56,8 +56,8 @@ def categories_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
     """The category codes a person carries."""
     return list(
         unit.session.scalars(
-            select(PersonCategory.category)
-            .where(PersonCategory.person_id == person_id)
+            select(col(PersonCategory.category))
+            .where(col(PersonCategory.person_id) == person_id)
             .order_by(PersonCategory.category)
         )
     )
@@ -67,8 +67,8 @@ def committees_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
     """The special-committee codes a person belongs to."""
     return list(
         unit.session.scalars(
-            select(PersonCommittee.committee)
-            .where(PersonCommittee.person_id == person_id)
+            select(col(PersonCommittee.committee))
+            .where(col(PersonCommittee.person_id) == person_id)
             .order_by(PersonCommittee.committee)
         )
     )
@@ -117,7 +117,8 @@ def _filters(
 def _prefix(column: Any, text: str) -> ColumnElement[bool]:
     # A range instead of LIKE 'x%': uses the plain b-tree index on SQLite and PostgreSQL
     # alike, whatever the collation or case-sensitivity settings.
-    return (column >= text) & (column < text + "\U0010ffff")
+    cond: ColumnElement[bool] = (column >= text) & (column < text + "\U0010ffff")
+    return cond
 
 
 def resolve_filters(unit: Unit, **given: str | None) -> dict[str, str]:

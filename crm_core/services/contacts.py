@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import ColumnElement, case, delete, exists, func, literal, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlmodel import col
 
 from crm_core import authz, clock, pinyin, validation
-from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core.errors import ValidationError
 from crm_core.i18n import N_
 from crm_core.models import (
     Account,
@@ -39,12 +39,45 @@ from crm_core.models import (
 from crm_core.phones import is_mobile, normalize_phone
 from crm_core.services._common import (
     Refusal,
-    as_uuid,
     check_version,
     clean_text,
     code_of,
-    fetch,
     parse,
+)
+
+# The reading side lives in contacts_search; its names stay importable from here.
+from crm_core.services.contacts_search import (
+    Page as Page,
+)
+from crm_core.services.contacts_search import (
+    categories_of as categories_of,
+)
+from crm_core.services.contacts_search import (
+    committees_of as committees_of,
+)
+from crm_core.services.contacts_search import (
+    describe as describe,
+)
+from crm_core.services.contacts_search import (
+    get_person as get_person,
+)
+from crm_core.services.contacts_search import (
+    has_people as has_people,
+)
+from crm_core.services.contacts_search import (
+    list_people as list_people,
+)
+from crm_core.services.contacts_search import (
+    person_json as person_json,
+)
+from crm_core.services.contacts_search import (
+    resolve_filters as resolve_filters,
+)
+from crm_core.services.contacts_search import (
+    resolve_person as resolve_person,
+)
+from crm_core.services.contacts_search import (
+    search_people as search_people,
 )
 from crm_core.unit import (
     Unit,
@@ -179,16 +212,6 @@ class PersonFields(BaseModel):
         if v and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", v):
             raise ValueError(N_("not an e-mail address"))
         return v or None
-
-
-@dataclass
-class Page:
-    """One page of people, with the total count of matches."""
-
-    items: list[Person]
-    total: int
-    offset: int
-    limit: int
 
 
 # -- writing ---------------------------------------------------------------------
@@ -343,19 +366,19 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
         a.keeper_id
         for a in session.scalars(
             select(Assignment).where(
-                Assignment.contact_id == keep.id, col(Assignment.end_on).is_(None)
+                col(Assignment.contact_id) == keep.id, col(Assignment.end_on).is_(None)
             )
         )
     }
-    for row in session.scalars(select(Assignment).where(Assignment.contact_id == drop.id)):
+    for row in session.scalars(select(Assignment).where(col(Assignment.contact_id) == drop.id)):
         row.contact_id = keep.id
         if row.end_on is None and row.keeper_id in kept_keepers:
             # The keeper already looks after the kept record: one active assignment is
             # enough; the duplicate's ends today and stays in the history.
             row.end_on = clock.today(unit.config.tz)
-    for fu in session.scalars(select(FollowUp).where(FollowUp.person_id == drop.id)):
+    for fu in session.scalars(select(FollowUp).where(col(FollowUp.person_id) == drop.id)):
         fu.person_id = keep.id
-    for acct in session.scalars(select(Account).where(Account.person_id == drop.id)):
+    for acct in session.scalars(select(Account).where(col(Account.person_id) == drop.id)):
         acct.person_id = keep.id
     for attr in (
         "gender",
@@ -400,283 +423,6 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
     return get_person(unit, keep.id)
 
 
-# -- reading ---------------------------------------------------------------------
-
-
-def get_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
-    """The person with this id (NotFound otherwise; PermissionDenied when the acting
-    account's region does not cover them)."""
-    return authz.check_person(unit, fetch(unit, Person, person_id, "person"))
-
-
-def categories_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
-    """The category codes a person carries."""
-    return list(
-        unit.session.scalars(
-            select(PersonCategory.category)
-            .where(PersonCategory.person_id == person_id)
-            .order_by(PersonCategory.category)
-        )
-    )
-
-
-def committees_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
-    """The special-committee codes a person belongs to."""
-    return list(
-        unit.session.scalars(
-            select(PersonCommittee.committee)
-            .where(PersonCommittee.person_id == person_id)
-            .order_by(PersonCommittee.committee)
-        )
-    )
-
-
-def _filters(
-    *,
-    category: str | None,
-    sector: str | None,
-    party: str | None,
-    committee: str | None,
-    region: str | None,
-    membership: str | None,
-    status: str | None,
-) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if status:
-        conds.append(col(Person.status) == status)
-    else:
-        conds.append(col(Person.status) != PersonStatus.merged)
-    for column, value in (
-        (Person.sector, sector),
-        (Person.party, party),
-        (Person.region, region),
-        (Person.membership, membership),
-    ):
-        if value:
-            conds.append(col(column) == value)
-    if category:
-        conds.append(
-            exists().where(
-                col(PersonCategory.person_id) == col(Person.id),
-                col(PersonCategory.category) == category,
-            )
-        )
-    if committee:
-        conds.append(
-            exists().where(
-                col(PersonCommittee.person_id) == col(Person.id),
-                col(PersonCommittee.committee) == committee,
-            )
-        )
-    return conds
-
-
-def _prefix(column: Any, text: str) -> ColumnElement[bool]:
-    # A range instead of LIKE 'x%': uses the plain b-tree index on SQLite and PostgreSQL
-    # alike, whatever the collation or case-sensitivity settings.
-    return (column >= text) & (column < text + "\U0010ffff")
-
-
-def resolve_filters(unit: Unit, **given: str | None) -> dict[str, str]:
-    """Filters for :func:`search_people` / :func:`list_people` from codes or labels
-    (category, sector, party, committee, region), as people type them on the command
-    line or pick them in a form; a value in no vocabulary is a ValidationError."""
-    vocabs = {
-        "category": unit.app.categories,
-        "sector": unit.config.vocab["sectors"],
-        "party": unit.config.vocab["parties"],
-        "committee": unit.config.vocab["committees"],
-        "region": unit.config.vocab["regions"],
-    }
-    out: dict[str, str] = {}
-    for key, value in given.items():
-        if value:
-            if key not in vocabs:
-                raise ValidationError.one(key, value, N_("not a filter"))
-            code = code_of(vocabs[key], key, value)
-            if code:
-                out[key] = code
-    return out
-
-
-def search_people(
-    unit: Unit,
-    query: str,
-    *,
-    limit: int = 20,
-    offset: int = 0,
-    category: str | None = None,
-    sector: str | None = None,
-    party: str | None = None,
-    committee: str | None = None,
-    region: str | None = None,
-    membership: str | None = None,
-    status: str | None = None,
-) -> Page:
-    """Find people by a Chinese substring of name or employer, full pinyin
-    (``zhangsan``), pinyin initials (``zs``) or phone digits; ranked with exact matches
-    first, then prefixes, then substrings; paged. Filters narrow the result as in
-    :func:`list_people`. An empty query lists everyone in pinyin order. A query with
-    control characters, or longer than 200 characters, is a ValidationError (no name
-    holds them; PostgreSQL could not even compare a NUL)."""
-    validation.check_texts({"query": query})
-    q = pinyin.normalize_text(query or "")
-    conds = _filters(
-        category=category,
-        sector=sector,
-        party=party,
-        committee=committee,
-        region=region,
-        membership=membership,
-        status=status,
-    )
-    rank: Any
-    digits = re.sub(r"[\s\-+]", "", q)
-    if digits.isdigit():
-        with suppress(ValueError):  # a whole number as typed: +86 138-1234-5678, 0086 ...
-            digits = normalize_phone(q)
-    if not q:
-        match: ColumnElement[bool] | None = None
-        rank = literal(0)  # everyone ranks alike: pinyin order (a bare 0 is no ORDER BY term)
-    elif digits.isdigit() and len(digits) >= 3:
-        match = col(Person.phone_digits).contains(digits, autoescape=True)
-        rank = case((col(Person.mobile) == digits, 0), else_=1)
-    elif pinyin.query_is_pinyin(q):
-        p = q.lower().replace(" ", "")
-        match = or_(_prefix(Person.name_initials, p), _prefix(Person.name_pinyin, p))
-        rank = case(
-            (or_(col(Person.name_initials) == p, col(Person.name_pinyin) == p), 0),
-            (_prefix(Person.name_pinyin, p), 1),
-            else_=2,
-        )
-    else:
-        name_q = pinyin.normalize_name(q)
-        match = or_(
-            col(Person.name).contains(name_q, autoescape=True),
-            col(Person.employer).contains(q, autoescape=True),
-            col(Person.title).contains(q, autoescape=True),
-        )
-        rank = case(
-            (col(Person.name) == name_q, 0),
-            (_prefix(Person.name, name_q), 1),
-            (col(Person.name).contains(name_q, autoescape=True), 2),
-            else_=3,
-        )
-    if match is not None:
-        conds.append(match)
-    conds += authz.person_scope(unit)  # county staff see their region's people only
-    # The page and the total in one statement: a substring search scans the table once,
-    # not twice (half the time at 100,000 people; bench/RESULTS.md).
-    stmt = (
-        select(Person, func.count().over().label("total"))
-        .where(*conds)
-        .order_by(rank, col(Person.name_pinyin), col(Person.id))
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = unit.session.execute(stmt).all()
-    if rows:
-        total = int(rows[0].total)
-    elif offset:  # past the last page: count on its own
-        total = unit.session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
-    else:
-        total = 0
-    return Page([row[0] for row in rows], total, offset, limit)
-
-
-def list_people(unit: Unit, *, limit: int = 50, offset: int = 0, **filters: Any) -> Page:
-    """People in pinyin order, filtered by category, sector, party, committee, region,
-    membership and status (codes); merged records are left out unless asked for."""
-    return search_people(unit, "", limit=limit, offset=offset, **filters)
-
-
-def has_people(unit: Unit) -> bool:
-    """Whether the acting account sees anyone at all (merged records aside): an empty
-    database, or a county with nobody in it yet. Cheaper than counting everyone."""
-    stmt = (
-        select(col(Person.id))
-        .where(col(Person.status) != PersonStatus.merged, *authz.person_scope(unit))
-        .limit(1)
-    )
-    return unit.session.scalar(stmt) is not None
-
-
-def resolve_person(unit: Unit, ref: str) -> Person:
-    """The one person ``ref`` names: an id, an exact name, or a search (pinyin,
-    initials, phone) with exactly one result. Otherwise NotFound, or Ambiguous listing
-    the candidates."""
-    ref = ref.strip()
-    try:
-        person = unit.session.get(Person, as_uuid(ref, "person"))
-        if person is not None:
-            return authz.check_person(unit, person)
-    except NotFound:
-        pass
-    page = search_people(unit, ref, limit=10)
-    exact = [
-        p
-        for p in page.items
-        if p.name == pinyin.normalize_name(ref) or ref.lower() in (p.name_pinyin, p.name_initials)
-    ]
-    if len(exact) == 1:
-        return exact[0]
-    if page.total == 1:
-        return page.items[0]
-    if page.total == 0:
-        raise NotFound("person", ref)
-    shown = exact or page.items
-    raise Ambiguous(
-        ref,
-        [describe(p) for p in shown]
-        + ([f"… ({page.total} in all)"] if page.total > len(shown) else []),
-    )
-
-
-def describe(person: Person) -> str:
-    """One line naming a person unambiguously: name, employer and title, short id."""
-    bits = [person.name]
-    if person.employer or person.title:
-        bits.append(" ".join(b for b in (person.employer, person.title) if b))
-    return f"{' · '.join(bits)}  [{str(person.id)[:8]}]"
-
-
-def person_json(unit: Unit, person: Person) -> dict[str, Any]:
-    """The stable JSON form of a person (documented in docs/cli-json.md)."""
-    birth = None
-    if person.birth_year:
-        birth = f"{person.birth_year:04d}" + (
-            f"-{person.birth_month:02d}" if person.birth_month else ""
-        )
-    return {
-        "id": str(person.id),
-        "name": person.name,
-        "pinyin": person.name_pinyin,
-        "initials": person.name_initials,
-        "gender": person.gender.value if person.gender else None,
-        "birth": birth,
-        "ethnicity": person.ethnicity,
-        "party": person.party,
-        "sector": person.sector,
-        "region": person.region,
-        "employer": person.employer,
-        "title": person.title,
-        "mobile": person.mobile,
-        "phones": list(person.phones),
-        "email": person.email,
-        "address": person.address,
-        "membership": person.membership.value,
-        "status": person.status.value,
-        "categories": categories_of(unit, person.id),
-        "committees": committees_of(unit, person.id),
-        "organisation_id": str(person.organisation_id) if person.organisation_id else None,
-        "merged_into_id": str(person.merged_into_id) if person.merged_into_id else None,
-        "notes": person.notes,
-        "version": person.version,
-        "created_at": person.created_at.isoformat(),
-        "updated_at": person.updated_at.isoformat(),
-    }
-
-
 # -- bulk work (roster imports) ----------------------------------------------------
 #
 # An import of a whole roster writes tens of thousands of people in one transaction. The
@@ -701,7 +447,11 @@ def person_keys(unit: Unit) -> list[PersonKey]:
     """Id, name, birth year and month and mobile of every person not merged away, in
     one query (an import finds duplicates against these without a query per row)."""
     stmt = select(
-        Person.id, Person.name, Person.birth_year, Person.birth_month, Person.mobile
+        col(Person.id),
+        col(Person.name),
+        col(Person.birth_year),
+        col(Person.birth_month),
+        col(Person.mobile),
     ).where(col(Person.status) != PersonStatus.merged, *authz.person_scope(unit))
     return [PersonKey(*row) for row in unit.session.execute(stmt)]
 
@@ -722,13 +472,13 @@ def people_by_ids(
         ):
             people[p.id] = p
         for pid, code in unit.session.execute(
-            select(PersonCategory.person_id, PersonCategory.category)
+            select(col(PersonCategory.person_id), col(PersonCategory.category))
             .where(col(PersonCategory.person_id).in_(chunk))
             .order_by(PersonCategory.category)
         ):
             cats.setdefault(pid, []).append(code)
         for pid, code in unit.session.execute(
-            select(PersonCommittee.person_id, PersonCommittee.committee)
+            select(col(PersonCommittee.person_id), col(PersonCommittee.committee))
             .where(col(PersonCommittee.person_id).in_(chunk))
             .order_by(PersonCommittee.committee)
         ):

@@ -1,0 +1,321 @@
+"""Finding contacts: get, list with filters, search (Chinese, pinyin, initials, phone,
+employer), resolve a reference, describe and serialise a person.
+
+The writes (create, update, merge, bulk import) are in :mod:`crm_core.services.contacts`,
+which re-exports every name here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select
+from sqlmodel import col
+
+from crm_core import authz, pinyin, validation
+from crm_core.errors import Ambiguous, NotFound, ValidationError
+from crm_core.i18n import N_
+from crm_core.models import (
+    Person,
+    PersonCategory,
+    PersonCommittee,
+    PersonStatus,
+)
+from crm_core.phones import normalize_phone
+from crm_core.services._common import (
+    as_uuid,
+    code_of,
+    fetch,
+)
+from crm_core.unit import (
+    Unit,
+)
+
+
+@dataclass
+class Page:
+    """One page of people, with the total count of matches."""
+
+    items: list[Person]
+    total: int
+    offset: int
+    limit: int
+
+
+def get_person(unit: Unit, person_id: uuid.UUID | str) -> Person:
+    """The person with this id (NotFound otherwise; PermissionDenied when the acting
+    account's region does not cover them)."""
+    return authz.check_person(unit, fetch(unit, Person, person_id, "person"))
+
+
+def categories_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
+    """The category codes a person carries."""
+    return list(
+        unit.session.scalars(
+            select(col(PersonCategory.category))
+            .where(col(PersonCategory.person_id) == person_id)
+            .order_by(PersonCategory.category)
+        )
+    )
+
+
+def committees_of(unit: Unit, person_id: uuid.UUID) -> list[str]:
+    """The special-committee codes a person belongs to."""
+    return list(
+        unit.session.scalars(
+            select(col(PersonCommittee.committee))
+            .where(col(PersonCommittee.person_id) == person_id)
+            .order_by(PersonCommittee.committee)
+        )
+    )
+
+
+def _filters(
+    *,
+    category: str | None,
+    sector: str | None,
+    party: str | None,
+    committee: str | None,
+    region: str | None,
+    membership: str | None,
+    status: str | None,
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if status:
+        conds.append(col(Person.status) == status)
+    else:
+        conds.append(col(Person.status) != PersonStatus.merged)
+    for column, value in (
+        (Person.sector, sector),
+        (Person.party, party),
+        (Person.region, region),
+        (Person.membership, membership),
+    ):
+        if value:
+            conds.append(col(column) == value)
+    if category:
+        conds.append(
+            exists().where(
+                col(PersonCategory.person_id) == col(Person.id),
+                col(PersonCategory.category) == category,
+            )
+        )
+    if committee:
+        conds.append(
+            exists().where(
+                col(PersonCommittee.person_id) == col(Person.id),
+                col(PersonCommittee.committee) == committee,
+            )
+        )
+    return conds
+
+
+def _prefix(column: Any, text: str) -> ColumnElement[bool]:
+    # A range instead of LIKE 'x%': uses the plain b-tree index on SQLite and PostgreSQL
+    # alike, whatever the collation or case-sensitivity settings.
+    cond: ColumnElement[bool] = (column >= text) & (column < text + "\U0010ffff")
+    return cond
+
+
+def resolve_filters(unit: Unit, **given: str | None) -> dict[str, str]:
+    """Filters for :func:`search_people` / :func:`list_people` from codes or labels
+    (category, sector, party, committee, region), as people type them on the command
+    line or pick them in a form; a value in no vocabulary is a ValidationError."""
+    vocabs = {
+        "category": unit.app.categories,
+        "sector": unit.config.vocab["sectors"],
+        "party": unit.config.vocab["parties"],
+        "committee": unit.config.vocab["committees"],
+        "region": unit.config.vocab["regions"],
+    }
+    out: dict[str, str] = {}
+    for key, value in given.items():
+        if value:
+            if key not in vocabs:
+                raise ValidationError.one(key, value, N_("not a filter"))
+            code = code_of(vocabs[key], key, value)
+            if code:
+                out[key] = code
+    return out
+
+
+def search_people(
+    unit: Unit,
+    query: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    category: str | None = None,
+    sector: str | None = None,
+    party: str | None = None,
+    committee: str | None = None,
+    region: str | None = None,
+    membership: str | None = None,
+    status: str | None = None,
+) -> Page:
+    """Find people by a Chinese substring of name or employer, full pinyin
+    (``zhangsan``), pinyin initials (``zs``) or phone digits; ranked with exact matches
+    first, then prefixes, then substrings; paged. Filters narrow the result as in
+    :func:`list_people`. An empty query lists everyone in pinyin order. A query with
+    control characters, or longer than 200 characters, is a ValidationError (no name
+    holds them; PostgreSQL could not even compare a NUL)."""
+    validation.check_texts({"query": query})
+    q = pinyin.normalize_text(query or "")
+    conds = _filters(
+        category=category,
+        sector=sector,
+        party=party,
+        committee=committee,
+        region=region,
+        membership=membership,
+        status=status,
+    )
+    rank: Any
+    digits = re.sub(r"[\s\-+]", "", q)
+    if digits.isdigit():
+        with suppress(ValueError):  # a whole number as typed: +86 138-1234-5678, 0086 ...
+            digits = normalize_phone(q)
+    if not q:
+        match: ColumnElement[bool] | None = None
+        rank = literal(0)  # everyone ranks alike: pinyin order (a bare 0 is no ORDER BY term)
+    elif digits.isdigit() and len(digits) >= 3:
+        match = col(Person.phone_digits).contains(digits, autoescape=True)
+        rank = case((col(Person.mobile) == digits, 0), else_=1)
+    elif pinyin.query_is_pinyin(q):
+        p = q.lower().replace(" ", "")
+        match = or_(_prefix(Person.name_initials, p), _prefix(Person.name_pinyin, p))
+        rank = case(
+            (or_(col(Person.name_initials) == p, col(Person.name_pinyin) == p), 0),
+            (_prefix(Person.name_pinyin, p), 1),
+            else_=2,
+        )
+    else:
+        name_q = pinyin.normalize_name(q)
+        match = or_(
+            col(Person.name).contains(name_q, autoescape=True),
+            col(Person.employer).contains(q, autoescape=True),
+            col(Person.title).contains(q, autoescape=True),
+        )
+        rank = case(
+            (col(Person.name) == name_q, 0),
+            (_prefix(Person.name, name_q), 1),
+            (col(Person.name).contains(name_q, autoescape=True), 2),
+            else_=3,
+        )
+    if match is not None:
+        conds.append(match)
+    conds += authz.person_scope(unit)  # county staff see their region's people only
+    # The page and the total in one statement: a substring search scans the table once,
+    # not twice (half the time at 100,000 people; bench/RESULTS.md).
+    stmt = (
+        select(Person, func.count().over().label("total"))
+        .where(*conds)
+        .order_by(rank, col(Person.name_pinyin), col(Person.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = unit.session.execute(stmt).all()
+    if rows:
+        total = int(rows[0].total)
+    elif offset:  # past the last page: count on its own
+        total = unit.session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
+    else:
+        total = 0
+    return Page([row[0] for row in rows], total, offset, limit)
+
+
+def list_people(unit: Unit, *, limit: int = 50, offset: int = 0, **filters: Any) -> Page:
+    """People in pinyin order, filtered by category, sector, party, committee, region,
+    membership and status (codes); merged records are left out unless asked for."""
+    return search_people(unit, "", limit=limit, offset=offset, **filters)
+
+
+def has_people(unit: Unit) -> bool:
+    """Whether the acting account sees anyone at all (merged records aside): an empty
+    database, or a county with nobody in it yet. Cheaper than counting everyone."""
+    stmt = (
+        select(col(Person.id))
+        .where(col(Person.status) != PersonStatus.merged, *authz.person_scope(unit))
+        .limit(1)
+    )
+    return unit.session.scalar(stmt) is not None
+
+
+def resolve_person(unit: Unit, ref: str) -> Person:
+    """The one person ``ref`` names: an id, an exact name, or a search (pinyin,
+    initials, phone) with exactly one result. Otherwise NotFound, or Ambiguous listing
+    the candidates."""
+    ref = ref.strip()
+    try:
+        person = unit.session.get(Person, as_uuid(ref, "person"))
+        if person is not None:
+            return authz.check_person(unit, person)
+    except NotFound:
+        pass
+    page = search_people(unit, ref, limit=10)
+    exact = [
+        p
+        for p in page.items
+        if p.name == pinyin.normalize_name(ref) or ref.lower() in (p.name_pinyin, p.name_initials)
+    ]
+    if len(exact) == 1:
+        return exact[0]
+    if page.total == 1:
+        return page.items[0]
+    if page.total == 0:
+        raise NotFound("person", ref)
+    shown = exact or page.items
+    raise Ambiguous(
+        ref,
+        [describe(p) for p in shown]
+        + ([f"… ({page.total} in all)"] if page.total > len(shown) else []),
+    )
+
+
+def describe(person: Person) -> str:
+    """One line naming a person unambiguously: name, employer and title, short id."""
+    bits = [person.name]
+    if person.employer or person.title:
+        bits.append(" ".join(b for b in (person.employer, person.title) if b))
+    return f"{' · '.join(bits)}  [{str(person.id)[:8]}]"
+
+
+def person_json(unit: Unit, person: Person) -> dict[str, Any]:
+    """The stable JSON form of a person (documented in docs/cli-json.md)."""
+    birth = None
+    if person.birth_year:
+        birth = f"{person.birth_year:04d}" + (
+            f"-{person.birth_month:02d}" if person.birth_month else ""
+        )
+    return {
+        "id": str(person.id),
+        "name": person.name,
+        "pinyin": person.name_pinyin,
+        "initials": person.name_initials,
+        "gender": person.gender.value if person.gender else None,
+        "birth": birth,
+        "ethnicity": person.ethnicity,
+        "party": person.party,
+        "sector": person.sector,
+        "region": person.region,
+        "employer": person.employer,
+        "title": person.title,
+        "mobile": person.mobile,
+        "phones": list(person.phones),
+        "email": person.email,
+        "address": person.address,
+        "membership": person.membership.value,
+        "status": person.status.value,
+        "categories": categories_of(unit, person.id),
+        "committees": committees_of(unit, person.id),
+        "organisation_id": str(person.organisation_id) if person.organisation_id else None,
+        "merged_into_id": str(person.merged_into_id) if person.merged_into_id else None,
+        "notes": person.notes,
+        "version": person.version,
+        "created_at": person.created_at.isoformat(),
+        "updated_at": person.updated_at.isoformat(),
+    }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm_core import retry as retry_mod
 from crm_core.config import Config, Term, Vocabulary, load_config
 from crm_core.db import ensure_schema, make_engine
 from crm_core.errors import Conflict, NotFound, PermissionDenied
@@ -56,24 +55,6 @@ def _admin_exists(session: TxSession) -> bool:
         )
         is not None
     )
-
-
-# SQLite's result codes and PostgreSQL's SQLSTATEs of a clash with a concurrent unit:
-# nothing was written and the unit can be run again.
-_SQLITE_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_TIMEOUT", "SQLITE_LOCKED_SHAREDCACHE"}
-_PG_RETRY = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
-
-
-def _transient(exc: DBAPIError) -> str | None:
-    orig = exc.orig
-    name = getattr(orig, "sqlite_errorname", "")
-    if name == "SQLITE_BUSY_SNAPSHOT":
-        return "snapshot"
-    if name in _SQLITE_BUSY or "database is locked" in str(orig):
-        return "busy"
-    if getattr(orig, "sqlstate", None) in _PG_RETRY:
-        return "busy"
-    return None
 
 
 class Tongxin:
@@ -285,7 +266,7 @@ class Tongxin:
                 retryable=True,
             ) from exc
         except DBAPIError as exc:
-            transient = _transient(exc)
+            transient = retry_mod.transient(exc)
             if transient == "snapshot":
                 # SQLite's form of the same clash: this unit read a snapshot, another
                 # unit committed since, so this one may not write on what it read.
@@ -330,19 +311,14 @@ class Tongxin:
         ``write`` (the default) takes SQLite's write lock at the start; a read-only
         unit passes False, and is run again with the lock taken if it clashed.
         ``work`` must not have effects outside the database (print after ``run``)."""
-        attempt = 0
-        while True:
-            try:
-                # Once it clashed, the unit takes SQLite's write lock first: it then waits
-                # its turn (busy timeout) instead of clashing again with every writer.
-                with self.unit(actor, write=write or attempt > 0) as unit:
-                    result = work(unit)
-                return result
-            except Conflict as exc:
-                if not exc.retryable or attempt >= retries:
-                    raise
-            attempt += 1
-            time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
+
+        def attempt_once(attempt: int) -> T:
+            # Once it clashed, the unit takes SQLite's write lock first: it then waits
+            # its turn (busy timeout) instead of clashing again with every writer.
+            with self.unit(actor, write=write or attempt > 0) as unit:
+                return work(unit)
+
+        return retry_mod.retry(attempt_once, retries=retries)
 
     def close(self) -> None:
         """Release the database connections."""

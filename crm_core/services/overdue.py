@@ -115,7 +115,7 @@ def _gaps(unit: Unit, keeper: uuid.UUID | None, today: date) -> list[Gap]:
         col(Account.chair_meeting).is_(True), col(Account.active).is_(True)
     )
     if keeper is not None:
-        stmt = stmt.where(Account.id == keeper)
+        stmt = stmt.where(col(Account.id) == keeper)
     gaps = []
     for account in unit.session.scalars(stmt.order_by(col(Account.display_name))):
         held = {

@@ -89,7 +89,7 @@ def _the_person_and_duplicates(unit: Unit, person_id: uuid.UUID | str) -> list[P
         person = contacts.get_person(unit, person.merged_into_id)
     merged = list(
         unit.session.scalars(
-            select(Person).where(Person.merged_into_id == person.id).order_by(col(Person.id))
+            select(Person).where(col(Person.merged_into_id) == person.id).order_by(col(Person.id))
         )
     )
     return [person, *merged]
@@ -110,7 +110,7 @@ def export_person(unit: Unit, person_id: uuid.UUID | str) -> dict[str, Any]:
             select(Interaction)
             .where(
                 col(Interaction.id).in_(
-                    select(InteractionParticipant.interaction_id).where(
+                    select(col(InteractionParticipant.interaction_id)).where(
                         col(InteractionParticipant.person_id).in_(ids)
                     )
                 )
@@ -373,7 +373,7 @@ def _their_interactions(unit: Unit, ids: list[uuid.UUID]) -> list[Interaction]:
             select(Interaction)
             .where(
                 col(Interaction.id).in_(
-                    select(InteractionParticipant.interaction_id).where(
+                    select(col(InteractionParticipant.interaction_id)).where(
                         col(InteractionParticipant.person_id).in_(ids)
                     )
                 )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from crm_core import __version__
 from crm_core.config import load_config
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
+from crm_core.extras import EXIT_MISSING_EXTRA, MissingExtra
 from crm_core.i18n import N_, _, set_language
 from crm_core.plugins import PluginHost
 from crm_core.validation import shown
@@ -120,7 +121,11 @@ def web_command(
     """Serve `tongxin` (the terminal UI) in a browser through textual-serve."""
     import shlex
 
-    from textual_serve.server import Server
+    from crm_core.extras import require
+
+    Server = require(
+        "textual_serve.server", extra="web", feature=N_("The web UI (tongxin web)")
+    ).Server
 
     from crm_core.i18n import language
 
@@ -210,6 +215,9 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except MissingExtra as exc:
+        _show_error(exc)
+        return EXIT_MISSING_EXTRA
     except TongxinError as exc:
         _show_error(exc)
         return 1

@@ -163,6 +163,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         parsed = make_url(full)
     except ArgumentError as exc:
         raise DatabaseError(f"bad database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        from crm_core.extras import require
+
+        require("psycopg", extra="postgres", feature=N_("A PostgreSQL database"))
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_file(parsed)
         if path is not None:

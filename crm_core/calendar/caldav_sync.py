@@ -74,7 +74,9 @@ def resource_name(uid: str) -> str:
 
 
 def _client(url: str, username: str | None, password: str | None) -> Any:
-    import caldav  # only the push needs it
+    from crm_core.extras import require  # only the push needs caldav
+
+    caldav = require("caldav", extra="caldav", feature=N_("CalDAV sync"))
 
     return caldav.DAVClient(
         url=url, username=username or None, password=password or None, enable_rfc6764=False

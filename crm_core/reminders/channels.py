@@ -15,6 +15,7 @@ from typing import TextIO
 
 from crm_core.calendar.settings import notify_emails, notify_urls, smtp_settings
 from crm_core.config import Config
+from crm_core.i18n import N_
 from crm_core.models import Account, Person
 from crm_core.unit import Unit
 
@@ -115,7 +116,12 @@ def send_email(config: Config, message: Message, address: str) -> None:
 
 def send_apprise(message: Message, urls: tuple[str, ...]) -> None:
     """Send the reminder to apprise notification URLs (all of them must accept it)."""
-    import apprise  # only this channel needs it
+    from crm_core.extras import MissingExtra, require  # only this channel needs apprise
+
+    try:
+        apprise = require("apprise", extra="notify", feature=N_("Notifications through apprise"))
+    except MissingExtra as exc:
+        raise DeliveryFailed(exc.text) from exc
 
     bundle = apprise.Apprise()
     for url in urls:

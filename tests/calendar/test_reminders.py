@@ -271,11 +271,19 @@ def test_the_digest_is_delivered_once(office: Any) -> None:
     with app.unit() as unit:
         leader = accounts.resolve_account(unit, "wangzx")
         followups.raise_follow_up(unit, title="停车难问题答复", owner_id=leader.id, due_on=today)
-    # The digest time (00:00) has passed while no service ran: a start sends it.
+    # The digest time (00:00) has passed while no service ran: a start sends it. Only the
+    # digest is counted: after about 11:50 in Shanghai the call's own reminder is also due
+    # (late) and is sent beside it, which is right and not what this test is about.
+    subject = f"同心每日提要 {today.isoformat()}"
+
+    def digests() -> tuple[list[Any], list[dict[str, Any]]]:
+        mails = [m for m in box.mails if m[1]["Subject"] == subject]
+        return mails, [p for p in box.posts if p.get("title") == subject]
+
     service = _service(app, stream)
     service.start()
     try:
-        wait_for(lambda: len(box.mails) == 1 and len(box.posts) == 1)
+        wait_for(lambda: tuple(map(len, digests())) == (1, 1))
         # Run it again (a second instance, a clock jump): the log stops a second send.
         assert service.send_digest() == 0
         service.plan()  # what the refresh does: the day is done, no digest job again
@@ -286,9 +294,9 @@ def test_the_digest_is_delivered_once(office: Any) -> None:
     restarted.start()
     time.sleep(0.5)
     restarted.shutdown()
-    assert len(box.mails) == 1 and len(box.posts) == 1
-    _rcpt, mail = box.mails[0]
-    assert mail["Subject"] == f"同心每日提要 {today.isoformat()}"
+    mails, posts = digests()
+    assert len(mails) == 1 and len(posts) == 1
+    _rcpt, mail = mails[0]
     text = mail.get_content()
     assert "今日日程" in text and "电话联系：张三" in text
     assert "停车难问题答复" in text

@@ -9,8 +9,12 @@ it, so they can never disagree. What it promises:
   ``sequence`` (bumped by the services on every change of time, place or status) or the
   row's version. Exporting twice with nothing changed gives identical bytes; changing one
   item changes that item's bytes only.
-- Times with TZID in the office's zone and a compact VTIMEZONE; all-day items as
-  VALUE=DATE with an exclusive DTEND.
+- Times with TZID in the display zone (``TONGXIN_TZ``, ``[settings] timezone``) and a
+  compact VTIMEZONE; the institutional series in the office's own zone
+  (``[settings] office_timezone``, default Asia/Shanghai) whatever the display zone,
+  with that zone's VTIMEZONE too. All-day items as VALUE=DATE with an exclusive DTEND.
+- Building a calendar never writes to the database (not even the series' rows:
+  :func:`crm_core.calendar.series.config_series`).
 - Nothing confidential: a confidential interaction shows its kind ("谈心谈话"), time and
   place, never its summary, fields or notes. No interaction's notes are ever exported.
 - UTF-8, CRLF line ends, lines folded at 75 octets between characters (icalendar's
@@ -38,7 +42,7 @@ from sqlmodel import col
 
 from crm_core import authz, clock
 from crm_core.calendar.series import calendar_series, lunar_occurrences
-from crm_core.calendar.settings import feed_settings, reminder_settings
+from crm_core.calendar.settings import feed_settings, office_timezone, reminder_settings
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _, language
 from crm_core.models import (
@@ -502,12 +506,15 @@ def _series_events(
     unit: Unit, rng: CalendarRange, items: list[Interaction]
 ) -> list[icalendar.Event]:
     settings = reminder_settings(unit.config)
+    # The series keep the office's own zone (a 09:00 Yangzhou meeting stays 09:00
+    # Yangzhou time whatever the display zone is).
+    otz = office_timezone(unit.config)
     # An occurrence the calendar already holds as an interaction linked to the series
     # (the 2026 中秋联谊会 being organised) is shown once, as that interaction.
     linked: dict[uuid.UUID, set[date]] = defaultdict(set)
     for i in items:
         if i.series_id is not None:
-            linked[i.series_id].add(i.start_at.astimezone(rng.tz).date())
+            linked[i.series_id].add(i.start_at.astimezone(otz).date())
     out: list[icalendar.Event] = []
     for s in calendar_series(unit):
         taken = linked.get(s.id, set())
@@ -521,15 +528,13 @@ def _series_events(
                         s,
                         occ.day,
                         occ.lunar_text,
-                        rng.tz,
+                        otz,
                         settings.series_minutes,
                         settings.all_day_time,
                     )
                 )
         else:
-            ev = _rrule_event(
-                s, rng.tz, sorted(taken), settings.series_minutes, settings.all_day_time
-            )
+            ev = _rrule_event(s, otz, sorted(taken), settings.series_minutes, settings.all_day_time)
             if ev is not None:
                 out.append(ev)
     return out
@@ -622,6 +627,9 @@ def new_calendar(unit: Unit, rng: CalendarRange, *, method: bool = True) -> ical
     cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vDuration(refresh))
     cal.add_component(vtimezone(unit.config.timezone))
+    office = office_timezone(unit.config).key
+    if office != unit.config.timezone:
+        cal.add_component(vtimezone(office))  # the institutional series' zone
     return cal
 
 

@@ -13,6 +13,7 @@ recurrence.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crm_core import lunar
+from crm_core.calendar.settings import office_timezone
 from crm_core.config import ConfigError
 from crm_core.i18n import N_
 from crm_core.models import Series
@@ -133,7 +135,7 @@ def sync_series(unit: Unit) -> list[Series]:
     them; a config series no administrator synced yet is not shown."""
     if not may_write_series(unit):
         return _config_rows(unit)
-    tz = unit.config.tz
+    tz = office_timezone(unit.config)
     rows = {
         r.code: r for r in unit.session.scalars(select(Series).where(col(Series.code).is_not(None)))
     }
@@ -189,10 +191,53 @@ def _config_rows(unit: Unit) -> list[Series]:
     ]
 
 
+# The change time of a config series no program has written yet: fixed, so two
+# exports of the same config give the same bytes.
+_NEVER_WRITTEN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def config_series(unit: Unit) -> list[Series]:
+    """The active series of config as a calendar shows them, without writing anything:
+    a row already in step with config is used as it is; an entry whose row differs (or
+    has none yet) is shown from a transient copy (never added to the session) with the
+    version the next :func:`sync_series` will give it, so its SEQUENCE is already the
+    new one. Expanded in ``[settings] office_timezone``, never the display zone."""
+    tz = office_timezone(unit.config)
+    rows = {
+        r.code: r for r in unit.session.scalars(select(Series).where(col(Series.code).is_not(None)))
+    }
+    out: list[Series] = []
+    for entry in unit.config.series:
+        code = entry["code"]
+        wanted = wanted_fields(entry, tz)
+        row = rows.get(code)
+        if row is not None and row.source != "config":
+            if row.active:
+                out.append(row)
+            continue
+        if row is not None and row.active and all(getattr(row, k) == v for k, v in wanted.items()):
+            out.append(row)
+            continue
+        out.append(
+            Series(
+                id=row.id if row is not None else uuid.uuid5(uuid.NAMESPACE_URL, f"series:{code}"),
+                code=code,
+                source="config",
+                kind=entry.get("kind", "event"),
+                created_at=row.created_at if row is not None else _NEVER_WRITTEN,
+                updated_at=row.updated_at if row is not None else _NEVER_WRITTEN,
+                version=row.version + 1 if row is not None else 1,
+                **wanted,
+            )
+        )
+    return out
+
+
 def calendar_series(unit: Unit) -> list[Series]:
-    """Every active series a calendar shows: config's (synced first) and those added by
-    users or plugins, in config order then by code."""
-    from_config = sync_series(unit)
+    """Every active series a calendar shows: config's (:func:`config_series`: building a
+    calendar never writes) and those added by users or plugins, in config order then
+    by code."""
+    from_config = config_series(unit)
     known = {r.id for r in from_config}
     others = unit.session.scalars(
         select(Series)

@@ -9,6 +9,7 @@ from datetime import time
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crm_core.config import Config, ConfigError
 from crm_core.i18n import N_
@@ -169,3 +170,23 @@ def notify_urls(config: Config) -> dict[str, list[str]]:
 def notify_emails(config: Config) -> dict[str, str]:
     """``[notify.email]``: an e-mail address per username."""
     return {str(k): str(v) for k, v in section(config, "notify").get("email", {}).items()}
+
+
+DEFAULT_OFFICE_TIMEZONE = "Asia/Shanghai"
+
+
+def office_timezone(config: Config) -> ZoneInfo:
+    """``[settings] office_timezone``: the zone the office's institutional series are
+    kept in (their 09:00 stays 09:00 in Yangzhou), whatever the display zone
+    (``TONGXIN_TZ``, ``[settings] timezone``) is. Default Asia/Shanghai."""
+    name = str(
+        config.raw.get("settings", {}).get("office_timezone")
+        or _shipped().get("settings", {}).get("office_timezone")
+        or DEFAULT_OFFICE_TIMEZONE
+    )
+    try:
+        return ZoneInfo(name)
+    except Exception:
+        raise ConfigError.of(
+            N_("[settings] office_timezone = {value!r}: unknown time zone"), value=name
+        ) from None

@@ -15,7 +15,7 @@ from crm_core.models import (
     FollowUpStatus,
     Person,
 )
-from crm_core.reports import Column, Period, ReportTable, Section
+from crm_core.reports.spec import Column, Period, ReportTable, Section
 from crm_core.unit import Unit
 
 # -- follow-ups --------------------------------------------------------------------

@@ -17,7 +17,7 @@ from crm_core.models import (
     InteractionParticipant,
     InteractionStatus,
 )
-from crm_core.reports import Column, Period, ReportTable, Section
+from crm_core.reports.spec import Column, Period, ReportTable, Section
 from crm_core.services import accounts, assignments, contacts, overdue
 from crm_core.unit import Unit
 

@@ -64,6 +64,8 @@ def test_the_mid_autumn_gathering_is_on_its_lunar_date_each_year(world: World) -
 def test_a_county_edits_its_own_series(world: World, tmp_path: Path) -> None:
     first = _events(world.export())
     assert int(first["series-theory_study_monthly@tongxin"]["SEQUENCE"]) == 0
+    with world.app.unit() as unit:
+        sync_series(unit)  # published: tongxin serve / remind keep the rows in step
     county = tmp_path / "baoying.toml"
     county.write_text(
         """
@@ -99,11 +101,20 @@ lunar_day = 3
     assert world.export(start=date(2026, 1, 1), end=date(2027, 12, 31)) == body
     with world.app.unit() as unit:
         rows = {r.code: r for r in unit.session.scalars(select(Series))}
+    assert rows["brainstorm_yearly"].active is True  # exporting wrote nothing
+    with world.app.unit() as unit:
+        sync_series(unit)
+        rows = {r.code: r for r in unit.session.scalars(select(Series))}
     assert rows["brainstorm_yearly"].active is False
+    # Written as shown: the same SEQUENCE (the change time is now the write's).
+    again = _events(world.export(start=date(2026, 1, 1), end=date(2027, 12, 31)))
+    assert int(again["series-theory_study_monthly@tongxin"]["SEQUENCE"]) == 1
 
 
 def test_sync_writes_nothing_when_in_step(world: World) -> None:
     world.export()
+    with world.app.unit() as unit:
+        sync_series(unit)
     with world.app.unit() as unit:
         before = {r.code: r.version for r in unit.session.scalars(select(Series))}
         sync_series(unit)
@@ -145,3 +156,76 @@ def test_an_occurrence_organised_as_an_interaction_shows_once(world: World) -> N
         theirs = _events(export_ics(unit, calendar_range(unit, account=other)))
     assert "series-mid_autumn_gathering-2026@tongxin" in theirs
     assert "EXDATE" not in theirs["series-theory_study_monthly@tongxin"]
+
+
+def _dump(world: World) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """Every row of every table, as text (what a database dump compares)."""
+    from sqlmodel import SQLModel
+
+    out = []
+    with world.app.unit() as unit:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = unit.session.execute(table.select()).all()
+            out.append((table.name, sorted(tuple(str(v) for v in r) for r in rows)))
+    return out
+
+
+def _export_in(world: World, zone: str, scope: str | None = None) -> bytes:
+    world.app.config.timezone = zone  # what TONGXIN_TZ sets: the display zone
+    with world.app.unit() as unit:
+        if scope:
+            rng = calendar_range(unit, scope=scope)
+        else:
+            rng = calendar_range(unit, account=accounts.resolve_account(unit, "wangzx"))
+        return export_ics(unit, rng)
+
+
+def test_display_zones_neither_move_the_series_nor_write(world: World) -> None:
+    with world.app.unit() as unit:
+        sync_series(unit)  # what tongxin serve / remind do: rows in step with config
+    first = _export_in(world, "Asia/Shanghai")
+    before = _dump(world)
+    for zone in ("UTC", "America/New_York", "Europe/Berlin"):
+        body = _export_in(world, zone)
+        events = _events(body)
+        monthly = events["series-theory_study_monthly@tongxin"]
+        # 14:30 in Yangzhou, written with the office's zone, whatever the display zone.
+        assert monthly.decoded("dtstart") == local(2026, 1, 29, 14, 30)
+        assert b"DTSTART;TZID=Asia/Shanghai:20260129T143000" in unfold(body)
+        assert b"BEGIN:VTIMEZONE\r\nTZID:Asia/Shanghai" in body
+        assert b"TZID:" + zone.encode() in body  # the display zone's too
+        assert str(monthly["SEQUENCE"]) == "0"
+        _export_in(world, zone, "institutional")
+        with world.app.unit() as unit:
+            sync_series(unit)  # a program under another display zone writes nothing
+        assert _dump(world) == before
+    assert _export_in(world, "Asia/Shanghai") == first
+
+
+def test_a_config_change_is_shown_before_any_write_and_bumps_sequence_once(
+    world: World,
+) -> None:
+    with world.app.unit() as unit:
+        sync_series(unit)
+    before = _dump(world)
+    entry = next(e for e in world.app.config.series if e["code"] == "theory_study_monthly")
+    entry["location"] = "市政协三楼会议室（新）"
+    a = _events(_export_in(world, "Asia/Shanghai"))["series-theory_study_monthly@tongxin"]
+    b = _events(_export_in(world, "UTC"))["series-theory_study_monthly@tongxin"]
+    assert str(a["LOCATION"]) == str(b["LOCATION"]) == "市政协三楼会议室（新）"
+    assert str(a["SEQUENCE"]) == str(b["SEQUENCE"]) == "1"
+    assert _dump(world) == before  # shown, not written
+    with world.app.unit() as unit:
+        sync_series(unit)
+    with world.app.unit() as unit:
+        sync_series(unit)
+    c = _events(_export_in(world, "Asia/Shanghai"))["series-theory_study_monthly@tongxin"]
+    assert str(c["SEQUENCE"]) == "1"  # written once, still 1
+
+
+def test_office_timezone_setting_keeps_series_in_that_zone(world: World) -> None:
+    world.app.config.raw.setdefault("settings", {})["office_timezone"] = "Asia/Urumqi"
+    body = _export_in(world, "Asia/Shanghai", "institutional")
+    monthly = _events(body)["series-theory_study_monthly@tongxin"]
+    assert monthly.decoded("dtstart").utcoffset().total_seconds() == 6 * 3600
+    assert b"BEGIN:VTIMEZONE\r\nTZID:Asia/Urumqi" in body

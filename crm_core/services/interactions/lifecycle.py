@@ -14,6 +14,7 @@ from crm_core.models import (
     Interaction,
     InteractionParticipant,
     InteractionStatus,
+    Series,
 )
 from crm_core.services._common import check_version, clean_text, code_of
 from crm_core.services.interactions.saving import (
@@ -27,6 +28,19 @@ from crm_core.services.interactions.saving import (
     _times,
 )
 from crm_core.unit import Unit
+
+
+def _check_series(unit: Unit, series_id: uuid.UUID) -> None:
+    """Make sure ``series_id`` names a series row. Building a calendar writes nothing, so
+    a config series shown in a calendar may have no row yet: holding one of its
+    occurrences is a write anyway, so config's series are brought into the table first."""
+    if unit.session.get(Series, series_id) is not None:
+        return
+    from crm_core.calendar.series import sync_series
+
+    sync_series(unit)
+    if unit.session.get(Series, series_id) is None:
+        raise ValidationError.one("series_id", str(series_id), N_("no such series"))
 
 
 def _create(
@@ -61,6 +75,8 @@ def _create(
             start.isoformat(),
             N_("work logged as done cannot be in the future; schedule it"),
         )
+    if series_id is not None:
+        _check_series(unit, series_id)
     who = _participants(unit, spec, people, accounts, participants)
     if not who:
         raise ValidationError.one("people", [], N_("name at least one participant"))

@@ -87,3 +87,40 @@ def test_require_names_the_extra_in_chinese() -> None:
         assert "tongxin[caldav]" in caught.value.text
     finally:
         set_language("en")
+
+
+def test_caldav_sync_without_its_extra_names_it(tmp_path: Path) -> None:
+    env = _blocking(tmp_path, "caldav")
+    db = str(tmp_path / "t.db")
+    assert _tongxin(env, "--db", db, "db", "upgrade").returncode == 0
+    result = _tongxin(
+        env, "--db", db, "sync", "caldav", "--url", "http://127.0.0.1:1/", "--user", "x"
+    )
+    assert result.returncode == EXIT_MISSING_EXTRA, result.stderr
+    assert "pip install 'tongxin[caldav]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_notifications_without_their_extra_are_a_failed_delivery_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A reminder to an apprise URL with apprise missing fails as a delivery (the service
+    logs it and the other channels still deliver), and the failure names the extra."""
+    script = textwrap.dedent(
+        """
+        from crm_core.reminders.channels import DeliveryFailed, Message, send_apprise
+        try:
+            message = Message(key="k", username="wangzx", display_name="王", title="t", body="b")
+            send_apprise(message, ("json://127.0.0.1:1/notify",))
+        except DeliveryFailed as exc:
+            print(exc)
+        else:
+            print("delivered?")
+        """
+    )
+    env = _blocking(tmp_path, "apprise")
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'tongxin[notify]'" in result.stdout

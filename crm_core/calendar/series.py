@@ -148,7 +148,13 @@ def sync_series(unit: Unit) -> list[Series]:
         wanted = wanted_fields(entry, tz)
         row = rows.get(code)
         if row is None:
-            row = Series(code=code, source="config", kind=entry.get("kind", "event"), **wanted)
+            row = Series(
+                id=config_series_id(code),
+                code=code,
+                source="config",
+                kind=entry.get("kind", "event"),
+                **wanted,
+            )
             unit.session.add(row)
             changed = True
         elif row.source == "config":
@@ -196,6 +202,13 @@ def _config_rows(unit: Unit) -> list[Series]:
 _NEVER_WRITTEN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+def config_series_id(code: str) -> uuid.UUID:
+    """The id a config series' row gets when it is first written, and the id a calendar
+    shows it under before then: the same either way, so its UID and links do not change
+    when :func:`sync_series` writes the row."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"series:{code}")
+
+
 def config_series(unit: Unit) -> list[Series]:
     """The active series of config as a calendar shows them, without writing anything:
     a row already in step with config is used as it is; an entry whose row differs (or
@@ -220,7 +233,7 @@ def config_series(unit: Unit) -> list[Series]:
             continue
         out.append(
             Series(
-                id=row.id if row is not None else uuid.uuid5(uuid.NAMESPACE_URL, f"series:{code}"),
+                id=row.id if row is not None else config_series_id(code),
                 code=code,
                 source="config",
                 kind=entry.get("kind", "event"),

@@ -22,6 +22,7 @@ token's id; never the token or its hash).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import secrets
@@ -30,6 +31,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import cached_property
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -258,6 +260,12 @@ class Feed:
     etag: str
     last_modified: datetime
 
+    @cached_property
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed (about a seventh of its size for a calendar), made
+        once per cached feed; ``mtime=0`` so the same body always gives the same bytes."""
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
+
 
 def render_feed(unit: Unit, row: FeedToken) -> Feed:
     """The calendar of a token, with a strong ETag (hash of the bytes) and a
@@ -338,6 +346,34 @@ class Answer:
 NOT_FOUND = Answer(404, [("Content-Length", "0")], b"")
 
 
+# Below this a calendar is not worth compressing (an empty one is a few hundred bytes).
+_GZIP_FROM = 1024
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` header accepts gzip (``gzip``, ``x-gzip`` or ``*``
+    with a q-value above 0; an explicit ``gzip;q=0`` refuses it even beside ``*``)."""
+    if not header:
+        return False
+    wildcard = False
+    for part in header.split(","):
+        name, _sep, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        coding = name.strip().lower()
+        if coding in ("gzip", "x-gzip"):
+            return q > 0
+        if coding == "*":
+            wildcard = q > 0
+    return wildcard
+
+
 def _matches(header: str, etag: str) -> bool:
     if header.strip() == "*":
         return True
@@ -357,7 +393,12 @@ def answer(
     ``If-Modified-Since``) shows the client has it, 405 for a method other than GET and
     HEAD, and the very same bare 404 for anything else (an unknown, revoked or
     malformed token, a disabled account's, any other path).
-    ``cache`` reuses the last feed of the token while the data is unchanged."""
+    ``cache`` reuses the last feed of the token while the data is unchanged.
+
+    A client that accepts gzip gets the body compressed (``Content-Encoding: gzip``)
+    under the weak form of the ETag, as nginx does: the two encodings are the same
+    calendar, and ``If-None-Match`` compares weakly, so either validator gives a 304.
+    Every answer carries ``Vary: Accept-Encoding`` for caches in between."""
     if method not in ("GET", "HEAD"):
         return Answer(405, [("Allow", "GET, HEAD"), ("Content-Length", "0")], b"")
     m = PATH_RE.match(path.split("?", 1)[0])
@@ -375,10 +416,12 @@ def answer(
         feed = cached
     else:
         feed = render_feed(unit, row)
+    compress = len(feed.body) >= _GZIP_FROM and accepts_gzip(headers.get("accept-encoding"))
     common = [
-        ("ETag", feed.etag),
+        ("ETag", f"W/{feed.etag}" if compress else feed.etag),
         ("Last-Modified", format_datetime(feed.last_modified.astimezone(UTC), usegmt=True)),
         ("Cache-Control", "private, no-cache"),
+        ("Vary", "Accept-Encoding"),
     ]
     inm = headers.get("if-none-match")
     ims = headers.get("if-modified-since")
@@ -393,12 +436,14 @@ def answer(
             fresh = False
     if fresh:
         return Answer(304, common, b"", row.id)
+    body = feed.gzipped if compress else feed.body
     out = [
         ("Content-Type", "text/calendar; charset=utf-8"),
-        ("Content-Length", str(len(feed.body))),
+        *([("Content-Encoding", "gzip")] if compress else []),
+        ("Content-Length", str(len(body))),
         *common,
     ]
-    return Answer(200, out, b"" if method == "HEAD" else feed.body, row.id)
+    return Answer(200, out, b"" if method == "HEAD" else body, row.id)
 
 
 def token_json(row: FeedToken, account: Account | None = None) -> dict[str, object]:

@@ -4,6 +4,7 @@ A real server on 127.0.0.1 (a free port), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.client
 from collections.abc import Iterator
@@ -104,6 +105,56 @@ def test_200_then_304_head_and_the_body_is_the_export(
     status, head, empty = get(server, path, method="HEAD")
     assert (status, empty) == (200, b"")
     assert head["etag"] == etag and head["content-length"] == str(len(body))
+
+
+def test_gzip_for_clients_that_accept_it(world: World, server: FeedServer) -> None:
+    token = token_for(world)
+    path = f"/cal/{token}.ics"
+    _s, plain_headers, plain = get(server, path)
+    assert len(plain) > 1024  # the sample calendar is worth compressing
+    assert "content-encoding" not in plain_headers
+    assert plain_headers["vary"] == "Accept-Encoding"
+    status, headers, body = get(server, path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200
+    assert headers["content-encoding"] == "gzip"
+    assert headers["vary"] == "Accept-Encoding"
+    assert int(headers["content-length"]) == len(body) < len(plain) / 3
+    assert gzip.decompress(body) == plain
+    # The same calendar: the weak form of the plain ETag, and either one gives a 304.
+    assert headers["etag"] == "W/" + plain_headers["etag"]
+    for validator in (headers["etag"], plain_headers["etag"]):
+        status, h304, empty = get(
+            server, path, headers={"Accept-Encoding": "gzip", "If-None-Match": validator}
+        )
+        assert (status, empty) == (304, b"")
+        assert h304["etag"] == headers["etag"]
+    # HEAD tells the compressed length; an explicit refusal gets the plain body.
+    status, head, empty = get(server, path, "HEAD", {"Accept-Encoding": "gzip"})
+    assert (status, empty, head["content-length"]) == (200, b"", headers["content-length"])
+    _s, refused_headers, refused = get(
+        server, path, headers={"Accept-Encoding": "gzip;q=0, *;q=0.5"}
+    )
+    assert refused == plain and "content-encoding" not in refused_headers
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip", True),
+        ("GZIP;q=0.8", True),
+        ("x-gzip", True),
+        ("deflate, br", False),
+        ("*", True),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),
+        ("identity", False),
+        ("", False),
+        (None, False),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_accept_encoding_is_read_with_its_q_values(header: str | None, accepted: bool) -> None:
+    assert feed_service.accepts_gzip(header) is accepted
 
 
 def test_a_change_gives_a_new_etag_and_last_modified(world: World, server: FeedServer) -> None:

@@ -272,7 +272,7 @@ class DeskReminders:
                 if i is None or i.status is not InteractionStatus.planned or i.start_at != p.start:
                     log.info("reminder %s not shown: the work was cancelled or moved", p.key)
                     return None
-            told = planning.message_for(unit, p, self.account)
+            told = planning.message_for(unit, p, self.account, sent_at=self.now())
         if told is None:
             return None
         title, body = told

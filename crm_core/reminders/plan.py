@@ -10,6 +10,7 @@ people its recipient may see (:func:`message_for`).
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -127,14 +128,23 @@ def recipients(unit: Unit, interaction_id: uuid.UUID) -> tuple[uuid.UUID, ...]:
     return tuple(rows)
 
 
-def item_message(unit: Unit, i: Interaction, minutes: int) -> tuple[str, str]:
+def item_message(
+    unit: Unit, i: Interaction, minutes: int, *, sent_at: datetime | None = None
+) -> tuple[str, str]:
     """Title and body of the reminder ``minutes`` before interaction ``i`` (negative:
-    on the day of an all-day one)."""
+    on the day of an all-day one). Sent at ``sent_at`` more than five minutes off its
+    time (late, after the service was stopped), the body gives the real time left, not
+    the planned lead: a one-day reminder sent two hours before says two hours."""
     tz = unit.config.tz
     title = _("Reminder: {title}").format(title=event_title(unit, i))
     lines = [_("When: {when}").format(when=_when(i.start_at, tz, i.all_day))]
     if i.location:
         lines.append(_("Place: {place}").format(place=i.location))
+    if sent_at is not None and not i.all_day:
+        left = math.ceil((i.start_at - sent_at).total_seconds() / 60)
+        if abs(left - minutes) > 5:
+            lines.append(_lead_left(left))
+            return title, "\n".join(lines)
     if minutes >= 60 * 24 and minutes % (60 * 24) == 0:
         lines.append(_("In {n} day(s).").format(n=minutes // (60 * 24)))
     elif minutes >= 60 and minutes % 60 == 0:
@@ -142,6 +152,24 @@ def item_message(unit: Unit, i: Interaction, minutes: int) -> tuple[str, str]:
     elif minutes:
         lines.append(_("In {n} minute(s).").format(n=minutes))
     return title, "\n".join(lines)
+
+
+def _lead_left(minutes: int) -> str:
+    """The time left before a start, in words: days and hours, hours and minutes, or
+    minutes; "already started" once it is past."""
+    if minutes <= 0:
+        return _("It has already started.")
+    days, rest = divmod(minutes, 60 * 24)
+    hours, mins = divmod(rest, 60)
+    if days:
+        if hours:
+            return _("In {d} day(s) {h} hour(s).").format(d=days, h=hours)
+        return _("In {n} day(s).").format(n=days)
+    if hours:
+        if mins:
+            return _("In {h} hour(s) {m} minute(s).").format(h=hours, m=mins)
+        return _("In {n} hour(s).").format(n=hours)
+    return _("In {n} minute(s).").format(n=mins)
 
 
 def item_reminders(
@@ -178,10 +206,13 @@ def item_reminders(
     return out
 
 
-def message_for(unit: Unit, p: Planned, account: Account) -> tuple[str, str] | None:
+def message_for(
+    unit: Unit, p: Planned, account: Account, *, sent_at: datetime | None = None
+) -> tuple[str, str] | None:
     """Title and body of reminder ``p`` as ``account`` is told it, computed acting as
     that account: a per-item reminder names only the people it may see, and is not
-    sent at all (None) if it may not see the work; a plugin's reminder as planned."""
+    sent at all (None) if it may not see the work; a plugin's reminder as planned.
+    ``sent_at``: when it goes out, so a late one states the real time left."""
     if p.interaction_id is None:
         return p.title, p.body
     view = authz.acting_for(unit, account)
@@ -191,7 +222,7 @@ def message_for(unit: Unit, p: Planned, account: Account) -> tuple[str, str] | N
     minutes = p.minutes
     if minutes is None:  # a job stored by an older version: the key holds it
         minutes = int(p.key.split(":")[2])
-    return item_message(view, i, minutes)
+    return item_message(view, i, minutes, sent_at=sent_at)
 
 
 def plugin_reminders(unit: Unit, now: datetime, until: datetime) -> list[Planned]:

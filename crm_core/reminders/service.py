@@ -340,7 +340,7 @@ class ReminderService:
                     account = unit.session.get(Account, account_id)
                     if account is None or not account.active:
                         continue
-                    message = planning.message_for(unit, p, account)
+                    message = planning.message_for(unit, p, account, sent_at=clock.now())
                     if message is not None:
                         out.append((account, *message))
                 return out

@@ -263,6 +263,49 @@ def test_two_restarts_create_no_duplicate_jobs(office: Any) -> None:
     assert len([j for j in seen[0] if j.startswith("tongxin:item:")]) == 2
 
 
+def test_a_late_reminder_states_the_time_really_left(office: Any) -> None:
+    """Planned ten minutes before, sent three minutes before (the service was down):
+    it says three minutes, not ten, and that it is late."""
+    app, box, stream = office
+    now = datetime.now(UTC)
+    clock.freeze(now)
+    start = now + timedelta(hours=5)
+    _schedule_call(app, start)
+    clock.freeze(start - timedelta(minutes=3))
+    service = _service(app, stream)
+    service.start()
+    try:
+        wait_for(lambda: len(_reminder_mails(box)) == 1)
+    finally:
+        service.shutdown()
+    text = _reminder_mails(box)[0][1].get_content()
+    assert "3 分钟后开始" in text and "10 分钟后开始" not in text
+    assert "（补发：提醒服务当时未运行。）" in text
+
+
+@pytest.mark.parametrize(
+    ("left", "words"),
+    [
+        (timedelta(hours=2, minutes=10), "2 小时 10 分钟后开始。"),
+        (timedelta(hours=3), "3 小时后开始。"),
+        (timedelta(days=1, hours=4), "1 天 4 小时后开始。"),
+        (timedelta(minutes=-20), "已经开始。"),
+    ],
+)
+def test_the_time_left_in_words(office: Any, left: timedelta, words: str) -> None:
+    from crm_core.reminders.plan import item_message
+
+    app, _box, _stream = office
+    start = datetime.now(UTC) + timedelta(days=3)
+    call = _schedule_call(app, start)
+    with app.unit() as unit:
+        i = unit.session.get(type(call), call.id)
+        _title, body = item_message(unit, i, 60 * 24, sent_at=start - left)
+        assert body.splitlines()[-1] == words
+        _title, on_time = item_message(unit, i, 60 * 24, sent_at=start - timedelta(days=1))
+        assert on_time.splitlines()[-1] == "1 天后开始。"
+
+
 def test_the_digest_is_delivered_once(office: Any) -> None:
     app, box, stream = office
     tz = app.config.tz

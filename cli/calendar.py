@@ -15,7 +15,7 @@ import sys
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from crm_cli.context import err, get_app, out, print_json, run_unit, state
@@ -34,6 +34,9 @@ from crm_core.private_files import write_private_bytes
 from crm_core.services import accounts
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
+
+if TYPE_CHECKING:
+    from crm_core.calendar.caldav_sync import SyncReport
 
 export_app = typer.Typer(help=N_("Export data to files."), no_args_is_help=True)
 feed_app = typer.Typer(
@@ -290,7 +293,10 @@ def feed_url(
         sys.stdout.flush()
 
 
-@sync_app.command("caldav", help=N_("Mirror a calendar to a CalDAV server."))
+SYNC_CALENDARS = ("mine", "institutional", "office")
+
+
+@sync_app.command("caldav", help=N_("Sync a calendar with a CalDAV server, both ways."))
 def sync_caldav_command(
     url: Annotated[str, typer.Option("--url", help=N_("The CalDAV server or calendar URL."))],
     username: Annotated[
@@ -300,15 +306,33 @@ def sync_caldav_command(
         str | None,
         typer.Option("--password-env", help=N_("Environment variable holding the password.")),
     ] = None,
-    calendar: Annotated[
+    target: Annotated[
         str | None,
-        typer.Option("--calendar", help=N_("The calendar's name on the server (made if missing).")),
+        typer.Option("--target", help=N_("The calendar's name on the server (made if missing).")),
     ] = None,
+    calendar: Annotated[
+        str,
+        typer.Option(
+            "--calendar",
+            help=N_(
+                "What to sync, as in `export ics`: mine (default), institutional, or office "
+                "(the whole office's work; only when named)."
+            ),
+        ),
+    ] = "mine",
     user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     from crm_core.calendar.caldav_sync import sync_caldav
 
+    if calendar not in SYNC_CALENDARS:
+        raise ValidationError.one(
+            "--calendar",
+            calendar,
+            N_("one of mine, institutional, office; the server calendar's name goes in --target"),
+        )
+    if user and calendar != "mine":
+        raise ValidationError.one("--calendar", calendar, N_("give --user or --calendar, not both"))
     password = None
     if password_env:
         password = os.environ.get(password_env)
@@ -316,12 +340,36 @@ def sync_caldav_command(
             raise ValidationError.one(
                 "--password-env", password_env, N_("this variable is not set")
             )
+    if calendar == "mine" and user is None:
+        # Nobody's own calendar is the whole office's: say so rather than push 2,500 items.
+        def own(unit: Unit) -> str | None:
+            return unit.actor.username if unit.actor is not None else None
+
+        user = run_unit(own)
+        if user is None:
+            raise ValidationError.one(
+                "--user", None, N_("you have no account: name --user, or --calendar office")
+            )
     report = sync_caldav(
-        get_app(), url=url, username=username, password=password, calendar=calendar, account=user
+        get_app(),
+        url=url,
+        username=username,
+        password=password,
+        calendar=target,
+        account=user if calendar == "mine" else None,
+        scope=None if calendar == "mine" else calendar,
     )
     if as_json:
         print_json(report.as_json())
         return
+    _print_sync(report)
+
+
+_SERVER_SIDE = {"changed": N_("changed"), "deleted": N_("deleted")}
+
+
+def _print_sync(report: SyncReport) -> None:
+    """The sync's counts, then what came from the server, then each conflict."""
     out.print(
         _(
             "CalDAV {url}: {created} new, {updated} updated, {deleted} deleted, {unchanged} same."
@@ -334,7 +382,24 @@ def sync_caldav_command(
         ),
         markup=False,
     )
-    for uid in report.overwritten:
+    came_back = [
+        (report.rescheduled, N_("Moved on the phone, rescheduled in tongxin: {n}")),
+        (report.cancelled, N_("Deleted on the phone, cancelled in tongxin: {n}")),
+        (report.imported, N_("Made on the phone, planned in tongxin: {n}")),
+        (report.restored, N_("Changed or deleted on the phone but kept by tongxin, put back: {n}")),
+    ]
+    for uids, text in came_back:
+        if uids:
+            out.print(_(text).format(n=len(uids)), markup=False)
+    for c in report.conflicts:
+        err.print(
+            _(
+                "Conflict: {uid} changed on both sides ({what} on the server); tongxin's kept."
+            ).format(uid=c["uid"], what=_(_SERVER_SIDE.get(c["server"], c["server"]))),
+            markup=False,
+        )
+    told = {c["uid"] for c in report.conflicts} | set(report.restored)
+    for uid in (u for u in report.overwritten if u not in told):
         err.print(
             _("Warning: {uid} had been changed on the server; overwritten.").format(uid=uid),
             markup=False,

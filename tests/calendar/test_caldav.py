@@ -6,6 +6,7 @@ a WSGI layer in front of it."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -250,7 +251,7 @@ def test_the_command(
     monkeypatch.setenv("RADICALE_PW", PASSWORD)
     args = [
         "--db", db_url, "sync", "caldav", "--url", radicale_server.url, "--username", USER,
-        "--password-env", "RADICALE_PW", "--calendar", "同心", "--user", "wangzx",
+        "--password-env", "RADICALE_PW", "--target", "同心", "--user", "wangzx",
     ]  # fmt: skip
     capsys.readouterr()
     assert run(args) == 0
@@ -258,5 +259,17 @@ def test_the_command(
     assert f"新建 {len(_export_uids(world))}" in out
     assert run(args) == 0
     assert "新建 0，更新 0，删除 0" in capsys.readouterr().out
+    # --calendar chooses what to sync, with export's words; a server name is refused
+    # with a pointer to --target (it meant that before).
+    base = args[: args.index("--target")]
+    assert run([*base, "--calendar", "同心"]) == 1
+    assert "--target" in capsys.readouterr().err
+    assert run([*base, "--target", "机关", "--calendar", "institutional", "--user", "wangzx"]) == 1
+    assert "--user" in capsys.readouterr().err
+    assert run([*base, "--target", "机关", "--calendar", "institutional", "--json"]) == 0
+    shared = json.loads(capsys.readouterr().out)
+    uids = set(_server_events(radicale_server, shared["calendar_url"]))
+    assert len(uids) == shared["created"] > 0
+    assert all(u.startswith("series-") for u in uids)  # the institutional series only
     monkeypatch.delenv("RADICALE_PW")
     assert run(args) == 1

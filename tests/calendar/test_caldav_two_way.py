@@ -4,11 +4,13 @@ after one sync, audited; a second sync writes nothing; both-sides changes are re
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import caldav
 import icalendar
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -212,3 +214,45 @@ def test_a_series_moved_on_the_phone_is_put_back(world: World, radicale_server: 
     assert report.restored == [uid]
     assert _on_server(rad, url)[uid].decoded("dtstart") == first
     _quiet(world, rad)
+
+
+def test_the_command_says_what_came_from_the_phone_and_each_conflict(
+    world: World,
+    radicale_server: Radicale,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crm_cli.main import run
+
+    from .test_caldav import PASSWORD, USER
+
+    rad = radicale_server
+    monkeypatch.setenv("RADICALE_PW", PASSWORD)
+    args = [
+        "--db", db_url, "sync", "caldav", "--url", rad.url, "--username", USER,
+        "--password-env", "RADICALE_PW", "--target", "同心 · 王主席", "--user", "wangzx",
+    ]  # fmt: skip
+    # The command's first run puts the calendar there (the library's and the command's
+    # calendars differ: the command loads the installed plugins).
+    assert run([*args, "--json"]) == 0
+    url = json.loads(capsys.readouterr().out)["calendar_url"]
+    _edit_on_phone(
+        rad,
+        url,
+        _uid(world.visit),
+        dtstart=local(2026, 9, 21, 15, 0),
+        dtend=local(2026, 9, 21, 16, 0),
+    )
+    _edit_on_phone(rad, url, _uid(world.talk), dtstart=local(2026, 9, 23, 8, 0))
+    with world.app.unit("wangzx") as unit:
+        interactions.reschedule_interaction(unit, world.talk, start=local(2026, 9, 24, 14, 0))
+    capsys.readouterr()
+    assert run(args) == 0
+    said = capsys.readouterr()
+    assert "手机上改了时间、已在同心中改期：1 项" in said.out
+    assert f"冲突：{_uid(world.talk)} 两边都有改动（服务器上已改动），保留同心的版本。" in said.err
+    assert "覆盖" not in said.err  # each told once, not again as "overwritten"
+    assert run(args) == 0
+    quiet = capsys.readouterr()
+    assert "手机上" not in quiet.out and quiet.err == ""

@@ -48,6 +48,16 @@ def test_hook_has_a_test(hook: str) -> None:
     assert re.search(rf"def {hook}\(|\"{hook}\"", sources), f"no test exercises the hook {hook}"
 
 
+def _tests_defined_in(paths: list[Path]) -> set[str]:
+    """The test functions defined in ``paths``."""
+    defined: set[str] = set()
+    for path in paths:
+        defined |= set(
+            re.findall(r"^(?:async )?def (test_[a-z0-9_]+)", path.read_text("utf-8"), re.M)
+        )
+    return defined
+
+
 def test_the_security_guide_names_only_tests_that_exist() -> None:
     """docs/security.md proves each promise by naming its tests: every file and test it
     names must exist (a renamed or deleted test would leave a promise unproven)."""
@@ -56,14 +66,25 @@ def test_the_security_guide_names_only_tests_that_exist() -> None:
     files = set(re.findall(r"\b(test_[a-z0-9_]+\.py)\b", guide))
     tests = set(re.findall(r"(?<![./\w])(test_[a-z0-9_]+)\b(?!\.py)", guide))
     assert len(files) >= 10 and len(tests) >= 10
-    defined: set[str] = set()
     for name in files:
         path = folder / name
         assert path.is_file(), f"docs/security.md names {name}, which is not in tests/security"
-    for path in folder.glob("test_*.py"):
-        defined |= set(
-            re.findall(r"^(?:async )?def (test_[a-z0-9_]+)", path.read_text("utf-8"), re.M)
-        )
-    assert sorted(tests - defined) == []
+    assert sorted(tests - _tests_defined_in(sorted(folder.glob("test_*.py")))) == []
     for item in range(1, 11):
         assert re.search(rf"^{item}\. \*\*", guide, re.M), f"promise {item} is not in the guide"
+
+
+def test_the_architecture_guide_names_only_tests_that_exist() -> None:
+    """docs/ARCHITECTURE.md names the test of each rule as ``tests/FILE.py::test_NAME``:
+    each must exist, in both languages (a renamed test would leave a rule unchecked)."""
+    guide = (ROOT / "docs" / "ARCHITECTURE.md").read_text("utf-8")
+    zh, en = guide.split("\n## English\n")
+    named = re.findall(r"(tests/[a-z0-9_/]+\.py)::(test_[a-z0-9_]+)", guide)
+    assert len(named) >= 20
+    for path, test in sorted(set(named)):
+        assert (ROOT / path).is_file(), f"docs/ARCHITECTURE.md names {path}, which does not exist"
+        assert test in _tests_defined_in([ROOT / path]), f"{path} has no {test}"
+    pattern = r"tests/[a-z0-9_/]+\.py::test_[a-z0-9_]+"
+    assert sorted(set(re.findall(pattern, zh))) == sorted(set(re.findall(pattern, en)))
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert readme.count("docs/ARCHITECTURE.md") >= 2

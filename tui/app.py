@@ -8,12 +8,27 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import platformdirs
 from crm_tui.commands import TongxinCommands
 from crm_tui.common import guarded, report, safe, translate_bindings
+from crm_tui.ports import TongxinAppPort
 from crm_tui.reminders import TuiReminders, reminders_enabled
+from crm_tui.screens.agenda import AgendaScreen
+from crm_tui.screens.contacts import ContactsScreen
+from crm_tui.screens.dashboard import DashboardScreen
+from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
+from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
+from crm_tui.screens.form import InteractionForm
+from crm_tui.screens.help import HelpScreen
+from crm_tui.screens.interaction import InteractionDialog
+from crm_tui.screens.person import PersonScreen
+from crm_tui.screens.person_edit import PersonEditForm
+from crm_tui.screens.plugin_output import PluginOutputDialog
+from crm_tui.screens.plugins import PluginsScreen
+from crm_tui.screens.reports import ReportsScreen
+from crm_tui.widgets.participants import ParticipantPicker
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -174,14 +189,6 @@ class TongxinApp(App[None]):
 
     def make_screen(self, name: str, **kwargs: Any) -> Screen[Any]:
         """A new instance of the main screen ``name``."""
-        from crm_tui.screens.agenda import AgendaScreen
-        from crm_tui.screens.contacts import ContactsScreen
-        from crm_tui.screens.dashboard import DashboardScreen
-        from crm_tui.screens.feed import FeedScreen
-        from crm_tui.screens.followups import FollowUpsScreen
-        from crm_tui.screens.plugins import PluginsScreen
-        from crm_tui.screens.reports import ReportsScreen
-
         screens: dict[str, Any] = {
             "dashboard": DashboardScreen,
             "contacts": ContactsScreen,
@@ -220,23 +227,17 @@ class TongxinApp(App[None]):
 
     def action_show_help(self) -> None:
         """Show every key."""
-        from crm_tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     @guarded
     def open_person(self, person_id: str) -> None:
         """Open a person's page."""
-        from crm_tui.screens.person import PersonScreen
-
         self.push_screen(PersonScreen(str(person_id)))
 
     @guarded
     def open_interaction(self, interaction_id: str) -> None:
         """Show one interaction."""
-        from crm_tui.screens.interaction import InteractionDialog
-
         self.push_screen(InteractionDialog(str(interaction_id)))
 
     def open_follow_up(self, follow_up_id: str) -> None:
@@ -248,15 +249,11 @@ class TongxinApp(App[None]):
         self, mode: str, *, person_id: str | None = None, kind: str | None = None
     ) -> None:
         """Open the log (``mode`` "log") or schedule form."""
-        from crm_tui.screens.form import InteractionForm
-
         self.push_screen(InteractionForm(mode, person_id=person_id, kind=kind))
 
     @guarded
     def open_new_follow_up(self, person_id: str) -> None:
         """Record a new concern of a person."""
-        from crm_tui.screens.followups import NewFollowUpDialog
-
         self.push_screen(NewFollowUpDialog(str(person_id)))
 
     def first_person_of(self, interaction_id: str) -> str | None:
@@ -301,21 +298,6 @@ class TongxinApp(App[None]):
 
     def all_bindings(self) -> list[tuple[str, list[Binding]]]:
         """Every binding of the app and its screens, grouped by where it works."""
-        from crm_tui.screens.agenda import AgendaScreen
-        from crm_tui.screens.contacts import ContactsScreen
-        from crm_tui.screens.dashboard import DashboardScreen
-        from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
-        from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
-        from crm_tui.screens.form import InteractionForm
-        from crm_tui.screens.help import HelpScreen
-        from crm_tui.screens.interaction import InteractionDialog
-        from crm_tui.screens.person import PersonScreen
-        from crm_tui.screens.person_edit import PersonEditForm
-        from crm_tui.screens.plugin_output import PluginOutputDialog
-        from crm_tui.screens.plugins import PluginsScreen
-        from crm_tui.screens.reports import ReportsScreen
-        from crm_tui.widgets.participants import ParticipantPicker
-
         places: list[tuple[str, Any]] = [
             (N_("Everywhere"), TongxinApp),
             (N_("Home"), DashboardScreen),
@@ -341,6 +323,11 @@ class TongxinApp(App[None]):
             bindings = [b for b in cls.BINDINGS if isinstance(b, Binding)]
             out.append((_(where), bindings))
         return out
+
+
+if TYPE_CHECKING:
+    # The screens know the app only through this port: mypy checks that the app has it.
+    _port: type[TongxinAppPort] = TongxinApp
 
 
 def log_file() -> Path:

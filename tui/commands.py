@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from crm_tui import extensions
 from crm_tui.common import report
+from crm_tui.screens.plugin_output import PluginOutputDialog
 from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped, unused-ignore]
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -19,7 +20,7 @@ from crm_core.i18n import N_, _, language
 from crm_core.panels import OpenTarget, PaletteCommandSpec
 
 if TYPE_CHECKING:
-    from crm_tui.app import TongxinApp
+    from crm_tui.ports import TongxinAppLike
 
 # (group, action, help, method name on the app, arguments)
 COMMANDS: tuple[tuple[str, str, str, str, tuple[Any, ...]], ...] = (
@@ -71,7 +72,7 @@ COMMANDS: tuple[tuple[str, str, str, str, tuple[Any, ...]], ...] = (
 )
 
 
-def open_target(app: TongxinApp, target: OpenTarget) -> None:
+def open_target(app: TongxinAppLike, target: OpenTarget) -> None:
     """Go where a plugin's command asks."""
     ref = target.ref
     if target.screen == "person":
@@ -89,10 +90,8 @@ def open_target(app: TongxinApp, target: OpenTarget) -> None:
         app.goto(target.screen)
 
 
-def show_outcome(app: TongxinApp, outcome: extensions.Outcome) -> None:
+def show_outcome(app: TongxinAppLike, outcome: extensions.Outcome) -> None:
     """Show what a plugin's command gave: an error, a place, a dialog or a notice."""
-    from crm_tui.screens.plugin_output import PluginOutputDialog
-
     if outcome.error is not None:
         app.notify(outcome.error, title=outcome.title, severity="error", timeout=8)
     elif outcome.target is not None:
@@ -103,7 +102,7 @@ def show_outcome(app: TongxinApp, outcome: extensions.Outcome) -> None:
         app.notify(_("Done: {title}").format(title=outcome.title), timeout=3)
 
 
-def run_plugin_command(app: TongxinApp, spec: PaletteCommandSpec) -> None:
+def run_plugin_command(app: TongxinAppLike, spec: PaletteCommandSpec) -> None:
     """Run a plugin's palette command in a worker thread (one unit of work as the app's
     account), then show its outcome on the UI thread."""
 
@@ -139,7 +138,7 @@ class TongxinCommands(Provider):
         return self._plugin_specs
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        app: TongxinApp = self.app  # type: ignore[assignment]
+        app: TongxinAppLike = self.app  # type: ignore[assignment]
         out = []
         for group, action, help_text, method, args in COMMANDS:
             if method == "goto" and len(args) == 2:

@@ -7,6 +7,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from crm_tui.common import displayable, plain, report, translate_bindings
+from textual import getters
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -15,20 +16,24 @@ from crm_core.i18n import _
 from crm_core.unit import Unit
 
 if TYPE_CHECKING:
-    from crm_tui.app import TongxinApp
+    from crm_tui.ports import TongxinAppLike
     from textual.dom import DOMNode
 
     _FormBase = DOMNode
+    _DataBase = Widget
 else:
     _FormBase = object  # a mixin: the screen it is mixed into is the DOM node
+    _DataBase = object
 
 T = TypeVar("T")
 
 
-class DataMixin:
+class DataMixin(_DataBase):
     """Loads data through the services in a worker thread and shows it on the UI thread."""
 
-    app: TongxinApp
+    if TYPE_CHECKING:
+        # The app as a screen knows it: Textual's App plus the port (never crm_tui.app).
+        app = getters.app(TongxinAppLike)
 
     def load_in_thread(
         self,
@@ -56,7 +61,7 @@ class DataMixin:
             with suppress(RuntimeError):
                 app.call_from_thread(show, result)
 
-        self.run_worker(job, thread=True, exclusive=True, group=group, exit_on_error=False)  # type: ignore[attr-defined]
+        self.run_worker(job, thread=True, exclusive=True, group=group, exit_on_error=False)
 
 
 class BaseScreen(DataMixin, Screen[Any]):

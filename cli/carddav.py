@@ -120,11 +120,13 @@ def proposals_command(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         return
     table = Table(_("ID"), _("Name"), _("On the phone"), _("In tongxin"), _("Since"))
     for r in rows:
+        phones, before = r["phones"], r["before"]
+        assert isinstance(phones, list) and isinstance(before, list)
         table.add_row(
             str(r["id"])[:8],
             str(r["person"]),
-            "、".join(r["phones"]),  # type: ignore[arg-type]
-            "、".join(r["before"]),  # type: ignore[arg-type]
+            "、".join(phones),
+            "、".join(before),
             str(r["created_at"])[:16].replace("T", " "),
         )
     out.print(table)
@@ -137,18 +139,25 @@ def accept_command(
 ) -> None:
     from crm_core.carddav_sync import accept_proposal
 
-    def work(unit: Unit) -> dict[str, object]:
+    def work(unit: Unit) -> tuple[dict[str, object], list[str]]:
         person = accept_proposal(unit, ref)
-        return {"id": str(person.id), "name": person.name, "mobile": person.mobile,
-                "phones": list(person.phones)}  # fmt: skip
+        numbers = [n for n in [person.mobile, *person.phones] if n]
+        done: dict[str, object] = {
+            "id": str(person.id),
+            "name": person.name,
+            "mobile": person.mobile,
+            "phones": list(person.phones),
+        }
+        return done, numbers
 
-    done = run_unit(work)
+    done, numbers = run_unit(work)
     if as_json:
         print_json(done)
         return
-    numbers = "、".join(str(n) for n in [done["mobile"], *done["phones"]] if n)  # type: ignore[list-item]
     out.print(
-        _("{name}'s numbers are now: {numbers}.").format(name=done["name"], numbers=numbers),
+        _("{name}'s numbers are now: {numbers}.").format(
+            name=done["name"], numbers="、".join(numbers)
+        ),
         markup=False,
     )
 

@@ -43,7 +43,7 @@ from sqlmodel import col
 from crm_core import authz, clock
 from crm_core.app import Tongxin
 from crm_core.calendar_models import CaldavState, ContactProposal
-from crm_core.contacts_vcard import card_tels, card_uid, person_phones, vcard
+from crm_core.contacts_vcard import UID_PREFIX, card_tels, card_uid, person_phones, vcard
 from crm_core.errors import NotFound, TongxinError, ValidationError
 from crm_core.i18n import N_
 from crm_core.models import Account, Person
@@ -288,7 +288,9 @@ class _Sync:
         with self.app.unit() as unit:
             acc, view = _whose(unit, self.account)
             cards = _cards(view)
-            actor_id = unit.actor.id if unit.actor is not None else None
+            # The rows are the book owner's (on PostgreSQL an account reads only its own).
+            owner = acc if acc is not None else unit.actor
+            actor_id = owner.id if owner is not None else None
             states = {
                 s.uid: s
                 for s in unit.session.scalars(
@@ -342,6 +344,16 @@ class _Sync:
                         raise _fail(s.href, f"DELETE HTTP {response.status}")
                     self.report.deleted += 1
                 session.delete(s)
+            # A card of tongxin's that no state row knows (a lost or another account's
+            # row) and whose person this account may not see goes too.
+            known = {_path(s.href) for s in states.values()}
+            wanted = {_path(urljoin(self.book, resource_name(uid))) for uid in cards}
+            for path in sorted(set(listing) - known - wanted):
+                if path.rsplit("/", 1)[-1].startswith(UID_PREFIX):
+                    response = self.send("DELETE", urljoin(self.book, quote(path)), None, {})
+                    if response.status not in (200, 204, 404):
+                        raise _fail(path, f"DELETE HTTP {response.status}")
+                    self.report.deleted += 1
         return self.report
 
     def changed_on_phone(

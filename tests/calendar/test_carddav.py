@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from crm_core import clock
 from crm_core.app import Tongxin
+from crm_core.calendar_models import CaldavState
 from crm_core.carddav_sync import CarddavReport, accept_proposal, sync_carddav
 from crm_core.contacts_vcard import card_tels
 from crm_core.errors import PermissionDenied
@@ -157,6 +158,17 @@ def test_a_county_account_s_book_never_holds_another_county_s_people(
     rad.seen.clear()
     moved = _sync(app, rad, "gl")
     assert moved.deleted == 1 and [m for m, _p, _h in rad.writes()] == ["DELETE"]
+    assert set(_cards(rad, report.book_url)) == {_uid(people["ouyang"])}
+    _quiet(app, rad, "gl")
+
+    # The leader's cards in that book, then the county's sync again without any record
+    # of them (a lost state): what the county may not see is removed from the server.
+    _sync(app, rad, "wangzx")
+    assert _uid(people["li"]) in _cards(rad, report.book_url)
+    with app.unit() as unit:
+        for row in unit.session.scalars(select(CaldavState)):
+            unit.session.delete(row)
+    _sync(app, rad, "gl")
     assert set(_cards(rad, report.book_url)) == {_uid(people["ouyang"])}
     _quiet(app, rad, "gl")
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 import typer.rich_utils
-from crm_cli import admin, calendar, contacts, reports, roster, scaffold, security, work
+from crm_cli import admin, calendar, carddav, contacts, reports, roster, scaffold, security, work
 from crm_cli.context import CliState, err, set_state, state
 from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -98,6 +98,7 @@ def build_app() -> typer.Typer:
     )
     app.add_typer(scaffold.plugin_app, name="plugin")
     calendar.register(app)  # export ics, serve, feed, sync caldav, remind
+    carddav.register(app)  # sync carddav, contacts proposals
     roster.register(app)  # import; export people/interactions/vcf (after calendar's export)
     reports.register(app)  # report NAME, report --list
     security.register(app)  # users, audit, person export/anonymise, backup, restore

@@ -11,6 +11,10 @@
 - ``caldav_state.account_id`` (migration ``0005``): the account whose push wrote the row;
   on PostgreSQL an account reads and writes only its own rows (administrators all).
 
+- ``contact_proposal`` (migration ``0007``): a phone number changed on a phone's address
+  book (CardDAV), waiting for an administrator to accept it into the person's record;
+  an account reads and writes its own rows (administrators all).
+
 APScheduler's job table (``apscheduler_jobs``, 0002) was dropped by ``0005``: its rows
 were pickles, and tongxin never loads code from the database (the reminder service's
 jobs live in memory, planned from these tables).
@@ -26,7 +30,7 @@ from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from crm_core import clock
-from crm_core.types import UTCDateTime
+from crm_core.types import JSONDoc, UTCDateTime
 
 
 class FeedToken(SQLModel, table=True):
@@ -100,3 +104,30 @@ class ReminderDelivery(SQLModel, table=True):
 
 
 __all__ = ["CaldavState", "FeedToken", "ReminderDelivery"]
+
+
+class ContactProposal(SQLModel, table=True):
+    """Phone numbers a phone's address book holds for a person that tongxin does not:
+    ``status`` "open" until an administrator accepts it ("accepted") or a later sync
+    finds the phone agreeing with tongxin again ("withdrawn")."""
+
+    __tablename__ = "contact_proposal"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    book_url: str = Field(index=True)
+    person_id: uuid.UUID = Field(
+        sa_column_args=[ForeignKey("person.id", ondelete="CASCADE")], index=True
+    )
+    # What the phone's card holds (mobile first when it marks one), and tongxin's then.
+    phones: list[str] = Field(default_factory=list, sa_type=JSONDoc)
+    before: list[str] = Field(default_factory=list, sa_type=JSONDoc)
+    etag: str | None = None  # the server's ETag of the card with these numbers
+    status: str = "open"
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Whose address book it came from (None: the owner of the database).
+    account_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column_args=[ForeignKey("account.id", ondelete="SET NULL")],
+        index=True,
+    )

@@ -39,7 +39,12 @@ from crm_core.app import Tongxin
 from crm_core.calendar import feeds
 from crm_core.calendar.caldav_sync import sync_caldav
 from crm_core.calendar.series import sync_series
-from crm_core.calendar_models import CaldavState, FeedToken, ReminderDelivery
+from crm_core.calendar_models import (
+    CaldavState,
+    ContactProposal,
+    FeedToken,
+    ReminderDelivery,
+)
 from crm_core.models import (
     Organisation,
     OrganisationContact,
@@ -164,6 +169,7 @@ def _expectations() -> dict[str, dict[str, dict[str, str]]]:
             admins,
         ),
         "caldav_state": same(own),
+        "contact_proposal": same(own),
     }
 
 
@@ -227,6 +233,10 @@ def world(app: Tongxin, names: Callable[[str], str], pg_roles: Callable[[str], N
                 CaldavState(calendar_url=f"https://dav.example/{role}/", uid=f"u-{role}",
                             href=f"https://dav.example/{role}/u.ics", content_hash="x",
                             account_id=made[role].id)
+            )  # fmt: skip
+            unit.session.add(
+                ContactProposal(book_url=f"https://dav.example/{role}/book/", person_id=zhang.id,
+                                phones=["13900000000"], account_id=made[role].id)
             )  # fmt: skip
         unit.session.add(
             ReminderDelivery(key="item:x", channel="email", recipient="wang@example.org",

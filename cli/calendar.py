@@ -28,6 +28,7 @@ from crm_core.calendar import feeds as feed_service
 from crm_core.calendar_models import FeedToken
 from crm_core.config import Config
 from crm_core.errors import ValidationError
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Account
 from crm_core.private_files import write_private_bytes
@@ -240,8 +241,8 @@ def token_list(
             str(r.id)[:8],
             owner.username if owner else r.scope,
             r.name,
-            r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            r.revoked_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if r.revoked_at else "",
+            value_text(r.created_at.astimezone(tz)),
+            value_text(r.revoked_at and r.revoked_at.astimezone(tz)),
         )
     out.print(table)
 

@@ -13,9 +13,10 @@ from rich.text import Text
 
 from crm_core import clock
 from crm_core.errors import ValidationError
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
 from crm_core.reports import available_reports, period_from_options, report_json, run_report
-from crm_core.reports.output import cell_text, write_report
+from crm_core.reports.output import write_report
 from crm_core.timeparse import TimeParseError, parse_date
 
 
@@ -104,7 +105,7 @@ def report_command(
                 c.title(lang), justify="right" if c.kind in ("int", "float", "percent") else "left"
             )
         for row in section.rows:
-            table.add_row(*(cell_text(row.get(c.key), c.kind) for c in section.columns))
+            table.add_row(*(value_text(row.get(c.key), c.kind) for c in section.columns))
         out.print(table)
         if section.note(lang):
             out.print(section.note(lang), markup=False)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
 
-log = logging.getLogger("crm_tui")
+log = logging.getLogger("tongxin.tui")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import err, get_app, out, print_json, run_unit, state
-from crm_cli.options import JsonOpt
+from crm_cli.options import HostOpt, JsonOpt, PortOpt
 from rich.table import Table
 
 from crm_core import authz, clock
@@ -129,8 +129,8 @@ def export_ics_command(
 
 
 def serve_command(
-    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8808,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8808,
     cache: Annotated[
         bool,
         typer.Option(

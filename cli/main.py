@@ -11,6 +11,7 @@ import typer
 import typer.rich_utils
 from crm_cli import admin, calendar, contacts, reports, roster, scaffold, security, work
 from crm_cli.context import CliState, err, set_state, state
+from crm_cli.options import HostOpt, PortOpt
 from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -115,8 +116,8 @@ def _open_tui() -> None:
 
 
 def web_command(
-    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "localhost",
-    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8000,
+    host: HostOpt = "localhost",
+    port: PortOpt = 8000,
 ) -> None:
     """Serve `tongxin` (the terminal UI) in a browser through textual-serve."""
     import shlex

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import get_app, open_unit, out, print_json, state
+from crm_cli.options import FromOpt, JsonOpt, ToOpt
 from rich.table import Table
 from rich.text import Text
 
@@ -41,10 +42,8 @@ def report_command(
     list_: Annotated[
         bool, typer.Option("--list", help=N_("List the reports (built-in and from plugins)."))
     ] = False,
-    from_: Annotated[
-        str | None, typer.Option("--from", help=N_("From this day (2026-07-01 …)."))
-    ] = None,
-    to: Annotated[str | None, typer.Option("--to", help=N_("To this day, included."))] = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     quarter: Annotated[
         str | None, typer.Option(help=N_("A quarter: 2026Q3. Default: the current quarter."))
     ] = None,
@@ -53,9 +52,7 @@ def report_command(
         Path | None,
         typer.Option("-o", "--output", help=N_("Write the report to .xlsx, .docx or .csv.")),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run a report."""
     lang = language()

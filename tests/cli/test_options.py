@@ -52,3 +52,12 @@ def test_every_json_flag_says_where_its_format_is_documented(
         out = capsys.readouterr().out
         assert code == 0, (args, out)
         assert "--json" in out and "docs/cli-json.md" in out, (args, out)
+
+
+def test_from_last_month_first_as_the_help_says(
+    db_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run(["--db", db_url, "export", "interactions", "-o", str(tmp_path / "i.csv"),
+                "--from", "上月1日", "--to", "上月底"])  # fmt: skip
+    assert code == 0, capsys.readouterr()  # was: cannot read '上月1日' as a date/time
+    assert (tmp_path / "i.csv").exists()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import err, get_app, out, print_json, state
+from crm_cli.options import JsonOpt
 from rich.table import Table
 from rich.text import Text
 
@@ -52,7 +53,7 @@ def db_downgrade(
             help=N_("The backup file to write first (default: in the data directory's backups)."),
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help=N_("Print JSON."))] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     from crm_core import schema
 
@@ -96,7 +97,7 @@ def db_downgrade(
 
 @db_app.command("current", help=N_("Show the database's URL and revision."))
 def db_current(
-    as_json: Annotated[bool, typer.Option("--json", help=N_("Print JSON."))] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     engine = _engine()
     current = db.current_revision(engine)
@@ -108,9 +109,7 @@ def db_current(
 
 
 def plugins_command(
-    as_json: Annotated[
-        bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List every plugin with version, source, hooks, status and last error."""
     infos = state().plugins.plugins()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from crm_cli.context import err, get_app, out, print_json, run_unit, state
-from crm_cli.options import JsonOpt
+from crm_cli.options import HostOpt, JsonOpt, PortOpt
 from rich.table import Table
 
 from crm_core import authz, clock
@@ -28,6 +28,7 @@ from crm_core.calendar import feeds as feed_service
 from crm_core.calendar_models import FeedToken
 from crm_core.config import Config
 from crm_core.errors import ValidationError
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Account
 from crm_core.private_files import write_private_bytes
@@ -131,8 +132,8 @@ def export_ics_command(
 
 
 def serve_command(
-    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8808,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8808,
     cache: Annotated[
         bool,
         typer.Option(
@@ -243,8 +244,8 @@ def token_list(
             str(r.id)[:8],
             owner.username if owner else r.scope,
             r.name,
-            r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            r.revoked_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if r.revoked_at else "",
+            value_text(r.created_at.astimezone(tz)),
+            value_text(r.revoked_at and r.revoked_at.astimezone(tz)),
         )
     out.print(table)
 

@@ -10,6 +10,7 @@ from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, Region
 from rich.table import Table
 from rich.text import Text
 
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.services import contacts, interactions
 
@@ -152,7 +153,7 @@ def show(
             out.print(Text(_("Recent interactions"), "bold"))
             kinds = unit.kinds
             for i in recent:
-                when = i.start_at.astimezone(unit.config.tz).strftime("%Y-%m-%d %H:%M")
+                when = value_text(i.start_at.astimezone(unit.config.tz))
                 kind = kinds[i.kind].label(unit.config.language) if i.kind in kinds else i.kind
                 line = f"  {when}  {kind}  {_(i.status.value)}  {seen[i.id].headline or ''}"
                 out.print(line, markup=False)

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 import typer.rich_utils
 from crm_cli import admin, calendar, carddav, contacts, reports, roster, scaffold, security, work
-from crm_cli.context import CliState, err, set_state, state
+from crm_cli.context import CliState, err, out, set_state, state
+from crm_cli.options import HostOpt, PortOpt
 from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -21,6 +22,9 @@ from crm_core.extras import EXIT_MISSING_EXTRA, MissingExtra
 from crm_core.i18n import N_, _, set_language
 from crm_core.plugins import PluginHost
 from crm_core.validation import shown
+
+# A usage error (Click's code): also bare `tongxin` with no terminal to draw the UI in.
+EXIT_USAGE = 2
 
 
 def _version(value: bool) -> None:
@@ -73,6 +77,12 @@ def build_app() -> typer.Typer:
         if as_user:
             state().as_user = as_user
         if ctx.invoked_subcommand is None:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                # No terminal (a pipe, a cron job, `tongxin < /dev/null | cat`): the UI
+                # could not be drawn and would wait for keys forever. Show the commands.
+                err.print(_("The terminal UI needs a terminal; the commands are:"))
+                out.print(ctx.get_help(), markup=False, highlight=False)
+                raise typer.Exit(EXIT_USAGE)
             _open_tui()
 
     app.add_typer(contacts.app, name="contacts")
@@ -116,8 +126,8 @@ def _open_tui() -> None:
 
 
 def web_command(
-    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "localhost",
-    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8000,
+    host: HostOpt = "localhost",
+    port: PortOpt = 8000,
 ) -> None:
     """Serve `tongxin` (the terminal UI) in a browser through textual-serve."""
     import shlex

@@ -19,3 +19,20 @@ SectorOpt = Annotated[str | None, typer.Option(help=N_("Only this sector (code o
 PartyOpt = Annotated[str | None, typer.Option(help=N_("Only this party (code or label)."))]
 CommitteeOpt = Annotated[str | None, typer.Option(help=N_("Only this special committee."))]
 RegionOpt = Annotated[str | None, typer.Option(help=N_("Only this county or district."))]
+
+# The period of a report or an export: a day as people say it (crm_core.timeparse).
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help=N_("From this day (2026-07-01, 上月1日 …)."))
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help=N_("To this day, included."))]
+YearOpt = Annotated[int | None, typer.Option(help=N_("The year (default: this year)."))]
+
+# Accounts: whose work, and the county of a county staff account.
+KeeperOpt = Annotated[
+    str | None, typer.Option("--user", help=N_("Only this keeper (username or name)."))
+]
+CountyOpt = Annotated[str | None, typer.Option(help=N_("County staff: their county or district."))]
+
+# The local servers (`serve`, `web`); each command gives its own default.
+HostOpt = Annotated[str, typer.Option(help=N_("Address to listen on."))]
+PortOpt = Annotated[int, typer.Option(help=N_("Port to listen on."))]

@@ -8,14 +8,16 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import get_app, open_unit, out, print_json, state
+from crm_cli.options import FromOpt, JsonOpt, ToOpt
 from rich.table import Table
 from rich.text import Text
 
 from crm_core import clock
 from crm_core.errors import ValidationError
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
 from crm_core.reports import available_reports, period_from_options, report_json, run_report
-from crm_core.reports.output import cell_text, write_report
+from crm_core.reports.output import write_report
 from crm_core.timeparse import TimeParseError, parse_date
 
 
@@ -40,10 +42,8 @@ def report_command(
     list_: Annotated[
         bool, typer.Option("--list", help=N_("List the reports (built-in and from plugins)."))
     ] = False,
-    from_: Annotated[
-        str | None, typer.Option("--from", help=N_("From this day (2026-07-01 …)."))
-    ] = None,
-    to: Annotated[str | None, typer.Option("--to", help=N_("To this day, included."))] = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     quarter: Annotated[
         str | None, typer.Option(help=N_("A quarter: 2026Q3. Default: the current quarter."))
     ] = None,
@@ -52,9 +52,7 @@ def report_command(
         Path | None,
         typer.Option("-o", "--output", help=N_("Write the report to .xlsx, .docx or .csv.")),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run a report."""
     lang = language()
@@ -104,7 +102,7 @@ def report_command(
                 c.title(lang), justify="right" if c.kind in ("int", "float", "percent") else "left"
             )
         for row in section.rows:
-            table.add_row(*(cell_text(row.get(c.key), c.kind) for c in section.columns))
+            table.add_row(*(value_text(row.get(c.key), c.kind) for c in section.columns))
         out.print(table)
         if section.note(lang):
             out.print(section.note(lang), markup=False)

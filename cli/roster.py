@@ -19,7 +19,16 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import err, label, out, print_json, run_unit, state
-from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
+from crm_cli.options import (
+    CategoryOpt,
+    CommitteeOpt,
+    FromOpt,
+    JsonOpt,
+    PartyOpt,
+    RegionOpt,
+    SectorOpt,
+    ToOpt,
+)
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.prompt import Prompt
 from rich.text import Text
@@ -369,10 +378,8 @@ def export_people_command(
 
 def export_interactions_command(
     output: OutOpt,
-    from_: Annotated[
-        str | None, typer.Option("--from", help=N_("From this day (2026-07-01, 上月1日 …)."))
-    ] = None,
-    to: Annotated[str | None, typer.Option("--to", help=N_("To this day, included."))] = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     kind: Annotated[
         list[str] | None, typer.Option("--kind", help=N_("Only this kind of work (repeatable)."))
     ] = None,

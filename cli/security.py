@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import err, get_app, label, out, print_json, run_unit
-from crm_cli.options import JsonOpt
+from crm_cli.options import CountyOpt, JsonOpt
 from rich.table import Table
 
 from crm_core import authz, clock, identity
@@ -104,9 +104,7 @@ def users_add(
         str | None, typer.Option(help=N_("The name to show (default: USERNAME)."))
     ] = None,
     role: Annotated[str, typer.Option(help=N_("admin, leader, staff or county_staff."))] = "staff",
-    region: Annotated[
-        str | None, typer.Option(help=N_("County staff: their county or district."))
-    ] = None,
+    region: CountyOpt = None,
     position: Annotated[str | None, typer.Option(help=N_("Position: 主席, 秘书长 …"))] = None,
     chair_meeting: Annotated[
         bool, typer.Option("--chair-meeting", help=N_("A chair-meeting member (主席会议成员)."))
@@ -207,9 +205,7 @@ def users_enable(
 def users_role(
     username: Annotated[str, typer.Argument(help=N_("Username, name or id."))],
     role: Annotated[str, typer.Argument(help=N_("admin, leader, staff or county_staff."))],
-    region: Annotated[
-        str | None, typer.Option(help=N_("County staff: their county or district."))
-    ] = None,
+    region: CountyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     def work(unit: Unit) -> dict[str, Any]:

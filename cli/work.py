@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
-from crm_cli.options import JsonOpt
+from crm_cli.options import JsonOpt, KeeperOpt
 from rich.table import Table
 from rich.text import Text
 
@@ -279,9 +279,7 @@ def _field_label(kind: Any, f: dict[str, Any]) -> str:
 
 
 def overdue_command(
-    user: Annotated[
-        str | None, typer.Option("--user", help=N_("Only this keeper (username or name)."))
-    ] = None,
+    user: KeeperOpt = None,
     snoozed: Annotated[bool, typer.Option(help=N_("Include snoozed assignments."))] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -433,9 +431,7 @@ assignments_app = typer.Typer(
 
 @assignments_app.command("list", help=N_("Active assignments with cadence and last contact."))
 def assignments_list(
-    user: Annotated[
-        str | None, typer.Option("--user", help=N_("Only this keeper (username or name)."))
-    ] = None,
+    user: KeeperOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     with open_unit() as unit:

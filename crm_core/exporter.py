@@ -34,6 +34,7 @@ from sqlmodel import col
 from crm_core import authz, pinyin
 from crm_core.cellsafe import append_text_row, csv_cell, csv_row, xml_text
 from crm_core.errors import TongxinError, ValidationError
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
 from crm_core.private_files import private_open, private_path
@@ -70,19 +71,8 @@ def text_width(text: str) -> int:
 
 
 def _display(value: Any, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == "percent" and isinstance(value, int | float):
-        return f"{value * 100:.1f}%"
-    if kind == "month" and isinstance(value, date):
-        return f"{value.year}.{value.month:02d}"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    """``value`` as text (:func:`crm_core.formatting.value_text`); kept for old callers."""
+    return value_text(value, kind)
 
 
 def fit_widths(ws: Any, rows: Iterable[Sequence[Any]], *, kinds: Sequence[str] = ()) -> None:
@@ -94,7 +84,7 @@ def fit_widths(ws: Any, rows: Iterable[Sequence[Any]], *, kinds: Sequence[str] =
     for row in rows:
         for j, value in enumerate(row):
             kind = kinds[j] if j < len(kinds) else "text"
-            text = _display(value, kind)
+            text = value_text(value, kind)
             w = max((text_width(line) for line in text.splitlines()), default=0)
             widths[j] = max(widths.get(j, 0), w)
     for j, w in widths.items():
@@ -226,9 +216,7 @@ def _csv_value(value: Any, kind: str) -> str:
     # Text is neutralised (OWASP); a number, date or time is formatted by us and is not.
     if value is None:
         return ""
-    if kind == "percent" and isinstance(value, int | float):
-        return f"{value * 100:.1f}%"
-    return csv_cell(value, _display(value, kind))
+    return csv_cell(value, value_text(value, kind))
 
 
 # -- people ------------------------------------------------------------------------

@@ -34,7 +34,7 @@ LOAD_ENV = "TONGXIN_LOAD_PLUGINS"
 # Plugins that are part of the core itself (the basic kinds every office has).
 DEFAULT_PLUGINS: tuple[str, ...] = ("crm_core.builtin_kinds",)
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tongxin.plugins")
 
 
 @dataclass

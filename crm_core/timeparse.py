@@ -36,6 +36,8 @@ Rules
     * ``周三`` alone is the next Wednesday on or after today (today if it is Wednesday).
       ``本周三``/``这周三`` is the Wednesday of the current week, ``下周三`` of next week and
       ``上周三`` of last week; weeks run Monday to Sunday, so ``本周日`` is the coming Sunday.
+    * a day of a month said from this one: ``上月1日``, ``本月15号``, ``下个月1日``, ``上月初``,
+      ``上月底``/``上月末`` (its last day).
     * A time without a date is today; a date without a time is ``all_day`` (unless a
       ``default_time`` is given).
     * Parts of day and hours: ``上午``/``早上``/``早晨`` take hours 0-12 as they are
@@ -57,6 +59,7 @@ Rules
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -218,6 +221,9 @@ _RELATIVE_RE = re.compile(
     "|".join(re.escape(w) for w in sorted([*_RELATIVE, *_DAY_AND_PART], key=len, reverse=True))
 )
 _WEEKDAY_RE = re.compile(r"(?:(上上|下下|上|下|本|这)个?)?(?:周|星期|礼拜)([一二三四五六日天1-7])")
+# A day of a month said from this one: 上月1日, 本月15号, 下个月1日, 上月初, 上月底, 本月末.
+_MONTH_DAY_RE = re.compile(rf"(上上|下下|上|下|本|这)个?月\s*(?:({_NUM})\s*[日号]|(初|底|末))")
+_MONTH_SHIFT = {"上上": -2, "上": -1, "本": 0, "这": 0, "下": 1, "下下": 2}
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _WEEK_SHIFT = {"上上": -2, "上": -1, "本": 0, "这": 0, "下": 1, "下下": 2}
 
@@ -274,6 +280,17 @@ def _match_date(text: str, s: str, today: date, forms: str) -> _DatePart | None:
             shift, part = _DAY_AND_PART[word]
             return _DatePart(today + timedelta(days=shift), m.end(), part=part)
         return _DatePart(today + timedelta(days=_RELATIVE[word]), m.end())
+    if m := _MONTH_DAY_RE.match(s):
+        index = today.year * 12 + today.month - 1 + _MONTH_SHIFT[m[1]]
+        year, month = divmod(index, 12)
+        month += 1
+        if m[3] == "初":
+            mday: int | None = 1
+        elif m[3]:  # 底, 末: the month's last day
+            mday = calendar.monthrange(year, month)[1]
+        else:
+            mday = _number(m[2])
+        return _DatePart(_make_date(text, year, month, mday, forms), m.end())
     if m := _WEEKDAY_RE.match(s):
         target = int(m[2]) - 1 if m[2].isdigit() else _WEEKDAYS[m[2]]
         if m[1] is None:  # bare 周三: the next one on or after today

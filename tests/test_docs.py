@@ -88,3 +88,64 @@ def test_the_architecture_guide_names_only_tests_that_exist() -> None:
     assert sorted(set(re.findall(pattern, zh))) == sorted(set(re.findall(pattern, en)))
     readme = (ROOT / "README.md").read_text("utf-8")
     assert readme.count("docs/ARCHITECTURE.md") >= 2
+
+
+# -- the README's quick start installs what it then uses ---------------------------------
+
+# A command (or URL) the README may name, and the extra it needs (crm_core.extras.require).
+GATED = {"tongxin web": "web", "sync caldav": "caldav", "postgresql://": "postgres"}
+
+
+def _extras_within(extra: str) -> set[str]:
+    """The extras that bring ``extra`` with them (itself, ``all``, ``test`` …), from
+    pyproject.toml."""
+    import tomllib
+
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras: dict[str, list[str]] = table["project"]["optional-dependencies"]
+
+    def brings(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        out = {name}
+        for req in extras.get(name, []):
+            if m := re.match(r"tongxin\[([^\]]+)\]", req):
+                for inner in m[1].split(","):
+                    if inner.strip() not in seen:
+                        out |= brings(inner.strip(), seen | {name})
+        return out
+
+    return {name for name in extras if extra in brings(name)}
+
+
+def _usage_sections() -> list[str]:
+    """Each language's quick start and everyday use: up to the next ``## `` heading."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = []
+    for heading in ("### 快速开始", "### Quick start"):
+        start = text.index(heading)
+        end = text.find("\n## ", start)
+        found.append(text[start : end if end > 0 else len(text)])
+    return found
+
+
+def test_the_quick_start_installs_each_extra_before_naming_its_command() -> None:
+    assert _extras_within("web") >= {"web", "all", "test"}
+    for section in _usage_sections():
+        assert "tongxin web" in section  # the check below has something to check
+        installs: list[tuple[int, set[str]]] = [
+            (m.start(), set(re.findall(r"\[([a-z,]+)\]", m[0])) | {"plain"})
+            for m in re.finditer(r"pip install [^\n`]*", section)
+        ]
+        for command, extra in GATED.items():
+            for hit in re.finditer(re.escape(command), section):
+                # [test] brings every extra but is the suite's install, not the user's.
+                wanted = _extras_within(extra) - {"test"}
+                before = [
+                    names
+                    for at, names in installs
+                    if at < hit.start() and {x for n in names for x in n.split(",")} & wanted
+                ]
+                context = section[max(0, hit.start() - 80) : hit.end()]
+                assert before, (
+                    f"README names {command!r} (needs tongxin[{extra}]) before any "
+                    f"install line with [{extra}] or [all]: …{context}"
+                )

@@ -41,7 +41,7 @@ from crm_core.private_files import create_private_file, make_private_dirs
 from crm_core.services import interactions
 from crm_core.unit import Unit
 
-log = logging.getLogger("crm_tui")
+log = logging.getLogger("tongxin.tui")
 
 MAIN_SCREENS = ("dashboard", "contacts", "agenda", "followups", "plugins", "reports", "feed")
 

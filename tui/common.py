@@ -18,6 +18,7 @@ from textual.binding import BindingsMap
 from textual.widgets import DataTable as _DataTable
 
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
 from crm_core.validation import printable
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
 
-log = logging.getLogger("crm_tui")
+log = logging.getLogger("tongxin.tui")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -201,7 +202,7 @@ def local(dt: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 def fmt_day(d: date | None) -> str:
     """A date as ``2026-11-27``."""
-    return d.isoformat() if d else ""
+    return value_text(d)
 
 
 def weekday(d: date) -> str:
@@ -214,7 +215,7 @@ def fmt_when(dt: datetime | None, tz: ZoneInfo, *, all_day: bool = False) -> str
     if dt is None:
         return ""
     at = dt.astimezone(tz)
-    return at.strftime("%Y-%m-%d") if all_day else at.strftime("%Y-%m-%d %H:%M")
+    return value_text(at.date() if all_day else at)
 
 
 def fmt_time(dt: datetime, tz: ZoneInfo, *, all_day: bool = False) -> str:

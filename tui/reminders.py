@@ -25,7 +25,7 @@ from crm_core.reminders.channels import Message
 if TYPE_CHECKING:
     from crm_core.reminders.desk import DeskReminders
 
-log = logging.getLogger("crm_tui")
+log = logging.getLogger("tongxin.tui")
 
 # A reminder stays on screen this long (seconds): long enough to be seen after a glance
 # away, short enough not to pile up.

@@ -15,12 +15,13 @@ spreadsheet would run as a formula get a quote in front, xlsx text cells are typ
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from crm_core.cellsafe import append_text_row, csv_cell, csv_row, xml_text
 from crm_core.errors import TongxinError
+from crm_core.formatting import value_text
 from crm_core.i18n import _
 from crm_core.private_files import private_open, private_path
 from crm_core.reports import Period, ReportSpec, ReportTable, Section
@@ -33,20 +34,8 @@ class ReportOutputError(TongxinError):
 
 
 def cell_text(value: Any, kind: str) -> str:
-    """A value as printed in Word and CSV."""
-    if value is None:
-        return ""
-    if kind == "list" and isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value)
-    if kind == "percent" and isinstance(value, int | float):
-        return f"{value * 100:.1f}%"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    """A value as printed in Word and CSV (:func:`crm_core.formatting.value_text`)."""
+    return value_text(value, kind)
 
 
 def write_report(

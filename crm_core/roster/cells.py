@@ -10,6 +10,7 @@ from typing import Any
 
 from crm_core import clock
 from crm_core.config import Term, Vocabulary
+from crm_core.formatting import value_text
 from crm_core.i18n import _
 from crm_core.phones import normalize_phone
 
@@ -45,20 +46,9 @@ class CellProblem(ValueError):
 
 
 def cell_text(value: Any) -> str:
-    """A cell as the text the office sees (numbers without a trailing ``.0``)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if value.time() else value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    """A cell as the text the office sees (numbers without a trailing ``.0``; see
+    :func:`crm_core.formatting.value_text`, kind ``cell``)."""
+    return value_text(value, "cell")
 
 
 def _nfkc(text: str) -> str:

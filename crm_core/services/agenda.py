@@ -25,7 +25,7 @@ from crm_core.i18n import N_
 from crm_core.models import Account, Interaction, InteractionParticipant, InteractionStatus, Person
 from crm_core.unit import Unit
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tongxin.agenda")
 
 # A gathering linked to a lunar series within this many days of the year's date is that
 # year's occurrence, even if it was moved (union_liaison.find_gathering's rule too).

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 # Module level: Typer reads the options' annotations from this module's globals.
 import typer
+from crm_cli.options import CommitteeOpt, JsonOpt, YearOpt
 
 from crm_core import clock, hookimpl
 from crm_core.i18n import N_, _, language
@@ -68,11 +69,9 @@ def register_commands(cli: Any) -> None:
         ),
     )
     def coverage_command(
-        year: Annotated[int | None, typer.Option(help=N_("The year (default: this year)."))] = None,
-        committee: Annotated[
-            str | None, typer.Option(help=N_("Only this special committee."))
-        ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help=N_("Print JSON."))] = False,
+        year: YearOpt = None,
+        committee: CommitteeOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Coverage of heart-to-heart talks per special committee."""
         with open_unit() as unit:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
+from crm_cli.options import JsonOpt, YearOpt
 from rich.table import Table
 from rich.text import Text
 
@@ -23,10 +24,6 @@ from crm_core.unit import Unit
 
 from . import services
 from .render import attendance_parts
-
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help=N_("Print JSON (stable format, see docs/cli-json.md)."))
-]
 
 
 def _person_json(p: Person) -> dict[str, Any]:
@@ -131,7 +128,7 @@ def _documents(unit: Unit, as_json: bool) -> None:
 
 
 def gathering_command(
-    year: Annotated[int | None, typer.Option(help=N_("The year (default: this year)."))] = None,
+    year: YearOpt = None,
     series: Annotated[
         str, typer.Option(help=N_("A lunar series of the config (default: the 中秋联谊会)."))
     ] = services.MID_AUTUMN,

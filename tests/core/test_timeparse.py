@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm_core import timeparse as tp
 from crm_core.errors import TongxinError
 from crm_core.timeparse import TimeParseError, When, parse_date, parse_when
 
@@ -463,3 +466,63 @@ def test_when_is_frozen() -> None:
     result = when("明天")
     with pytest.raises(AttributeError):
         result.all_day = False  # type: ignore[misc]
+
+
+# -- every advertised example parses --------------------------------------------------
+
+_EXAMPLE_SPLIT = re.compile(r"[,，、;；]|\s…|…|\(|\)|（|）")
+_DATE_HELP = re.compile(r'typer\.Option\("--(?:from|to|since|until|due)"[^)]*help=N_\("([^"]*)"')
+_WHEN_HELP = re.compile(r'help=N_\("When: ([^"]*)"')
+
+
+def _examples(text: str, *, lead: bool = True) -> list[str]:
+    """The examples in a help text: ``From this day (2026-07-01, 上月1日 …).``."""
+    if lead:
+        text = re.sub(r"^[^:(]*[:(]", "", text)  # "From this day (" / "accepted: "
+    text = re.sub(r"\(default[^)]*\)", "", text)
+    found = []
+    for part in _EXAMPLE_SPLIT.split(text.replace("e.g.", "")):
+        part = part.strip(" .。")
+        if part and re.search(r"[0-9\u4e00-\u9fff]", part):
+            found.append(part)
+    return found
+
+
+def test_every_advertised_date_example_parses() -> None:
+    root = Path(__file__).resolve().parents[2]
+    dates: set[str] = set(_examples(tp.DATE_FORMS, lead=False)) | {"today"}
+    whens: set[str] = set()
+    for path in [*(root / "cli").glob("*.py"), *(root / "plugins").rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        for help_text in _DATE_HELP.findall(source):
+            dates |= set(_examples(help_text))
+        for help_text in _WHEN_HELP.findall(source):
+            whens |= set(_examples(help_text, lead=False))
+    assert {"上月1日", "2026-07-01", "上周一"} <= dates and "明天下午3点" in whens
+    today = date(2026, 12, 7)
+    for text in sorted(dates):
+        tp.parse_date(text, today=today)  # raises if an advertised example is refused
+    for text in sorted(whens):
+        tp.parse_when(text, now=datetime(2026, 12, 7, 10, tzinfo=SHANGHAI), tz=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("上月1日", date(2025, 12, 1)),
+        ("本月1日", date(2026, 1, 1)),
+        ("这个月15号", date(2026, 1, 15)),
+        ("下个月1日", date(2026, 2, 1)),
+        ("上月末", date(2025, 12, 31)),
+        ("上月底", date(2025, 12, 31)),
+        ("上上月初", date(2025, 11, 1)),
+        ("下月底", date(2026, 2, 28)),
+    ],
+)
+def test_a_day_of_a_month_said_from_this_one(text: str, day: date) -> None:
+    assert tp.parse_date(text, today=date(2026, 1, 7)) == day
+
+
+def test_a_month_day_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(tp.TimeParseError, match="no such date"):
+        tp.parse_date("下月31日", today=date(2026, 1, 7))

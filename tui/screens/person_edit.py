@@ -169,7 +169,7 @@ class PersonEditForm(FieldErrors, BaseScreen):
             if kind == "select":
                 assert isinstance(widget, Select)
                 value = profile.get(name)
-                codes = {code for _text, code in widget._options}
+                codes = {code for _text, code in self._options(name)}
                 if value and value not in codes:  # a code config no longer has: keep it
                     widget.set_options([*self._options(name), (str(value), value)])
                 widget.value = value if value else Select.NULL

@@ -29,6 +29,7 @@ from textual.widgets.option_list import Option
 
 from crm_core import clock
 from crm_core.errors import TongxinError, ValidationError
+from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
 from crm_core.private_files import make_private_dirs
 from crm_core.reports import (
@@ -39,7 +40,7 @@ from crm_core.reports import (
     available_reports,
     run_report,
 )
-from crm_core.reports.output import FORMATS, cell_text, write_report
+from crm_core.reports.output import FORMATS, write_report
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
 
@@ -138,7 +139,7 @@ def cell(row: dict[str, Any], column: Any, lang: str) -> str:
     value = row.get(column.key)
     if lang == "en" and f"{column.key}_en" in row:
         value = row[f"{column.key}_en"]
-    return cell_text(value, column.kind)
+    return value_text(value, column.kind)
 
 
 def section_table(section: Section, lang: str) -> Table:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from crm_cli.context import err, get_app, out, print_json, run_unit, state
-from crm_cli.options import HostOpt, JsonOpt, PortOpt
+from crm_cli.options import HostOpt, JsonOpt, PasswordEnvOpt, PortOpt
 from rich.table import Table
 
 from crm_core import authz, clock
@@ -303,10 +303,7 @@ def sync_caldav_command(
     username: Annotated[
         str | None, typer.Option("--username", help=N_("CalDAV user name."))
     ] = None,
-    password_env: Annotated[
-        str | None,
-        typer.Option("--password-env", help=N_("Environment variable holding the password.")),
-    ] = None,
+    password_env: PasswordEnvOpt = None,
     target: Annotated[
         str | None,
         typer.Option("--target", help=N_("The calendar's name on the server (made if missing).")),

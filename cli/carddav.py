@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import get_app, out, print_json, run_unit
-from crm_cli.options import JsonOpt
+from crm_cli.options import JsonOpt, PasswordEnvOpt
 from rich.table import Table
 
 from crm_core.calendar_models import ContactProposal
@@ -29,10 +29,7 @@ def sync_carddav_command(
     username: Annotated[
         str | None, typer.Option("--username", help=N_("CardDAV user name."))
     ] = None,
-    password_env: Annotated[
-        str | None,
-        typer.Option("--password-env", help=N_("Environment variable holding the password.")),
-    ] = None,
+    password_env: PasswordEnvOpt = None,
     target: Annotated[
         str | None,
         typer.Option(

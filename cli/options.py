@@ -36,3 +36,7 @@ CountyOpt = Annotated[str | None, typer.Option(help=N_("County staff: their coun
 # The local servers (`serve`, `web`); each command gives its own default.
 HostOpt = Annotated[str, typer.Option(help=N_("Address to listen on."))]
 PortOpt = Annotated[int, typer.Option(help=N_("Port to listen on."))]
+PasswordEnvOpt = Annotated[
+    str | None,
+    typer.Option("--password-env", help=N_("Environment variable holding the password.")),
+]

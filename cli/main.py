@@ -4,6 +4,7 @@ plugins add their commands, and turns errors into clear messages."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Annotated, Any
 
@@ -77,7 +78,10 @@ def build_app() -> typer.Typer:
         if as_user:
             state().as_user = as_user
         if ctx.invoked_subcommand is None:
-            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # textual-serve (`tongxin web`) starts the app on pipes with the web driver
+            # named in TEXTUAL_DRIVER: the browser is its terminal.
+            served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+            if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
                 # No terminal (a pipe, a cron job, `tongxin < /dev/null | cat`): the UI
                 # could not be drawn and would wait for keys forever. Show the commands.
                 err.print(_("The terminal UI needs a terminal; the commands are:"))

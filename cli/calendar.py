@@ -10,7 +10,6 @@ after it. A person's calendar is built acting as that person, as the feed is, so
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import uuid
 from datetime import date
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from crm_cli.context import err, get_app, out, print_json, run_unit, state
-from crm_cli.options import HostOpt, JsonOpt, PasswordEnvOpt, PortOpt
+from crm_cli.options import HostOpt, JsonOpt, PasswordEnvOpt, PortOpt, password_from_env
 from rich.table import Table
 
 from crm_core import authz, clock
@@ -331,13 +330,7 @@ def sync_caldav_command(
         )
     if user and calendar != "mine":
         raise ValidationError.one("--calendar", calendar, N_("give --user or --calendar, not both"))
-    password = None
-    if password_env:
-        password = os.environ.get(password_env)
-        if password is None:
-            raise ValidationError.one(
-                "--password-env", password_env, N_("this variable is not set")
-            )
+    password = password_from_env(password_env)
     if calendar == "mine" and user is None:
         # Nobody's own calendar is the whole office's: say so rather than push 2,500 items.
         def own(unit: Unit) -> str | None:

@@ -4,16 +4,14 @@ address book on the office's CardDAV server) and `tongxin contacts proposals [ac
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 from crm_cli.context import get_app, out, print_json, run_unit
-from crm_cli.options import JsonOpt, PasswordEnvOpt
+from crm_cli.options import JsonOpt, PasswordEnvOpt, password_from_env
 from rich.table import Table
 
 from crm_core.calendar_models import ContactProposal
-from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Person
 from crm_core.unit import Unit
@@ -44,13 +42,7 @@ def sync_carddav_command(
 ) -> None:
     from crm_core.carddav_sync import sync_carddav
 
-    password = None
-    if password_env:
-        password = os.environ.get(password_env)
-        if password is None:
-            raise ValidationError.one(
-                "--password-env", password_env, N_("this variable is not set")
-            )
+    password = password_from_env(password_env)
     report = sync_carddav(
         get_app(), url=url, username=username, password=password, target=target, account=user
     )

@@ -3,10 +3,12 @@ everywhere (and are translated once)."""
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
+from crm_core.errors import ValidationError
 from crm_core.i18n import N_
 
 JsonOpt = Annotated[
@@ -40,3 +42,14 @@ PasswordEnvOpt = Annotated[
     str | None,
     typer.Option("--password-env", help=N_("Environment variable holding the password.")),
 ]
+
+
+def password_from_env(name: str | None) -> str | None:
+    """The password in environment variable ``name`` (``--password-env``); None when no
+    variable is named; a clear error when the named one is not set."""
+    if not name:
+        return None
+    password = os.environ.get(name)
+    if password is None:
+        raise ValidationError.one("--password-env", name, N_("this variable is not set"))
+    return password

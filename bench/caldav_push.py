@@ -31,6 +31,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from crm_core import clock
@@ -196,28 +197,22 @@ def main() -> None:
     app = dataset(folder, args.items)
     proc, url = start_radicale(folder)
     try:
-        t0 = time.perf_counter()
-        first = sync_caldav(
-            app,
-            url=url,
-            username=USER,
-            password=PASSWORD,
-            calendar="同心 · 王主席",
-            account="wangzx",
-            workers=args.workers,
-        )
-        push = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        quiet = sync_caldav(
-            app,
-            url=url,
-            username=USER,
-            password=PASSWORD,
-            calendar="同心 · 王主席",
-            account="wangzx",
-            workers=args.workers,
-        )
-        quiet_s = time.perf_counter() - t0
+
+        def timed_sync() -> tuple[Any, float]:
+            t0 = time.perf_counter()
+            report = sync_caldav(
+                app,
+                url=url,
+                username=USER,
+                password=PASSWORD,
+                calendar="同心 · 王主席",
+                account="wangzx",
+                workers=args.workers,
+            )
+            return report, time.perf_counter() - t0
+
+        first, push = timed_sync()
+        quiet, quiet_s = timed_sync()
         assert quiet.writes == 0, quiet.as_json()
         listing_s, on_server = floor_listing(first.calendar_url)
         resources = resources_of(app)

@@ -196,6 +196,8 @@ def _show_error(exc: BaseException) -> None:
 
 
 def _setup(args: list[str]) -> Any:
+    # --lang first, so that an error in the config file is told in that language too.
+    set_language(_language_from(args) or os.environ.get("TONGXIN_LANG") or "zh")
     config = load_config()
     set_language(_language_from(args) or config.language)
     typer.rich_utils.OPTIONS_PANEL_TITLE = _("Options")

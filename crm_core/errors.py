@@ -10,8 +10,9 @@ can be translated::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Self
 
 from crm_core.i18n import N_, _
@@ -53,7 +54,7 @@ class FieldError:
     value: Any
     message: str
     template: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, field: str, value: Any, template: str, **params: Any) -> FieldError:
@@ -91,6 +92,11 @@ ENTITIES = (
     N_("participant"),
     N_("report"),
 )
+
+
+class ConfigError(TongxinError):
+    """The configuration file is unreadable or holds a bad value; the message names the
+    file, the key and the value (also importable from :mod:`crm_core.config`)."""
 
 
 class ValidationError(TongxinError):

@@ -146,13 +146,11 @@ class TongxinApp(App[None]):
 
     def on_mount(self) -> None:
         self.title = _("同心 tongxin")
-        theme = self.core.config.raw.get("tui", {}).get("theme")
-        if isinstance(theme, str) and theme in self.available_themes:
-            self.theme = theme
-        keymap = self.core.config.raw.get("tui", {}).get("keymap", {})
-        if isinstance(keymap, dict):
-            self.keymap_config = {str(k): str(v) for k, v in keymap.items()}
-            self.set_keymap(self.keymap_config)
+        tui = self.core.config.sections.tui
+        if tui.theme in self.available_themes:
+            self.theme = str(tui.theme)
+        self.keymap_config = dict(tui.keymap)
+        self.set_keymap(self.keymap_config)
         self.push_screen(self.make_screen(self.start))
         if self.reminders is not None:
             self.run_worker(self._start_reminders(), group="reminders", exit_on_error=False)

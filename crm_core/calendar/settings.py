@@ -1,13 +1,11 @@
 """The settings of calendars, feeds and reminders: ``[feed]``, ``[reminders]``, ``[smtp]``
-and ``[notify]`` of the shipped defaults, overridden key by key by the office's file."""
+and ``[notify]`` of the configuration (read, merged and validated by
+:func:`crm_core.config.load_config`), as the calendar code uses them."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import time
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,25 +13,10 @@ from crm_core.config import Config, ConfigError
 from crm_core.i18n import N_
 
 
-@lru_cache(maxsize=1)
-def _shipped() -> dict[str, Any]:
-    text = resources.files("crm_config").joinpath("defaults.toml").read_text("utf-8")
-    return tomllib.loads(text)
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def section(config: Config, name: str) -> dict[str, Any]:
-    """The table ``[name]``: the shipped defaults with the office's keys over them."""
-    return _merge(_shipped().get(name, {}), config.raw.get(name, {}))
+    """The table ``[name]``: the shipped defaults with the office's keys over them, as
+    :func:`crm_core.config.load_config` merged and validated it."""
+    return config.section(name)
 
 
 def _minutes(name: str, value: Any) -> tuple[int, ...]:
@@ -179,11 +162,7 @@ def office_timezone(config: Config) -> ZoneInfo:
     """``[settings] office_timezone``: the zone the office's institutional series are
     kept in (their 09:00 stays 09:00 in Yangzhou), whatever the display zone
     (``TONGXIN_TZ``, ``[settings] timezone``) is. Default Asia/Shanghai."""
-    name = str(
-        config.raw.get("settings", {}).get("office_timezone")
-        or _shipped().get("settings", {}).get("office_timezone")
-        or DEFAULT_OFFICE_TIMEZONE
-    )
+    name = config.sections.settings.office_timezone or DEFAULT_OFFICE_TIMEZONE
     try:
         return ZoneInfo(name)
     except Exception:

@@ -224,7 +224,7 @@ def test_a_config_change_is_shown_before_any_write_and_bumps_sequence_once(
 
 
 def test_office_timezone_setting_keeps_series_in_that_zone(world: World) -> None:
-    world.app.config.raw.setdefault("settings", {})["office_timezone"] = "Asia/Urumqi"
+    world.app.config.sections.settings.office_timezone = "Asia/Urumqi"
     body = _export_in(world, "Asia/Shanghai", "institutional")
     monthly = _events(body)["series-theory_study_monthly@tongxin"]
     assert monthly.decoded("dtstart").utcoffset().total_seconds() == 6 * 3600

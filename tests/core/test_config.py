@@ -68,9 +68,12 @@ def test_environment_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.Monk
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('[settings]\ntimezone = "Mars/Olympus"\n', "unknown time zone 'Mars/Olympus'"),
-        ('[[regions]]\nzh = "无代码"\n', "[[regions]] entry 1 has no code"),
-        ('[[regions]]\ncode = "x"\n', "lacks zh"),
+        (
+            '[settings]\ntimezone = "Mars/Olympus"\n',
+            "c.toml: [settings] timezone = 'Mars/Olympus': unknown time zone",
+        ),
+        ('[[regions]]\nzh = "无代码"\n', "c.toml: [[regions]] entry 1 has no code"),
+        ('[[regions]]\ncode = "x"\n', 'c.toml: [[regions]] code="x" zh: missing'),
         ("[settings\n", "c.toml"),
     ],
 )

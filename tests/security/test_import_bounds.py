@@ -155,10 +155,10 @@ def test_the_bounds_are_the_offices_to_raise(tx: Tx, config_file: Path, tmp_path
         assert len(people(tx)) == 40
     config_file.write_text(text + "\n[import]\nmax_rows = 0\n", "utf-8")
     code, _, err = tx("import", str(DATA / "sample-roster.xlsx"))
-    assert code == 1 and "max_rows = 0" in err and "a whole number" in err
+    assert code == 1 and "max_rows = 0" in err and "must be at least 1" in err
     config_file.write_text(text + "\n[import]\nmax_row = 10\n", "utf-8")
     code, _, err = tx("import", str(DATA / "sample-roster.xlsx"))
-    assert code == 1 and "max_row" in err and "max_cell_chars" in err  # its keys listed
+    assert code == 1 and "[import] max_row: unknown key (did you mean max_rows?)" in err
 
 
 def test_huge_cells_and_lines_are_refused_naming_where(office: int, tx: Tx, tmp_path: Path) -> None:

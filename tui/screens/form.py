@@ -71,11 +71,7 @@ class InteractionForm(FieldErrors, BaseScreen):
 
     def _default_kind(self) -> str | None:
         kinds = self.app.core.kinds
-        wanted = (
-            self.kind
-            or self.app.last_kind
-            or self.app.core.config.raw.get("tui", {}).get("default_kind")
-        )
+        wanted = self.kind or self.app.last_kind or self.app.core.config.sections.tui.default_kind
         if wanted in kinds:
             return str(wanted)
         return next(iter(kinds), None)

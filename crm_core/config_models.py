@@ -1,0 +1,216 @@
+"""The shape of the configuration file: one pydantic model per section tongxin reads.
+
+:func:`crm_core.config.load_config` validates the merged configuration (the shipped
+defaults with the office's file over them) against :class:`ConfigFile`. Every model
+forbids keys it does not know, and the values are checked strictly as TOML gives them
+(``follow_up_days = "30"`` is a text, not a number): a typo or a wrong type is an error
+naming the file and the key, never a setting silently ignored.
+
+The tables ``[plugins.NAME]`` are the plugins' own and are not checked here (a plugin
+validates its own); everything else is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+Minutes = list[Annotated[int, Field(ge=0)]]
+Positive = Annotated[int, Field(ge=1)]
+
+
+class Section(BaseModel):
+    """A table of the configuration: unknown keys are refused, types checked strictly."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _clock_text(value: str | dt.time) -> str | dt.time:
+    """A time of day, as TOML gives it (``09:00:00``) or as a text ("09:00")."""
+    if isinstance(value, str):
+        try:
+            dt.time.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("time_of_day", "not a time of day (HH:MM)") from None
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except Exception:
+        raise PydanticCustomError("time_zone", "unknown time zone") from None
+    return value
+
+
+class Settings(Section):
+    """``[settings]``: display zone and language, database, follow-up delay."""
+
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+    db: str | None = None
+    follow_up_days: Positive = 30
+    # The zone the institutional series are kept in, whatever the display zone is.
+    office_timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone", "office_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _zone(value)
+
+
+class Plugins(Section):
+    """``[plugins]``: plugins switched off, folders of local plugins. The tables
+    ``[plugins.NAME]`` beside these two keys are taken out before validation."""
+
+    disabled: list[str] = []
+    folders: list[str] = []
+
+
+class TermEntry(Section):
+    """One entry of ``[[parties]]``, ``[[sectors]]``, ``[[committees]]``, ``[[regions]]``."""
+
+    code: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+    en: str | None = None
+    enabled: bool = True
+    # Other spellings a roster may use for this entry (read by ``tongxin import``).
+    aliases: list[str] = []
+
+
+class CategoryEntry(TermEntry):
+    """One entry of ``[[categories]]``: a term with its cadence of exchange."""
+
+    ideal_days: Positive | None = None
+    max_days: Positive | None = None
+    liaison_required: bool = False
+
+
+class SeriesEntry(Section):
+    """One entry of ``[[series]]``: an institutional series, by RRULE or lunar date."""
+
+    code: str = Field(min_length=1)
+    zh: str | None = None
+    en: str | None = None
+    enabled: bool = True
+    kind: str | None = None
+    rrule: str | None = None
+    start: dt.datetime | dt.date | str | None = None
+    duration_minutes: Annotated[int, Field(ge=0)] | None = None
+    duration_days: Positive | None = None
+    lunar_month: Annotated[int, Field(ge=1, le=12)] | None = None
+    lunar_day: Annotated[int, Field(ge=1, le=30)] | None = None
+    lunar_leap: bool = False
+    time: dt.time | str | None = None
+    location: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _time_of_day(cls, value: dt.time | str | None) -> dt.time | str | None:
+        return None if value is None else _clock_text(value)
+
+
+class ImportSection(Section):
+    """``[import]``: the bounds of a roster import (see :class:`crm_core.config.ImportLimits`)."""
+
+    max_rows: Positive = 100_000
+    max_cell_chars: Positive = 10_000
+    max_columns: Positive = 500
+    max_unzipped_mb: Positive = 1024
+    max_zip_ratio: Positive = 200
+
+
+class Feed(Section):
+    """``[feed]``: the subscription feed and exported calendars."""
+
+    public_url: str = "https://tongxin.example.org"
+    calendar_name: str = "同心 · {name}"
+    office_calendar_name: str = "同心 · 全办"
+    institutional_calendar_name: str = "同心 · 政协工作日程"
+    refresh_minutes: Positive = 60
+    past_days: Annotated[int, Field(ge=0)] = 365
+    future_days: Annotated[int, Field(ge=0)] = 730
+
+
+class Reminders(Section):
+    """``[reminders]``: minutes before items (per kind of work), the digest, channels."""
+
+    default_minutes: Minutes = [30]
+    kinds: dict[str, Minutes] = {}
+    all_day_time: dt.time | str = "09:00"
+    series_minutes: Minutes = [1440]
+    digest_time: dt.time | str = "08:00"
+    channels: list[Literal["log", "email", "apprise"]] = ["log", "email", "apprise"]
+    horizon_days: Positive = 14
+    refresh_minutes: Positive = 5
+
+    @field_validator("all_day_time", "digest_time")
+    @classmethod
+    def _times_of_day(cls, value: dt.time | str) -> dt.time | str:
+        return _clock_text(value)
+
+
+class Tui(Section):
+    """``[tui]``: the terminal UI (desk reminders, theme, key bindings, default kind)."""
+
+    reminders: bool = True
+    theme: str | None = None
+    keymap: dict[str, str] = {}
+    default_kind: str | None = None
+
+
+class Smtp(Section):
+    """``[smtp]``: the mail server reminders go through (no host: no e-mail)."""
+
+    host: str = ""
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password_env: str = "TONGXIN_SMTP_PASSWORD"
+    sender: str = "tongxin@localhost"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 20
+
+
+class Notify(Section):
+    """``[notify]``: apprise URLs and e-mail addresses per username."""
+
+    urls: dict[str, str | list[str]] = {}
+    email: dict[str, str] = {}
+
+
+class Caldav(Section):
+    """``[caldav]``: the kind of work an event made on the phone becomes."""
+
+    new_event_kind: str = "note"
+
+
+class ConfigFile(Section):
+    """The whole configuration, every section tongxin reads."""
+
+    settings: Settings = Settings()
+    plugins: Plugins = Plugins()
+    categories: list[CategoryEntry] = []
+    parties: list[TermEntry] = []
+    sectors: list[TermEntry] = []
+    committees: list[TermEntry] = []
+    regions: list[TermEntry] = []
+    series: list[SeriesEntry] = []
+    import_: ImportSection = Field(ImportSection(), alias="import")
+    feed: Feed = Feed()
+    reminders: Reminders = Reminders()
+    tui: Tui = Tui()
+    smtp: Smtp = Smtp()
+    notify: Notify = Notify()
+    caldav: Caldav = Caldav()
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The table ``[name]`` as a plain dict, every key present (defaults filled in)."""
+        model = getattr(self, "import_" if name == "import" else name, None)
+        if not isinstance(model, BaseModel):
+            return {}
+        return model.model_dump()

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import col
 
 from crm_core import retry as retry_mod
 from crm_core.config import Config, Term, Vocabulary, load_config
@@ -49,8 +50,8 @@ def _refuse_disabled(account: Account) -> None:
 def _admin_exists(session: TxSession) -> bool:
     return (
         session.scalar(
-            select(Account.id)
-            .where(Account.role == Role.admin, Account.active.is_(True))  # type: ignore[attr-defined]
+            select(col(Account.id))
+            .where(col(Account.role) == Role.admin, col(Account.active).is_(True))
             .limit(1)
         )
         is not None
@@ -171,7 +172,9 @@ class Tongxin:
         return self._auth is not None
 
     def _account(self, session: TxSession, username: str) -> Account | None:
-        return session.scalars(select(Account).where(Account.username == username)).one_or_none()
+        return session.scalars(
+            select(Account).where(col(Account.username) == username)
+        ).one_or_none()
 
     def _resolve(self, session: TxSession, actor: str | Account | None) -> _Who:
         if isinstance(actor, Account):

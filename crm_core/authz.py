@@ -162,7 +162,7 @@ def _people_in(scope: str) -> Any:
     """The ids of the people of a region (an alias: never correlated with the caller's
     own query of Person)."""
     person = aliased(Person)
-    return select(person.id).where(person.region == scope)
+    return select(col(person.id)).where(col(person.region) == scope)
 
 
 def person_scope(unit: Unit) -> list[ColumnElement[bool]]:
@@ -222,10 +222,10 @@ def _participates(unit: Unit, interaction_id: Any) -> ColumnElement[bool]:
     if actor is None:
         return false()
     p = aliased(InteractionParticipant)  # the caller's query may join the table itself
-    me = [p.account_id == actor.id]
+    me = [col(p.account_id) == actor.id]
     if actor.person_id is not None:
-        me.append(p.person_id == actor.person_id)
-    return exists().where(p.interaction_id == interaction_id, or_(*me))
+        me.append(col(p.person_id) == actor.person_id)
+    return exists().where(col(p.interaction_id) == interaction_id, or_(*me))
 
 
 def interaction_scope(unit: Unit) -> list[ColumnElement[bool]]:
@@ -236,8 +236,8 @@ def interaction_scope(unit: Unit) -> list[ColumnElement[bool]]:
         return []
     p = aliased(InteractionParticipant)
     with_our_people = exists().where(
-        p.interaction_id == Interaction.id,
-        p.person_id.in_(_people_in(scope)),
+        col(p.interaction_id) == col(Interaction.id),
+        col(p.person_id).in_(_people_in(scope)),
     )
     return [
         or_(
@@ -257,7 +257,7 @@ def can_see_interaction(unit: Unit, interaction: Interaction) -> bool:
     if interaction.region == region_scope(unit):
         return True
     return (
-        unit.session.scalar(select(true()).where(Interaction.id == interaction.id, *conds))
+        unit.session.scalar(select(true()).where(col(Interaction.id) == interaction.id, *conds))
         is not None
     )
 
@@ -291,7 +291,7 @@ def check_interaction(unit: Unit, interaction: Interaction, *, change: bool = Fa
             select(Person)
             .join(InteractionParticipant, col(InteractionParticipant.person_id) == Person.id)
             .where(
-                InteractionParticipant.interaction_id == interaction.id,
+                col(InteractionParticipant.interaction_id) == interaction.id,
                 or_(col(Person.region).is_(None), col(Person.region) != scope),
             )
             .limit(1)
@@ -387,7 +387,7 @@ def readable_ids(unit: Unit, interactions: Iterable[Interaction]) -> set[uuid.UU
             me.append(col(InteractionParticipant.person_id) == actor.person_id)
         out |= set(
             unit.session.scalars(
-                select(InteractionParticipant.interaction_id).where(
+                select(col(InteractionParticipant.interaction_id)).where(
                     col(InteractionParticipant.interaction_id).in_(rest), or_(*me)
                 )
             )
@@ -467,7 +467,7 @@ def active_admins(unit: Unit) -> int:
         unit.session.scalar(
             select(func.count())
             .select_from(Account)
-            .where(and_(Account.role == Role.admin, col(Account.active).is_(True)))
+            .where(and_(col(Account.role) == Role.admin, col(Account.active).is_(True)))
         )
         or 0
     )

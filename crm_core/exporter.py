@@ -226,7 +226,7 @@ _MEMBERSHIP_ZH = {"standing": "常委", "member": "委员", "none": "非委员"}
 
 def select_people(unit: Unit, **filters: str | None) -> list[Person]:
     """Active and inactive people (not merged) matching the filters, in pinyin order."""
-    codes = contacts.resolve_filters(unit, **filters)
+    codes: dict[str, Any] = contacts.resolve_filters(unit, **filters)
     return contacts.list_people(unit, limit=10_000_000, **codes).items
 
 
@@ -375,7 +375,7 @@ def participants_by_interaction(
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         rows = unit.session.execute(
-            select(InteractionParticipant.interaction_id, Person)
+            select(col(InteractionParticipant.interaction_id), Person)
             .join(Person, col(Person.id) == InteractionParticipant.person_id)
             .where(col(InteractionParticipant.interaction_id).in_(chunk), *authz.person_scope(unit))
             .order_by(col(Person.name_pinyin))
@@ -383,7 +383,7 @@ def participants_by_interaction(
         for iid, person in rows:
             out[iid][0].append(person)
         rows = unit.session.execute(
-            select(InteractionParticipant.interaction_id, Account)
+            select(col(InteractionParticipant.interaction_id), Account)
             .join(Account, col(Account.id) == InteractionParticipant.account_id)
             .where(col(InteractionParticipant.interaction_id).in_(chunk))
             .order_by(col(Account.username))
@@ -550,7 +550,7 @@ def vcard(person: Person, categories: list[str] | None = None) -> str:
 
 def export_vcf(unit: Unit, path: Path | str, **filters: str | None) -> int:
     """Write the vCards of the active people matching ``filters``; return how many."""
-    codes = contacts.resolve_filters(unit, **filters)
+    codes: dict[str, Any] = contacts.resolve_filters(unit, **filters)
     people = contacts.list_people(unit, limit=10_000_000, status="active", **codes).items
     _, cats, _comms = contacts.people_by_ids(unit, {p.id for p in people})
     categories = unit.app.categories

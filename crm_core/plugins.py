@@ -10,6 +10,7 @@ and skipped while the others run.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import os
@@ -89,7 +90,7 @@ class PluginHost:
             self.info[name] = PluginInfo(name, None, "config", status="disabled")
         for module_name in DEFAULT_PLUGINS:
             self._load_one(
-                module_name, None, "core", lambda m=module_name: importlib.import_module(m)
+                module_name, None, "core", functools.partial(importlib.import_module, module_name)
             )
         if entry_points_too:
             wanted = os.environ.get(LOAD_ENV)
@@ -102,7 +103,9 @@ class PluginHost:
             for path in sorted(Path(folder).glob("*.py")):
                 if path.name.startswith("_"):
                     continue
-                self._load_one(path.stem, None, f"folder: {path}", lambda p=path: _import_file(p))
+                self._load_one(
+                    path.stem, None, f"folder: {path}", functools.partial(_import_file, path)
+                )
 
     def _load_one(
         self, name: str, version: str | None, source: str, loader: Callable[[], Any]

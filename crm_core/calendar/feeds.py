@@ -157,7 +157,7 @@ def revoke_tokens(
     if account is not None:
         stmt = stmt.where(col(FeedToken.account_id) == account.id)
     else:
-        stmt = stmt.where(FeedToken.scope == scope, col(FeedToken.account_id).is_(None))
+        stmt = stmt.where(col(FeedToken.scope) == scope, col(FeedToken.account_id).is_(None))
     rows = list(unit.session.scalars(stmt))
     if token_id:
         ref = token_id.strip().lower()
@@ -233,7 +233,7 @@ def resolve_token(unit: Unit, token: str) -> FeedToken | None:
     if not _TOKEN_RE.match(token):
         return None
     row = unit.session.scalars(
-        select(FeedToken).where(FeedToken.token_hash == hash_token(token))
+        select(FeedToken).where(col(FeedToken.token_hash) == hash_token(token))
     ).one_or_none()
     if row is None or row.revoked_at is not None:
         return None

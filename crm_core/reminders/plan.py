@@ -111,14 +111,14 @@ def recipients(unit: Unit, interaction_id: uuid.UUID) -> tuple[uuid.UUID, ...]:
     """The active accounts taking part in an interaction: as accounts, or through the
     person they are."""
     ip = InteractionParticipant
-    direct = select(ip.account_id).where(
-        ip.interaction_id == interaction_id, col(ip.account_id).is_not(None)
+    direct = select(col(ip.account_id)).where(
+        col(ip.interaction_id) == interaction_id, col(ip.account_id).is_not(None)
     )
-    people = select(ip.person_id).where(
-        ip.interaction_id == interaction_id, col(ip.person_id).is_not(None)
+    people = select(col(ip.person_id)).where(
+        col(ip.interaction_id) == interaction_id, col(ip.person_id).is_not(None)
     )
     rows = unit.session.scalars(
-        select(Account.id)
+        select(col(Account.id))
         .where(
             col(Account.active).is_(True),
             or_(col(Account.id).in_(direct), col(Account.person_id).in_(people)),
@@ -182,7 +182,7 @@ def item_reminders(
     moved to another time is reminded of again."""
     out: list[Planned] = []
     stmt = select(Interaction).where(
-        Interaction.status == InteractionStatus.planned,
+        col(Interaction.status) == InteractionStatus.planned,
         col(Interaction.start_at) > now,
         col(Interaction.start_at) <= until,
     )
@@ -191,7 +191,7 @@ def item_reminders(
         mine = col(ip.account_id) == account.id
         if account.person_id is not None:
             mine = or_(mine, col(ip.person_id) == account.person_id)
-        stmt = stmt.where(col(Interaction.id).in_(select(ip.interaction_id).where(mine)))
+        stmt = stmt.where(col(Interaction.id).in_(select(col(ip.interaction_id)).where(mine)))
     rows = unit.session.scalars(stmt.order_by(col(Interaction.start_at), col(Interaction.id)))
     for i in rows:
         who = recipients(unit, i.id)
@@ -246,8 +246,8 @@ def plugin_reminders(unit: Unit, now: datetime, until: datetime) -> list[Planned
                 if admins is None:
                     admins = tuple(
                         unit.session.scalars(
-                            select(Account.id)
-                            .where(Account.role == Role.admin, col(Account.active).is_(True))
+                            select(col(Account.id))
+                            .where(col(Account.role) == Role.admin, col(Account.active).is_(True))
                             .order_by(col(Account.username))
                         )
                     )
@@ -318,10 +318,10 @@ def digest_for(unit: Unit, account: Account, day: date) -> Digest:
     rows = unit.session.scalars(
         select(Interaction)
         .where(
-            Interaction.status == InteractionStatus.planned,
+            col(Interaction.status) == InteractionStatus.planned,
             col(Interaction.start_at) >= start,
             col(Interaction.start_at) < end,
-            col(Interaction.id).in_(select(ip.interaction_id).where(or_(*mine))),
+            col(Interaction.id).in_(select(col(ip.interaction_id)).where(or_(*mine))),
             *authz.interaction_scope(unit),
         )
         .order_by(col(Interaction.start_at), col(Interaction.id))
@@ -333,7 +333,7 @@ def digest_for(unit: Unit, account: Account, day: date) -> Digest:
     for f in unit.session.scalars(
         select(FollowUp)
         .where(
-            FollowUp.owner_id == account.id,
+            col(FollowUp.owner_id) == account.id,
             col(FollowUp.status).in_(OPEN_STATES),
             col(FollowUp.due_on).is_not(None),
             col(FollowUp.due_on) <= day,

@@ -101,7 +101,7 @@ _ALL_DAY_LEAD = timedelta(days=1)
 _IN_CHUNK = 500  # bounded IN lists
 
 
-class _Scheduler(BackgroundScheduler):
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]  # apscheduler 3 ships no type hints
     """APScheduler's background scheduler, minus one race: on shutdown its thread
     wakes once more and would take due jobs while the executor is already closed. A
     stopped scheduler runs nothing (the next start plans those reminders again)."""
@@ -449,10 +449,10 @@ class ReminderService:
             result = unit.session.execute(
                 update(ReminderDelivery)
                 .where(
-                    ReminderDelivery.key == key,
-                    ReminderDelivery.channel == target.channel,
-                    ReminderDelivery.recipient == target.recipient,
-                    ReminderDelivery.status == "failed",
+                    col(ReminderDelivery.key) == key,
+                    col(ReminderDelivery.channel) == target.channel,
+                    col(ReminderDelivery.recipient) == target.recipient,
+                    col(ReminderDelivery.status) == "failed",
                     col(ReminderDelivery.attempts) < MAX_ATTEMPTS,
                 )
                 .values(status="sending", attempts=ReminderDelivery.attempts + 1)
@@ -469,9 +469,9 @@ class ReminderService:
             unit.session.execute(
                 update(ReminderDelivery)
                 .where(
-                    ReminderDelivery.key == key,
-                    ReminderDelivery.channel == target.channel,
-                    ReminderDelivery.recipient == target.recipient,
+                    col(ReminderDelivery.key) == key,
+                    col(ReminderDelivery.channel) == target.channel,
+                    col(ReminderDelivery.recipient) == target.recipient,
                 )
                 .values(
                     status=status,
@@ -500,7 +500,7 @@ class ReminderService:
         with self.app.unit() as unit:
             stuck = list(
                 unit.session.scalars(
-                    select(ReminderDelivery).where(ReminderDelivery.status == "sending")
+                    select(ReminderDelivery).where(col(ReminderDelivery.status) == "sending")
                 )
             )
         for row in stuck:
@@ -542,7 +542,7 @@ def deliveries(app: Tongxin, key_prefix: str = "") -> list[ReminderDelivery]:
                 select(ReminderDelivery)
                 .where(
                     col(ReminderDelivery.key).startswith(key_prefix),
-                    ReminderDelivery.channel != DONE,
+                    col(ReminderDelivery.channel) != DONE,
                 )
                 .order_by(col(ReminderDelivery.created_at), col(ReminderDelivery.key))
             )

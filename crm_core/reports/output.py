@@ -178,6 +178,9 @@ def _docx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
         if not section.rows:
             doc.add_paragraph(_("(none)"))
         else:
+            # python-docx's default template sets the page size and margins.
+            assert sec.page_width is not None
+            assert sec.left_margin is not None and sec.right_margin is not None
             _docx_table(doc, section, lang, sec.page_width - sec.left_margin - sec.right_margin)
             for t in doc.tables[-1:]:
                 t.alignment = WD_TABLE_ALIGNMENT.CENTER

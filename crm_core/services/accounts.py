@@ -60,7 +60,7 @@ def create_account(unit: Unit, **values: Any) -> Account:
     fields = parse(AccountFields, values)
     if not fields.username:
         raise ValidationError.one("username", values.get("username"), N_("a username is required"))
-    if unit.session.scalar(select(Account.id).where(Account.username == fields.username)):
+    if unit.session.scalar(select(col(Account.id)).where(col(Account.username) == fields.username)):
         raise ValidationError.one("username", fields.username, N_("this username is taken"))
     role = fields.role or Role.staff
     region = code_of(unit.config.vocab["regions"], "region_scope", fields.region_scope)
@@ -102,7 +102,9 @@ def resolve_account(unit: Unit, ref: str) -> Account:
         pass
     rows = list(
         unit.session.scalars(
-            select(Account).where(or_(Account.username == ref, Account.display_name == ref))
+            select(Account).where(
+                or_(col(Account.username) == ref, col(Account.display_name) == ref)
+            )
         )
     )
     if not rows:
@@ -122,11 +124,11 @@ def list_accounts(
     """Accounts, by display name."""
     stmt = select(Account)
     if role is not None:
-        stmt = stmt.where(Account.role == role)
+        stmt = stmt.where(col(Account.role) == role)
     if chair_meeting is not None:
-        stmt = stmt.where(Account.chair_meeting == chair_meeting)
+        stmt = stmt.where(col(Account.chair_meeting) == chair_meeting)
     if active is not None:
-        stmt = stmt.where(Account.active == active)
+        stmt = stmt.where(col(Account.active) == active)
     return list(unit.session.scalars(stmt.order_by(col(Account.display_name))))
 
 

@@ -57,9 +57,9 @@ def assign(
         )
     start_on = start_on or clock.today(unit.config.tz)
     duplicate = unit.session.scalar(
-        select(Assignment.id).where(
-            Assignment.keeper_id == keeper.id,
-            Assignment.contact_id == contact.id,
+        select(col(Assignment.id)).where(
+            col(Assignment.keeper_id) == keeper.id,
+            col(Assignment.contact_id) == contact.id,
             or_(col(Assignment.end_on).is_(None), col(Assignment.end_on) > start_on),
         )
     )
@@ -158,9 +158,9 @@ def list_assignments(
         stmt = select(Assignment)
     stmt = stmt.where(*authz.assignment_scope(unit))
     if keeper_id is not None:
-        stmt = stmt.where(Assignment.keeper_id == as_uuid(keeper_id, "account"))
+        stmt = stmt.where(col(Assignment.keeper_id) == as_uuid(keeper_id, "account"))
     if contact_id is not None:
-        stmt = stmt.where(Assignment.contact_id == as_uuid(contact_id, "person"))
+        stmt = stmt.where(col(Assignment.contact_id) == as_uuid(contact_id, "person"))
     return list(unit.session.scalars(stmt.order_by(col(Assignment.start_on))))
 
 
@@ -175,26 +175,28 @@ def last_contacts(
     # starts from the status index (every done interaction, a million of them) instead
     # of the contact's few participations; measured 8 s against 8 ms for 23 assignments
     # at 1,000,000 interactions (bench/RESULTS.md).
-    done_start = case((Interaction.status == InteractionStatus.done, Interaction.start_at))
+    done_start = case(
+        (col(Interaction.status) == InteractionStatus.done, col(Interaction.start_at))
+    )
     last = (
         select(func.max(done_start))
         .select_from(contact_p)
         .join(
             keeper_p,
             and_(
-                keeper_p.interaction_id == contact_p.interaction_id,
-                keeper_p.account_id == Assignment.keeper_id,
+                col(keeper_p.interaction_id) == col(contact_p.interaction_id),
+                col(keeper_p.account_id) == col(Assignment.keeper_id),
             ),
         )
-        .join(Interaction, col(Interaction.id) == contact_p.interaction_id)
-        .where(contact_p.person_id == Assignment.contact_id)
+        .join(Interaction, col(Interaction.id) == col(contact_p.interaction_id))
+        .where(col(contact_p.person_id) == col(Assignment.contact_id))
         .correlate(Assignment)
         .scalar_subquery()
     )
     # type_coerce: a bare MAX() loses the column type, and with it the UTC conversion.
-    stmt = select(Assignment.id, type_coerce(last, UTCDateTime()))
+    stmt = select(col(Assignment.id), type_coerce(last, UTCDateTime()))
     if keeper_id is not None:
-        stmt = stmt.where(Assignment.keeper_id == as_uuid(keeper_id, "account"))
+        stmt = stmt.where(col(Assignment.keeper_id) == as_uuid(keeper_id, "account"))
     return {aid: value for aid, value in unit.session.execute(stmt)}
 
 

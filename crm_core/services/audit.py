@@ -39,7 +39,7 @@ def about_person(unit: Unit, person_id: uuid.UUID) -> ColumnElement[bool]:
     and assignments."""
     session = unit.session
     people = {person_id} | set(
-        session.scalars(select(Person.id).where(Person.merged_into_id == person_id))
+        session.scalars(select(col(Person.id)).where(col(Person.merged_into_id) == person_id))
     )
     ids = {str(p) for p in people}
     links = [col(AuditLog.entity_id).startswith(f"{p}/", autoescape=True) for p in ids]
@@ -47,7 +47,7 @@ def about_person(unit: Unit, person_id: uuid.UUID) -> ColumnElement[bool]:
         "interaction": {
             str(i)
             for i in session.scalars(
-                select(InteractionParticipant.interaction_id).where(
+                select(col(InteractionParticipant.interaction_id)).where(
                     col(InteractionParticipant.person_id).in_(people)
                 )
             )
@@ -55,19 +55,21 @@ def about_person(unit: Unit, person_id: uuid.UUID) -> ColumnElement[bool]:
         "interaction_participant": {
             str(i)
             for i in session.scalars(
-                select(InteractionParticipant.id).where(
+                select(col(InteractionParticipant.id)).where(
                     col(InteractionParticipant.person_id).in_(people)
                 )
             )
         },
         "follow_up": {
             str(i)
-            for i in session.scalars(select(FollowUp.id).where(col(FollowUp.person_id).in_(people)))
+            for i in session.scalars(
+                select(col(FollowUp.id)).where(col(FollowUp.person_id).in_(people))
+            )
         },
         "assignment": {
             str(i)
             for i in session.scalars(
-                select(Assignment.id).where(col(Assignment.contact_id).in_(people))
+                select(col(Assignment.id)).where(col(Assignment.contact_id).in_(people))
             )
         },
     }

@@ -193,9 +193,9 @@ def list_organisations(
     and commerce, then the others by name."""
     stmt = select(Organisation)
     if kind:
-        stmt = stmt.where(Organisation.kind == kind)
+        stmt = stmt.where(col(Organisation.kind) == kind)
     if region:
-        stmt = stmt.where(Organisation.region == region)
+        stmt = stmt.where(col(Organisation.region) == region)
     return sorted(unit.session.scalars(stmt), key=lambda o: _order(unit, o))
 
 
@@ -287,10 +287,10 @@ def contacts_of(unit: Unit, organisation_id: uuid.UUID | str) -> list[tuple[Pers
     records left out)."""
     org = get_organisation(unit, organisation_id)
     rows = unit.session.execute(
-        select(Person, OrganisationContact.role)
+        select(Person, col(OrganisationContact.role))
         .join(OrganisationContact, col(OrganisationContact.person_id) == col(Person.id))
         .where(
-            OrganisationContact.organisation_id == org.id,
+            col(OrganisationContact.organisation_id) == org.id,
             col(Person.status) != PersonStatus.merged,
         )
         .order_by(col(Person.name_pinyin), col(Person.id))
@@ -304,9 +304,9 @@ def organisations_of(
     """The organisations a person is a contact of, with their role in each."""
     person = fetch(unit, Person, person_id, "person")
     rows = unit.session.execute(
-        select(Organisation, OrganisationContact.role)
+        select(Organisation, col(OrganisationContact.role))
         .join(OrganisationContact, col(OrganisationContact.organisation_id) == Organisation.id)
-        .where(OrganisationContact.person_id == person.id)
+        .where(col(OrganisationContact.person_id) == person.id)
     )
     return sorted(((o, r) for o, r in rows), key=lambda pair: _order(unit, pair[0]))
 

@@ -127,7 +127,9 @@ def _active(unit: Unit, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     if not ids:
         return []
     rows = unit.session.scalars(
-        select(Person.id).where(col(Person.id).in_(ids), Person.status == PersonStatus.active)
+        select(col(Person.id)).where(
+            col(Person.id).in_(ids), col(Person.status) == PersonStatus.active
+        )
     )
     alive = set(rows)
     return [pid for pid in ids if pid in alive]
@@ -173,7 +175,9 @@ def populate(unit: Unit, demo: DemoContext) -> None:
             summary=f"与{org.name}{'、'.join(data['topics'])}交流",
         )  # fmt: skip
         # Concerns are due a month after they were raised, not after the demo was made.
-        raised = unit.session.scalars(select(FollowUp).where(FollowUp.interaction_id == done.id))
+        raised = unit.session.scalars(
+            select(FollowUp).where(col(FollowUp.interaction_id) == done.id)
+        )
         for fu in list(raised):
             followups.update_follow_up(
                 unit, fu.id, due_on=day + timedelta(days=unit.config.follow_up_days)

@@ -77,7 +77,9 @@ __all__ = ["TimeParseError", "When", "parse_date", "parse_when"]
 WHEN_FORMS = N_(
     "e.g. 2026-12-01 9:30, 12/1, 12月1日 下午3点, 明天上午, 周三 15:00, 今晚, 9点半, now"
 )
-DATE_FORMS = N_("e.g. 2026-12-01, 2026年12月1日, 12/1, 12月1号, 明天, 周五, 下周三, 上月1日, 本月底, today")
+DATE_FORMS = N_(
+    "e.g. 2026-12-01, 2026年12月1日, 12/1, 12月1号, 明天, 周五, 下周三, 上月1日, 本月底, today"
+)
 
 # Half a leap year: the farthest a year-less date may lie from today.
 NEAREST_DAYS = 183

@@ -168,6 +168,16 @@ def _books(client: Any, home: str) -> dict[str, str]:
     return out
 
 
+def _book_home(client: Any, url: str) -> str:
+    """Where the address books of ``url`` live (:func:`crm_core.dav_home.dav_home`)."""
+    from crm_core.dav_home import dav_home
+
+    try:
+        return dav_home(client, url, "addressbook")
+    except Exception as exc:
+        raise _fail(url, exc) from exc
+
+
 def find_book(client: Any, url: str, name: str | None) -> str:
     """The URL of the address book: ``url`` itself without a ``name`` (it must be an
     address book), else the principal's address book of that display name, made (MKCOL)
@@ -177,11 +187,7 @@ def find_book(client: Any, url: str, name: str | None) -> str:
         if root.find(f".//{_DAV}resourcetype/{_CARD}addressbook") is None:
             raise _fail(url, N_("not an address book (name one with --target)"))
         return url if url.endswith("/") else url + "/"
-    try:
-        home = str(client.principal().url)
-    except Exception as exc:
-        raise _fail(url, exc) from exc
-    home = home if home.endswith("/") else home + "/"
+    home = _book_home(client, url)
     found = _books(client, home).get(name)
     if found:
         return found if found.endswith("/") else found + "/"

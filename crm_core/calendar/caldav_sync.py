@@ -136,7 +136,8 @@ def _client(url: str, username: str | None, password: str | None) -> Any:
 
 def _find_calendar(client: Any, url: str, name: str | None) -> str:
     """The URL of the calendar collection: ``url`` itself without a ``name``, else the
-    principal's calendar of that display name (made if missing)."""
+    calendar of that display name in the home of ``url``'s principal (made if missing;
+    :func:`crm_core.dav_home.dav_home`)."""
     import caldav
 
     try:
@@ -144,11 +145,13 @@ def _find_calendar(client: Any, url: str, name: str | None) -> str:
             cal = caldav.Calendar(client=client, url=url)
             cal.get_display_name()  # a PROPFIND: fails early on a wrong URL or password
             return str(cal.url)
-        principal = client.principal()
-        for cal in principal.calendars():
+        from crm_core.dav_home import dav_home
+
+        home = caldav.CalendarSet(client=client, url=dav_home(client, url, "calendar"))
+        for cal in home.calendars():
             if cal.get_display_name() == name:
                 return str(cal.url)
-        return str(principal.make_calendar(name=name).url)
+        return str(home.make_calendar(name=name).url)
     except Exception as exc:
         raise CaldavError.of(N_("CalDAV server {url}: {error}"), url=url, error=exc) from exc
 

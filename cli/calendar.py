@@ -43,7 +43,7 @@ feed_app = typer.Typer(
     help=N_("Calendar feeds for phones: tokens and addresses."), no_args_is_help=True
 )
 token_app = typer.Typer(help=N_("Create, list and revoke feed tokens."), no_args_is_help=True)
-sync_app = typer.Typer(help=N_("Push calendars to other systems."), no_args_is_help=True)
+sync_app = typer.Typer(help=N_("Sync calendars and contacts with a CalDAV/CardDAV server (both ways)."), no_args_is_help=True)
 feed_app.add_typer(token_app, name="token")
 
 UserOpt = Annotated[

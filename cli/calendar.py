@@ -43,7 +43,10 @@ feed_app = typer.Typer(
     help=N_("Calendar feeds for phones: tokens and addresses."), no_args_is_help=True
 )
 token_app = typer.Typer(help=N_("Create, list and revoke feed tokens."), no_args_is_help=True)
-sync_app = typer.Typer(help=N_("Sync calendars and contacts with a CalDAV/CardDAV server (both ways)."), no_args_is_help=True)
+sync_app = typer.Typer(
+    help=N_("Sync calendars and contacts with a CalDAV/CardDAV server (both ways)."),
+    no_args_is_help=True,
+)
 feed_app.add_typer(token_app, name="token")
 
 UserOpt = Annotated[
@@ -354,6 +357,42 @@ def sync_caldav_command(
         print_json(report.as_json())
         return
     _print_sync(report)
+
+
+@sync_app.command(
+    "all",
+    help=N_(
+        "Sync every account of [caldav.accounts] with the office's CalDAV/CardDAV server "
+        "once (what the reminder service does every [caldav] sync_minutes)."
+    ),
+)
+def sync_all_command(
+    users: Annotated[
+        list[str] | None,
+        typer.Argument(help=N_("Only these accounts (default: every configured one).")),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    from crm_cli.carddav import print_carddav
+
+    from crm_core.calendar.dav_jobs import sync_configured
+
+    outcomes = sync_configured(get_app(), users or None)
+    if as_json:
+        print_json([o.as_json() for o in outcomes])
+    else:
+        if not outcomes:
+            out.print(_("No account is configured under [caldav.accounts]."), markup=False)
+        for o in outcomes:
+            out.print(f"{o.user}:", markup=False)
+            if o.calendar is not None:
+                _print_sync(o.calendar)
+            if o.contacts is not None:
+                print_carddav(o.contacts)
+            for text in o.errors:
+                err.print(_("Error: {error}").format(error=text), markup=False)
+    if any(o.errors for o in outcomes):
+        raise typer.Exit(1)
 
 
 _SERVER_SIDE = {"changed": N_("changed"), "deleted": N_("deleted")}

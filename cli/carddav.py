@@ -4,7 +4,7 @@ address book on the office's CardDAV server) and `tongxin contacts proposals [ac
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from crm_cli.context import get_app, out, print_json, run_unit
@@ -15,6 +15,9 @@ from crm_core.calendar_models import ContactProposal
 from crm_core.i18n import N_, _
 from crm_core.models import Person
 from crm_core.unit import Unit
+
+if TYPE_CHECKING:
+    from crm_core.carddav_sync import CarddavReport
 
 proposals_app = typer.Typer(
     help=N_("Phone numbers changed on phones (CardDAV), waiting to be accepted."),
@@ -49,6 +52,11 @@ def sync_carddav_command(
     if as_json:
         print_json(report.as_json())
         return
+    print_carddav(report)
+
+
+def print_carddav(report: CarddavReport) -> None:
+    """A CardDAV sync's counts, proposals and conflicts, as `sync carddav` prints them."""
     out.print(
         _(
             "CardDAV {url}: {created} new, {updated} updated, {deleted} deleted, "

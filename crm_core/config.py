@@ -276,6 +276,10 @@ _REASONS = {
     "string_too_short": N_("{source}: {key} = {value}: must not be empty"),
     "time_of_day": N_("{source}: {key} = {value}: not a time of day as HH:MM, e.g. 08:00"),
     "time_zone": N_("{source}: {key} = {value}: unknown time zone"),
+    "dav_home": N_(
+        "{source}: {key} = {value}: must hold {{user}} where the username goes, "
+        "e.g. https://dav.zxyz.gov.cn/{{user}}/"
+    ),
 }
 # Keys whose value may be one of several types, and what they take.
 _UNIONS = {

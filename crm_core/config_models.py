@@ -183,10 +183,33 @@ class Notify(Section):
     email: dict[str, str] = {}
 
 
+class CaldavAccount(Section):
+    """``[caldav.accounts.USER]``: what is kept on the server for one tongxin account,
+    by the display names of the collections in that user's home."""
+
+    calendar: str | None = None
+    contacts: str | None = None
+
+
 class Caldav(Section):
-    """``[caldav]``: the kind of work an event made on the phone becomes."""
+    """``[caldav]``: the kind of work an event made on the phone becomes, and the
+    accounts the reminder service (and ``tongxin sync all``) keeps in step with the
+    office's CalDAV/CardDAV server."""
 
     new_event_kind: str = "note"
+    # Each user's home on the server; {user} is the tongxin username.
+    home_url: str = ""
+    username: str = ""
+    password_env: str = "DAV_PASSWORD"
+    sync_minutes: int = Field(10, ge=0)
+    accounts: dict[str, CaldavAccount] = {}
+
+    @field_validator("home_url")
+    @classmethod
+    def _home_has_user(cls, value: str) -> str:
+        if value and "{user}" not in value:
+            raise PydanticCustomError("dav_home", "must hold {user}")
+        return value
 
 
 class ConfigFile(Section):

@@ -138,16 +138,18 @@ def _find_calendar(client: Any, url: str, name: str | None) -> str:
     """The URL of the calendar collection: ``url`` itself without a ``name``, else the
     calendar of that display name in the home of ``url``'s principal (made if missing;
     :func:`crm_core.dav_home.dav_home`)."""
-    import caldav
+    # caldav's lazy module __getattr__ hides its classes from mypy; the submodule has them.
+    from caldav.collection import Calendar, CalendarSet
 
     try:
         if not name:
-            cal = caldav.Calendar(client=client, url=url)
+            cal = Calendar(client=client, url=url)
             cal.get_display_name()  # a PROPFIND: fails early on a wrong URL or password
             return str(cal.url)
         from crm_core.dav_home import dav_home
 
-        home = caldav.CalendarSet(client=client, url=dav_home(client, url, "calendar"))
+        # Any: caldav types each call as sync-or-async; our client is the sync one.
+        home: Any = CalendarSet(client=client, url=dav_home(client, url, "calendar"))
         for cal in home.calendars():
             if cal.get_display_name() == name:
                 return str(cal.url)

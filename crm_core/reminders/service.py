@@ -90,6 +90,7 @@ log = logging.getLogger("tongxin.remind")
 JOB_PREFIX = "tongxin:"
 DIGEST_JOB = "tongxin:digest"
 REFRESH_JOB = "tongxin:refresh"
+DAV_JOB = "tongxin:dav-sync"  # [caldav.accounts] synced every [caldav] sync_minutes
 MAX_ATTEMPTS = 5
 DONE = "*"  # the delivery-log row saying every channel of a reminder was handled
 # How far back planning looks for reminders that fell due while the service was
@@ -226,6 +227,26 @@ class ReminderService:
         with self._lock:
             return self._plan()
 
+    def _plan_dav_sync(self, existing: dict[str, Any]) -> int:
+        """The job syncing ``[caldav.accounts]`` every ``sync_minutes``, first right at
+        start; none when no account is configured or the interval is 0."""
+        from crm_core.calendar.dav_jobs import configured_users, sync_job
+
+        minutes = self.app.config.sections.caldav.sync_minutes
+        if not configured_users(self.app) or minutes == 0:
+            if DAV_JOB in existing:
+                self.scheduler.remove_job(DAV_JOB)
+            return 0
+        trigger = IntervalTrigger(minutes=minutes, timezone=UTC)
+        job = existing.get(DAV_JOB)
+        if job is not None and str(job.trigger) == str(trigger):
+            return 0
+        self.scheduler.add_job(
+            sync_job, trigger, args=[self.app], id=DAV_JOB, replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )  # fmt: skip
+        return 1
+
     def _run_at(self, at: datetime, now: datetime) -> datetime:
         # Due by the program's clock: now; later: after the same delay on the wall.
         return datetime.now(UTC) + max(at - now, timedelta(0))
@@ -247,6 +268,7 @@ class ReminderService:
         if job is None or str(job.trigger) != str(refresh):
             self.scheduler.add_job(self._refresh, refresh, id=REFRESH_JOB, replace_existing=True)
             added += 1
+        added += self._plan_dav_sync(existing)
         now = clock.now()
         retry_conflicts(self._sync_series)
         since = now - CATCH_UP
@@ -262,7 +284,7 @@ class ReminderService:
                 if p.at >= since or (p.start is not None and p.start > now)
             ]
             done = _done_keys(unit, [p.key for p in wanted] + [_digest_key(day)])
-        keep = {DIGEST_JOB, REFRESH_JOB}
+        keep = {DIGEST_JOB, REFRESH_JOB, DAV_JOB}
         if _digest_key(day) not in done:
             job_id = JOB_PREFIX + _digest_key(day)
             keep.add(job_id)

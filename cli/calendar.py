@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from crm_cli.context import err, get_app, out, print_json, run_unit, state
 from crm_cli.options import HostOpt, JsonOpt, PasswordEnvOpt, PortOpt, password_from_env
+from crm_cli.sync_output import print_caldav, print_carddav
 from rich.table import Table
 
 from crm_core import authz, clock
@@ -36,7 +37,7 @@ from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
 
 if TYPE_CHECKING:
-    from crm_core.calendar.caldav_sync import SyncReport
+    pass
 
 export_app = typer.Typer(help=N_("Export data to files."), no_args_is_help=True)
 feed_app = typer.Typer(
@@ -356,7 +357,7 @@ def sync_caldav_command(
     if as_json:
         print_json(report.as_json())
         return
-    _print_sync(report)
+    print_caldav(report)
 
 
 @sync_app.command(
@@ -373,8 +374,6 @@ def sync_all_command(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    from crm_cli.carddav import print_carddav
-
     from crm_core.calendar.dav_jobs import sync_configured
 
     outcomes = sync_configured(get_app(), users or None)
@@ -386,54 +385,13 @@ def sync_all_command(
         for o in outcomes:
             out.print(f"{o.user}:", markup=False)
             if o.calendar is not None:
-                _print_sync(o.calendar)
+                print_caldav(o.calendar)
             if o.contacts is not None:
                 print_carddav(o.contacts)
             for text in o.errors:
                 err.print(_("Error: {error}").format(error=text), markup=False)
     if any(o.errors for o in outcomes):
         raise typer.Exit(1)
-
-
-_SERVER_SIDE = {"changed": N_("changed"), "deleted": N_("deleted")}
-
-
-def _print_sync(report: SyncReport) -> None:
-    """The sync's counts, then what came from the server, then each conflict."""
-    out.print(
-        _(
-            "CalDAV {url}: {created} new, {updated} updated, {deleted} deleted, {unchanged} same."
-        ).format(
-            url=report.calendar_url,
-            created=report.created,
-            updated=report.updated,
-            deleted=report.deleted,
-            unchanged=report.unchanged,
-        ),
-        markup=False,
-    )
-    came_back = [
-        (report.rescheduled, N_("Moved on the phone, rescheduled in tongxin: {n}")),
-        (report.cancelled, N_("Deleted on the phone, cancelled in tongxin: {n}")),
-        (report.imported, N_("Made on the phone, planned in tongxin: {n}")),
-        (report.restored, N_("Changed or deleted on the phone but kept by tongxin, put back: {n}")),
-    ]
-    for uids, text in came_back:
-        if uids:
-            out.print(_(text).format(n=len(uids)), markup=False)
-    for c in report.conflicts:
-        err.print(
-            _(
-                "Conflict: {uid} changed on both sides ({what} on the server); tongxin's kept."
-            ).format(uid=c["uid"], what=_(_SERVER_SIDE.get(c["server"], c["server"]))),
-            markup=False,
-        )
-    told = {c["uid"] for c in report.conflicts} | set(report.restored)
-    for uid in (u for u in report.overwritten if u not in told):
-        err.print(
-            _("Warning: {uid} had been changed on the server; overwritten.").format(uid=uid),
-            markup=False,
-        )
 
 
 def remind_command(

@@ -4,20 +4,18 @@ address book on the office's CardDAV server) and `tongxin contacts proposals [ac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from crm_cli.context import get_app, out, print_json, run_unit
 from crm_cli.options import JsonOpt, PasswordEnvOpt, password_from_env
+from crm_cli.sync_output import print_carddav
 from rich.table import Table
 
 from crm_core.calendar_models import ContactProposal
 from crm_core.i18n import N_, _
 from crm_core.models import Person
 from crm_core.unit import Unit
-
-if TYPE_CHECKING:
-    from crm_core.carddav_sync import CarddavReport
 
 proposals_app = typer.Typer(
     help=N_("Phone numbers changed on phones (CardDAV), waiting to be accepted."),
@@ -53,36 +51,6 @@ def sync_carddav_command(
         print_json(report.as_json())
         return
     print_carddav(report)
-
-
-def print_carddav(report: CarddavReport) -> None:
-    """A CardDAV sync's counts, proposals and conflicts, as `sync carddav` prints them."""
-    out.print(
-        _(
-            "CardDAV {url}: {created} new, {updated} updated, {deleted} deleted, "
-            "{unchanged} same, {proposals} proposals."
-        ).format(
-            url=report.book_url,
-            created=report.created,
-            updated=report.updated,
-            deleted=report.deleted,
-            unchanged=report.unchanged,
-            proposals=len(report.proposals),
-        ),
-        markup=False,
-    )
-    if report.proposals:
-        out.print(
-            _("Numbers changed on the phone: see `tongxin contacts proposals`."), markup=False
-        )
-    for uid in report.conflicts:
-        out.print(
-            _(
-                "Conflict: {uid} changed in tongxin and its numbers on the phone; "
-                "the phone's card is kept until the proposal is accepted."
-            ).format(uid=uid),
-            markup=False,
-        )
 
 
 def _row(p: ContactProposal, person: Person) -> dict[str, object]:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crm_core import pinyin
-from crm_core.models import (
-    Gender,
-    Membership,
-    Person,
-    PersonCategory,
-    PersonCommittee,
-    PersonStatus,
-)
-
-if TYPE_CHECKING:
-    from crm_core.demo.generator import _Generator
-
 from crm_core.demo.sizes import BATCH, MEMBERS
+from crm_core.demo.state import _State
 from crm_core.demo.tables import (
     _ABROAD,
     _ARCH,
@@ -48,11 +37,19 @@ from crm_core.demo.tables import (
     _Arch,
     _Job,
 )
+from crm_core.models import (
+    Gender,
+    Membership,
+    Person,
+    PersonCategory,
+    PersonCommittee,
+    PersonStatus,
+)
 
 # -- people --------------------------------------------------------------------
 
 
-def name(gen: _Generator, gender: Gender, faith: str | None = None) -> str:
+def name(gen: _State, gender: Gender, faith: str | None = None) -> str:
     rng = gen.rng
     if faith == "buddhist":
         return "释" + gen.pick(_DHARMA_FIRST) + gen.pick(_DHARMA_SECOND)
@@ -70,7 +67,7 @@ def name(gen: _Generator, gender: Gender, faith: str | None = None) -> str:
     return surname + given
 
 
-def mobile(gen: _Generator) -> str:
+def mobile(gen: _State) -> str:
     while True:
         number = gen.pick(_MOBILE_PREFIXES) + f"{gen.rng.randrange(100_000_000):08d}"
         if number not in gen.mobiles:
@@ -78,7 +75,7 @@ def mobile(gen: _Generator) -> str:
             return number
 
 
-def address(gen: _Generator, region: str | None) -> str:
+def address(gen: _State, region: str | None) -> str:
     rng = gen.rng
     code = region if region in _ROADS else "city"
     district = {"city": gen.pick(("广陵区", "邗江区"))}.get(code, gen.region_zh.get(code, ""))
@@ -98,7 +95,7 @@ def address(gen: _Generator, region: str | None) -> str:
     return base
 
 
-def employer(gen: _Generator, job: _Job, region: str | None) -> str:
+def employer(gen: _State, job: _Job, region: str | None) -> str:
     template = gen.pick(job.employers)
     if "{" not in template:
         return template
@@ -115,7 +112,7 @@ def employer(gen: _Generator, job: _Job, region: str | None) -> str:
     return template.format(**values)
 
 
-def party_of(gen: _Generator, arch: _Arch, member: bool) -> str:
+def party_of(gen: _State, arch: _Arch, member: bool) -> str:
     weights = []
     for code, w in arch.parties:
         if not member:  # outside contacts are mostly outside the parties
@@ -124,7 +121,7 @@ def party_of(gen: _Generator, arch: _Arch, member: bool) -> str:
     return gen.rng.choices([c for c, _ in arch.parties], weights)[0]
 
 
-def sector_of(gen: _Generator, arch: _Arch, party: str) -> str | None:
+def sector_of(gen: _State, arch: _Arch, party: str) -> str | None:
     rng = gen.rng
     if party in _DEMOCRATIC and party in gen.sectors and rng.random() < 0.55:
         return party  # a 民盟 member sits in the 民盟 sector
@@ -137,7 +134,7 @@ def sector_of(gen: _Generator, arch: _Arch, party: str) -> str | None:
 
 
 def categories_of(
-    gen: _Generator, arch: _Arch, *, member: bool, party: str | None, sector: str | None, han: bool
+    gen: _State, arch: _Arch, *, member: bool, party: str | None, sector: str | None, han: bool
 ) -> tuple[str, ...]:
     cats: list[str] = []
     if member and party != "ccp":
@@ -172,8 +169,12 @@ def categories_of(
     return tuple(sorted(c for c in dict.fromkeys(cats) if c in gen.categories))
 
 
+# person() has locals named like these helpers: it calls them by these names.
+_name_of, _mobile_of, _address_of, _employer_of = name, mobile, address, employer
+
+
 def person(
-    gen: _Generator,
+    gen: _State,
     *,
     member: bool,
     standing: bool = False,
@@ -197,17 +198,17 @@ def person(
     gender = Gender.male if rng.random() < (0.62 if member else 0.55) else Gender.female
     if faith in ("buddhist", "islam", "catholic"):
         gender = Gender.male
-    name = pinyin.normalize_name(gen.name(gender, faith))
+    name = pinyin.normalize_name(_name_of(gen, gender, faith))
     full, initials = pinyin.name_pinyin(name)
     if region is None:
         region = rng.choices(gen.regions, gen.region_weights)[0]
         if arch.code == "hk_macao":
             region = gen.city or region
     if party is None:
-        party = gen.party_of(arch, member)
+        party = party_of(gen, arch, member)
     party = gen.code(party, gen.parties)
     if sector is None and member:
-        sector = gen.sector_of(arch, party or "masses")
+        sector = sector_of(gen, arch, party or "masses")
         if arch.code == "mass_org" or sector in _MASS_ORGS:
             sector = sector if sector in _MASS_ORGS else gen.pick(tuple(_MASS_ORGS))
     sector = gen.code(sector, gen.sectors)
@@ -216,17 +217,17 @@ def person(
             employer = _MASS_ORGS.get(sector or "") or gen.pick(tuple(_MASS_ORGS.values()))
             title = title or gen.pick(_MASS_TITLES)
         elif job is not None:
-            employer = gen.employer(job, region)
+            employer = _employer_of(gen, job, region)
             title = title or gen.pick(job.titles)
     if faith == "islam" or arch.code == "ethnic":
-        ethnicity = "回族" if faith == "islam" or rng.random() < 0.4 else gen.minority()
+        ethnicity = "回族" if faith == "islam" or rng.random() < 0.4 else minority(gen)
     elif rng.random() < 0.965:
         ethnicity = "汉族"
     else:
-        ethnicity = gen.minority()
+        ethnicity = minority(gen)
     lo, hi = born
     birth_year = rng.randint(lo, hi)
-    mobile = gen.mobile() if rng.random() < 0.99 else None
+    mobile = _mobile_of(gen) if rng.random() < 0.99 else None
     phones = []
     if rng.random() < 0.2:
         phones.append(f"05148{rng.randrange(10_000_000):07d}")
@@ -259,11 +260,11 @@ def person(
         Membership.standing if standing else Membership.member if member else Membership.none
     )
     pid = gen.uid()
-    address = gen.address(region)
+    address = _address_of(gen, region)
     if arch.code == "hk_macao" and rng.random() < 0.5:
         address = gen.pick(_ABROAD) + f"{rng.randint(1, 200)}号"
-    cats = gen.categories_of(
-        arch, member=member, party=party, sector=sector, han=ethnicity == "汉族"
+    cats = categories_of(
+        gen, arch, member=member, party=party, sector=sector, han=ethnicity == "汉族"
     )
     row = {
         "id": pid,
@@ -298,11 +299,11 @@ def person(
     return row, keep
 
 
-def minority(gen: _Generator) -> str:
+def minority(gen: _State) -> str:
     return gen.minorities[bisect.bisect(gen.minority_cw, gen.rng.random() * gen.minority_cw[-1])]
 
 
-def _people(gen: _Generator, contacts: int) -> dict[str, list[int]]:
+def _people(gen: _State, contacts: int) -> dict[str, list[int]]:
     """Write every person; return the indexes of the leaders' own person rows."""
     n_members = min(MEMBERS, max(40, round(contacts * 0.225)))
     n_standing = max(8, round(n_members * 0.1))
@@ -314,7 +315,7 @@ def _people(gen: _Generator, contacts: int) -> dict[str, list[int]]:
         party = "ccp" if position != "副主席" else _VICE_CHAIR_PARTIES[i - 1]
         party = gen.code(party, gen.parties) or "ccp"
         notes = f"{_PARTY_ZH[party]}扬州市委主委" if party in _DEMOCRATIC else None
-        row, keep = gen.person(
+        row, keep = person(gen,
             member=True, standing=True, arch=official, party=party,
             sector=party if party in gen.sectors else None, region="city",
             employer="政协扬州市委员会", title=position, born=(1962, 1972), notes=notes,
@@ -322,15 +323,15 @@ def _people(gen: _Generator, contacts: int) -> dict[str, list[int]]:
         if party in _DEMOCRATIC:
             party_heads[party] = len(gen.people)
         leaders["chair"].append(len(gen.people))
-        gen._keep(rows, row, keep)
+        _keep(gen, rows, row, keep)
     for code in gen.committees:
-        row, keep = gen.person(
+        row, keep = person(gen,
             member=True, standing=True, arch=official, party="ccp", region="city",
             employer="政协扬州市委员会", title=f"{gen.committee_zh[code]}主任",
             committees=(code,), born=(1962, 1975),
         )  # fmt: skip
         leaders["committee"].append(len(gen.people))
-        gen._keep(rows, row, keep)
+        _keep(gen, rows, row, keep)
     # The organisations' contact persons (standing members): two per organisation.
     for party in _DEMOCRATIC:
         for title in ("主委", "专职副主委"):
@@ -338,41 +339,41 @@ def _people(gen: _Generator, contacts: int) -> dict[str, list[int]]:
                 gen.org_people.append(party_heads[party])
                 continue
             p = gen.code(party, gen.parties)
-            row, keep = gen.person(
+            row, keep = person(gen,
                 member=True, standing=True, arch=gen.pick(_ARCHETYPES[1:5]), party=p,
                 sector=p if p in gen.sectors else None, region="city",
                 employer=f"{_PARTY_ZH[party]}扬州市委员会", title=title,
             )  # fmt: skip
             gen.org_people.append(len(gen.people))
-            gen._keep(rows, row, keep)
+            _keep(gen, rows, row, keep)
     for title in ("副主席", "秘书长"):
-        row, keep = gen.person(
+        row, keep = person(gen,
             member=True, standing=True, arch=_ARCH["private_economy"],
             sector="federation_ic", region="city", employer="扬州市工商业联合会", title=title,
         )  # fmt: skip
         gen.org_people.append(len(gen.people))
-        gen._keep(rows, row, keep)
+        _keep(gen, rows, row, keep)
     standing_left = max(0, n_standing - len(gen.people))
     while len(gen.people) < n_members:
-        row, keep = gen.person(member=True, standing=standing_left > 0, born=(1958, 1985))
+        row, keep = person(gen, member=True, standing=standing_left > 0, born=(1958, 1985))
         standing_left -= 1
-        gen._keep(rows, row, keep)
+        _keep(gen, rows, row, keep)
     while len(gen.people) < contacts:
-        row, keep = gen.person(member=False)
-        gen._keep(rows, row, keep)
+        row, keep = person(gen, member=False)
+        _keep(gen, rows, row, keep)
         if len(rows) >= BATCH:
-            gen._flush_people(rows)
-    gen._flush_people(rows)
+            _flush_people(gen, rows)
+    _flush_people(gen, rows)
     gen.leader_people = leaders["chair"] + leaders["committee"]
     return leaders
 
 
-def _keep(gen: _Generator, rows: list[dict[str, Any]], row: dict[str, Any], keep: _P) -> None:
+def _keep(gen: _State, rows: list[dict[str, Any]], row: dict[str, Any], keep: _P) -> None:
     rows.append(row)
     gen.people.append(keep)
 
 
-def _flush_people(gen: _Generator, rows: list[dict[str, Any]]) -> None:
+def _flush_people(gen: _State, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     first = len(gen.people) - len(rows)

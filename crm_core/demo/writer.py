@@ -5,22 +5,13 @@ from __future__ import annotations
 import itertools
 import random
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
-
-from crm_core.errors import ValidationError
-from crm_core.kinds import KindSpec
-from crm_core.models import (
-    Interaction,
-    InteractionParticipant,
-    InteractionStatus,
-)
-
-if TYPE_CHECKING:
-    from crm_core.demo.generator import _Generator
+from typing import Any
 
 from crm_core.demo.sizes import BATCH
+from crm_core.demo.state import _cumulative as _cumulative
+from crm_core.demo.state import _State
 from crm_core.demo.tables import (
     _A,
     _CALL_TOPICS,
@@ -33,6 +24,13 @@ from crm_core.demo.tables import (
     _KindPlan,
     _theme,
 )
+from crm_core.errors import ValidationError
+from crm_core.kinds import KindSpec
+from crm_core.models import (
+    Interaction,
+    InteractionParticipant,
+    InteractionStatus,
+)
 
 
 def _free(name: str, taken: set[str]) -> str:
@@ -44,14 +42,10 @@ def _free(name: str, taken: set[str]) -> str:
     raise AssertionError("unreachable")
 
 
-def _cumulative(pairs: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]]:
-    return [p for p, _ in pairs], list(itertools.accumulate(w for _, w in pairs))
-
-
 class _InteractionWriter:
     """Buffers interaction and participant rows and writes them in batches."""
 
-    def __init__(self, gen: _Generator) -> None:
+    def __init__(self, gen: _State) -> None:
         self.gen = gen
         self.rows: list[dict[str, Any]] = []
         self.parts: list[dict[str, Any]] = []

@@ -291,11 +291,11 @@ def _print_report(report: importer.ImportReport, errors: Path | None) -> None:
                 ),
                 markup=False,
             )
-    dups = [o for o in report.outcomes if o.duplicate_of and o.action != "refuse"]
+    dups = [(o, o.duplicate_of) for o in report.outcomes if o.duplicate_of and o.action != "refuse"]
     if dups:
         out.print(_("Already known:"))
-        for o in dups:
-            of = _where(o.duplicate_of)
+        for o, duplicate_of in dups:
+            of = _where(duplicate_of)
             line = _("row {row} {name}: same {match} as {of}, {action}").format(
                 row=o.row,
                 name=o.name,

@@ -56,7 +56,7 @@ class TongxinApp(App[None]):
     code — tests, benchmarks — starts no scheduler).
     """
 
-    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss"]  # type: ignore[misc]
+    CSS_PATH = "app.tcss"
     TITLE = "同心 tongxin"
     COMMANDS = App.COMMANDS | {TongxinCommands}
     # The palette opens with Ctrl+P (app.command_palette below; __init__ turns it on), but

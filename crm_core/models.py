@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -83,15 +83,12 @@ class Record(SQLModel):
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
     version: int = Field(default=1, sa_column_kwargs={"nullable": False})
 
-    # Set by SQLAlchemy on each table class; declared here (no value) only so the type
-    # checker knows it. SQLModel's base class does not declare it.
-    __table__: ClassVar[Table]
-
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         # The ORM adds "AND version = :old" to every UPDATE and bumps it, so two people
         # editing the same row at once cannot silently overwrite each other.
-        return {"version_id_col": cls.__table__.c.version}
+        # SQLAlchemy sets __table__ on each table class; SQLModel does not declare it.
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class Organisation(Record, table=True):

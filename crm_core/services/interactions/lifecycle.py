@@ -4,6 +4,7 @@ rescheduling it."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,8 +51,8 @@ def _create(
     kind: str,
     start: datetime | None,
     end: datetime | None,
-    people: list[uuid.UUID | str],
-    accounts: list[uuid.UUID | str],
+    people: Sequence[uuid.UUID | str],
+    accounts: Sequence[uuid.UUID | str],
     participants: list[Participant],
     location: str | None,
     region: str | None,
@@ -126,8 +127,8 @@ def log_interaction(
     unit: Unit,
     *,
     kind: str,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
     participants: list[Participant] = (),  # type: ignore[assignment]
     start: datetime | None = None,
     end: datetime | None = None,
@@ -169,8 +170,8 @@ def schedule_interaction(
     *,
     kind: str,
     start: datetime,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
     participants: list[Participant] = (),  # type: ignore[assignment]
     end: datetime | None = None,
     location: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +82,8 @@ def add_participants(
     unit: Unit,
     interaction_id: uuid.UUID | str,
     *,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
     role: str | None = None,
     rsvp: Rsvp | str | None = None,
     expected_version: int | None = None,
@@ -127,8 +128,8 @@ def remove_participants(
     unit: Unit,
     interaction_id: uuid.UUID | str,
     *,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
     expected_version: int | None = None,
 ) -> int:
     """Take people and accounts off an interaction (an invitation withdrawn); those not

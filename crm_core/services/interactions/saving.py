@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -72,8 +72,8 @@ def _kind(unit: Unit, code: str) -> KindSpec:
 def _participants(
     unit: Unit,
     spec: KindSpec,
-    people: list[uuid.UUID | str],
-    accounts: list[uuid.UUID | str],
+    people: Sequence[uuid.UUID | str],
+    accounts: Sequence[uuid.UUID | str],
     participants: list[Participant],
 ) -> list[Participant]:
     out = list(participants)

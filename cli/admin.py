@@ -11,7 +11,6 @@ from crm_cli.context import err, get_app, out, print_json, state
 from crm_cli.options import JsonOpt
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import Engine
 
 from crm_core import db
 from crm_core.i18n import N_, _
@@ -21,7 +20,7 @@ db_app = typer.Typer(
 )
 
 
-def _engine() -> Engine:
+def _engine() -> db.Engine:
     # Schema commands must not migrate on open: they are how migration is steered.
     return db.make_engine(state().db_url or state().config.db_url)
 

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
+from crm_core.person_fields import gender_label
 from crm_core.services import contacts, interactions
 
 app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
@@ -119,7 +120,7 @@ def show(
             return
         rows = [
             (_("Name"), f"{person.name}  ({person.name_pinyin})"),
-            (_("Gender"), {"male": _("male"), "female": _("female")}.get(person.gender or "", "")),
+            (_("Gender"), gender_label(person.gender)),
             (
                 _("Born"),
                 _birth(person.birth_year, person.birth_month),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from crm_core.i18n import N_
+from crm_core.i18n import N_, _
 
 
 class FieldKind(StrEnum):
@@ -121,6 +121,8 @@ ROSTER_FIELDS: tuple[PersonField, ...] = tuple(f for f in PERSON_FIELDS if f.ros
 
 # The stored gender -> how it is written in Chinese (exports, rosters).
 GENDER_ZH: dict[str, str] = {"male": "男", "female": "女"}
+# The stored gender -> its label msgid (screens, in the user's language).
+GENDER_LABELS: dict[str, str] = {"male": N_("male"), "female": N_("female")}
 # What a caller may give for a gender -> the stored value (services; a roster cell
 # also accepts a few more, see crm_core.roster.cells).
 GENDER_WORDS: dict[str, str] = {
@@ -132,3 +134,8 @@ GENDER_WORDS: dict[str, str] = {
 }
 # The stored membership -> how it is written in Chinese (exports, rosters).
 MEMBERSHIP_ZH: dict[str, str] = {"standing": "常委", "member": "委员", "none": "非委员"}
+
+
+def gender_label(code: str | None) -> str:
+    """The stored gender ``code`` in the user's language ("" for none)."""
+    return _(GENDER_LABELS[code]) if code in GENDER_LABELS else ""

@@ -53,7 +53,7 @@ def _create(
     end: datetime | None,
     people: Sequence[uuid.UUID | str],
     accounts: Sequence[uuid.UUID | str],
-    participants: list[Participant],
+    participants: Sequence[Participant],
     location: str | None,
     region: str | None,
     summary: str | None,
@@ -129,7 +129,7 @@ def log_interaction(
     kind: str,
     people: Sequence[uuid.UUID | str] = (),
     accounts: Sequence[uuid.UUID | str] = (),
-    participants: list[Participant] = (),  # type: ignore[assignment]
+    participants: Sequence[Participant] = (),
     start: datetime | None = None,
     end: datetime | None = None,
     location: str | None = None,
@@ -172,7 +172,7 @@ def schedule_interaction(
     start: datetime,
     people: Sequence[uuid.UUID | str] = (),
     accounts: Sequence[uuid.UUID | str] = (),
-    participants: list[Participant] = (),  # type: ignore[assignment]
+    participants: Sequence[Participant] = (),
     end: datetime | None = None,
     location: str | None = None,
     region: str | None = None,

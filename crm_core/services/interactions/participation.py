@@ -200,8 +200,9 @@ def set_participation(
         who = f"person {person_id}"
         stmt = stmt.where(col(InteractionParticipant.person_id) == (person.id if person else pid))
     else:
+        assert account_id is not None  # the check above: exactly one of the two is given
         who = f"account {account_id}"
-        stmt = stmt.where(InteractionParticipant.account_id == as_uuid(account_id, "account"))  # type: ignore[arg-type]
+        stmt = stmt.where(col(InteractionParticipant.account_id) == as_uuid(account_id, "account"))
     row = unit.session.scalars(stmt).one_or_none()
     if row is None:
         raise NotFound("participant", f"{who} in interaction {i.id}")

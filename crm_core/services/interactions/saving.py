@@ -74,7 +74,7 @@ def _participants(
     spec: KindSpec,
     people: Sequence[uuid.UUID | str],
     accounts: Sequence[uuid.UUID | str],
-    participants: list[Participant],
+    participants: Sequence[Participant],
 ) -> list[Participant]:
     out = list(participants)
     out += [Participant(person_id=as_uuid(p, "person")) for p in people]

@@ -257,7 +257,7 @@ class TongxinApp(App[None]):
     def first_person_of(self, interaction_id: str) -> str | None:
         """The first person taking part in an interaction, if any."""
         with self.unit() as unit:
-            for p in interactions.participants_of(unit, interaction_id):  # type: ignore[arg-type]
+            for p in interactions.participants_of(unit, interaction_id):
                 if p.person_id:
                     return str(p.person_id)
         return None

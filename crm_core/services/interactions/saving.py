@@ -200,12 +200,13 @@ def _editable(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
     return i
 
 
-def participants_of(unit: Unit, interaction_id: uuid.UUID) -> list[InteractionParticipant]:
-    """Everyone taking part in an interaction."""
+def participants_of(unit: Unit, interaction_id: uuid.UUID | str) -> list[InteractionParticipant]:
+    """Everyone taking part in an interaction (NotFound for a malformed id)."""
+    wanted = as_uuid(interaction_id, "interaction")
     return list(
         unit.session.scalars(
             select(InteractionParticipant)
-            .where(col(InteractionParticipant.interaction_id) == interaction_id)
+            .where(col(InteractionParticipant.interaction_id) == wanted)
             .order_by(col(InteractionParticipant.account_id).is_(None), InteractionParticipant.role)
         )
     )

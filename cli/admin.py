@@ -20,7 +20,7 @@ db_app = typer.Typer(
 )
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> db.Engine:
     # Schema commands must not migrate on open: they are how migration is steered.
     return db.make_engine(state().db_url or state().config.db_url)
 

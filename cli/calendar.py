@@ -212,6 +212,11 @@ def token_create(
     out.print(f"  {webcal}", markup=False)
 
 
+def _owner(owners: dict[uuid.UUID, Account], account_id: uuid.UUID | None) -> Account | None:
+    """The account a token belongs to; None for a shared calendar's token."""
+    return owners.get(account_id) if account_id is not None else None
+
+
 @token_app.command("list", help=N_("List feed tokens (never the tokens themselves)."))
 def token_list(
     user: Annotated[
@@ -232,7 +237,7 @@ def token_list(
 
     rows, owners = run_unit(work, write=False)
     if as_json:
-        print_json([feed_service.token_json(r, owners.get(r.account_id)) for r in rows])  # type: ignore[arg-type]
+        print_json([feed_service.token_json(r, _owner(owners, r.account_id)) for r in rows])
         return
     if not rows:
         out.print(_("No feed tokens."))
@@ -242,7 +247,7 @@ def token_list(
         table.add_column(head)
     tz = state_config().tz
     for r in rows:
-        owner = owners.get(r.account_id)  # type: ignore[arg-type]
+        owner = _owner(owners, r.account_id)
         table.add_row(
             str(r.id)[:8],
             owner.username if owner else r.scope,

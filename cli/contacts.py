@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
@@ -12,7 +12,10 @@ from rich.text import Text
 
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
+from crm_core.models import Person
+from crm_core.person_fields import gender_label
 from crm_core.services import contacts, interactions
+from crm_core.unit import Unit
 
 app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
 
@@ -81,7 +84,7 @@ def search(
         )
 
 
-def _summary(unit, p) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def _summary(unit: Unit, p: Person) -> dict[str, Any]:
     return {
         "id": str(p.id),
         "name": p.name,
@@ -119,7 +122,7 @@ def show(
             return
         rows = [
             (_("Name"), f"{person.name}  ({person.name_pinyin})"),
-            (_("Gender"), {"male": _("male"), "female": _("female")}.get(person.gender or "", "")),
+            (_("Gender"), gender_label(person.gender)),
             (
                 _("Born"),
                 _birth(person.birth_year, person.birth_month),
@@ -180,7 +183,7 @@ def add(
 ) -> None:
     """Add a contact."""
 
-    def work(unit):  # type: ignore[no-untyped-def]
+    def work(unit: Unit) -> dict[str, Any]:
         person = contacts.create_person(
             unit,
             name=name,

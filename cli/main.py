@@ -145,10 +145,12 @@ def web_command(
     from crm_core.i18n import language
 
     command = [sys.executable, "-m", "crm_cli.main", "--lang", language()]
-    if state().db_url:
-        command += ["--db", state().db_url]
-    if state().as_user:
-        command += ["--as", state().as_user]
+    # Read once: the narrowing of a call's result does not carry to the next call.
+    db_url, as_user = state().db_url, state().as_user
+    if db_url:
+        command += ["--db", db_url]
+    if as_user:
+        command += ["--as", as_user]
     Server(shlex.join(command), host=host, port=port, title="同心 tongxin").serve()
 
 

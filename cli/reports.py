@@ -3,6 +3,7 @@ on screen, as JSON, or written to Excel, Word or CSV."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from crm_core.reports.output import write_report
 from crm_core.timeparse import TimeParseError, parse_date
 
 
-def _day(text: str | None, option: str):  # type: ignore[no-untyped-def]
+def _day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:

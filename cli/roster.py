@@ -36,6 +36,7 @@ from rich.text import Text
 from crm_core import clock, exporter, importer
 from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import N_, _
+from crm_core.person_fields import GENDER_LABELS, MEMBERSHIP_ZH, PERSON_FIELDS
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
 
@@ -118,20 +119,9 @@ def _ask(dup: importer.Duplicate) -> str:
     return "update" if answer == "u" else "skip"
 
 
-_VOCABS = {
-    "party": "parties",
-    "sector": "sectors",
-    "region": "regions",
-    "categories": "categories",
-    "committees": "committees",
-}
-_WORDS = {
-    "male": N_("male"),
-    "female": N_("female"),
-    "standing": "常委",
-    "member": "委员",
-    "none": "非委员",
-}
+# field -> its vocabulary, and the words of gender and membership (crm_core.person_fields).
+_VOCABS = {f.name: f.vocabulary for f in PERSON_FIELDS if f.vocabulary}
+_WORDS = GENDER_LABELS | MEMBERSHIP_ZH
 
 
 def _show(field_name: str, value: Any) -> str:
@@ -291,11 +281,11 @@ def _print_report(report: importer.ImportReport, errors: Path | None) -> None:
                 ),
                 markup=False,
             )
-    dups = [o for o in report.outcomes if o.duplicate_of and o.action != "refuse"]
+    dups = [(o, o.duplicate_of) for o in report.outcomes if o.duplicate_of and o.action != "refuse"]
     if dups:
         out.print(_("Already known:"))
-        for o in dups:
-            of = _where(o.duplicate_of)
+        for o, duplicate_of in dups:
+            of = _where(duplicate_of)
             line = _("row {row} {name}: same {match} as {of}, {action}").format(
                 row=o.row,
                 name=o.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
@@ -424,6 +424,22 @@ def followups_update(
         out.print(_("{title}: {status}").format(title=data["title"], status=_(data["status"])))
 
 
+class _AssignmentItem(TypedDict):
+    """One assignment as `assignments list --json` prints it."""
+
+    id: str
+    keeper_id: str
+    keeper: str
+    contact_id: str
+    contact: str
+    category: str | None
+    ideal_days: int
+    max_days: int
+    start_on: str
+    last_contact: str | None
+    snoozed_until: str | None
+
+
 assignments_app = typer.Typer(
     help=N_("Who keeps whom (二.9): list, add, snooze, end."), no_args_is_help=True
 )
@@ -438,9 +454,10 @@ def assignments_list(
         keeper = accounts.resolve_account(unit, user).id if user else None
         rows = assignments.list_assignments(unit, keeper_id=keeper)
         last = assignments.last_contacts(unit, keeper_id=keeper)
-        items = []
+        items: list[_AssignmentItem] = []
         for a in rows:
             cad = assignments.cadence(unit, a)
+            contact_at = last.get(a.id)
             items.append(
                 {
                     "id": str(a.id),
@@ -452,7 +469,7 @@ def assignments_list(
                     "ideal_days": cad.ideal_days,
                     "max_days": cad.max_days,
                     "start_on": a.start_on.isoformat(),
-                    "last_contact": last[a.id].isoformat() if last.get(a.id) else None,
+                    "last_contact": contact_at.isoformat() if contact_at else None,
                     "snoozed_until": a.snoozed_until.isoformat() if a.snoozed_until else None,
                 }
             )

@@ -93,7 +93,7 @@ class Vocabulary:
             self._by_label.setdefault(t.zh, t)
             self._by_label.setdefault(t.en.casefold(), t)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Term]:
         return iter(self._by_code.values())
 
     def __len__(self) -> int:

@@ -37,6 +37,14 @@ from crm_core.errors import TongxinError, ValidationError
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
+from crm_core.person_fields import (
+    EXPORTED,
+    GENDER_ZH,
+    MEMBERSHIP_ZH,
+    PERSON_FIELDS,
+    FieldKind,
+    PersonField,
+)
 from crm_core.private_files import private_open, private_path
 from crm_core.services import contacts
 from crm_core.services.interactions import shown_all
@@ -221,8 +229,6 @@ def _csv_value(value: Any, kind: str) -> str:
 
 # -- people ------------------------------------------------------------------------
 
-_MEMBERSHIP_ZH = {"standing": "常委", "member": "委员", "none": "非委员"}
-
 
 def select_people(unit: Unit, **filters: str | None) -> list[Person]:
     """Active and inactive people (not merged) matching the filters, in pinyin order."""
@@ -237,25 +243,11 @@ def _label(vocab: Any, code: str | None) -> str | None:
     return term.zh if term else code
 
 
+# The exported fields of crm_core.person_fields, with the headers the importer reads back.
 PEOPLE_COLUMNS = [
-    TableColumn("姓名"),
-    TableColumn("拼音"),
-    TableColumn("性别"),
-    TableColumn("出生年月", "month"),
-    TableColumn("民族"),
-    TableColumn("党派"),
-    TableColumn("界别"),
-    TableColumn("所在地"),
-    TableColumn("工作单位"),
-    TableColumn("职务"),
-    TableColumn("手机"),
-    TableColumn("其他电话"),
-    TableColumn("电子邮箱"),
-    TableColumn("通讯地址"),
-    TableColumn("联系对象类别"),
-    TableColumn("专委会"),
-    TableColumn("委员身份"),
-    TableColumn("备注"),
+    TableColumn(f.header, "month" if f.kind is FieldKind.birth else "text")
+    for f in PERSON_FIELDS
+    if f.header
 ]
 
 
@@ -270,37 +262,34 @@ def people_table(unit: Unit, people: list[Person]) -> tuple[list[TableColumn], l
         for k in (p.extra or {}).get("roster") or {}:
             if k not in extra_keys:
                 extra_keys.append(k)
+    vocabularies = {**vocab, "categories": categories}
+    links = {"categories": cats, "committees": comms}
+
+    def cell(f: PersonField, p: Person) -> Any:
+        """The export cell of field ``f`` of ``p``: labels for codes, Chinese words."""
+        if f.kind is FieldKind.codes:
+            vocabulary = vocabularies[f.vocabulary or f.name]
+            codes = links[f.name].get(p.id, [])
+            return "、".join(_label(vocabulary, c) or c for c in codes) or None
+        if f.kind is FieldKind.birth:
+            if p.birth_year and p.birth_month:
+                return date(p.birth_year, p.birth_month, 1)
+            return p.birth_year or None
+        value = getattr(p, f.columns[0])
+        if f.kind is FieldKind.code:
+            return _label(vocabularies[f.vocabulary or f.name], value)
+        if f.kind is FieldKind.gender:
+            return GENDER_ZH.get(value.value) if value else None
+        if f.kind is FieldKind.membership:
+            return MEMBERSHIP_ZH.get(value.value)
+        if f.kind is FieldKind.phones:
+            return "、".join(value) or None
+        return value
+
     rows = []
     for p in people:
-        birth: Any = None
-        if p.birth_year and p.birth_month:
-            birth = date(p.birth_year, p.birth_month, 1)
-        elif p.birth_year:
-            birth = p.birth_year
         roster = (p.extra or {}).get("roster") or {}
-        rows.append(
-            [
-                p.name,
-                p.name_pinyin,
-                {"male": "男", "female": "女"}.get(p.gender.value) if p.gender else None,
-                birth,
-                p.ethnicity,
-                _label(vocab["parties"], p.party),
-                _label(vocab["sectors"], p.sector),
-                _label(vocab["regions"], p.region),
-                p.employer,
-                p.title,
-                p.mobile,
-                "、".join(p.phones) or None,
-                p.email,
-                p.address,
-                "、".join(_label(categories, c) or c for c in cats.get(p.id, [])) or None,
-                "、".join(_label(vocab["committees"], c) or c for c in comms.get(p.id, [])) or None,
-                _MEMBERSHIP_ZH.get(p.membership.value),
-                p.notes,
-                *[roster.get(k) for k in extra_keys],
-            ]
-        )
+        rows.append([cell(f, p) for f in EXPORTED] + [roster.get(k) for k in extra_keys])
     return PEOPLE_COLUMNS + [TableColumn(k) for k in extra_keys], rows
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Table, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -75,6 +75,13 @@ def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None) -> A
     )
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The :class:`~sqlalchemy.Table` of a table class, typed: SQLAlchemy sets
+    ``__table__`` on each one, but SQLModel does not declare it."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # see the docstring
+    return table
+
+
 class Record(SQLModel):
     """Columns every table has."""
 
@@ -83,11 +90,11 @@ class Record(SQLModel):
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
     version: int = Field(default=1, sa_column_kwargs={"nullable": False})
 
-    @declared_attr  # type: ignore[misc]
-    def __mapper_args__(cls) -> dict[str, Any]:
+    @declared_attr.directive
+    def __mapper_args__(cls: type[Record]) -> dict[str, Any]:
         # The ORM adds "AND version = :old" to every UPDATE and bumps it, so two people
         # editing the same row at once cannot silently overwrite each other.
-        return {"version_id_col": cls.__table__.c.version}
+        return {"version_id_col": table_of(cls).c.version}
 
 
 class Organisation(Record, table=True):

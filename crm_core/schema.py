@@ -35,7 +35,7 @@ from crm_core.config import APP_NAME
 from crm_core.errors import PermissionDenied, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.identity import Login, login_of
-from crm_core.models import AuditLog
+from crm_core.models import AuditLog, table_of
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _audit(conn: Connection, login: Login, entity_id: str, after: dict[str, Any]
         "before": None,
         "after": after,
     }
-    table = AuditLog.__table__  # type: ignore[attr-defined]
+    table = table_of(AuditLog)
     conn.execute(insert(table).values({k: v for k, v in values.items() if k in present}))
     return True
 

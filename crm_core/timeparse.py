@@ -287,7 +287,7 @@ def _match_date(text: str, s: str, today: date, forms: str) -> _DatePart | None:
         year, month = divmod(index, 12)
         month += 1
         if m[3] == "初":
-            mday: int | None = 1
+            mday = 1
         elif m[3]:  # 底, 末: the month's last day
             mday = calendar.monthrange(year, month)[1]
         else:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session
 
 from crm_core import clock
-from crm_core.models import AUDITED, Account, AuditLog, Record
+from crm_core.models import AUDITED, Account, AuditLog, Record, table_of
 
 if TYPE_CHECKING:
     from crm_core.config import Config
@@ -178,7 +178,7 @@ def write_audit(target: OrmSession | Connection, entries: Sequence[Mapping[str, 
     """Insert audit-log entries built by :func:`audit_entry` (for rows a service wrote
     in bulk with :func:`insert_rows`, which the flush listener never sees), in the
     transaction of ``target`` (a session, or the connection of one)."""
-    insert_rows(target, AuditLog.__table__, entries)  # type: ignore[attr-defined]
+    insert_rows(target, table_of(AuditLog), entries)
 
 
 def insert_rows(

@@ -56,7 +56,7 @@ class TongxinApp(App[None]):
     code — tests, benchmarks — starts no scheduler).
     """
 
-    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss"]  # type: ignore[misc]
+    CSS_PATH = "app.tcss"
     TITLE = "同心 tongxin"
     COMMANDS = App.COMMANDS | {TongxinCommands}
     # The palette opens with Ctrl+P (app.command_palette below; __init__ turns it on), but
@@ -257,7 +257,7 @@ class TongxinApp(App[None]):
     def first_person_of(self, interaction_id: str) -> str | None:
         """The first person taking part in an interaction, if any."""
         with self.unit() as unit:
-            for p in interactions.participants_of(unit, interaction_id):  # type: ignore[arg-type]
+            for p in interactions.participants_of(unit, interaction_id):
                 if p.person_id:
                     return str(p.person_id)
         return None

@@ -85,7 +85,8 @@ def displayable(value: Any) -> Any:
     return value
 
 
-class DataTable(_DataTable):  # type: ignore[type-arg]
+# Cells of any type: a text cell is stored as a plain rich Text (see add_row).
+class DataTable(_DataTable[Any]):
     """Textual's DataTable, except that a text cell is shown as it is: Textual would
     read it as markup (a name "[b]x[/b]" would turn bold, "[@click=…]" into an action)
     and pass its control characters to the terminal."""

@@ -18,6 +18,7 @@ from crm_core import clock
 from crm_core.models import FollowUp, Interaction, InteractionStatus
 from crm_core.services import accounts, agenda, assignments, contacts, followups, overdue
 from crm_core.services import interactions as interaction_service
+from crm_core.services.overdue import Gap
 from crm_core.unit import Unit
 
 DASHBOARD_LINES = 12  # lines per dashboard section before "… N more"
@@ -125,7 +126,8 @@ class Dashboard:
     week_total: int = 0
     overdue: list[overdue.OverdueItem] = field(default_factory=list)
     overdue_total: int = 0
-    gaps: list[overdue.Gap] = field(default_factory=list)
+    # Gap by its own name: in this class body "overdue" is the field above, not the module.
+    gaps: list[Gap] = field(default_factory=list)
     follow_ups: list[FollowUpLine] = field(default_factory=list)
     follow_ups_total: int = 0
     month_counts: dict[str, int] = field(default_factory=dict)
@@ -175,10 +177,10 @@ def load_dashboard(unit: Unit, *, with_overdue: bool = False) -> Dashboard:
         late = load_overdue(unit)
         data.overdue, data.overdue_total, data.gaps = late.items, late.total, late.gaps
         data.overdue_loaded = True
-    soon = {"open_only": True, "due_before": today + timedelta(days=8)}
-    due = followups.list_follow_ups(unit, limit=DASHBOARD_LINES, **soon)  # type: ignore[arg-type]
+    soon = today + timedelta(days=8)
+    due = followups.list_follow_ups(unit, limit=DASHBOARD_LINES, open_only=True, due_before=soon)
     data.follow_ups = follow_up_lines(unit, due)
-    data.follow_ups_total = followups.count_follow_ups(unit, **soon)  # type: ignore[arg-type]
+    data.follow_ups_total = followups.count_follow_ups(unit, open_only=True, due_before=soon)
     first, nxt = month_bounds(today)
     data.month_counts = agenda.counts_by_kind(unit, day_start(first, tz), day_start(nxt, tz))
     data.cards = extensions.render_cards(unit.app, unit)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crm_core.app import Tongxin
 from crm_core.i18n import _, language
 from crm_core.panels import CardSpec, OpenTarget, PaletteCommandSpec, PanelSpec
+from crm_core.ports import AppPort
 from crm_core.unit import Unit
 
 
@@ -28,7 +28,7 @@ class Rendered:
     error: str | None = None
 
 
-def _specs(core: Tongxin, hook: str, cls: Any) -> list[Any]:
+def _specs(core: AppPort, hook: str, cls: Any) -> list[Any]:
     specs: dict[str, Any] = {}
     for plugin, spec in core.plugins.collect(hook):
         if not isinstance(spec, cls):
@@ -42,17 +42,17 @@ def _specs(core: Tongxin, hook: str, cls: Any) -> list[Any]:
     return sorted(specs.values(), key=lambda s: (s.order, s.code))
 
 
-def panels(core: Tongxin) -> list[PanelSpec]:
+def panels(core: AppPort) -> list[PanelSpec]:
     """Every person-page panel plugins register, in display order."""
     return _specs(core, "register_panels", PanelSpec)
 
 
-def cards(core: Tongxin) -> list[CardSpec]:
+def cards(core: AppPort) -> list[CardSpec]:
     """Every dashboard card plugins register, in display order."""
     return _specs(core, "register_dashboard_cards", CardSpec)
 
 
-def _render(core: Tongxin, unit: Unit, spec: Any, hook: str, *args: Any) -> Rendered | None:
+def _render(core: AppPort, unit: Unit, spec: Any, hook: str, *args: Any) -> Rendered | None:
     title = spec.label(language())
     try:
         # A savepoint: whatever a misbehaving render function does is undone.
@@ -71,7 +71,7 @@ def _render(core: Tongxin, unit: Unit, spec: Any, hook: str, *args: Any) -> Rend
     return Rendered(spec.code, title, body)
 
 
-def render_panels(core: Tongxin, unit: Unit, person: Any) -> list[Rendered]:
+def render_panels(core: AppPort, unit: Unit, person: Any) -> list[Rendered]:
     """Every panel for ``person``, rendered (failures as errors)."""
     out = []
     for spec in panels(core):
@@ -81,7 +81,7 @@ def render_panels(core: Tongxin, unit: Unit, person: Any) -> list[Rendered]:
     return out
 
 
-def render_cards(core: Tongxin, unit: Unit) -> list[Rendered]:
+def render_cards(core: AppPort, unit: Unit) -> list[Rendered]:
     """Every dashboard card, rendered (failures as errors)."""
     out = []
     for spec in cards(core):
@@ -91,7 +91,7 @@ def render_cards(core: Tongxin, unit: Unit) -> list[Rendered]:
     return out
 
 
-def palette_commands(core: Tongxin) -> list[PaletteCommandSpec]:
+def palette_commands(core: AppPort) -> list[PaletteCommandSpec]:
     """Every command-palette entry plugins register, in order."""
     return _specs(core, "register_palette_commands", PaletteCommandSpec)
 
@@ -113,7 +113,7 @@ def _showable(value: Any) -> bool:
     )
 
 
-def run_command(core: Tongxin, unit: Unit, spec: PaletteCommandSpec) -> Outcome:
+def run_command(core: AppPort, unit: Unit, spec: PaletteCommandSpec) -> Outcome:
     """Run a plugin's palette command in ``unit``. What it writes is undone if it raises
     (a savepoint); an exception or a result the UI cannot show is recorded against the
     plugin and returned as an error."""

@@ -140,9 +140,9 @@ def restore(
 
 def _anonymised(engine: Engine) -> list[str]:
     """The ids of the people anonymised in the database (its ``anonymise`` entries)."""
-    from crm_core.models import AuditLog
+    from crm_core.models import AuditLog, table_of
 
-    table = AuditLog.__table__  # type: ignore[attr-defined]
+    table = table_of(AuditLog)
     with engine.connect() as conn:
         if "audit_log" not in inspect(conn).get_table_names():
             return []
@@ -156,12 +156,12 @@ def _anonymised(engine: Engine) -> list[str]:
 
 def _named_again(engine: Engine, ids: list[str]) -> list[str]:
     """Those of ``ids`` whose person record in the database is not anonymised."""
-    from crm_core.models import Person
+    from crm_core.models import Person, table_of
     from crm_core.services.privacy import ANONYMOUS
 
     if not ids:
         return []
-    table = Person.__table__  # type: ignore[attr-defined]
+    table = table_of(Person)
     wanted = [uuid.UUID(i) for i in ids]
     with engine.connect() as conn:
         rows = conn.execute(
@@ -220,9 +220,9 @@ def _restore_entry(
 def _write_entry(engine: Engine, entry: dict[str, Any]) -> None:
     """Insert one audit entry into the database of ``engine`` as it is now (a restored
     backup may be of an older revision, without the newer columns)."""
-    from crm_core.models import AuditLog
+    from crm_core.models import AuditLog, table_of
 
-    table = AuditLog.__table__  # type: ignore[attr-defined]
+    table = table_of(AuditLog)
     with engine.begin() as conn:
         present = {c["name"] for c in inspect(conn).get_columns("audit_log")}
         conn.execute(table.insert().values({k: v for k, v in entry.items() if k in present}))

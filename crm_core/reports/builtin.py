@@ -242,8 +242,8 @@ def visits(unit: Unit, period: Period) -> ReportTable:
     if "" in counts:
         order.append(("", "（未注明）"))
     month_cols = [Column(k, f"{int(k[:4])}年{int(k[5:])}月", k, "int") for k in month_keys]
-    matrix_rows = []
-    kind_rows = []
+    matrix_rows: list[dict[str, Any]] = []
+    kind_rows: list[dict[str, Any]] = []
     for code, zh in order:
         row: dict[str, Any] = {"county": zh, "code": code}
         for k in month_keys:

@@ -90,6 +90,12 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
     lo, hi = period.bounds(tz)
     scoped = authz.region_scope(unit) is not None
     categories = unit.app.categories
+
+    def zh_of(code: str | None) -> str | None:
+        """The Chinese label of category ``code``; None if there is no such category."""
+        term = categories.get(code) if code else None
+        return term.zh if term else None
+
     together = joint_work(unit, max(hi, clock.now()))
     rows: list[dict[str, Any]] = []
     detail: list[dict[str, Any]] = []
@@ -139,16 +145,9 @@ def liaison(unit: Unit, period: Period) -> ReportTable:
                 }
             )
         counted = [i for i in report.items if i.snoozed_until is None]
-        gaps = (
-            ""
-            if scoped
-            else "、".join(
-                (categories.get(g.category).zh if categories.get(g.category) else g.category)  # type: ignore[union-attr]
-                for g in report.gaps
-            )
-        )
+        gaps = "" if scoped else "、".join(zh_of(g.category) or g.category for g in report.gaps)
         by_category = "、".join(
-            f"{(categories.get(c).zh if c and categories.get(c) else (c or '未分类'))} {n}"  # type: ignore[union-attr]
+            f"{(c and zh_of(c)) or c or '未分类'} {n}"
             for c, n in sorted(per_category.items(), key=lambda kv: _order(categories, kv[0]))
         )
         overdue_count = sum(1 for i in counted if i.level == "max")

@@ -12,20 +12,17 @@ from crm_core import clock
 from crm_core.config import Term, Vocabulary
 from crm_core.formatting import value_text
 from crm_core.i18n import _
+from crm_core.person_fields import GENDER_WORDS, MEMBERSHIP_ZH
 from crm_core.phones import normalize_phone
 
-_GENDERS = {"男": "male", "女": "female", "男性": "male", "女性": "female", "m": "male"}
-_GENDERS |= {"f": "female", "male": "male", "female": "female"}
+# What the services accept, and the longer forms rosters also use.
+_GENDERS = GENDER_WORDS | {"男性": "male", "女性": "female"}
 _MEMBERSHIP = {
-    "常委": "standing",
+    **{zh: code for code, zh in MEMBERSHIP_ZH.items()},  # 常委, 委员, 非委员 (as exported)
+    **{code: code for code in MEMBERSHIP_ZH},
     "常务委员": "standing",
-    "standing": "standing",
-    "委员": "member",
-    "member": "member",
-    "非委员": "none",
     "无": "none",
     "否": "none",
-    "none": "none",
 }
 _LIST_SPLIT = re.compile(r"[、,，;；/／|｜\s]+")
 _PHONE_SPLIT = re.compile(r"[,，;；、\n]+|\s/\s|\s{2,}|或")

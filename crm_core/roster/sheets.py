@@ -12,6 +12,7 @@ from typing import Any
 from crm_core import sheetguard
 from crm_core.config import ImportLimits
 from crm_core.i18n import N_, _
+from crm_core.person_fields import ROSTER_FIELDS
 from crm_core.sheetguard import LimitError, RosterError
 
 # Not .xlsb: its binary records cannot be measured before calamine lays it all out.
@@ -29,30 +30,24 @@ class OnDuplicate(StrEnum):
 
 # -- the fields a column can fill ------------------------------------------------------
 
-# field -> its label (the Chinese label is the msgid's translation).
-FIELDS: dict[str, str] = {
-    "name": N_("name"),
-    "gender": N_("gender"),
-    "birth": N_("birth year and month"),
-    "ethnicity": N_("ethnicity"),
-    "party": N_("party"),
-    "sector": N_("sector"),
-    "region": N_("region"),
-    "employer": N_("employer"),
-    "title": N_("title"),
-    "employer_title": N_("employer and title"),
-    "mobile": N_("mobile"),
-    "phone": N_("telephone"),
-    "phones": N_("other phones"),
-    "email": N_("e-mail"),
-    "address": N_("address"),
-    "categories": N_("categories"),
-    "committees": N_("special committees"),
-    "membership": N_("membership"),
-    "notes": N_("notes"),
-    "extra": N_("kept as an extra field"),
-    "ignore": N_("ignored"),
+# Columns a roster may have that are no field of a person: the planner splits them
+# (employer and title in one cell; a telephone that is a mobile or another phone). Each
+# is listed after the field named here.
+_AFTER: dict[str, tuple[str, str]] = {
+    "title": ("employer_title", N_("employer and title")),
+    "mobile": ("phone", N_("telephone")),
 }
+
+# field -> its label (the Chinese label is the msgid's translation): the person's fields
+# a column can fill (crm_core.person_fields), then what else a column can be.
+FIELDS: dict[str, str] = {}
+for _f in ROSTER_FIELDS:
+    FIELDS[_f.name] = _f.label
+    if _f.name in _AFTER:
+        _extra_name, _extra_label = _AFTER[_f.name]
+        FIELDS[_extra_name] = _extra_label
+FIELDS["extra"] = N_("kept as an extra field")
+FIELDS["ignore"] = N_("ignored")
 
 _HEADERS: dict[str, str] = {}
 for _field, _names in {

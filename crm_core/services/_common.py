@@ -12,10 +12,12 @@ from sqlmodel import SQLModel
 from crm_core.config import Vocabulary
 from crm_core.errors import Conflict, FieldError, NotFound, ValidationError
 from crm_core.i18n import N_, _
+from crm_core.models import Record
 from crm_core.unit import Unit
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T", bound=SQLModel)
+R = TypeVar("R", bound=Record)  # a table with an id
 
 
 class Refusal(ValueError):
@@ -109,7 +111,7 @@ def clean_text(value: str | None) -> str | None:
     return text or None
 
 
-def by_prefix(unit: Unit, model: type[T], ref: str, entity: str) -> T:
+def by_prefix(unit: Unit, model: type[R], ref: str, entity: str) -> R:
     """The row whose id is ``ref`` or starts with ``ref`` (at least 6 hex digits, as the
     CLI and screens show ids shortened to 8); Ambiguous when several match."""
     from sqlalchemy import String, cast, select
@@ -124,12 +126,12 @@ def by_prefix(unit: Unit, model: type[T], ref: str, entity: str) -> T:
     hexes = "0123456789abcdef"
     if not 6 <= len(ref) <= 8 or any(c not in hexes for c in ref):
         raise NotFound(entity, ref)
-    column = model.id  # type: ignore[attr-defined]
+    column = model.id
     rows = list(
         unit.session.scalars(select(model).where(cast(column, String).like(f"{ref}%")).limit(5))
     )
     if not rows:
         raise NotFound(entity, ref)
     if len(rows) > 1:
-        raise Ambiguous(ref, [str(r.id) for r in rows])  # type: ignore[attr-defined]
+        raise Ambiguous(ref, [str(r.id) for r in rows])
     return rows[0]

@@ -58,6 +58,7 @@ from crm_core.models import (
     OrganisationContact,
     Person,
     PersonStatus,
+    table_of,
 )
 from crm_core.services import audit, contacts, followups, interactions, organisations
 from crm_core.unit import Unit
@@ -282,7 +283,7 @@ def _redact(unit: Unit, entity: str, ids: list[str], keys: tuple[str, ...]) -> i
             session.scalar(select(func.tongxin_redact_audit(entity, ids, list(keys), ANONYMOUS)))
             or 0
         )
-    table = AuditLog.__table__  # type: ignore[attr-defined]
+    table = table_of(AuditLog)
     rows = session.execute(
         select(table.c.id, table.c.before, table.c.after).where(
             table.c.entity == entity, table.c.entity_id.in_(ids)
@@ -308,7 +309,7 @@ def _redact_text(unit: Unit, where: ColumnElement[bool], pattern: re.Pattern[str
     found."""
     session = unit.session
     session.flush()
-    table = AuditLog.__table__  # type: ignore[attr-defined]
+    table = table_of(AuditLog)
     rows = session.execute(
         select(table.c.id, table.c.entity, table.c.entity_id, table.c.before, table.c.after).where(
             where

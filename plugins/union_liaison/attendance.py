@@ -46,7 +46,7 @@ def invite(
     return interactions.add_participants(
         unit,
         i.id,
-        people=ids,  # type: ignore[arg-type]
+        people=ids,
         role=role,
         rsvp=Rsvp.invited,
     )

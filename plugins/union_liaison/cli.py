@@ -18,7 +18,7 @@ from rich.text import Text
 
 from crm_core import clock, lunar
 from crm_core.i18n import N_, _
-from crm_core.models import Person
+from crm_core.models import Interaction, Person
 from crm_core.services import contacts, interactions
 from crm_core.unit import Unit
 
@@ -157,6 +157,7 @@ def gathering_command(
         title = next(
             (e.get("zh") or series for e in unit.config.series if e.get("code") == series), series
         )
+        gathering: Interaction | None
         if create:
             people = [contacts.resolve_person(unit, ref).id for ref in invite or []]
             gathering = services.ensure_gathering(

@@ -226,6 +226,7 @@ def populate(unit: Unit, demo: DemoContext) -> None:
         over = gathering.end_at is not None and gathering.end_at <= now
         for pid in invitees:
             r = rng.random()
+            answer: Rsvp | None
             if over:
                 answer = Rsvp.accepted if r < 0.85 else Rsvp.declined
             else:

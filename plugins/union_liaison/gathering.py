@@ -213,7 +213,7 @@ def ensure_gathering(
         end=end,
         all_day=clock_time is None,
         participants=[Participant(person_id=p, rsvp=Rsvp.invited) for p in people],
-        accounts=accounts,  # type: ignore[arg-type]
+        accounts=accounts,
         location=location or series.location,
         summary=f"{year}年{series.title}",
         data={"event": series.title},

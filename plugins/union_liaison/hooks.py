@@ -34,7 +34,8 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
     # Compare schemas, not codes: if another plugin registered a kind of the same code
     # first, that kind is not ours to check.
     if kind.schema is OrgLiaisonFields:
-        ref = interaction.data.get("organisation")
+        # The kind's schema has made it a string; "" (no such organisation) if absent.
+        ref = interaction.data.get("organisation", "")
         org = services.organisation_of(unit, ref)
         if ref != str(org.id):
             # A new dict, so the ORM sees the JSON column change.

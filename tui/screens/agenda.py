@@ -83,7 +83,7 @@ class AgendaScreen(BaseScreen):
         self.view = view if view in VIEWS else "week"
         self.kind = kind
         self.start_day = day  # the day to open on (default: today)
-        self.anchor: date | None = None
+        self.anchor_day: date | None = None
         self.total = 0
         self.series_rows: dict[str, agenda.InstitutionalItem] = {}
 
@@ -94,7 +94,7 @@ class AgendaScreen(BaseScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.anchor = self.start_day or clock.today(self.app.core.config.tz)
+        self.anchor_day = self.start_day or clock.today(self.app.core.config.tz)
         table = self.query_one("#agenda-table", DataTable)
         for key, label in (
             ("date", _("Date")),
@@ -109,13 +109,13 @@ class AgendaScreen(BaseScreen):
         table.focus()
 
     def on_screen_resume(self) -> None:
-        if self.anchor is not None:
+        if self.anchor_day is not None:
             self.reload()
 
     def reload(self) -> None:
         """Read the current view."""
-        assert self.anchor is not None
-        first, after = view_range(self.view, self.anchor)
+        assert self.anchor_day is not None
+        first, after = view_range(self.view, self.anchor_day)
         tz = self.app.core.config.tz
         kinds = [self.kind] if self.kind else None
         names = {"day": _("Day"), "week": _("Week"), "month": _("Month")}
@@ -213,19 +213,19 @@ class AgendaScreen(BaseScreen):
 
     def action_shift(self, step: int) -> None:
         """The previous or next day, week or month."""
-        assert self.anchor is not None
+        assert self.anchor_day is not None
         if self.view == "day":
-            self.anchor += timedelta(days=step)
+            self.anchor_day += timedelta(days=step)
         elif self.view == "week":
-            self.anchor += timedelta(days=7 * step)
+            self.anchor_day += timedelta(days=7 * step)
         else:
-            first, after = data.month_bounds(self.anchor)
-            self.anchor = after if step > 0 else (first - timedelta(days=1)).replace(day=1)
+            first, after = data.month_bounds(self.anchor_day)
+            self.anchor_day = after if step > 0 else (first - timedelta(days=1)).replace(day=1)
         self.reload()
 
     def action_today(self) -> None:
         """Back to today."""
-        self.anchor = clock.today(self.app.core.config.tz)
+        self.anchor_day = clock.today(self.app.core.config.tz)
         self.reload()
 
     def action_schedule(self) -> None:

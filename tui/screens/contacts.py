@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Select, Static
 
@@ -92,7 +93,7 @@ class ContactsScreen(BaseScreen):
                     compact=True,
                 )
         yield Static("", id="count", classes="status-line")
-        table: DataTable[str] = DataTable(id="people", cursor_type="row", zebra_stripes=True)
+        table = DataTable(id="people", cursor_type="row", zebra_stripes=True)
         yield table
         yield Footer(compact=True)
 
@@ -224,7 +225,7 @@ class ContactsScreen(BaseScreen):
     def _submitted(self) -> None:
         table = self.query_one("#people", DataTable)
         if self.total == 1 and table.row_count == 1:
-            key = table.coordinate_to_cell_key((0, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(0, 0)).row_key.value
             if key:
                 self.app.open_person(key)
                 return

@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from crm_core import clock
@@ -91,7 +92,7 @@ class FollowUpsScreen(BaseScreen):
         table = self.query_one("#followups-table", DataTable)
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         return self.lines.get(key or "")
 
     @on(DataTable.RowSelected, "#followups-table")

@@ -23,6 +23,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from crm_core.i18n import N_, _
+from crm_core.person_fields import gender_label
 
 
 class PersonScreen(BaseScreen):
@@ -82,7 +83,7 @@ class PersonScreen(BaseScreen):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column()
-        gender = {"male": _("male"), "female": _("female")}.get(p["gender"] or "", "")
+        gender = gender_label(p["gender"])
 
         def row(label: str, value: Any) -> None:
             if value:

@@ -23,6 +23,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 
 from crm_core.errors import Conflict, TongxinError, ValidationError
 from crm_core.i18n import N_, _, language
+from crm_core.person_fields import GENDER_LABELS
 from crm_core.services import contacts
 
 # The fields of the form, in order: (name, label msgid, widget type). The names are those
@@ -87,7 +88,7 @@ class PersonEditForm(FieldErrors, BaseScreen):
     def _options(self, name: str) -> list[tuple[str, str]]:
         lang = language()
         if name == "gender":
-            return [(_("male"), "male"), (_("female"), "female")]
+            return [(_(text), code) for code, text in GENDER_LABELS.items()]
         if name == "membership":
             return [
                 (_("Standing committee member"), "standing"),

@@ -4,6 +4,7 @@ rescheduling it."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,9 +51,9 @@ def _create(
     kind: str,
     start: datetime | None,
     end: datetime | None,
-    people: list[uuid.UUID | str],
-    accounts: list[uuid.UUID | str],
-    participants: list[Participant],
+    people: Sequence[uuid.UUID | str],
+    accounts: Sequence[uuid.UUID | str],
+    participants: Sequence[Participant],
     location: str | None,
     region: str | None,
     summary: str | None,
@@ -126,9 +127,9 @@ def log_interaction(
     unit: Unit,
     *,
     kind: str,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    participants: list[Participant] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
+    participants: Sequence[Participant] = (),
     start: datetime | None = None,
     end: datetime | None = None,
     location: str | None = None,
@@ -169,9 +170,9 @@ def schedule_interaction(
     *,
     kind: str,
     start: datetime,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    participants: list[Participant] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
+    participants: Sequence[Participant] = (),
     end: datetime | None = None,
     location: str | None = None,
     region: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +82,8 @@ def add_participants(
     unit: Unit,
     interaction_id: uuid.UUID | str,
     *,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
     role: str | None = None,
     rsvp: Rsvp | str | None = None,
     expected_version: int | None = None,
@@ -127,8 +128,8 @@ def remove_participants(
     unit: Unit,
     interaction_id: uuid.UUID | str,
     *,
-    people: list[uuid.UUID | str] = (),  # type: ignore[assignment]
-    accounts: list[uuid.UUID | str] = (),  # type: ignore[assignment]
+    people: Sequence[uuid.UUID | str] = (),
+    accounts: Sequence[uuid.UUID | str] = (),
     expected_version: int | None = None,
 ) -> int:
     """Take people and accounts off an interaction (an invitation withdrawn); those not
@@ -199,8 +200,9 @@ def set_participation(
         who = f"person {person_id}"
         stmt = stmt.where(col(InteractionParticipant.person_id) == (person.id if person else pid))
     else:
+        assert account_id is not None  # the check above: exactly one of the two is given
         who = f"account {account_id}"
-        stmt = stmt.where(InteractionParticipant.account_id == as_uuid(account_id, "account"))  # type: ignore[arg-type]
+        stmt = stmt.where(col(InteractionParticipant.account_id) == as_uuid(account_id, "account"))
     row = unit.session.scalars(stmt).one_or_none()
     if row is None:
         raise NotFound("participant", f"{who} in interaction {i.id}")

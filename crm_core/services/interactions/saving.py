@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -72,9 +72,9 @@ def _kind(unit: Unit, code: str) -> KindSpec:
 def _participants(
     unit: Unit,
     spec: KindSpec,
-    people: list[uuid.UUID | str],
-    accounts: list[uuid.UUID | str],
-    participants: list[Participant],
+    people: Sequence[uuid.UUID | str],
+    accounts: Sequence[uuid.UUID | str],
+    participants: Sequence[Participant],
 ) -> list[Participant]:
     out = list(participants)
     out += [Participant(person_id=as_uuid(p, "person")) for p in people]
@@ -200,12 +200,13 @@ def _editable(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
     return i
 
 
-def participants_of(unit: Unit, interaction_id: uuid.UUID) -> list[InteractionParticipant]:
-    """Everyone taking part in an interaction."""
+def participants_of(unit: Unit, interaction_id: uuid.UUID | str) -> list[InteractionParticipant]:
+    """Everyone taking part in an interaction (NotFound for a malformed id)."""
+    wanted = as_uuid(interaction_id, "interaction")
     return list(
         unit.session.scalars(
             select(InteractionParticipant)
-            .where(col(InteractionParticipant.interaction_id) == interaction_id)
+            .where(col(InteractionParticipant.interaction_id) == wanted)
             .order_by(col(InteractionParticipant.account_id).is_(None), InteractionParticipant.role)
         )
     )

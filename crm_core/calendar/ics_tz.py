@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from crm_core.calendar.vtimezone_rules import rrule_vtimezone_bytes
+
 
 @lru_cache(maxsize=8)
 def _vtimezone_bytes(tzid: str) -> bytes:
@@ -37,6 +39,11 @@ def _vtimezone_bytes(tzid: str) -> bytes:
             std.add("tzname", name)
         tz.add_component(std)
     else:
+        # Daylight saving: its yearly rule as RRULEs where there is one (what calendar
+        # programs write and read), else every transition listed.
+        ruled = rrule_vtimezone_bytes(tzid)
+        if ruled is not None:
+            return ruled
         tz = icalendar.Timezone.from_tzid(
             tzid, first_date=date(2000, 1, 1), last_date=date(2100, 1, 1)
         )
@@ -44,6 +51,7 @@ def _vtimezone_bytes(tzid: str) -> bytes:
 
 
 def vtimezone(tzid: str) -> icalendar.Timezone:
-    """The VTIMEZONE of ``tzid`` (compact for a zone without daylight saving)."""
+    """The VTIMEZONE of ``tzid``: compact for a zone without daylight saving, yearly
+    RRULEs for one with a weekday rule (:mod:`crm_core.calendar.vtimezone_rules`)."""
     # One VTIMEZONE in the bytes: from_ical gives that Timezone (typed as a Component).
     return cast(icalendar.Timezone, icalendar.Timezone.from_ical(_vtimezone_bytes(tzid)))

@@ -19,6 +19,8 @@ import vobject
 
 from crm_core.calendar.vtimezone_rules import _transitions, rrule_vtimezone_bytes
 
+from .conftest import World
+
 ICALJS = Path(__file__).parent / "icaljs"
 DST_ZONES = [
     "America/New_York", "Europe/Berlin", "Europe/London", "Australia/Sydney",
@@ -109,3 +111,14 @@ def test_a_zone_without_a_yearly_weekday_rule_gets_none(tzid: str) -> None:
     # No daylight saving (Shanghai, Tehran since 2022, UTC), or a rule RRULE's BYDAY
     # cannot say ("the first Saturday at 24:00"): the caller writes the list form.
     assert rrule_vtimezone_bytes(tzid) is None
+
+
+def test_a_calendar_shown_in_new_york_carries_the_rule(world: World) -> None:
+    # What an export in a daylight-saving display zone writes (TONGXIN_TZ).
+    world.app.config.timezone = "America/New_York"
+    body = world.export()
+    assert b"RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3" in body
+    assert body.count(b"BEGIN:VTIMEZONE") == 2  # the display zone's and the office's
+    cal = vobject.readOne(body.decode("utf-8"))
+    visit = next(e for e in cal.vevent_list if "宝应" in str(getattr(e, "location", "")))
+    assert visit.dtstart.value.astimezone(UTC) == datetime(2026, 9, 20, 1, 30, tzinfo=UTC)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pluggy
 
-from crm_core import hookspecs
+from crm_core import hookspecs, i18n
 from crm_core.config import Config, unknown_plugin_tables, validate_plugin_table
 from crm_core.errors import TongxinError
 
@@ -133,6 +133,10 @@ class PluginHost:
             return
         if version is None and isinstance(plugin, ModuleType):
             info.version = getattr(plugin, "__version__", None)
+        locale = _locale_dir(plugin)
+        if locale is not None:
+            # The plugin's own gettext catalog, domain = the plugin's name.
+            i18n.add_catalog(name, locale)
         info.hooks = [h.name for h in self.pm.get_hookcallers(plugin) or []]
 
     def register(self, plugin: object, name: str, *, source: str = "code") -> None:
@@ -252,6 +256,17 @@ class PluginHost:
     def plugins(self) -> list[PluginInfo]:
         """Every plugin known, loaded or not, by name."""
         return sorted(self.info.values(), key=lambda i: i.name)
+
+
+def _locale_dir(plugin: object) -> Path | None:
+    """The ``locale`` directory beside the plugin's module (its package's, for a
+    package), if there is one."""
+    module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+    filename = getattr(module, "__file__", None)
+    if not filename:
+        return None
+    folder = Path(filename).parent / "locale"
+    return folder if folder.is_dir() else None
 
 
 def _describe(exc: BaseException) -> str:

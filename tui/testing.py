@@ -153,11 +153,18 @@ async def card_async(
     core: Tongxin, code: str, *, lang: str | None = None, actor: str | None = None
 ) -> Shown | None:
     """The dashboard card ``code`` as the dashboard shows it, or None if it is hidden.
-    A code no plugin registered is a ``LookupError``."""
+    A code no plugin registered is a ``LookupError``, and so is an empty database (the
+    dashboard then shows its welcome instead of the cards: add a person first)."""
     app = _app(core, lang, actor)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         spec = _spec(extensions.cards(core), code, "card")
+        welcome = app.screen.query("#welcome")
+        if welcome and welcome.first().display:
+            raise LookupError(
+                "the dashboard of an empty database shows its welcome, not the cards: "
+                "add a person first"
+            )
         return _one(_boxes(app.screen, "#dash-cards Static"), spec.label(language()))
 
 

@@ -4,6 +4,7 @@ and the schema's errors in the user's language (issue 13, items 2 and 5)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -192,3 +193,59 @@ def test_schema_errors_are_in_chinese_and_a_missing_field_is_that_field() -> Non
     assert caught.value.errors[0].text == "不是整数"
     set_language("en")
     assert caught.value.errors[0].text == "not a whole number"
+
+
+PLUGIN_SOURCE = """
+from crm_core import hookimpl
+from crm_core.errors import ValidationError
+from crm_core.i18n import N_
+
+
+@hookimpl
+def validate_interaction(interaction, kind):
+    if interaction.data.get("topic") == "禁":
+        raise ValidationError.one("data.topic", "禁", N_("this topic is not allowed here"))
+"""
+
+
+def _plugin_package(root: Path, package_name: str, domain: str, po: str) -> None:
+    package = root / package_name
+    (package / "locale" / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
+    (package / "__init__.py").write_text(PLUGIN_SOURCE, "utf-8")
+    (package / "locale" / "zh_CN" / "LC_MESSAGES" / f"{domain}.po").write_text(po, "utf-8")
+
+
+def test_a_plugin_ships_its_own_catalog_and_its_messages_are_shown_in_chinese(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    po = (
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "this topic is not allowed here"\nmsgstr "这里不能用这个主题"\n'
+    )
+    # The catalog's domain is the plugin's name, not its package's.
+    _plugin_package(tmp_path / "site", "tongxin_catalog_test", "catalog_test", po)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    import tongxin_catalog_test  # type: ignore[import-not-found]
+
+    host = PluginHost()
+    host.load(entry_points_too=False)
+    host.register(tongxin_catalog_test, "catalog_test")
+    app = Tongxin(load_config(), db_url=db_url, plugins=host)
+    try:
+        with pytest.raises(ValidationError) as caught, app.unit() as unit:
+            person = contacts.create_person(unit, name="周七")
+            interactions.log_interaction(
+                unit, kind="meeting", people=[person.id], data={"topic": "禁"}
+            )
+        assert caught.value.errors[0].text == "这里不能用这个主题"
+        # The core's own messages still come from the core's catalog, however often the
+        # language is switched (the plugins' catalogs do not pile up).
+        for _ in range(3):
+            set_language("zh")
+        assert caught.value.errors[0].text == "这里不能用这个主题"
+        assert KindSpec("x", "x", "x", HomeFields).fields()  # the core works on
+        set_language("en")
+        assert caught.value.errors[0].text == "this topic is not allowed here"
+    finally:
+        app.close()
+        sys.modules.pop("tongxin_catalog_test", None)

@@ -361,9 +361,10 @@ def plugin_config_model() -> Any:
             register(KindSpec("home_activity", "委员活动之家活动", "Home activity",
                               Fields, choices={"home": plugin_config.homes}))
 
-    A table ``[plugins.NAME]`` whose plugin is not loaded (not installed, or disabled)
-    is not an error, because one config file often serves desks with different plugins:
-    it is reported as a warning naming the file and the table (on stderr by the command
-    line, in the log) and otherwise ignored. Called once per start; it must only return
-    the class.
+    A table ``[plugins.NAME]`` whose plugin is not loaded (not installed, or left out
+    by ``TONGXIN_LOAD_PLUGINS``) is not an error, because one config file often serves
+    desks with different plugins: it is reported as a warning naming the file and the
+    table (on stderr by the command line, in the log) and otherwise ignored. The table
+    of a plugin switched off in ``[plugins] disabled`` is kept silently. Called once per
+    start; it must only return the class.
     """

@@ -77,6 +77,7 @@ class PluginHost:
         # Each plugin's own validated config table (``plugin_config`` of every hook).
         self.configs: dict[str, Any] = {}
         self.config_warnings: list[str] = []
+        self._logged: set[str] = set()
 
     # -- loading ---------------------------------------------------------------
 
@@ -176,7 +177,9 @@ class PluginHost:
         loaded = self._loaded_names() | set(config.plugins_disabled)
         self.config_warnings = unknown_plugin_tables(config, loaded)
         for warning in self.config_warnings:
-            log.warning("%s", warning)
+            if warning not in self._logged:  # configure() runs again on refresh
+                self._logged.add(warning)
+                log.warning("%s", warning)
 
     def _loaded_names(self) -> set[str]:
         return {name for name, plugin in self.pm.list_name_plugin() if plugin is not None}

@@ -167,6 +167,17 @@ def test_a_table_of_a_plugin_not_loaded_is_a_warning_not_an_error(tmp_path: Path
         app.close()
 
 
+def test_the_table_of_a_disabled_plugin_is_kept_silently(tmp_path: Path) -> None:
+    app = make_test_app(
+        tmp_path,
+        config_text='[plugins]\ndisabled = ["visits"]\n[plugins.visits]\nregion = 1\n',
+    )
+    try:
+        assert app.plugins.config_warnings == []
+    finally:
+        app.close()
+
+
 def test_a_plugin_without_a_model_gets_its_table_as_a_dict(tmp_path: Path) -> None:
     PlainPlugin.got.clear()
     app = make_test_app(

@@ -208,6 +208,9 @@ def _setup(args: list[str]) -> Any:
     typer.rich_utils.ERRORS_PANEL_TITLE = _("Error")
     host = PluginHost()
     host.load(disabled=config.plugins_disabled, folders=config.plugin_folders)
+    host.configure(config)
+    for warning in host.config_warnings:
+        err.print(_head(N_("Warning"), "yellow") + warning)
     set_state(CliState(config, host))
     app = build_app()
     host.call("register_commands", cli=app)

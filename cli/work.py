@@ -270,12 +270,15 @@ def kinds_command(as_json: JsonOpt = False) -> None:
             table.add_row(k.code, name, k.plugin, fields)
         out.print(table)
         out.print(_("* required, [] repeatable: --field NAME=VALUE"))
+        if any(f["choices"] for k in specs for f in k.fields()):
+            out.print(_("(a | b): the field takes one of these values"))
 
 
 def _field_label(kind: Any, f: dict[str, Any]) -> str:
     required = "*" if f["required"] else ""
     repeatable = "[]" if kind.is_list_field(f["name"]) else ""
-    return f"{f['name']}{required}{repeatable}"
+    choices = f" ({' | '.join(f['choices'])})" if f.get("choices") else ""
+    return f"{f['name']}{required}{repeatable}{choices}"
 
 
 def overdue_command(

@@ -82,6 +82,8 @@ class Tongxin:
             plugins = PluginHost()
             plugins.load(disabled=self.config.plugins_disabled, folders=self.config.plugin_folders)
         self.plugins = plugins
+        # Each plugin's own table, validated before any hook runs (a bad one stops here).
+        plugins.configure(self.config)
         self._sessions = sessionmaker(self.engine, class_=TxSession, expire_on_commit=False)
         self._auth: _Auth | None = None
         self._login: Login | None = None
@@ -133,6 +135,7 @@ class Tongxin:
         """Forget cached registries (after registering a plugin at run time)."""
         self.__dict__.pop("kinds", None)
         self.__dict__.pop("categories", None)
+        self.plugins.configure(self.config)
 
     # -- identity ---------------------------------------------------------------
 

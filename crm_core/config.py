@@ -22,8 +22,10 @@ Validation
     :mod:`crm_core.config_models`: a key tongxin does not know, or a value of the wrong
     type, is a :class:`ConfigError` naming the file, the key and the value, e.g.
     ``config.toml: [settings] office_timzone: unknown key (did you mean
-    office_timezone?)``. The plugins' own tables, ``[plugins.NAME]``, are passed through
-    unchecked as ``config.plugins["NAME"]`` (a plugin validates its own).
+    office_timezone?)``. The plugins' own tables, ``[plugins.NAME]``, are kept as
+    ``config.plugins["NAME"]`` and validated when the plugins are loaded, by the model
+    each plugin declares (hook ``plugin_config_model``, :func:`validate_plugin_table`),
+    with errors of the same form: ``config.toml: [plugins.homes] homs: unknown key``.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ __all__ = [
     "Term",
     "Vocabulary",
     "load_config",
+    "unknown_plugin_tables",
     "user_config_path",
+    "validate_plugin_table",
 ]
 
 APP_NAME = "tongxin"
@@ -382,9 +386,11 @@ def _origin(layers: list[Layer], data: dict[str, Any], loc: tuple[Any, ...]) -> 
     return best
 
 
-def _known_keys(loc: tuple[Any, ...]) -> list[str]:
-    """The keys the table at ``loc`` may hold (for "did you mean")."""
-    model: type[BaseModel] = ConfigFile
+def _known_keys(loc: tuple[Any, ...], root: type[BaseModel] = ConfigFile) -> list[str]:
+    """The keys the table at ``loc`` may hold (for "did you mean"); ``root`` is the
+    model of the top table (a plugin's model for ``[plugins.NAME]``, whose ``loc`` then
+    starts inside it)."""
+    model: type[BaseModel] = root
     for part in loc:
         if isinstance(part, int):
             continue
@@ -407,8 +413,15 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _error(layers: list[Layer], data: dict[str, Any], err: Any) -> ConfigError:
-    """One pydantic error (a dict of ``ValidationError.errors()``) as a ConfigError."""
+def _error(
+    layers: list[Layer],
+    data: dict[str, Any],
+    err: Any,
+    root: tuple[type[BaseModel], int] = (ConfigFile, 0),
+) -> ConfigError:
+    """One pydantic error (a dict of ``ValidationError.errors()``) as a ConfigError;
+    ``root`` is the model the error's ``loc`` is checked against, below how many parts
+    of ``loc`` (a plugin's model under ``("plugins", NAME)``)."""
     loc = tuple(err["loc"])
     walked = list(_walk(data, loc))
     path = tuple(p for p, _v in walked)
@@ -421,7 +434,7 @@ def _error(layers: list[Layer], data: dict[str, Any], err: Any) -> ConfigError:
     where = _key_text(data, path)
     source = _origin(layers, data, path)
     if kind == "extra_forbidden":
-        known = _known_keys(path[:-1])
+        known = _known_keys(path[root[1] : -1], root[0])
         near = difflib.get_close_matches(str(path[-1]), known, n=1)
         if near:
             return ConfigError.of(_UNKNOWN, source=source, key=where, suggestion=near[0])
@@ -473,6 +486,52 @@ def validate(layers: list[Layer]) -> tuple[ConfigFile, dict[str, Any], dict[str,
     except pydantic.ValidationError as exc:
         raise _error(layers, data, exc.errors()[0]) from None
     return sections, data, plugins
+
+
+# -- the plugins' own tables -------------------------------------------------------------
+
+_NO_PLUGIN = N_(
+    "{source}: [plugins.{name}]: no plugin of that name is loaded (not installed or "
+    "disabled); the table is ignored"
+)
+
+
+def _layers_of(config: Config) -> list[Layer]:
+    source = str(config.source) if config.source is not None else str(user_config_path())
+    return [Layer(DEFAULTS_NAME, _defaults()), Layer(source, config.raw)]
+
+
+def validate_plugin_table(config: Config, name: str, model: type[BaseModel]) -> BaseModel:
+    """The table ``[plugins.NAME]`` of ``config`` validated by the plugin's ``model``
+    (empty when the office has none, so the model's defaults apply).
+
+    Unknown keys are refused whatever the model's own ``extra`` setting says (a typo
+    must never be a setting silently ignored); a refused value is a
+    :class:`ConfigError` naming the file, ``[plugins.NAME] key`` and the value, in the
+    words of the core's own sections."""
+    table = config.plugins.get(name, {})
+    strict: type[BaseModel] = type(
+        model.__name__, (model,), {"model_config": {**model.model_config, "extra": "forbid"}}
+    )
+    data = {"plugins": {name: table}}
+    try:
+        return strict.model_validate(table)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        err: dict[str, Any] = {**first, "loc": ("plugins", name, *tuple(first["loc"]))}
+        raise _error(_layers_of(config), data, err, root=(model, 2)) from None
+
+
+def unknown_plugin_tables(config: Config, loaded: set[str]) -> list[str]:
+    """Warnings (in the user's language) for the tables ``[plugins.NAME]`` whose plugin
+    is not in ``loaded``: such a table is ignored, not an error, since one config file
+    often serves desks with different plugins installed."""
+    layers = _layers_of(config)
+    return [
+        ConfigError.of(_NO_PLUGIN, source=layers[-1].name, name=name).text
+        for name in sorted(config.plugins)
+        if name not in loaded
+    ]
 
 
 def _term(entry: BaseModel) -> Term:

@@ -6,8 +6,8 @@ forbids keys it does not know, and the values are checked strictly as TOML gives
 (``follow_up_days = "30"`` is a text, not a number): a typo or a wrong type is an error
 naming the file and the key, never a setting silently ignored.
 
-The tables ``[plugins.NAME]`` are the plugins' own and are not checked here (a plugin
-validates its own); everything else is.
+The tables ``[plugins.NAME]`` are the plugins' own, checked by the model each plugin declares
+(``crm_core.config.validate_plugin_table``); everything else is checked here.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_kinds(register: Callable[[KindSpec], None]) -> None:
+def register_kinds(register: Callable[[KindSpec], None], plugin_config: Any) -> None:
     """Register interaction kinds.
 
     Call ``register(KindSpec(...))`` once per kind: a ``code`` unique across plugins,
@@ -48,7 +48,7 @@ def register_kinds(register: Callable[[KindSpec], None]) -> None:
 
 
 @hookspec
-def register_categories(register: Callable[[CategorySpec], None]) -> None:
+def register_categories(register: Callable[[CategorySpec], None], plugin_config: Any) -> None:
     """Register contact categories beyond those in config.
 
     Call ``register(CategorySpec(code, zh, en, ideal_days, max_days))``. A category a
@@ -58,7 +58,7 @@ def register_categories(register: Callable[[CategorySpec], None]) -> None:
 
 
 @hookspec
-def register_commands(cli: Any) -> None:
+def register_commands(cli: Any, plugin_config: Any) -> None:
     """Add commands to the ``tongxin`` command line.
 
     ``cli`` is the root Typer application; add commands or groups with
@@ -68,7 +68,9 @@ def register_commands(cli: Any) -> None:
 
 
 @hookspec
-def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -> None:
+def validate_interaction(
+    unit: Unit, interaction: Interaction, kind: KindSpec, plugin_config: Any
+) -> None:
     """Check an interaction before it is saved; raise ``crm_core.errors.ValidationError``
     naming the field and value to refuse it.
 
@@ -81,7 +83,9 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
 
 
 @hookspec
-def interaction_saved(unit: Unit, interaction: Interaction, created: bool) -> None:
+def interaction_saved(
+    unit: Unit, interaction: Interaction, created: bool, plugin_config: Any
+) -> None:
     """React after an interaction was created (``created``) or changed, inside the same
     transaction: add follow-ups, update a plugin's own rows, queue a notification.
 
@@ -93,7 +97,7 @@ def interaction_saved(unit: Unit, interaction: Interaction, created: bool) -> No
 
 @hookspec
 def collect_follow_ups(
-    unit: Unit, interaction: Interaction, kind: KindSpec
+    unit: Unit, interaction: Interaction, kind: KindSpec, plugin_config: Any
 ) -> list[FollowUpDraft] | None:
     """Name the concerns a done interaction raised that the office must follow up
     (社情民意、诉求): return a list of ``FollowUpDraft(title, ...)``, or None.
@@ -109,7 +113,7 @@ def collect_follow_ups(
 
 @hookspec
 def adjust_cadence(
-    unit: Unit, assignment: Assignment, contact: Person, cadence: Cadence
+    unit: Unit, assignment: Assignment, contact: Person, cadence: Cadence, plugin_config: Any
 ) -> Cadence | None:
     """Propose a cadence for an assignment, or None to leave it.
 
@@ -121,7 +125,7 @@ def adjust_cadence(
 
 
 @hookspec
-def populate_demo(unit: Unit, demo: DemoContext) -> None:
+def populate_demo(unit: Unit, demo: DemoContext, plugin_config: Any) -> None:
     """Add this plugin's own demo data to a database being filled by ``tongxin demo``.
 
     ``demo`` holds the seeded random generator (use only it, so the same seed gives
@@ -132,7 +136,7 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
 
 
 @hookspec
-def register_panels(register: Callable[[Any], None]) -> None:
+def register_panels(register: Callable[[Any], None], plugin_config: Any) -> None:
     """Add panels to a person's page in the front ends (the terminal UI shows them below
     the timeline).
 
@@ -161,7 +165,7 @@ def register_panels(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def register_dashboard_cards(register: Callable[[Any], None]) -> None:
+def register_dashboard_cards(register: Callable[[Any], None], plugin_config: Any) -> None:
     """Add cards to the dashboard (首页) of the front ends.
 
     Call ``register(CardSpec(code, zh, en, render, order=100))`` (``crm_core.panels``)
@@ -183,7 +187,7 @@ def register_dashboard_cards(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def register_palette_commands(register: Callable[[Any], None]) -> None:
+def register_palette_commands(register: Callable[[Any], None], plugin_config: Any) -> None:
     """Add entries to the command palette (Ctrl+P) of the front ends, titled "group:
     action" like the built-in ones and found the same way (Chinese, English, pinyin
     initials).
@@ -212,7 +216,9 @@ def register_palette_commands(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def decorate_event(unit: Unit, interaction: Interaction, event: Any, calendar_range: Any) -> None:
+def decorate_event(
+    unit: Unit, interaction: Interaction, event: Any, calendar_range: Any, plugin_config: Any
+) -> None:
     """Change the calendar event (VEVENT) of an interaction before it is exported.
 
     ``event`` is an ``icalendar.Event`` already holding UID, DTSTART/DTEND, SUMMARY,
@@ -229,7 +235,7 @@ def decorate_event(unit: Unit, interaction: Interaction, event: Any, calendar_ra
 
 
 @hookspec
-def add_events(unit: Unit, calendar_range: Any) -> list[Any] | None:
+def add_events(unit: Unit, calendar_range: Any, plugin_config: Any) -> list[Any] | None:
     """Add events of the plugin's own to a calendar: return a list of ``icalendar.Event``
     (or None).
 
@@ -244,7 +250,9 @@ def add_events(unit: Unit, calendar_range: Any) -> list[Any] | None:
 
 
 @hookspec
-def reminder_minutes(unit: Unit, interaction: Interaction, minutes: tuple[int, ...]) -> Any:
+def reminder_minutes(
+    unit: Unit, interaction: Interaction, minutes: tuple[int, ...], plugin_config: Any
+) -> Any:
     """Propose when to be reminded of a planned interaction: return minutes before its
     start (a list of whole numbers), or None to leave it.
 
@@ -257,7 +265,7 @@ def reminder_minutes(unit: Unit, interaction: Interaction, minutes: tuple[int, .
 
 
 @hookspec
-def collect_reminders(unit: Unit, window: Any) -> list[Any] | None:
+def collect_reminders(unit: Unit, window: Any, plugin_config: Any) -> list[Any] | None:
     """Add reminder rules: return the plugin's reminders due within ``window`` as a list
     of ``crm_core.reminders.Reminder(key, at, account_id, title, body)``, or None.
 
@@ -272,7 +280,7 @@ def collect_reminders(unit: Unit, window: Any) -> list[Any] | None:
 
 
 @hookspec
-def register_reports(register: Callable[[Any], None]) -> None:
+def register_reports(register: Callable[[Any], None], plugin_config: Any) -> None:
     """Register reports: they appear in ``tongxin report --list``, run with
     ``tongxin report CODE [--from --to | --quarter | --year] [-o FILE] [--json]`` and on
     the reports screen exactly like the built-in ones, and are written to Excel, Word and
@@ -312,4 +320,51 @@ def register_reports(register: Callable[[Any], None]) -> None:
         @hookimpl
         def register_reports(register):
             register(ReportSpec("talks", "谈心谈话覆盖情况", "Heart-to-heart talks", talk_coverage))
+    """
+
+
+# -- plugin config (issue 13, item 2) ----------------------------------------------------
+#
+# Every hook above also takes ``plugin_config``: the plugin's own table of config.toml,
+# validated by the model ``plugin_config_model`` returns. Hosts pass arguments by keyword
+# and an implementation takes only those it names, so plugins that do not ask for it keep
+# working unchanged.
+
+
+@hookspec
+def plugin_config_model() -> Any:
+    """Declare the shape of this plugin's own table ``[plugins.NAME]`` of config.toml
+    (``NAME`` is the plugin's name, as ``tongxin plugins`` lists it): return a pydantic
+    model class, or None.
+
+    tongxin validates the table against it when it starts, before any other hook runs:
+    a key the model does not declare, or a value it refuses, is a configuration error
+    naming the file and the key (``config.toml: [plugins.homes] homes[2] = 3: not a
+    text``), and tongxin does not start, exactly as for its own sections. The model's
+    defaults apply to keys the office leaves out, and to a missing table. A plugin that
+    declares no model receives its table as a plain dict.
+
+    Every other hook receives the validated instance as ``plugin_config`` when its
+    implementation names that parameter, so config can shape what a plugin registers,
+    e.g. the choices of a field (shown by ``tongxin kinds`` and as a drop-down in the
+    terminal UI's form)::
+
+        class HomesConfig(BaseModel):
+            homes: list[str] = []
+
+        @hookimpl
+        def plugin_config_model():
+            return HomesConfig
+
+        @hookimpl
+        def register_kinds(register, plugin_config):
+            register(KindSpec("home_activity", "委员活动之家活动", "Home activity",
+                              Fields, choices={"home": plugin_config.homes}))
+
+    A table ``[plugins.NAME]`` whose plugin is not loaded (not installed, or left out
+    by ``TONGXIN_LOAD_PLUGINS``) is not an error, because one config file often serves
+    desks with different plugins: it is reported as a warning naming the file and the
+    table (on stderr by the command line, in the log) and otherwise ignored. The table
+    of a plugin switched off in ``[plugins] disabled`` is kept silently. Called once per
+    start; it must only return the class.
     """

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import types
 import typing
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,6 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from crm_core import validation
 from crm_core.errors import FieldError, ValidationError
 from crm_core.i18n import N_
+from crm_core.pydantic_messages import field_error
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class KindSpec:
     account_role: str = "host"
     description: str = ""
     plugin: str = field(default="", compare=False)
+    # Field name → the values it may take (e.g. a plugin's config list): shown by
+    # `tongxin kinds`, a drop-down in the terminal UI, and checked on save.
+    choices: Mapping[str, Sequence[str]] = field(default_factory=dict, compare=False)
 
     def label(self, lang: str) -> str:
         """The kind's name in ``lang``."""
@@ -56,9 +62,42 @@ class KindSpec:
                     "type": getattr(annotation, "__name__", str(annotation)),
                     "required": info.is_required(),
                     "description": info.description or "",
+                    "choices": self.choices_of(name),
                 }
             )
         return out
+
+    def choices_of(self, name: str) -> list[str]:
+        """The values the field ``name`` may take: from :attr:`choices`, or from its
+        annotation (``Literal[...]`` or an ``Enum``, also inside ``| None`` or a list);
+        empty when it takes any value."""
+        if name in self.choices:
+            return [str(c) for c in self.choices[name]]
+        if self.schema is None or name not in self.schema.model_fields:
+            return []
+        return _choices_in(self.schema.model_fields[name].annotation)
+
+    def _check_choices(self, data: dict[str, Any]) -> None:
+        errors = []
+        for name, allowed in self.choices.items():
+            value = data.get(name)
+            if not allowed or value is None:
+                continue
+            allowed_text = [str(a) for a in allowed]
+            values = value if isinstance(value, list) else [value]
+            for i, v in enumerate(values):
+                if str(v) not in allowed_text:
+                    where = f"data.{name}.{i}" if isinstance(value, list) else f"data.{name}"
+                    errors.append(
+                        FieldError.of(
+                            where,
+                            v,
+                            N_("must be one of {expected}"),
+                            expected=", ".join(allowed_text),
+                        )
+                    )
+        if errors:
+            raise ValidationError(errors)
 
     def is_list_field(self, name: str) -> bool:
         """Whether the field ``name`` holds a list (given repeatedly on the command line)."""
@@ -130,23 +169,29 @@ class KindSpec:
         try:
             model = self.schema.model_validate(data, context=context)
         except PydanticValidationError as exc:
-            errors = []
-            for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"])
-                # The message stays as pydantic words it; the text is the validator's
-                # reason as a msgid (with its values when it has a template, as a
-                # PhoneError has), so it can be said in the user's language.
-                cause = (err.get("ctx") or {}).get("error")
-                template = getattr(cause, "template", None)
-                params = getattr(cause, "params", {}) if template else {}
-                template = template or err["msg"].removeprefix("Value error, ")
-                errors.append(
-                    FieldError(f"data.{loc}", err.get("input"), err["msg"], template, params)
-                )
-            raise ValidationError(errors) from None
+            # Each error in the user's language (crm_core.pydantic_messages); a missing
+            # field is that field, not the whole data as its value.
+            raise ValidationError(
+                [field_error(err, "data", data) for err in exc.errors()]
+            ) from None
+        self._check_choices(model.model_dump(mode="json"))
         # What the schema made of the values (a validator may compute or look up text).
         validation.check_data(model.model_dump(mode="python", exclude_none=True), "data")
         return model.model_dump(mode="json", exclude_none=True)
+
+
+def _choices_in(annotation: Any) -> list[str]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return [str(a) for a in typing.get_args(annotation)]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(m.value) for m in annotation]
+    if origin in (typing.Union, types.UnionType, list, tuple, set):
+        for arg in typing.get_args(annotation):
+            found = _choices_in(arg)
+            if found:
+                return found
+    return []
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from typing import Any
 
 import pluggy
 
-from crm_core import hookspecs
+from crm_core import hookspecs, i18n
+from crm_core.config import Config, unknown_plugin_tables, validate_plugin_table
 from crm_core.errors import TongxinError
 
 ENTRY_POINT_GROUP = "tongxin.plugins"
@@ -73,6 +74,10 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.info: dict[str, PluginInfo] = {}
+        # Each plugin's own validated config table (``plugin_config`` of every hook).
+        self.configs: dict[str, Any] = {}
+        self.config_warnings: list[str] = []
+        self._logged: set[str] = set()
 
     # -- loading ---------------------------------------------------------------
 
@@ -129,6 +134,10 @@ class PluginHost:
             return
         if version is None and isinstance(plugin, ModuleType):
             info.version = getattr(plugin, "__version__", None)
+        locale = _locale_dir(plugin)
+        if locale is not None:
+            # The plugin's own gettext catalog, domain = the plugin's name.
+            i18n.add_catalog(name, locale)
         info.hooks = [h.name for h in self.pm.get_hookcallers(plugin) or []]
 
     def register(self, plugin: object, name: str, *, source: str = "code") -> None:
@@ -140,6 +149,47 @@ class PluginHost:
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
         self.info.pop(name, None)
+
+    # -- each plugin's own config ------------------------------------------------
+
+    def configure(self, config: Config) -> None:
+        """Validate every loaded plugin's table ``[plugins.NAME]`` of ``config`` (a
+        :class:`crm_core.config.Config`) by the model its ``plugin_config_model`` hook
+        returns, and keep the result for the hooks' ``plugin_config`` argument. A bad
+        table raises :class:`crm_core.errors.ConfigError` naming the file and the key;
+        a table of a plugin that is not loaded becomes a warning in
+        :attr:`config_warnings` (and the log). Called again after plugins are
+        registered at run time."""
+        models: dict[str, Any] = {}
+        for impl in self.pm.hook.plugin_config_model.get_hookimpls():
+            try:
+                models[impl.plugin_name] = impl.function()
+            except Exception as exc:
+                self.record_failure(impl.plugin_name, "plugin_config_model", exc)
+        configs: dict[str, Any] = {}
+        for name in self._loaded_names():
+            model = models.get(name)
+            if model is None:
+                configs[name] = dict(config.plugins.get(name, {}))
+            else:
+                configs[name] = validate_plugin_table(config, name, model)
+        self.configs = configs
+        loaded = self._loaded_names() | set(config.plugins_disabled)
+        self.config_warnings = unknown_plugin_tables(config, loaded)
+        for warning in self.config_warnings:
+            if warning not in self._logged:  # configure() runs again on refresh
+                self._logged.add(warning)
+                log.warning("%s", warning)
+
+    def _loaded_names(self) -> set[str]:
+        return {name for name, plugin in self.pm.list_name_plugin() if plugin is not None}
+
+    def _args(self, impl: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments ``impl`` takes, its own ``plugin_config`` included."""
+        args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
+        if "plugin_config" in impl.argnames:
+            args["plugin_config"] = self.configs.get(impl.plugin_name)
+        return args
 
     # -- calling ---------------------------------------------------------------
 
@@ -163,7 +213,7 @@ class PluginHost:
         # get_hookimpls() is in registration order: core first, then entry points by
         # name, then folder plugins; so the first registration of a kind code wins.
         for impl in hook.get_hookimpls():
-            args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
+            args = self._args(impl, kwargs)
             try:
                 if guard is None:
                     result = impl.function(**args)
@@ -194,7 +244,8 @@ class PluginHost:
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():
             mine: list[Any] = []
-            args = {k: kwargs[k] for k in impl.argnames if k in kwargs and k != "register"}
+            args = self._args(impl, {k: v for k, v in kwargs.items() if k != "register"})
+            args.pop("register", None)
             try:
                 impl.function(register=mine.append, **args)
             except Exception as exc:
@@ -208,6 +259,17 @@ class PluginHost:
     def plugins(self) -> list[PluginInfo]:
         """Every plugin known, loaded or not, by name."""
         return sorted(self.info.values(), key=lambda i: i.name)
+
+
+def _locale_dir(plugin: object) -> Path | None:
+    """The ``locale`` directory beside the plugin's module (its package's, for a
+    package), if there is one."""
+    module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+    filename = getattr(module, "__file__", None)
+    if not filename:
+        return None
+    folder = Path(filename).parent / "locale"
+    return folder if folder.is_dir() else None
 
 
 def _describe(exc: BaseException) -> str:

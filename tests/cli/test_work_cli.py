@@ -193,7 +193,14 @@ def test_plugin_new_writes_a_package_that_installs_lists_and_passes_its_tests(
     listed = subprocess.run([exe, "plugins", "--json"], env=env, capture_output=True, text=True)
     plugin = next(p for p in json.loads(listed.stdout) if p["name"] == "baoying_tea")
     assert (plugin["status"], plugin["version"]) == ("ok", "0.1.0")
-    assert plugin["hooks"] == ["register_kinds", "validate_interaction"]
+    assert plugin["hooks"] == [
+        "plugin_config_model",
+        "register_dashboard_cards",
+        "register_kinds",
+        "register_palette_commands",
+        "register_panels",
+        "validate_interaction",
+    ]
     kinds = subprocess.run([exe, "kinds", "--json"], env=env, capture_output=True, text=True)
     assert "baoying_tea" in [k["code"] for k in json.loads(kinds.stdout)]
     tests = subprocess.run(
@@ -204,7 +211,7 @@ def test_plugin_new_writes_a_package_that_installs_lists_and_passes_its_tests(
         cwd=tmp_path,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "3 passed" in tests.stdout
+    assert "8 passed" in tests.stdout
 
 
 def test_overdue_on_the_demo_database_clears_when_the_keeper_logs_any_kind(

@@ -1,9 +1,10 @@
 """Log done work or schedule planned work, of any registered kind.
 
 The kind's own fields are built from its schema (``KindSpec.fields()``); a list field takes
-one value per line. Times are typed as people say them (``今天 15:00``, ``明天上午``,
-``2026-12-01 9:30``, ``12/1``). A refused save shows each error under the field it names,
-and keeps everything typed.
+one value per line; a field with choices (``KindSpec.choices``, e.g. from the plugin's
+config table) is a drop-down, or a list to tick for a list field. Times are typed as people
+say them (``今天 15:00``, ``明天上午``, ``2026-12-01 9:30``, ``12/1``). A refused save shows
+each error under the field it names, and keeps everything typed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
 
 from crm_core import clock
 from crm_core.errors import FieldError, TongxinError, ValidationError
@@ -176,7 +187,19 @@ class InteractionForm(FieldErrors, BaseScreen):
                 label += " *"
             kept = self.values.get(name)
             w: Widget
-            if spec.is_list_field(name):
+            choices = f.get("choices") or []
+            if choices and spec.is_list_field(name):
+                chosen = kept if isinstance(kept, list) else []
+                w = SelectionList[str](*[(c, c, c in chosen) for c in choices], compact=True)
+            elif choices:
+                w = Select(
+                    [(c, c) for c in choices],
+                    value=kept if kept in choices else Select.NULL,
+                    allow_blank=True,
+                    prompt=_("Choose…"),
+                    compact=True,
+                )
+            elif spec.is_list_field(name):
                 w = TextArea(
                     "\n".join(kept) if isinstance(kept, list) else (kept or ""),
                     soft_wrap=True,
@@ -314,6 +337,10 @@ def _message(error: FieldError) -> str:
 
 
 def _value_of(w: Widget) -> Any:
+    if isinstance(w, SelectionList):
+        return list(w.selected)
+    if isinstance(w, Select):
+        return None if w.value is Select.NULL else str(w.value)
     if isinstance(w, TextArea):
         return [line.strip() for line in w.text.splitlines() if line.strip()]
     if isinstance(w, Checkbox):

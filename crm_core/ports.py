@@ -33,9 +33,34 @@ class PluginHostPort(Protocol):
         **kwargs: Any,
     ) -> list[tuple[str, Any]]: ...
 
+    def call_validating(self, hook_name: str, **kwargs: Any) -> None: ...
+
+    def call_collecting(
+        self,
+        hook_name: str,
+        *,
+        passthrough: tuple[type[BaseException], ...] = (),
+        guard: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[str, Any]]: ...
+
     def collect(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]: ...
 
-    def record_failure(self, plugin_name: str, hook_name: str, exc: BaseException) -> None: ...
+    def record_failure(
+        self,
+        plugin_name: str,
+        hook_name: str,
+        exc: BaseException,
+        *,
+        fatal: bool = False,
+        tell: bool = True,
+    ) -> None: ...
+
+    def note_kinds(self, plugin_name: str, codes: list[str]) -> None: ...
+
+    def missing_kind(self, code: str) -> tuple[str, str, str | None] | None: ...
+
+    def failed_plugins(self) -> list[str]: ...
 
 
 class AppPort(Protocol):

@@ -13,6 +13,7 @@ run. docs/plugins.md, "When a plugin fails", is the rule of each hook.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
 import logging
@@ -504,6 +505,22 @@ class PluginHost:
     def plugins(self) -> list[PluginInfo]:
         """Every plugin known, loaded or not, by name."""
         return sorted(self.info.values(), key=lambda i: i.name)
+
+
+@contextmanager
+def restored_on_error(obj: Any) -> Iterator[None]:
+    """Undo whatever a decorating hook did to ``obj`` (a dict-like such as an
+    ``icalendar.Event``: its items and attributes) if it raises, so a crashing
+    ``decorate_event`` leaves the event exactly as it was: pass
+    ``guard=lambda: restored_on_error(event)`` to :meth:`PluginHost.call_collecting`."""
+    snapshot = copy.deepcopy(obj)
+    try:
+        yield
+    except BaseException:
+        obj.clear()
+        obj.update(snapshot)
+        obj.__dict__.update(snapshot.__dict__)
+        raise
 
 
 class _Passthrough(Exception):

@@ -31,7 +31,7 @@ from typing import Any
 
 import pluggy
 
-from crm_core import hookspecs
+from crm_core import clock, hookspecs
 from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import _
 from crm_core.plugin_status import Failure, PluginRecord, StatusStore
@@ -327,7 +327,8 @@ class PluginHost:
         if info is None:
             info = self.info[plugin_name] = self._new_info(plugin_name, None, "code")
         text = _describe(exc)
-        failure = Failure(hook_name, text, datetime.now(UTC), fatal)
+        # The program's clock (frozen in tests and demos), in UTC.
+        failure = Failure(hook_name, text, clock.now().astimezone(UTC), fatal)
         info.failures[hook_name] = failure
         info.errors.append(failure.text)
         info.refresh_status()

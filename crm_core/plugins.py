@@ -508,6 +508,22 @@ class PluginHost:
         return sorted(self.info.values(), key=lambda i: i.name)
 
 
+def missing_kind_label(host: Any, code: str) -> str:
+    """How to show the kind ``code`` of a stored record when no plugin registers it in
+    this run: the code, and which plugin it comes from and why that plugin is missing
+    ("home_activity（插件 xxx 加载失败）"), when that is known. ``host`` is the plugin
+    host (``unit.plugins`` or ``app.plugins``)."""
+    missing = host.missing_kind(code)
+    if missing is None:
+        return code
+    plugin, state, _error = missing
+    if state == "failed":
+        return _("{kind} (plugin {plugin} failed to load)").format(kind=code, plugin=plugin)
+    if state == "disabled":
+        return _("{kind} (plugin {plugin} is disabled)").format(kind=code, plugin=plugin)
+    return _("{kind} (plugin {plugin} is not installed)").format(kind=code, plugin=plugin)
+
+
 @contextmanager
 def restored_on_error(obj: Any) -> Iterator[None]:
     """Undo whatever a decorating hook did to ``obj`` (a dict-like such as an

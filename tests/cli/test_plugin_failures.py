@@ -231,6 +231,10 @@ def test_a_failed_registration_marks_the_plugin_failed_and_its_kind_names_it(
     assert "import 崩溃了" in err
     listed = _plugin(tx, crash="import")
     assert listed["status"] == "error" and "import 崩溃了" in listed["last_error"]
+    # A record already saved of that kind names the missing plugin too.
+    assert tx("log", "home_activity", "--with", "张三", "--summary", "之家活动")[0] == 0
+    code, out, _ = tx("contacts", "show", "张三", crash="import")
+    assert code == 0 and "home_activity（插件 tx_homes 加载失败）" in out
     assert _plugin(tx)["status"] == "ok"
 
 

@@ -211,6 +211,7 @@ class PluginHost:
         # Codes a register_* hook registered before it raised (and were dropped).
         self._dropped: dict[tuple[str, str], list[str]] = {}
         self._listeners: list[Callable[[PluginFailure], None]] = []
+        self._told: set[tuple[str, str, str]] = set()
 
     # -- loading ---------------------------------------------------------------
 
@@ -333,9 +334,15 @@ class PluginHost:
         info.errors.append(failure.text)
         info.refresh_status()
         self._failed_now.add((plugin_name, hook_name))
-        self._keep(info)
         log.warning("plugin %s: hook %s raised %s", plugin_name, hook_name, text)
         log.debug("%s", "".join(traceback.format_exception(exc)))
+        # The same error of the same hook again in this run (decorate_event on each of a
+        # thousand events): written and told once, not a thousand times.
+        key = (plugin_name, hook_name, text)
+        if key in self._told:
+            return
+        self._told.add(key)
+        self._keep(info)
         if tell and self._listeners:
             try:
                 self._listeners[-1](PluginFailure(plugin_name, hook_name, text, fatal))

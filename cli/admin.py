@@ -116,20 +116,25 @@ def plugins_command(
     if as_json:
         print_json([i.as_json() for i in infos])
         return
+    tz = state().config.tz
     table = Table(box=None, header_style="bold")
-    for head in (_("Plugin"), _("Version"), _("Source"), _("Status"), _("Hooks"), _("Last error")):
+    heads = (_("Plugin"), _("Version"), _("Source"), _("Status"), _("Hooks"), _("Last error"))
+    for head in heads:
         table.add_column(head, overflow="fold")
     for i in infos:
         style = {"ok": "green", "disabled": "dim", "error": "red", "failing": "yellow"}.get(
             i.status, ""
         )
+        at = i.last_error_at
+        # When it happened, in the office's time: a failure kept from an earlier run.
+        when = f"[{at.astimezone(tz):%Y-%m-%d %H:%M}] " if at is not None else ""
         table.add_row(
             i.name,
             i.version or "",
             i.source,
             Text(_(i.status), style),
             ", ".join(sorted(i.hooks)),
-            i.last_error or "",
+            when + (i.last_error or ""),
         )
     out.print(table)
 

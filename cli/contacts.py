@@ -14,6 +14,7 @@ from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Person
 from crm_core.person_fields import gender_label
+from crm_core.plugins import missing_kind_label
 from crm_core.services import contacts, interactions
 from crm_core.unit import Unit
 
@@ -157,7 +158,11 @@ def show(
             kinds = unit.kinds
             for i in recent:
                 when = value_text(i.start_at.astimezone(unit.config.tz))
-                kind = kinds[i.kind].label(unit.config.language) if i.kind in kinds else i.kind
+                kind = (
+                    kinds[i.kind].label(unit.config.language)
+                    if i.kind in kinds
+                    else missing_kind_label(unit.plugins, i.kind)  # names the missing plugin
+                )
                 line = f"  {when}  {kind}  {_(i.status.value)}  {seen[i.id].headline or ''}"
                 out.print(line, markup=False)
 

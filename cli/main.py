@@ -21,7 +21,8 @@ from crm_core.config import load_config
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
 from crm_core.extras import EXIT_MISSING_EXTRA, MissingExtra
 from crm_core.i18n import N_, _, set_language
-from crm_core.plugins import PluginHost
+from crm_core.plugin_status import default_status_path
+from crm_core.plugins import PluginFailure, PluginHost
 from crm_core.validation import shown
 
 # A usage error (Click's code): also bare `tongxin` with no terminal to draw the UI in.
@@ -197,7 +198,13 @@ def _show_error(exc: BaseException) -> None:
         err.print(_head() + (exc.text if isinstance(exc, TongxinError) else str(exc)))
 
 
-def _setup(args: list[str]) -> Any:
+def _warn_of_failure(failure: PluginFailure) -> None:
+    # A plugin's hook raised during this command and was skipped (or the plugin could
+    # not load): said on stderr, in the user's language, as it happens.
+    err.print(_head(N_("Warning"), "yellow") + failure.message)
+
+
+def _setup(args: list[str], host: PluginHost) -> Any:
     # --lang first, so that an error in the config file is told in that language too.
     set_language(_language_from(args) or os.environ.get("TONGXIN_LANG") or "zh")
     config = load_config()
@@ -206,20 +213,13 @@ def _setup(args: list[str]) -> Any:
     typer.rich_utils.COMMANDS_PANEL_TITLE = _("Commands")
     typer.rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
     typer.rich_utils.ERRORS_PANEL_TITLE = _("Error")
-    host = PluginHost()
     host.load(disabled=config.plugins_disabled, folders=config.plugin_folders)
     host.configure(config)
     for warning in host.config_warnings:
         err.print(_head(N_("Warning"), "yellow") + warning)
     set_state(CliState(config, host))
     app = build_app()
-    host.call("register_commands", cli=app)
-    for info in host.plugins():
-        if info.status in ("error", "failing"):
-            err.print(
-                _head(N_("Warning"), "yellow")
-                + _("plugin {name} skipped: {error}").format(name=info.name, error=info.last_error)
-            )
+    host.call_collecting("register_commands", cli=app)
     command = typer.main.get_command(app)
     _translate(command)
     return command
@@ -229,11 +229,14 @@ def run(argv: list[str] | None = None) -> int:
     """Run `tongxin` with ``argv`` (default: the process's arguments); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    # Failures are kept in the status file, so `tongxin plugins` shows them next time.
+    host = PluginHost(status_file=default_status_path())
     try:
-        command = _setup(args)
-        # Standalone mode: usage errors, --help and typer.Exit end in SystemExit with the
-        # right code; our own errors come through to be shown below.
-        command.main(args=args, prog_name="tongxin", standalone_mode=True)
+        with host.listening(_warn_of_failure):
+            command = _setup(args, host)
+            # Standalone mode: usage errors, --help and typer.Exit end in SystemExit with
+            # the right code; our own errors come through to be shown below.
+            command.main(args=args, prog_name="tongxin", standalone_mode=True)
         return 0
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

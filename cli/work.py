@@ -112,14 +112,8 @@ def _recorded(
     location: str | None,
     as_json: bool,
 ) -> Callable[[], None]:
-    spec = unit.kinds.get(kind)
-    if spec is None:
-        raise ValidationError.one(
-            "KIND",
-            kind,
-            N_("unknown kind; see `tongxin kinds`: {kinds}"),
-            kinds=", ".join(sorted(unit.kinds)),
-        )
+    # Names the missing plugin when the kind is one of a plugin that failed to load.
+    spec = interactions.require_kind(unit, kind, field="KIND")
     person_ids = [contacts.resolve_person(unit, p).id for p in people]
     account_ids = [accounts.resolve_account(unit, a).id for a in by or []]
     start, all_day = _when(unit, at, "--at")

@@ -22,6 +22,7 @@ from crm_core.i18n import _
 from crm_core.identity import Login, login_of
 from crm_core.kinds import CategorySpec, KindSpec
 from crm_core.models import Account, Role
+from crm_core.plugin_status import default_status_path
 from crm_core.plugins import PluginHost
 from crm_core.unit import TxSession, Unit
 
@@ -79,7 +80,7 @@ class Tongxin:
         if migrate:
             ensure_schema(self.engine)
         if plugins is None:
-            plugins = PluginHost()
+            plugins = PluginHost(status_file=default_status_path())
             plugins.load(disabled=self.config.plugins_disabled, folders=self.config.plugin_folders)
         self.plugins = plugins
         # Each plugin's own table, validated before any hook runs (a bad one stops here).
@@ -94,7 +95,10 @@ class Tongxin:
     def kinds(self) -> dict[str, KindSpec]:
         """Every interaction kind registered by a plugin, by code (first one wins)."""
         kinds: dict[str, KindSpec] = {}
+        offered: dict[str, list[str]] = {}
         for plugin, spec in self.plugins.collect("register_kinds"):
+            if isinstance(spec, KindSpec):
+                offered.setdefault(plugin, []).append(spec.code)
             if not isinstance(spec, KindSpec):
                 self.plugins.record_failure(
                     plugin, "register_kinds", TypeError(f"not a KindSpec: {spec!r}")
@@ -109,6 +113,10 @@ class Tongxin:
                 )
             else:
                 kinds[spec.code] = KindSpec(**{**spec.__dict__, "plugin": plugin})
+        # Remembered (status file), so that a record of one of these kinds can name its
+        # plugin on a day the plugin fails to load.
+        for plugin, codes in offered.items():
+            self.plugins.note_kinds(plugin, codes)
         return kinds
 
     @cached_property

@@ -77,8 +77,9 @@ def validate_interaction(
     Called for every create and change of an interaction, of every kind, after the
     kind's own schema has accepted ``interaction.data``. Participants are already
     attached (``unit.session`` can query them). Nothing has been committed: a refusal
-    rolls the whole change back. Any other exception is reported as a plugin failure
-    and the hook is skipped.
+    rolls the whole change back. Any other exception also refuses the change (fail
+    closed: a check that crashed did not pass): the user is told the plugin's name and
+    the error, and the failure is recorded on the plugins list.
     """
 
 

@@ -3,21 +3,27 @@
 Plugins come from the entry-point group ``tongxin.plugins`` (built-in plugins included,
 exactly like a county's published one) and from plugin folders named in config (plain
 ``.py`` files). Each is loaded in its own ``try``: one that fails to import is reported
-with its name and skipped. Hooks are called one implementation at a time through
-:meth:`PluginHost.call`, so an implementation that raises is recorded against its plugin
-and skipped while the others run.
+with its name and skipped. Hooks are called one implementation at a time through one
+wrapper per failure rule (:meth:`PluginHost.call_validating` fails closed,
+:meth:`PluginHost.call_collecting` and :meth:`PluginHost.isolated` skip,
+:meth:`PluginHost.collect` marks a plugin failed), so an implementation that raises is
+recorded against its plugin (and kept in the status file across runs) while the others
+run. docs/plugins.md, "When a plugin fails", is the rule of each hook.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
@@ -25,9 +31,11 @@ from typing import Any
 
 import pluggy
 
-from crm_core import hookspecs, i18n
+from crm_core import clock, hookspecs, i18n
 from crm_core.config import Config, unknown_plugin_tables, validate_plugin_table
-from crm_core.errors import TongxinError
+from crm_core.errors import TongxinError, ValidationError
+from crm_core.i18n import _
+from crm_core.plugin_status import Failure, PluginRecord, StatusStore
 
 ENTRY_POINT_GROUP = "tongxin.plugins"
 # Comma-separated names: load only these entry-point plugins ("" loads none). Tests and
@@ -41,22 +49,55 @@ log = logging.getLogger("tongxin.plugins")
 
 @dataclass
 class PluginInfo:
-    """What `tongxin plugins` shows about one plugin."""
+    """What `tongxin plugins` shows about one plugin.
+
+    ``status``: ``ok``; ``disabled`` (in config); ``error`` (failed: it could not be
+    imported, or a ``register_*`` hook raised, so part of it is missing); ``failing`` (a
+    run-time hook raised and was skipped). ``errors`` are the failures of this run;
+    ``failures`` the outstanding ones by hook, this run's and those kept from earlier
+    runs (the status file) until the hook runs cleanly again.
+    """
 
     name: str
     version: str | None
     source: str
-    status: str = "ok"  # ok | disabled | error
+    status: str = "ok"  # ok | disabled | error | failing
     hooks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failures: dict[str, Failure] = field(default_factory=dict)
+    kinds: list[str] = field(default_factory=list)
+
+    def _latest(self) -> Failure | None:
+        return max(self.failures.values(), key=lambda f: f.at, default=None)
 
     @property
     def last_error(self) -> str | None:
-        """The most recent failure, or None."""
+        """The most recent outstanding failure, or None."""
+        latest = self._latest()
+        if latest is not None:
+            return latest.text
         return self.errors[-1] if self.errors else None
+
+    @property
+    def last_error_at(self) -> datetime | None:
+        """When :attr:`last_error` happened (aware, UTC), or None."""
+        latest = self._latest()
+        return latest.at if latest is not None else None
+
+    def refresh_status(self) -> None:
+        """Derive :attr:`status` from the outstanding failures."""
+        if self.status == "disabled":
+            return
+        if any(f.fatal for f in self.failures.values()):
+            self.status = "error"
+        elif self.failures:
+            self.status = "failing"
+        else:
+            self.status = "ok"
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON form (documented in docs/cli-json.md)."""
+        at = self.last_error_at
         return {
             "name": self.name,
             "version": self.version,
@@ -64,13 +105,102 @@ class PluginInfo:
             "status": self.status,
             "hooks": sorted(self.hooks),
             "last_error": self.last_error,
+            "last_error_at": at.isoformat() if at is not None else None,
         }
 
 
-class PluginHost:
-    """One pluggy manager for the program, with failure isolation and a status per plugin."""
+@dataclass(frozen=True)
+class PluginFailure:
+    """A failure as front ends are told of it (:meth:`PluginHost.listening`)."""
 
-    def __init__(self) -> None:
+    plugin: str
+    hook: str
+    error: str
+    fatal: bool
+
+    @property
+    def message(self) -> str:
+        """The warning in the user's language: which plugin, which hook, what error."""
+        if self.hook == "load":
+            return _("plugin {name} failed to load and is skipped: {error}").format(
+                name=self.plugin, error=self.error
+            )
+        if self.fatal:
+            return _("plugin {name} failed in {hook} and is marked failed: {error}").format(
+                name=self.plugin, hook=self.hook, error=self.error
+            )
+        return _("plugin {name} failed in {hook}, skipped: {error}").format(
+            name=self.plugin, hook=self.hook, error=self.error
+        )
+
+
+class PluginFailed(TongxinError):
+    """A plugin's validating hook raised something other than a refusal: the write is
+    refused (fail closed), since a check that did not run cannot let data in."""
+
+    def __init__(self, plugin: str, hook: str, error: str) -> None:
+        self.plugin, self.hook, self.error = plugin, hook, error
+        super().__init__(
+            f"plugin {plugin} failed in {hook}: {error}; the change was refused, nothing "
+            "was written"
+        )
+
+    @property
+    def text(self) -> str:
+        """The refusal in the user's language, naming the plugin and its error."""
+        return _(
+            "plugin {plugin} failed in {hook}: {error}; the change was refused, nothing was written"
+        ).format(plugin=self.plugin, hook=self.hook, error=self.error)
+
+
+class _Isolated:
+    """The context of one call of one plugin's code: an exception is recorded against
+    the plugin and swallowed (``error`` says what it was); a clean exit clears a failure
+    kept from earlier runs. See :meth:`PluginHost.isolated`."""
+
+    def __init__(
+        self, host: PluginHost, plugin: str, hook: str, fatal: bool, tell: bool = True
+    ) -> None:
+        self.host, self.plugin, self.hook, self.fatal = host, plugin, hook, fatal
+        self.tell = tell
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> _Isolated:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None:
+            self.host.ran_cleanly(self.plugin, self.hook)
+            return False
+        if not isinstance(exc, Exception) or isinstance(exc, _Passthrough):
+            # KeyboardInterrupt, SystemExit, a refusal: not the plugin's failure.
+            return False
+        self.error = exc
+        self.host.record_failure(self.plugin, self.hook, exc, fatal=self.fatal, tell=self.tell)
+        return True
+
+
+class PluginHost:
+    """One pluggy manager for the program, with failure isolation and a status per plugin.
+
+    Hooks are called through one wrapper per failure rule (docs/plugins.md, "When a
+    plugin fails"):
+
+    * :meth:`call_validating` for checks (``validate_interaction``): a check that raises
+      anything but a ``ValidationError`` refuses the write (:class:`PluginFailed`);
+    * :meth:`call_collecting` for hooks that add to or decorate what the core makes
+      (events, follow-ups, reminders, cadences, commands…) and :meth:`isolated` for the
+      functions plugins register (panels, cards, palette commands): one that raises is
+      skipped, recorded, logged on ``tongxin.plugins`` and told to the front end;
+    * :meth:`collect` for ``register_*`` hooks: one that raises marks its plugin failed
+      and nothing it registered is kept.
+
+    ``status_file``, when given, keeps the outstanding failures across runs
+    (:mod:`crm_core.plugin_status`); the program's host uses
+    :func:`~crm_core.plugin_status.default_status_path`.
+    """
+
+    def __init__(self, *, status_file: Path | None = None) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.info: dict[str, PluginInfo] = {}
@@ -78,6 +208,15 @@ class PluginHost:
         self.configs: dict[str, Any] = {}
         self.config_warnings: list[str] = []
         self._logged: set[str] = set()
+        self.store = StatusStore(status_file) if status_file is not None else None
+        self._kept: dict[str, PluginRecord] = self.store.load() if self.store else {}
+        # (plugin, hook) pairs that failed in this run: a later clean call of the same
+        # hook in the same run does not clear the failure (it fails on some input).
+        self._failed_now: set[tuple[str, str]] = set()
+        # Codes a register_* hook registered before it raised (and were dropped).
+        self._dropped: dict[tuple[str, str], list[str]] = {}
+        self._listeners: list[Callable[[PluginFailure], None]] = []
+        self._told: set[tuple[str, str, str]] = set()
 
     # -- loading ---------------------------------------------------------------
 
@@ -92,7 +231,7 @@ class PluginHost:
         except those named in ``disabled``."""
         for name in disabled:
             self.pm.set_blocked(name)
-            self.info[name] = PluginInfo(name, None, "config", status="disabled")
+            self.info[name] = self._new_info(name, None, "config", status="disabled")
         for module_name in DEFAULT_PLUGINS:
             self._load_one(
                 module_name, None, "core", functools.partial(importlib.import_module, module_name)
@@ -112,6 +251,16 @@ class PluginHost:
                     path.stem, None, f"folder: {path}", functools.partial(_import_file, path)
                 )
 
+    def _new_info(
+        self, name: str, version: str | None, source: str, status: str = "ok"
+    ) -> PluginInfo:
+        kept = self._kept.get(name, PluginRecord())
+        info = PluginInfo(
+            name, version, source, status, failures=dict(kept.failures), kinds=list(kept.kinds)
+        )
+        info.refresh_status()
+        return info
+
     def _load_one(
         self, name: str, version: str | None, source: str, loader: Callable[[], Any]
     ) -> None:
@@ -119,7 +268,7 @@ class PluginHost:
             self.info[name].version = version
             self.info[name].source = source
             return
-        info = PluginInfo(name, version, source)
+        info = self._new_info(name, version, source)
         self.info[name] = info
         try:
             plugin = loader()
@@ -128,10 +277,9 @@ class PluginHost:
         except Exception as exc:
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(name=name)
-            info.status = "error"
-            info.errors.append(_describe(exc))
-            log.warning("plugin %s failed to load: %s", name, _describe(exc))
+            self.record_failure(name, "load", exc, fatal=True)
             return
+        self.ran_cleanly(name, "load")
         if version is None and isinstance(plugin, ModuleType):
             info.version = getattr(plugin, "__version__", None)
         locale = _locale_dir(plugin)
@@ -191,7 +339,195 @@ class PluginHost:
             args["plugin_config"] = self.configs.get(impl.plugin_name)
         return args
 
+    # -- failures ----------------------------------------------------------------
+
+    @contextmanager
+    def listening(self, listener: Callable[[PluginFailure], None]) -> Iterator[None]:
+        """Tell ``listener`` of every failure recorded inside the block (the CLI prints a
+        warning on stderr, the terminal UI shows a notification). Only the innermost
+        listener hears: the UI, started from the CLI, keeps stderr off its screen."""
+        self.add_listener(listener)
+        try:
+            yield
+        finally:
+            self.remove_listener(listener)
+
+    def add_listener(self, listener: Callable[[PluginFailure], None]) -> None:
+        """Start telling ``listener`` of failures (it becomes the innermost listener)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[PluginFailure], None]) -> None:
+        """Stop telling ``listener`` of failures."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def record_failure(
+        self,
+        plugin_name: str,
+        hook_name: str,
+        exc: BaseException,
+        *,
+        fatal: bool = False,
+        tell: bool = True,
+    ) -> None:
+        """Note that ``plugin_name``'s ``hook_name`` raised ``exc``: shown on the plugins
+        list (kept in the status file until the hook runs cleanly), logged on
+        ``tongxin.plugins`` and, if ``tell``, told to the listening front end. ``fatal``:
+        the plugin lost a part of itself (load or ``register_*``) and is marked failed."""
+        info = self.info.get(plugin_name)
+        if info is None:
+            info = self.info[plugin_name] = self._new_info(plugin_name, None, "code")
+        text = _describe(exc)
+        # The program's clock (frozen in tests and demos), in UTC.
+        failure = Failure(hook_name, text, clock.now().astimezone(UTC), fatal)
+        info.failures[hook_name] = failure
+        info.errors.append(failure.text)
+        info.refresh_status()
+        self._failed_now.add((plugin_name, hook_name))
+        log.warning("plugin %s: hook %s raised %s", plugin_name, hook_name, text)
+        log.debug("%s", "".join(traceback.format_exception(exc)))
+        # The same error of the same hook again in this run (decorate_event on each of a
+        # thousand events): written and told once, not a thousand times.
+        key = (plugin_name, hook_name, text)
+        if key in self._told:
+            return
+        self._told.add(key)
+        self._keep(info)
+        if tell and self._listeners:
+            try:
+                self._listeners[-1](PluginFailure(plugin_name, hook_name, text, fatal))
+            except Exception:  # a front end that cannot show it must not break the call
+                log.exception("plugin failure listener failed")
+
+    def ran_cleanly(self, plugin_name: str, hook_name: str) -> None:
+        """Note that ``plugin_name``'s ``hook_name`` ran without raising: a failure kept
+        from an earlier run is cleared (unless the hook also failed in this run)."""
+        info = self.info.get(plugin_name)
+        if info is None or hook_name not in info.failures:
+            return
+        if (plugin_name, hook_name) in self._failed_now:
+            return
+        del info.failures[hook_name]
+        info.refresh_status()
+        self._keep(info)
+
+    def note_kinds(self, plugin_name: str, codes: list[str]) -> None:
+        """Remember the kind codes ``plugin_name`` registers (when its ``register_kinds``
+        ran cleanly), so a record of one of them can name the plugin when it is missing."""
+        info = self.info.get(plugin_name)
+        if info is None or sorted(info.kinds) == sorted(codes):
+            return
+        info.kinds = sorted(codes)
+        self._keep(info)
+
+    def missing_kind(self, code: str) -> tuple[str, str, str | None] | None:
+        """Which plugin a kind code nobody registered in this run comes from:
+        ``(plugin, state, error)`` with state ``failed``, ``disabled`` or ``absent`` (not
+        installed or not loaded), or None when no plugin is known to provide it."""
+        for (plugin, hook), codes in self._dropped.items():
+            if hook == "register_kinds" and code in codes:
+                info = self.info.get(plugin)
+                return plugin, "failed", info.last_error if info else None
+        names = set(self.info) | set(self._kept)
+        for plugin in sorted(names):
+            info = self.info.get(plugin)
+            kinds = info.kinds if info is not None else self._kept[plugin].kinds
+            if code not in kinds:
+                continue
+            if info is None:
+                return plugin, "absent", None
+            if info.status == "disabled":
+                return plugin, "disabled", None
+            if info.status == "error":
+                return plugin, "failed", info.last_error
+        return None
+
+    def failed_plugins(self) -> list[str]:
+        """The names of the plugins marked failed (status ``error``)."""
+        return [i.name for i in self.plugins() if i.status == "error"]
+
+    def _keep(self, info: PluginInfo) -> None:
+        if self.store is None:
+            return
+        record = PluginRecord(dict(info.failures), list(info.kinds))
+        self._kept[info.name] = record
+        self.store.save(info.name, record)
+
     # -- calling ---------------------------------------------------------------
+
+    def isolated(
+        self, plugin_name: str, hook_name: str, *, fatal: bool = False, tell: bool = True
+    ) -> _Isolated:
+        """A context for calling one function a plugin gave (a panel's ``render``, a
+        palette command's ``run``): an exception is recorded against the plugin and
+        swallowed (the context's ``error`` is then set); a clean run clears a kept
+        failure. ``tell=False`` when the caller shows the error itself::
+
+            with host.isolated(spec.plugin, "register_panels") as call:
+                body = spec.render(unit, person)
+            if call.error is not None:
+                ...  # show the error in the panel's box
+        """
+        return _Isolated(self, plugin_name, hook_name, fatal, tell)
+
+    def call_validating(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a validating hook (fail closed): every implementation in turn; a
+        ``ValidationError`` is the hook's refusal and passes through; any other exception
+        is recorded against its plugin and refuses the write as :class:`PluginFailed`
+        naming the plugin and the error."""
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            args = self._args(impl, kwargs)
+            try:
+                impl.function(**args)
+            except ValidationError:
+                self.ran_cleanly(impl.plugin_name, hook_name)  # refusing is its job
+                raise
+            except Exception as exc:
+                # Not told to the front end as a warning: the refusal itself says it.
+                self.record_failure(impl.plugin_name, hook_name, exc, tell=False)
+                raise PluginFailed(impl.plugin_name, hook_name, _describe(exc)) from exc
+            self.ran_cleanly(impl.plugin_name, hook_name)
+
+    def call_collecting(
+        self,
+        hook_name: str,
+        *,
+        passthrough: tuple[type[BaseException], ...] = (),
+        guard: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[str, Any]]:
+        """Call a collecting or decorating hook: every implementation in turn; return
+        (plugin, result) for those that returned.
+
+        An implementation that raises is skipped: recorded against its plugin, logged and
+        told to the front end, unless the exception is one of ``passthrough`` (e.g. a
+        ValidationError that is the hook's way of refusing). ``guard``, when given, is a
+        context-manager factory wrapped around each call (a savepoint, so a failing hook
+        leaves no half-written rows; or one that restores an event it changed).
+        """
+        hook = getattr(self.pm.hook, hook_name)
+        results: list[tuple[str, Any]] = []
+        # get_hookimpls() is in registration order: core first, then entry points by
+        # name, then folder plugins; so the first registration of a kind code wins.
+        for impl in hook.get_hookimpls():
+            args = self._args(impl, kwargs)
+            result: Any = None
+            try:
+                with self.isolated(impl.plugin_name, hook_name) as call:
+                    try:
+                        if guard is None:
+                            result = impl.function(**args)
+                        else:
+                            with guard():
+                                result = impl.function(**args)
+                    except passthrough as exc:
+                        raise _Passthrough(exc) from exc
+            except _Passthrough as wrapped:
+                raise wrapped.exc from None
+            if call.error is None:
+                results.append((impl.plugin_name, result))
+        return results
 
     def call(
         self,
@@ -201,57 +537,26 @@ class PluginHost:
         guard: Callable[[], Any] | None = None,
         **kwargs: Any,
     ) -> list[tuple[str, Any]]:
-        """Call every implementation of ``hook_name`` in turn; return (plugin, result).
-
-        An implementation that raises is recorded against its plugin and skipped, unless
-        the exception is one of ``passthrough`` (e.g. a ValidationError that is the hook's
-        way of refusing). ``guard``, when given, is a context-manager factory wrapped
-        around each call (a savepoint, so a failing hook leaves no half-written rows).
-        """
-        hook = getattr(self.pm.hook, hook_name)
-        results: list[tuple[str, Any]] = []
-        # get_hookimpls() is in registration order: core first, then entry points by
-        # name, then folder plugins; so the first registration of a kind code wins.
-        for impl in hook.get_hookimpls():
-            args = self._args(impl, kwargs)
-            try:
-                if guard is None:
-                    result = impl.function(**args)
-                else:
-                    with guard():
-                        result = impl.function(**args)
-            except passthrough:
-                raise
-            except Exception as exc:
-                self.record_failure(impl.plugin_name, hook_name, exc)
-                continue
-            results.append((impl.plugin_name, result))
-        return results
-
-    def record_failure(self, plugin_name: str, hook_name: str, exc: BaseException) -> None:
-        """Note that ``plugin_name``'s ``hook_name`` raised ``exc`` (shown on the plugins list)."""
-        info = self.info.setdefault(plugin_name, PluginInfo(plugin_name, None, "code"))
-        info.errors.append(f"{hook_name}: {_describe(exc)}")
-        if info.status == "ok":
-            info.status = "failing"
-        log.warning("plugin %s: hook %s raised %s", plugin_name, hook_name, _describe(exc))
-        log.debug("%s", "".join(traceback.format_exception(exc)))
+        """The same as :meth:`call_collecting` (the name older code and plugins use)."""
+        return self.call_collecting(hook_name, passthrough=passthrough, guard=guard, **kwargs)
 
     def collect(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a registration hook; return (plugin name, registered object) for each
-        ``register(...)`` call the implementations make, in load order."""
+        ``register(...)`` call the implementations make, in load order. One that raises
+        marks its plugin failed, and nothing it registered is kept."""
         collected: list[tuple[str, Any]] = []
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():
             mine: list[Any] = []
             args = self._args(impl, {k: v for k, v in kwargs.items() if k != "register"})
             args.pop("register", None)
-            try:
+            with self.isolated(impl.plugin_name, hook_name, fatal=True) as call:
                 impl.function(register=mine.append, **args)
-            except Exception as exc:
+            if call.error is not None:
                 # Keep nothing this plugin registered before it failed: half a plugin is
-                # worse than none.
-                self.record_failure(impl.plugin_name, hook_name, exc)
+                # worse than none. Its codes still say who is missing.
+                codes = [str(getattr(o, "code", "")) for o in mine]
+                self._dropped[(impl.plugin_name, hook_name)] = [c for c in codes if c]
                 continue
             collected.extend((impl.plugin_name, obj) for obj in mine)
         return collected
@@ -270,6 +575,46 @@ def _locale_dir(plugin: object) -> Path | None:
         return None
     folder = Path(filename).parent / "locale"
     return folder if folder.is_dir() else None
+
+
+def missing_kind_label(host: Any, code: str) -> str:
+    """How to show the kind ``code`` of a stored record when no plugin registers it in
+    this run: the code, and which plugin it comes from and why that plugin is missing
+    ("home_activity（插件 xxx 加载失败）"), when that is known. ``host`` is the plugin
+    host (``unit.plugins`` or ``app.plugins``)."""
+    missing = host.missing_kind(code)
+    if missing is None:
+        return code
+    plugin, state, _error = missing
+    if state == "failed":
+        return _("{kind} (plugin {plugin} failed to load)").format(kind=code, plugin=plugin)
+    if state == "disabled":
+        return _("{kind} (plugin {plugin} is disabled)").format(kind=code, plugin=plugin)
+    return _("{kind} (plugin {plugin} is not installed)").format(kind=code, plugin=plugin)
+
+
+@contextmanager
+def restored_on_error(obj: Any) -> Iterator[None]:
+    """Undo whatever a decorating hook did to ``obj`` (a dict-like such as an
+    ``icalendar.Event``: its items and attributes) if it raises, so a crashing
+    ``decorate_event`` leaves the event exactly as it was: pass
+    ``guard=lambda: restored_on_error(event)`` to :meth:`PluginHost.call_collecting`."""
+    snapshot = copy.deepcopy(obj)
+    try:
+        yield
+    except BaseException:
+        obj.clear()
+        obj.update(snapshot)
+        obj.__dict__.update(snapshot.__dict__)
+        raise
+
+
+class _Passthrough(Exception):
+    """Carries a passthrough exception out of :class:`_Isolated` unrecorded."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from crm_core.kinds import KindSpec
 
 
+class IsolatedCallPort(Protocol):
+    """One isolated call of a plugin's code (:meth:`crm_core.plugins.PluginHost.isolated`):
+    ``error`` is what it raised, if anything, once the block is left."""
+
+    error: BaseException | None
+
+    def __enter__(self) -> IsolatedCallPort: ...
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool: ...
+
+
 class PluginHostPort(Protocol):
     """The plugin host as services and units use it (:class:`crm_core.plugins.PluginHost`)."""
 
@@ -33,9 +44,38 @@ class PluginHostPort(Protocol):
         **kwargs: Any,
     ) -> list[tuple[str, Any]]: ...
 
+    def call_validating(self, hook_name: str, **kwargs: Any) -> None: ...
+
+    def call_collecting(
+        self,
+        hook_name: str,
+        *,
+        passthrough: tuple[type[BaseException], ...] = (),
+        guard: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[str, Any]]: ...
+
     def collect(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]: ...
 
-    def record_failure(self, plugin_name: str, hook_name: str, exc: BaseException) -> None: ...
+    def record_failure(
+        self,
+        plugin_name: str,
+        hook_name: str,
+        exc: BaseException,
+        *,
+        fatal: bool = False,
+        tell: bool = True,
+    ) -> None: ...
+
+    def note_kinds(self, plugin_name: str, codes: list[str]) -> None: ...
+
+    def missing_kind(self, code: str) -> tuple[str, str, str | None] | None: ...
+
+    def failed_plugins(self) -> list[str]: ...
+
+    def isolated(
+        self, plugin_name: str, hook_name: str, *, fatal: bool = False, tell: bool = True
+    ) -> IsolatedCallPort: ...
 
 
 class AppPort(Protocol):

@@ -37,6 +37,7 @@ from textual.worker import get_current_worker
 from crm_core.app import Tongxin
 from crm_core.config import APP_NAME
 from crm_core.i18n import N_, _, language, set_language
+from crm_core.plugins import PluginFailure
 from crm_core.private_files import create_private_file, make_private_dirs
 from crm_core.services import interactions
 from crm_core.unit import Unit
@@ -154,15 +155,24 @@ class TongxinApp(App[None]):
         self.push_screen(self.make_screen(self.start))
         if self.reminders is not None:
             self.run_worker(self._start_reminders(), group="reminders", exit_on_error=False)
+        # What failed before the UI started (loading, registering) is told once; what
+        # fails from now on is told as it happens (_plugin_failed). Failures kept from
+        # earlier runs are on the plugins screen (F6), not repeated here.
         for info in self.core.plugins.plugins():
-            if info.status in ("error", "failing"):
+            if info.errors:
                 self.notify(
                     _("plugin {name} skipped: {error}").format(
-                        name=info.name, error=info.last_error
+                        name=info.name, error=info.errors[-1]
                     ),
                     severity="warning",
                     timeout=6,
                 )
+        self.core.plugins.add_listener(self._plugin_failed)
+
+    def _plugin_failed(self, failure: PluginFailure) -> None:
+        """A plugin's hook or panel raised and was skipped: a warning notification (safe
+        from worker threads: ``notify`` posts a message)."""
+        self.notify(failure.message, severity="warning", timeout=6)
 
     async def _start_reminders(self) -> None:
         """Start the user's reminders once the first screen has loaded its data: on a
@@ -182,6 +192,7 @@ class TongxinApp(App[None]):
 
     async def on_unmount(self) -> None:
         """Stop the reminders with the app."""
+        self.core.plugins.remove_listener(self._plugin_failed)
         if self.reminders is not None:
             await self.reminders.stop()
 

@@ -20,6 +20,7 @@ from textual.widgets import DataTable as _DataTable
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
+from crm_core.plugins import missing_kind_label
 from crm_core.validation import printable
 
 if TYPE_CHECKING:
@@ -190,10 +191,14 @@ def vocab_label(vocab: Any, code: str | None) -> str:
     return safe(term.label(language()) if term else code)
 
 
-def kind_label(kinds: dict[str, Any], code: str) -> str:
-    """The label of an interaction kind, or its code if no plugin registers it now."""
+def kind_label(kinds: dict[str, Any], code: str, plugins: Any = None) -> str:
+    """The label of an interaction kind, or its code if no plugin registers it now (with
+    the plugin it comes from and why it is missing, when ``plugins``, the host, is
+    given)."""
     spec = kinds.get(code)
-    return safe(spec.label(language()) if spec else code)
+    if spec is not None:
+        return safe(spec.label(language()))
+    return safe(missing_kind_label(plugins, code) if plugins is not None else code)
 
 
 def local(dt: datetime | None, tz: ZoneInfo) -> datetime | None:

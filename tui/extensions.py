@@ -54,12 +54,11 @@ def cards(core: AppPort) -> list[CardSpec]:
 
 def _render(core: AppPort, unit: Unit, spec: Any, hook: str, *args: Any) -> Rendered | None:
     title = spec.label(language())
-    try:
-        # A savepoint: whatever a misbehaving render function does is undone.
-        with unit.savepoint():
-            body = spec.render(unit, *args)
-    except Exception as exc:
-        core.plugins.record_failure(spec.plugin or spec.code, hook, exc)
+    body: Any = None
+    # A savepoint: whatever a misbehaving render function does is undone.
+    with core.plugins.isolated(spec.plugin or spec.code, hook) as call, unit.savepoint():
+        body = spec.render(unit, *args)
+    if (exc := call.error) is not None:
         return Rendered(
             spec.code,
             title,
@@ -119,16 +118,19 @@ def run_command(core: AppPort, unit: Unit, spec: PaletteCommandSpec) -> Outcome:
     plugin and returned as an error."""
     hook = "register_palette_commands"
     title = spec.label(language())
-    try:
-        with unit.savepoint():
-            result = spec.run(unit)
-            if result is not None and not isinstance(result, OpenTarget) and not _showable(result):
-                raise TypeError(
-                    f"{spec.code}: run() returned {type(result).__name__}; expected None, "
-                    "a string, a Rich renderable or an OpenTarget"
-                )
-    except Exception as exc:
-        core.plugins.record_failure(spec.plugin or spec.code, hook, exc)
+    result: Any = None
+    # The error is shown by the caller (a notification of its own): not told twice.
+    with (
+        core.plugins.isolated(spec.plugin or spec.code, hook, tell=False) as call,
+        unit.savepoint(),
+    ):
+        result = spec.run(unit)
+        if result is not None and not isinstance(result, OpenTarget) and not _showable(result):
+            raise TypeError(
+                f"{spec.code}: run() returned {type(result).__name__}; expected None, "
+                "a string, a Rich renderable or an OpenTarget"
+            )
+    if (exc := call.error) is not None:
         return Outcome(
             title,
             error=_("This command failed: {error}").format(error=f"{type(exc).__name__}: {exc}"),

@@ -66,6 +66,7 @@ from crm_core.models import (
     InteractionStatus,
     Person,
 )
+from crm_core.plugins import restored_on_error
 from crm_core.unit import Unit
 
 # -- helpers --------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def item_minutes(unit: Unit, interaction: Interaction) -> tuple[int, ...]:
     every plugin's ``reminder_minutes`` proposal together, latest first."""
     base = reminder_settings(unit.config).minutes_for(interaction.kind)
     found = set(base)
-    for plugin, result in unit.plugins.call(
+    for plugin, result in unit.plugins.call_collecting(
         "reminder_minutes", unit=unit, interaction=interaction, minutes=base
     ):
         if result is None:
@@ -267,7 +268,15 @@ def _interaction_event(
     if i.status is InteractionStatus.planned:
         for offset in alarm_offsets(unit, i):
             ev.add_component(_alarm(offset, title))
-    unit.plugins.call("decorate_event", unit=unit, interaction=i, event=ev, calendar_range=rng)
+    # A decorator that raises is skipped and its half-made changes undone.
+    unit.plugins.call_collecting(
+        "decorate_event",
+        guard=lambda: restored_on_error(ev),
+        unit=unit,
+        interaction=i,
+        event=ev,
+        calendar_range=rng,
+    )
     return ev
 
 
@@ -299,7 +308,7 @@ def _follow_up_event(
 
 def _plugin_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
     out: list[icalendar.Event] = []
-    for plugin, result in unit.plugins.call("add_events", unit=unit, calendar_range=rng):
+    for plugin, result in unit.plugins.call_collecting("add_events", unit=unit, calendar_range=rng):
         for ev in result or []:
             if not isinstance(ev, icalendar.Event) or "UID" not in ev or "DTSTART" not in ev:
                 unit.plugins.record_failure(

@@ -231,7 +231,9 @@ def plugin_reminders(unit: Unit, now: datetime, until: datetime) -> list[Planned
     window = ReminderWindow(now, until, unit.config.tz)
     admins: tuple[uuid.UUID, ...] | None = None
     out: list[Planned] = []
-    for plugin, result in unit.plugins.call("collect_reminders", unit=unit, window=window):
+    for plugin, result in unit.plugins.call_collecting(
+        "collect_reminders", unit=unit, window=window
+    ):
         for r in result or []:
             if not isinstance(r, Reminder) or r.at.tzinfo is None or not r.key:
                 unit.plugins.record_failure(

@@ -114,7 +114,7 @@ def cadence(unit: Unit, assignment: Assignment, contact: Person | None = None) -
         return Cadence(min(assignment.ideal_days or base.ideal_days, maximum), maximum)
     contact = contact or unit.session.get(Person, assignment.contact_id)
     proposals = [base]
-    for _plugin, proposal in unit.plugins.call(
+    for _plugin, proposal in unit.plugins.call_collecting(
         "adjust_cadence", unit=unit, assignment=assignment, contact=contact, cadence=base
     ):
         if isinstance(proposal, Cadence):

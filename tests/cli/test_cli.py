@@ -96,6 +96,7 @@ def test_db_current_and_plugins_json(tx) -> None:  # type: ignore[no-untyped-def
     assert core == {
         "name": "crm_core.builtin_kinds", "version": None, "source": "core", "status": "ok",
         "hooks": ["collect_follow_ups", "register_kinds"], "last_error": None,
+        "last_error_at": None,
     }  # fmt: skip
 
 

@@ -11,8 +11,9 @@ import pytest
 from crm_core import hookimpl
 from crm_core.app import Tongxin
 from crm_core.config import Config, load_config
+from crm_core.errors import ValidationError
 from crm_core.kinds import CategorySpec, KindSpec
-from crm_core.plugins import PluginHost
+from crm_core.plugins import PluginFailed, PluginHost, restored_on_error
 from crm_core.services import contacts, interactions
 
 GOOD = """
@@ -141,7 +142,7 @@ def test_a_raising_registration_hook_is_skipped_and_recorded(app: Tongxin) -> No
     app.refresh_registries()
     assert "fine" in app.kinds
     assert "half" not in app.kinds  # half a plugin is worse than none
-    assert app.plugins.info["half_done"].status == "failing"
+    assert app.plugins.info["half_done"].status == "error"  # marked failed: a part is missing
     assert "forgot to finish" in (app.plugins.info["half_done"].last_error or "")
     assert app.plugins.info["fine"].status == "ok"
 
@@ -207,3 +208,86 @@ def test_guarded_calls_run_the_others_when_one_raises(plugins: PluginHost) -> No
     assert [name for name, _ in results] == ["b"]
     assert plugins.info["a"].last_error == "register_commands: ValueError: boom"
     assert [p.as_json()["name"] for p in plugins.plugins()] == ["a", "b", "crm_core.builtin_kinds"]
+
+
+# -- failure rules (docs/plugins.md, "When a plugin fails") ---------------------------
+
+
+class Flaky:
+    """Crashes in the hooks named in ``crash``; refuses a meeting without a topic."""
+
+    def __init__(self, crash: set[str]) -> None:
+        self.crash = crash
+
+    @hookimpl
+    def validate_interaction(self, interaction, kind):  # type: ignore[no-untyped-def]
+        if "validate_interaction" in self.crash:
+            raise KeyError("topic")
+        if kind.code == "meeting" and not interaction.data.get("topic"):
+            raise ValidationError.one("data.topic", None, "say the topic")
+
+    @hookimpl
+    def register_commands(self, cli):  # type: ignore[no-untyped-def]
+        if "register_commands" in self.crash:
+            raise RuntimeError("no typer here")
+
+
+def test_a_crashing_validator_fails_closed_and_a_refusal_is_no_failure(
+    plugins: PluginHost,
+) -> None:
+    plugins.register(Flaky({"validate_interaction"}), "flaky")
+    with pytest.raises(PluginFailed) as caught:
+        plugins.call_validating("validate_interaction", interaction=None, kind=None)
+    assert (caught.value.plugin, caught.value.hook) == ("flaky", "validate_interaction")
+    assert "KeyError" in caught.value.text and "什么也没有写入" in caught.value.text
+    assert plugins.info["flaky"].status == "failing"
+
+    mended = PluginHost()
+    mended.register(Flaky(set()), "flaky")
+    meeting = KindSpec("meeting", "会面", "Meeting")
+    with pytest.raises(ValidationError):
+        mended.call_validating(
+            "validate_interaction", interaction=type("I", (), {"data": {}})(), kind=meeting
+        )
+    assert mended.info["flaky"].errors == [] and mended.info["flaky"].status == "ok"
+
+
+def test_a_failure_is_told_once_kept_across_runs_and_cleared_by_a_clean_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    status = tmp_path / "data" / "plugin-status.json"
+    told: list[str] = []
+    first = PluginHost(status_file=status)
+    first.register(Flaky({"register_commands"}), "flaky")
+    with first.listening(lambda f: told.append(f.message)), caplog.at_level("WARNING"):
+        for _ in range(3):  # as decorate_event is called once per event
+            assert first.call_collecting("register_commands", cli=None) == []
+    assert told == ["插件 flaky 的 register_commands 出错，已跳过：RuntimeError: no typer here"]
+    assert sum("flaky" in r.getMessage() for r in caplog.records) == 3
+    assert oct(status.stat().st_mode & 0o777) == "0o600"
+
+    second = PluginHost(status_file=status)  # the next run: the hook not called yet
+    second.register(Flaky(set()), "flaky")
+    kept = second.info["flaky"]
+    assert kept.status == "failing"
+    assert kept.last_error == "register_commands: RuntimeError: no typer here"
+    assert kept.as_json()["last_error_at"] is not None and kept.errors == []
+    second.call_collecting("register_commands", cli=None)  # runs cleanly: cleared
+    assert (second.info["flaky"].status, second.info["flaky"].last_error) == ("ok", None)
+    third = PluginHost(status_file=status)  # and stays cleared
+    third.register(Flaky(set()), "flaky")
+    assert third.info["flaky"].status == "ok"
+
+
+def test_a_decorator_that_raises_leaves_the_event_as_it_was() -> None:
+    import icalendar
+
+    event = icalendar.Event()
+    event.add("summary", "走访")
+    event.add("categories", ["走访看望"])
+    with pytest.raises(RuntimeError), restored_on_error(event):
+        event.pop("CATEGORIES")
+        event.add_component(icalendar.Alarm())
+        raise RuntimeError("half done")
+    assert [str(c) for c in event["categories"].cats] == ["走访看望"]
+    assert event.subcomponents == []

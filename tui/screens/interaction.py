@@ -56,7 +56,7 @@ class InteractionDialog(BaseModal):
                     {f["name"]: two_part(f["description"]) for f in spec.fields()} if spec else {}
                 )
                 details: dict[str, Any] = {
-                    "kind": kind_label(core.kinds, i.kind),
+                    "kind": kind_label(core.kinds, i.kind, core.plugins),
                     "status": status_word(i.status),
                     "when": fmt_when(i.start_at, tz, all_day=i.all_day),
                     "location": i.location,

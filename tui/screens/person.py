@@ -171,7 +171,7 @@ class PersonScreen(BaseScreen):
         table.add_column(no_wrap=True)
         table.add_column(ratio=1)
         for item in items:
-            what = Text(kind_label(core.kinds, item.kind), "bold")
+            what = Text(kind_label(core.kinds, item.kind, core.plugins), "bold")
             if item.status.value != "done":
                 what.append(f" [{status_word(item.status)}]", "dim")
             body = Text()

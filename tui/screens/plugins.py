@@ -3,6 +3,7 @@ work they register."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from crm_tui.common import shorten, status_word
@@ -17,6 +18,11 @@ from textual.widgets import Footer, Static
 from crm_core.i18n import N_, _, language
 
 STATUS_STYLE = {"ok": "green", "disabled": "dim", "error": "red", "failing": "yellow"}
+
+
+def _when(at: datetime | None, tz: tzinfo) -> str:
+    # A failure may be kept from an earlier run: when it happened, in the office's time.
+    return f"[{at.astimezone(tz):%Y-%m-%d %H:%M}] " if at is not None else ""
 
 
 class PluginsScreen(BaseScreen):
@@ -43,6 +49,7 @@ class PluginsScreen(BaseScreen):
     def action_reload(self) -> None:
         """Show the plugins' current status."""
         core = self.app.core
+        tz = core.config.tz
         table = Table(box=None, padding=(0, 1), expand=True)
         table.add_column(_("Plugin"), no_wrap=True)
         table.add_column(_("Version"), no_wrap=True)
@@ -55,7 +62,9 @@ class PluginsScreen(BaseScreen):
                 info.version or "",
                 Text(status_word(info.status), STATUS_STYLE.get(info.status, "")),
                 str(len(info.hooks)),
-                Text(shorten(info.last_error, 120), "red") if info.last_error else "",
+                Text(_when(info.last_error_at, tz) + shorten(info.last_error, 120), "red")
+                if info.last_error
+                else "",
             )
         widget = self.query_one("#plugins-table", Static)
         widget.update(table)

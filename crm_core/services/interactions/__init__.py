@@ -32,7 +32,12 @@ from crm_core.services.interactions.reading import (
     shown_all,
     timeline,
 )
-from crm_core.services.interactions.saving import Participant, get_interaction, participants_of
+from crm_core.services.interactions.saving import (
+    Participant,
+    get_interaction,
+    participants_of,
+    require_kind,
+)
 
 __all__ = [
     "Participant",
@@ -48,6 +53,7 @@ __all__ = [
     "participation",
     "read_notes",
     "remove_participants",
+    "require_kind",
     "reschedule_interaction",
     "schedule_interaction",
     "set_participation",

@@ -59,14 +59,57 @@ def _atomic(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _kind(unit: Unit, code: str) -> KindSpec:
+def require_kind(unit: Unit, code: str, *, field: str = "kind") -> KindSpec:
+    """The registered kind ``code``, or a ValidationError on ``field`` that says why
+    there is none: the plugin it comes from failed to load (naming the plugin and its
+    error), is disabled or is not installed; or the code is unknown (listing the
+    registered kinds and any plugin marked failed)."""
     spec = unit.kinds.get(code)
-    if spec is None:
-        known = ", ".join(sorted(unit.kinds))
+    if spec is not None:
+        return spec
+    missing = unit.plugins.missing_kind(code)
+    if missing is not None:
+        plugin, state, error = missing
+        if state == "failed":
+            raise ValidationError.one(
+                field,
+                code,
+                N_("kind {kind} comes from the plugin {plugin}, which failed to load: {error}"),
+                kind=code,
+                plugin=plugin,
+                error=error or "?",
+            )
+        if state == "disabled":
+            raise ValidationError.one(
+                field,
+                code,
+                N_("kind {kind} comes from the plugin {plugin}, which is disabled in config"),
+                kind=code,
+                plugin=plugin,
+            )
         raise ValidationError.one(
-            "kind", code, N_("unknown kind; registered kinds: {known}"), known=known
+            field,
+            code,
+            N_("kind {kind} comes from the plugin {plugin}, which is not installed or not loaded"),
+            kind=code,
+            plugin=plugin,
         )
-    return spec
+    known = ", ".join(sorted(unit.kinds))
+    failed = unit.plugins.failed_plugins()
+    if failed:
+        raise ValidationError.one(
+            field,
+            code,
+            N_("unknown kind; registered kinds: {known}; plugins that failed to load: {failed}"),
+            known=known,
+            failed=", ".join(failed),
+        )
+    raise ValidationError.one(
+        field, code, N_("unknown kind; registered kinds: {known}"), known=known
+    )
+
+
+_kind = require_kind
 
 
 def _participants(
@@ -134,9 +177,9 @@ def _save_hooks(
     unit: Unit, interaction: Interaction, spec: KindSpec, *, created: bool, became_done: bool
 ) -> None:
     unit.session.flush()
-    unit.plugins.call(
+    # Fail closed: a check that crashed did not pass (PluginFailed refuses the write).
+    unit.plugins.call_validating(
         "validate_interaction",
-        passthrough=(ValidationError,),
         unit=unit,
         interaction=interaction,
         kind=spec,
@@ -144,7 +187,7 @@ def _save_hooks(
     if became_done:
         _raise_follow_ups(unit, interaction, spec)
     # Each reaction runs in its own savepoint: one that fails leaves nothing behind.
-    unit.plugins.call(
+    unit.plugins.call_collecting(
         "interaction_saved",
         passthrough=(ValidationError,),
         guard=unit.savepoint,
@@ -160,7 +203,7 @@ def _raise_follow_ups(unit: Unit, interaction: Interaction, spec: KindSpec) -> N
     from crm_core.services import followups
 
     drafts: list[FollowUpDraft] = []
-    for _plugin, result in unit.plugins.call(
+    for _plugin, result in unit.plugins.call_collecting(
         "collect_follow_ups",
         passthrough=(ValidationError,),
         unit=unit,

@@ -49,7 +49,7 @@ from crm_core.models import (
     Series,
 )
 from crm_core.panels import CardSpec, OpenTarget, PaletteCommandSpec, PanelSpec
-from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, share
+from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, note_scope, share
 from crm_core.services.contacts import create_person, describe, get_person, resolve_person
 from crm_core.services.followups import raise_follow_up, update_follow_up
 from crm_core.services.interactions import (
@@ -137,6 +137,7 @@ __all__ = [
     "list_organisations",
     "log_interaction",
     "lunar_to_solar",
+    "note_scope",
     "now",
     "participants",
     "participants_of",

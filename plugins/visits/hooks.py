@@ -24,6 +24,14 @@ from .schema import INVITATION, VISIT, VisitFields
 
 
 @hookimpl
+def register_reports(register: Callable[[api.ReportSpec], None]) -> None:
+    """走访约请统计 (``visits``): visits and invitations per county and month."""
+    from .report import REPORT
+
+    register(REPORT)
+
+
+@hookimpl
 def register_kinds(register: Callable[[KindSpec], None]) -> None:
     """走访看望 and 约请上门 / 邀请参加视察调研."""
     register(VISIT)

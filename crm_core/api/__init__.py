@@ -31,7 +31,7 @@ from crm_core.demo_context import DemoContext
 from crm_core.errors import Ambiguous, FieldError, NotFound, PermissionDenied, ValidationError
 from crm_core.hookspecs import hookimpl
 from crm_core.i18n import N_, _, language
-from crm_core.kinds import FollowUpDraft, KindSpec
+from crm_core.kinds import CategorySpec, FollowUpDraft, KindSpec
 from crm_core.lunar import lunar_to_solar, solar_to_lunar
 from crm_core.models import (
     Account,
@@ -82,6 +82,7 @@ __all__ = [
     "Ambiguous",
     "Attendee",
     "CardSpec",
+    "CategorySpec",
     "Column",
     "DemoContext",
     "FieldError",

@@ -252,7 +252,7 @@ HOOKSPECS_MAY_REACH = {
     "crm_core.calendar_models",
     "crm_core.clock",
     "crm_core.config",
-    "crm_core.config_models",  # the pydantic models crm_core.config validates with
+    "crm_core.config_models",  # the config file's pydantic models: types, no services
     "crm_core.demo_context",
     "crm_core.errors",
     "crm_core.i18n",

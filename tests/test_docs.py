@@ -149,3 +149,39 @@ def test_the_quick_start_installs_each_extra_before_naming_its_command() -> None
                     f"README names {command!r} (needs tongxin[{extra}]) before any "
                     f"install line with [{extra}] or [all]: …{context}"
                 )
+
+
+def _api_section() -> str:
+    """The section of the plugin guide that lists what a plugin may use."""
+    guide = (ROOT / "docs" / "plugins.md").read_text("utf-8")
+    start = guide.index("## What a plugin may use")
+    return guide[start : guide.index("\n## ", start + 1)]
+
+
+def test_every_name_of_the_plugin_api_is_documented() -> None:
+    """Every public name of crm_core.api and crm_cli.plugin_api (their ``__all__``) is
+    named in inline code in the plugin guide's section on what a plugin may use."""
+    import crm_cli.plugin_api
+
+    import crm_core.api
+
+    section = _api_section()
+    prose = re.sub(r"```.*?```", "", section, flags=re.S)  # the example is not the list
+    spans = re.findall(r"`([^`]+)`", prose)  # inline code, as `name(...)` or `list[Name]`
+    named = {word for span in spans for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", span)}
+    missing = sorted(
+        name for name in [*crm_core.api.__all__, *crm_cli.plugin_api.__all__] if name not in named
+    )
+    assert missing == [], f"docs/plugins.md does not document: {missing}"
+    assert "crm_core.api" in section and "crm_cli.plugin_api" in section
+
+
+def test_the_plugin_api_exports_what_it_lists() -> None:
+    import crm_cli.plugin_api
+
+    import crm_core.api
+
+    for module in (crm_core.api, crm_cli.plugin_api):
+        assert sorted(module.__all__) == sorted(set(module.__all__))
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{module.__name__}.{name}"

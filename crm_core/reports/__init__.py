@@ -2,10 +2,11 @@
 
 A report is a :class:`ReportSpec`: a code, Chinese and English titles, and a ``build``
 function that reads through the unit and returns a :class:`ReportTable` for a
-:class:`Period`. The built-in reports (``coverage``, ``liaison``, ``visits``,
-``followups``) and those plugins register with the ``register_reports`` hook are listed
-by :func:`available_reports` and run by :func:`run_report`; :mod:`crm_core.reports.output`
-writes a result as JSON, Excel, Word or CSV, the same for every report.
+:class:`Period`. The built-in reports (``coverage``, ``liaison``,
+``followups``) and those plugins register with the ``register_reports`` hook (the
+visits plugin's ``visits``) are listed by :func:`available_reports` and run by
+:func:`run_report`; :mod:`crm_core.reports.output` writes a result as JSON, Excel,
+Word or CSV, the same for every report.
 
 A report is what the acting account may see: ``build`` reads through the services,
 which apply :mod:`crm_core.authz` (county staff see their region's people and work only;
@@ -95,12 +96,13 @@ def run_report(unit: Unit, code: str, period: Period) -> tuple[ReportSpec, Repor
     if not isinstance(result, ReportTable):
         raise TypeError(f"report {code} returned {type(result).__name__}, not a ReportTable")
     if spec.plugin is None and result.sections:
-        _note_scope(unit, result.sections[0])
+        note_scope(unit, result.sections[0])
     return spec, result
 
 
-def _note_scope(unit: Unit, section: Section) -> None:
-    """Say under a county's report that it covers that region only."""
+def note_scope(unit: Unit, section: Section) -> None:
+    """Say under a county's report that it covers that region only (the core does so
+    under the first table of its own reports; a plugin's report calls it itself)."""
     from crm_core import authz
 
     scope = authz.region_scope(unit)
@@ -127,6 +129,7 @@ __all__ = [
     "available_reports",
     "get_report",
     "jsonable",
+    "note_scope",
     "period_from_options",
     "report_json",
     "run_report",

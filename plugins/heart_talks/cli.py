@@ -6,17 +6,17 @@ from typing import Any
 
 # Module level: Typer reads the options' annotations from this module's globals.
 import typer
-from crm_cli.options import CommitteeOpt, JsonOpt, YearOpt
+from crm_cli.plugin_api import CommitteeOpt, JsonOpt, YearOpt
 
-from crm_core import clock, hookimpl
-from crm_core.i18n import N_, _, language
+from crm_core import api
+from crm_core.api import N_, _, hookimpl, language
 
 from .report import CommitteeCoverage, coverage
 
 
 def _show(rows: list[CommitteeCoverage], year: int, *, members: bool) -> None:
     """Print the coverage as tables, in the program's language."""
-    from crm_cli.context import out
+    from crm_cli.plugin_api import out
     from rich.table import Table
 
     lang = language()
@@ -55,7 +55,7 @@ def _show(rows: list[CommitteeCoverage], year: int, *, members: bool) -> None:
 @hookimpl
 def register_commands(cli: Any) -> None:
     """`tongxin talks coverage [--year Y] [--committee C] [--json]`."""
-    from crm_cli.context import open_unit, print_json
+    from crm_cli.plugin_api import open_unit, print_json
 
     talks = typer.Typer(
         help=N_("Heart-to-heart talks with non-party members."), no_args_is_help=True
@@ -75,7 +75,7 @@ def register_commands(cli: Any) -> None:
     ) -> None:
         """Coverage of heart-to-heart talks per special committee."""
         with open_unit() as unit:
-            chosen = year or clock.today(unit.config.tz).year
+            chosen = year or api.today(unit.config.tz).year
             rows = coverage(unit, year=chosen, committee=committee)
         if as_json:
             print_json({"year": chosen, "committees": [r.as_json() for r in rows]})

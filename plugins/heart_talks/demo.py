@@ -6,14 +6,8 @@ import random
 import uuid
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
-from sqlmodel import col
-
-from crm_core import clock, hookimpl
-from crm_core.demo_context import DemoContext
-from crm_core.models import Account, FollowUp
-from crm_core.services import followups, interactions
-from crm_core.unit import Unit
+from crm_core import api
+from crm_core.api import Account, DemoContext, Unit, hookimpl
 
 from .report import non_party_members
 from .schema import HEART_TALK
@@ -49,16 +43,10 @@ _RESPONSES = (
 
 def _settle(unit: Unit, rng: random.Random, interaction_id: uuid.UUID, age_days: int) -> None:
     """What was agreed months ago is mostly done by now."""
-    rows = unit.session.scalars(
-        select(FollowUp)
-        .where(col(FollowUp.interaction_id) == interaction_id)
-        .order_by(col(FollowUp.title))
-    ).all()
+    rows = sorted(api.follow_ups(unit, interaction_id=interaction_id), key=lambda f: f.title)
     for row in rows:
         if age_days >= 45 and rng.random() < 0.8:
-            followups.update_follow_up(
-                unit, row.id, status="closed", response=rng.choice(_RESPONSES)
-            )
+            api.update_follow_up(unit, row.id, status="closed", response=rng.choice(_RESPONSES))
 
 
 @hookimpl
@@ -74,7 +62,7 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
     if not leaders:
         return
     tz = unit.config.tz
-    now = clock.now()
+    now = api.now()
     jan1 = date(demo.today.year, 1, 1)
     days_so_far = (demo.today - jan1).days  # days of this year before today
     by_committee: dict[str, list[uuid.UUID]] = {}
@@ -93,7 +81,7 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
                 if start > now:
                     continue
                 agreed = [rng.choice(_AGREED)] if rng.random() < 0.4 else []
-                talk = interactions.log_interaction(
+                talk = api.log_interaction(
                     unit,
                     kind=HEART_TALK.code,
                     people=[person],
@@ -108,7 +96,7 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
             elif r < 0.7:
                 day = demo.today + timedelta(days=rng.randint(3, 21))
                 day -= timedelta(days=max(0, day.weekday() - 4))
-                interactions.schedule_interaction(
+                api.schedule_interaction(
                     unit,
                     kind=HEART_TALK.code,
                     people=[person],

@@ -7,22 +7,23 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from crm_core import clock, hookimpl
-from crm_core.errors import FieldError, ValidationError
-from crm_core.i18n import N_
-from crm_core.kinds import FollowUpDraft, KindSpec
-from crm_core.models import (
-    Account,
+from crm_core import api
+from crm_core.api import (
+    N_,
+    FieldError,
+    FollowUpDraft,
     Interaction,
     InteractionParticipant,
     InteractionStatus,
-    Person,
+    KindSpec,
+    ReportSpec,
     Role,
+    Unit,
+    ValidationError,
+    describe,
+    hookimpl,
+    participants_of,
 )
-from crm_core.reports import ReportSpec
-from crm_core.services.contacts import describe
-from crm_core.services.interactions import participants_of
-from crm_core.unit import Unit
 
 from .report import PARTY_CODE, is_non_party_member, talk_report
 from .schema import HEART_TALK, HeartTalkFields
@@ -83,7 +84,7 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
             )
         )
     for p in talkers:
-        account = unit.session.get(Account, p.account_id)
+        account = api.find_account(unit, p.account_id)
         if account is not None and account.role not in TALKER_ROLES:
             errors.append(
                 FieldError.of(
@@ -102,7 +103,7 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
     if not people:
         errors.append(FieldError.of("people", [], N_("name the member talked with")))
     for p in people:
-        person = unit.session.get(Person, p.person_id)
+        person = api.find_person(unit, p.person_id)
         if person is None or is_non_party_member(person):
             continue
         reason = (
@@ -129,7 +130,7 @@ def _owner(unit: Unit, parts: list[InteractionParticipant], role: str) -> uuid.U
         return None
     if unit.actor is not None and unit.actor.id in talkers:
         return unit.actor.id
-    accounts = [unit.session.get(Account, a) for a in talkers]
+    accounts = [api.find_account(unit, a) for a in talkers]
     return min((a for a in accounts if a is not None), key=lambda a: a.username).id
 
 
@@ -153,7 +154,7 @@ def collect_follow_ups(
         (p.person_id for p in parts if p.person_id is not None and p.role == kind.person_role),
         next((p.person_id for p in parts if p.person_id is not None), None),
     )
-    day = min(interaction.start_at.astimezone(unit.config.tz).date(), clock.today(unit.config.tz))
+    day = min(interaction.start_at.astimezone(unit.config.tz).date(), api.today(unit.config.tz))
     return [
         FollowUpDraft(
             title=item,

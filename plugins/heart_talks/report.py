@@ -4,7 +4,7 @@ its non-party members have had a talk in a year (or any period) and which have n
 :func:`coverage` serves ``tongxin talks coverage``; :func:`talk_report` is the same
 figures as the registered report ``talks`` (``tongxin report talks --year 2026``), in
 Word, Excel, CSV or JSON like the built-in reports. Both show only the people the acting
-account may see (county staff: their region's, :func:`crm_core.authz.person_scope`)."""
+account may see (county staff: their region's, :func:`crm_core.api.people`)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlmodel import col
-
-from crm_core import authz
-from crm_core.errors import ValidationError
-from crm_core.i18n import N_
-from crm_core.models import (
-    Interaction,
-    InteractionParticipant,
-    InteractionStatus,
+from crm_core import api
+from crm_core.api import (
+    N_,
+    Column,
     Membership,
+    Period,
     Person,
-    PersonCommittee,
-    PersonStatus,
+    ReportTable,
+    Section,
+    Unit,
+    ValidationError,
+    share,
 )
-from crm_core.reports import Column, Period, ReportTable, Section, share
-from crm_core.unit import Unit
 
 from .schema import HEART_TALK
 
@@ -115,36 +111,24 @@ def _committees(unit: Unit, committee: str | None) -> list[tuple[str, str, str]]
     return [(term.code, term.zh, term.en)]
 
 
-def _non_party_query(unit: Unit) -> Any:
-    """Active non-party members the unit may see (county staff: of their region)."""
-    return (
-        select(Person)
-        .where(
-            col(Person.membership).in_(MEMBERSHIPS),
-            or_(col(Person.party).is_(None), col(Person.party) != PARTY_CODE),
-            col(Person.status) == PersonStatus.active,
-            *authz.person_scope(unit),
-        )
-        .order_by(col(Person.name_pinyin), col(Person.id))
-    )
+def _non_party(unit: Unit, committees: list[str] | None = None) -> list[Person]:
+    """Active non-party members the unit may see (county staff: of their region), on
+    one of ``committees`` when given, in pinyin order."""
+    return [
+        p
+        for p in api.people(unit, committees=committees, memberships=MEMBERSHIPS)
+        if is_non_party_member(p)
+    ]
 
 
 def non_party_members(unit: Unit, committees: list[str]) -> list[tuple[str, Person]]:
     """(committee code, person) for every active non-party member of ``committees``
     the unit may see, by committee, then pinyin."""
-    stmt = (
-        select(col(PersonCommittee.committee), Person)
-        .join(Person, col(Person.id) == PersonCommittee.person_id)
-        .where(
-            col(PersonCommittee.committee).in_(committees),
-            col(Person.membership).in_(MEMBERSHIPS),
-            or_(col(Person.party).is_(None), col(Person.party) != PARTY_CODE),
-            col(Person.status) == PersonStatus.active,
-            *authz.person_scope(unit),
-        )
-        .order_by(PersonCommittee.committee, col(Person.name_pinyin), col(Person.id))
-    )
-    return [(code, person) for code, person in unit.session.execute(stmt).all()]
+    people = _non_party(unit, committees)
+    codes = api.committees_of(unit, [p.id for p in people])
+    wanted = set(committees)
+    rows = [(code, p) for p in people for code in codes.get(p.id, []) if code in wanted]
+    return sorted(rows, key=lambda row: row[0])  # stable: pinyin within a committee
 
 
 def _talks(
@@ -152,24 +136,13 @@ def _talks(
 ) -> dict[uuid.UUID, dict[uuid.UUID, datetime]]:
     """Done heart-to-heart talks from ``start`` to before ``end`` that the unit may see:
     by the person talked with, each talk's id and start."""
-    stmt = (
-        select(
-            col(InteractionParticipant.person_id), col(Interaction.id), col(Interaction.start_at)
-        )
-        .join(Interaction, col(Interaction.id) == InteractionParticipant.interaction_id)
-        .where(
-            col(Interaction.kind) == HEART_TALK.code,
-            col(Interaction.status) == InteractionStatus.done,
-            col(Interaction.start_at) >= start,
-            col(Interaction.start_at) < end,
-            col(InteractionParticipant.person_id).is_not(None),
-            *authz.interaction_scope(unit),
-        )
-    )
+    held = api.interactions(unit, HEART_TALK.code, start=start, end=end, done_only=True)
+    at = {i.id: i.start_at for i in held}
     talks: dict[uuid.UUID, dict[uuid.UUID, datetime]] = {}
-    for person_id, interaction_id, at in unit.session.execute(stmt).all():
-        if person_id is not None:
-            talks.setdefault(person_id, {})[interaction_id] = at
+    for interaction_id, attendees in api.participants(unit, at).items():
+        for a in attendees:
+            if a.person is not None:
+                talks.setdefault(a.person.id, {})[interaction_id] = at[interaction_id]
     return talks
 
 
@@ -258,17 +231,8 @@ def talk_report(unit: Unit, period: Period) -> ReportTable:
     合计 row counts each member once. A second table lists every member with their
     talks and last talk. Only the people the acting account may see are counted."""
     tz = unit.config.tz
-    people = list(unit.session.scalars(_non_party_query(unit)))
-    ids = [p.id for p in people]
-    committees: dict[uuid.UUID, list[str]] = {}
-    if ids:
-        rows = unit.session.execute(
-            select(col(PersonCommittee.person_id), col(PersonCommittee.committee)).where(
-                col(PersonCommittee.person_id).in_(ids)
-            )
-        )
-        for pid, code in rows:
-            committees.setdefault(pid, []).append(code)
+    people = _non_party(unit)
+    committees = api.committees_of(unit, [p.id for p in people])
     held = _talks(unit, *period.bounds(tz))
     talks = {pid: list(by_id.values()) for pid, by_id in held.items()}
     vocab = unit.config.vocab["committees"]

@@ -7,8 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from crm_core.i18n import N_
-from crm_core.kinds import KindSpec
+from crm_core.api import N_, KindSpec
 
 
 def _item(value: str) -> str:

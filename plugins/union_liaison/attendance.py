@@ -7,23 +7,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from crm_core.errors import ValidationError
-from crm_core.i18n import N_
-from crm_core.models import (
+from crm_core import api
+from crm_core.api import (
+    N_,
     Interaction,
     InteractionParticipant,
     InteractionStatus,
+    Participation,
     Rsvp,
+    Unit,
+    ValidationError,
 )
-from crm_core.services import contacts, interactions
-from crm_core.services.interactions import Participation
-from crm_core.unit import Unit
 
 from .kinds import BRIEFING, GATHERING
 
 
 def _event(unit: Unit, interaction_id: uuid.UUID | str) -> Interaction:
-    i = interactions.get_interaction(unit, interaction_id)
+    i = api.get_interaction(unit, interaction_id)
     if i.kind not in (GATHERING, BRIEFING):
         raise ValidationError.one(
             "interaction_id", str(i.id), N_("a {kind}, not a gathering or briefing"), kind=i.kind
@@ -42,8 +42,8 @@ def invite(
     list are left as they are. ``role`` defaults to the kind's (invitee, briefed). The
     gathering's ``sequence`` goes up when anyone is added. Returns the rows added."""
     i = _event(unit, interaction_id)
-    ids = [contacts.get_person(unit, p).id for p in people]
-    return interactions.add_participants(
+    ids = [api.get_person(unit, p).id for p in people]
+    return api.add_participants(
         unit,
         i.id,
         people=ids,
@@ -61,7 +61,7 @@ def rsvp(
     """Record an invitee's answer: "accepted", "declined" (or back to "invited"). It may
     change until the event is cancelled; the person must have been invited."""
     i = _event(unit, interaction_id)
-    return interactions.set_participation(unit, i.id, person_id=person_id, rsvp=answer)
+    return api.set_participation(unit, i.id, person_id=person_id, rsvp=answer)
 
 
 def attendance(
@@ -80,10 +80,8 @@ def attendance(
     both = sorted(set(came) & set(missed))
     if both:
         raise ValidationError.one("absent", both, N_("named as present and as absent"))
-    rows = [interactions.set_participation(unit, i.id, person_id=p, attended=True) for p in came]
-    rows += [
-        interactions.set_participation(unit, i.id, person_id=p, attended=False) for p in missed
-    ]
+    rows = [api.set_participation(unit, i.id, person_id=p, attended=True) for p in came]
+    rows += [api.set_participation(unit, i.id, person_id=p, attended=False) for p in missed]
     return rows
 
 
@@ -124,7 +122,7 @@ def attendance_summary(unit: Unit, interaction_id: uuid.UUID | str) -> Attendanc
     """How many were invited, accepted, declined, have not answered, came and did not
     come, with everyone's row (people in pinyin order)."""
     i = _event(unit, interaction_id)
-    people = [p for p in interactions.participation(unit, i.id) if p.person_id is not None]
+    people = [p for p in api.participation(unit, i.id) if p.person_id is not None]
     return AttendanceSummary(
         interaction_id=i.id,
         status=i.status,

@@ -9,22 +9,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlmodel import col
-
-from crm_core import authz
-from crm_core.errors import ValidationError
-from crm_core.i18n import N_
-from crm_core.models import (
+from crm_core import api
+from crm_core.api import (
+    N_,
     Interaction,
     InteractionParticipant,
-    InteractionStatus,
     Person,
-    PersonCategory,
-    PersonStatus,
     Rsvp,
+    Unit,
+    ValidationError,
 )
-from crm_core.unit import Unit
 
 from .kinds import BRIEFING, GATHERING, document_key
 
@@ -68,32 +62,8 @@ def _done_briefings(unit: Unit) -> list[Interaction]:
     """Done briefings the unit may see and whose fields it may read: every question
     asked of them goes by the document briefed on (a field), which of a confidential
     briefing is for its participants, the recorder and administrators only
-    (:func:`crm_core.authz.shown`)."""
-    items = list(
-        unit.session.scalars(
-            select(Interaction)
-            .where(
-                col(Interaction.kind) == BRIEFING,
-                col(Interaction.status) == InteractionStatus.done,
-                *authz.interaction_scope(unit),
-            )
-            .order_by(col(Interaction.start_at), col(Interaction.id))
-        )
-    )
-    readable = authz.readable_ids(unit, items)
-    return [i for i in items if i.id in readable]
-
-
-def _reached_clause() -> Any:
-    """SQL form of :func:`reached`."""
-    p = InteractionParticipant
-    return or_(
-        col(p.attended).is_(True),
-        and_(
-            col(p.attended).is_(None),
-            or_(col(p.rsvp).is_(None), col(p.rsvp) != Rsvp.declined),
-        ),
-    )
+    (:func:`crm_core.api.shown`)."""
+    return api.interactions(unit, BRIEFING, done_only=True, readable_only=True)
 
 
 def reached(participant: InteractionParticipant) -> bool:
@@ -107,20 +77,12 @@ def reached(participant: InteractionParticipant) -> bool:
 def _briefed_rows(unit: Unit, briefing_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(briefing, person) for everyone a done briefing reached: its people, except those
     recorded as absent, or who declined and were not recorded as present."""
-    if not briefing_ids:
-        return []
-    p = InteractionParticipant
-    rows = unit.session.execute(
-        select(col(p.interaction_id), col(p.person_id))
-        .join(Person, col(Person.id) == col(p.person_id))
-        .where(
-            col(p.interaction_id).in_(briefing_ids),
-            _reached_clause(),
-            col(Person.status) != PersonStatus.merged,
-            *authz.person_scope(unit),
-        )
-    )
-    return [(iid, pid) for iid, pid in rows if pid is not None]
+    return [
+        (iid, a.person.id)
+        for iid, attendees in api.participants(unit, briefing_ids).items()
+        for a in attendees
+        if a.person is not None and reached(a.row)
+    ]
 
 
 def events_between(
@@ -132,15 +94,7 @@ def events_between(
         raise ValidationError.one(
             "kind", kind, N_("a {briefing} or {gathering}"), briefing=BRIEFING, gathering=GATHERING
         )
-    stmt = select(Interaction).where(
-        col(Interaction.kind) == kind,
-        col(Interaction.start_at) >= start,
-        col(Interaction.start_at) < end,
-        *authz.interaction_scope(unit),
-    )
-    if done_only:
-        stmt = stmt.where(col(Interaction.status) == InteractionStatus.done)
-    return list(unit.session.scalars(stmt.order_by(col(Interaction.start_at), col(Interaction.id))))
+    return api.interactions(unit, kind, start=start, end=end, done_only=done_only)
 
 
 def people_at(
@@ -149,23 +103,10 @@ def people_at(
     """The people on each interaction (invited, briefed, present or not) with their
     participation row, in pinyin order; merged records and people the unit may not see
     are left out. One query for all of them."""
-    ids = list(interaction_ids)
-    out: dict[uuid.UUID, list[tuple[InteractionParticipant, Person]]] = {i: [] for i in ids}
-    if not ids:
-        return out
-    rows = unit.session.execute(
-        select(InteractionParticipant, Person)
-        .join(Person, col(Person.id) == col(InteractionParticipant.person_id))
-        .where(
-            col(InteractionParticipant.interaction_id).in_(ids),
-            col(Person.status) != PersonStatus.merged,
-            *authz.person_scope(unit),
-        )
-        .order_by(col(Person.name_pinyin), col(Person.id))
-    )
-    for part, person in rows:
-        out[part.interaction_id].append((part, person))
-    return out
+    return {
+        iid: [(a.row, a.person) for a in attendees if a.person is not None]
+        for iid, attendees in api.participants(unit, interaction_ids).items()
+    }
 
 
 def _briefed_ids(unit: Unit, document: str) -> set[uuid.UUID]:
@@ -177,16 +118,7 @@ def _briefed_ids(unit: Unit, document: str) -> set[uuid.UUID]:
 
 
 def _people(unit: Unit, ids: Iterable[uuid.UUID]) -> list[Person]:
-    wanted = list(ids)
-    if not wanted:
-        return []
-    return list(
-        unit.session.scalars(
-            select(Person)
-            .where(col(Person.id).in_(wanted))
-            .order_by(col(Person.name_pinyin), col(Person.id))
-        )
-    )
+    return api.people(unit, ids=ids, active_only=False)  # merged records left out
 
 
 def briefed_on(unit: Unit, document: str) -> list[Person]:
@@ -219,17 +151,7 @@ def not_briefed(
 def members_of(unit: Unit, category: str) -> list[Person]:
     """The active people of the category code ``category`` the unit may see, in pinyin
     order."""
-    stmt = (
-        select(Person)
-        .join(PersonCategory, col(PersonCategory.person_id) == col(Person.id))
-        .where(
-            col(PersonCategory.category) == category,
-            col(Person.status) == PersonStatus.active,
-            *authz.person_scope(unit),
-        )
-        .order_by(col(Person.name_pinyin), col(Person.id))
-    )
-    return list(unit.session.scalars(stmt))
+    return api.people(unit, category=category)
 
 
 def documents(unit: Unit) -> list[BriefedDocument]:

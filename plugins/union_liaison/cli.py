@@ -11,16 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from crm_cli.context import label, open_unit, out, print_json, run_unit
-from crm_cli.options import JsonOpt, YearOpt
+from crm_cli.plugin_api import JsonOpt, YearOpt, label, open_unit, out, print_json, run_unit
 from rich.table import Table
 from rich.text import Text
 
-from crm_core import clock, lunar
-from crm_core.i18n import N_, _
-from crm_core.models import Interaction, Person
-from crm_core.services import contacts, interactions
-from crm_core.unit import Unit
+from crm_core import api
+from crm_core.api import N_, Interaction, Person, Unit, _
 
 from . import services
 from .render import attendance_parts
@@ -152,14 +148,14 @@ def gathering_command(
     def work(unit: Unit) -> dict[str, Any]:
         # Everything read (and, with --create, written) in one unit that is run again if
         # it clashed with another writer; printing waits until it has committed.
-        the_year = year or clock.today(unit.config.tz).year
+        the_year = year or api.today(unit.config.tz).year
         day = services.gathering_date(unit, the_year, series_code=series)
         title = next(
             (e.get("zh") or series for e in unit.config.series if e.get("code") == series), series
         )
         gathering: Interaction | None
         if create:
-            people = [contacts.resolve_person(unit, ref).id for ref in invite or []]
+            people = [api.resolve_person(unit, ref).id for ref in invite or []]
             gathering = services.ensure_gathering(
                 unit, the_year, series_code=series, invitees=people
             )
@@ -173,14 +169,14 @@ def gathering_command(
             "year": the_year,
             "title": title,
             "day": day,
-            "gathering": interactions.interaction_json(unit, gathering) if gathering else None,
+            "gathering": api.interaction_json(unit, gathering) if gathering else None,
             "time": time_of_day,
             "summary": summary,
         }
 
     found = run_unit(work, write=create)
     day, summary, gathering = found["day"], found["summary"], found["gathering"]
-    lunar_day = lunar.solar_to_lunar(day)
+    lunar_day = api.solar_to_lunar(day)
     if as_json:
         print_json(
             {

@@ -11,27 +11,20 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlmodel import col
-
-from crm_core import clock
-from crm_core.models import (
+from crm_core import api
+from crm_core.api import (
     Account,
-    FollowUp,
     InteractionStatus,
     Organisation,
-    Person,
-    PersonStatus,
     Rsvp,
+    Unit,
 )
-from crm_core.services import contacts, followups, interactions, organisations
-from crm_core.unit import Unit
 
 from . import services
 from .kinds import BRIEFING, ORG_LIAISON
 
 if TYPE_CHECKING:
-    from crm_core.demo_context import DemoContext
+    from crm_core.api import DemoContext
 
 # The eight democratic parties' municipal committees and the federation of industry and
 # commerce, as the office's roster names them.
@@ -69,12 +62,10 @@ def _weekday(day: date) -> date:
 def _organisations(unit: Unit, demo: DemoContext) -> list[Organisation]:
     """The demo's organisations, or the parties and the federation made now."""
     if demo.organisations:
-        found = [organisations.get_organisation(unit, oid) for oid in demo.organisations]
+        found = [api.get_organisation(unit, oid) for oid in demo.organisations]
         return [o for o in found if o.kind in ("democratic_party", "federation_ic")] or found
     existing = [
-        o
-        for o in organisations.list_organisations(unit)
-        if o.kind in ("democratic_party", "federation_ic")
+        o for o in api.list_organisations(unit) if o.kind in ("democratic_party", "federation_ic")
     ]
     if existing:
         return existing
@@ -84,7 +75,7 @@ def _organisations(unit: Unit, demo: DemoContext) -> list[Organisation]:
         if code not in parties:
             continue
         made.append(
-            organisations.create_organisation(
+            api.create_organisation(
                 unit,
                 name=f"{short}扬州市委员会",
                 kind="democratic_party",
@@ -94,7 +85,7 @@ def _organisations(unit: Unit, demo: DemoContext) -> list[Organisation]:
             )
         )
     made.append(
-        organisations.create_organisation(
+        api.create_organisation(
             unit,
             name=FEDERATION,
             kind="federation_ic",
@@ -110,10 +101,10 @@ def _organisations(unit: Unit, demo: DemoContext) -> list[Organisation]:
     for org in made:
         candidates = pool[org.kind]
         if org.party:
-            same = [pid for pid in candidates if contacts.get_person(unit, pid).party == org.party]
+            same = [pid for pid in candidates if api.get_person(unit, pid).party == org.party]
             candidates = same or candidates
         for pid, role in zip(candidates[:2], ("主要负责人", "联络人"), strict=False):
-            organisations.add_contact(unit, org.id, pid, role=role)
+            api.add_contact(unit, org.id, pid, role=role)
             pool[org.kind].remove(pid)
     return made
 
@@ -124,14 +115,7 @@ def _hosts(unit: Unit, demo: DemoContext) -> list[Account]:
 
 
 def _active(unit: Unit, ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    if not ids:
-        return []
-    rows = unit.session.scalars(
-        select(col(Person.id)).where(
-            col(Person.id).in_(ids), col(Person.status) == PersonStatus.active
-        )
-    )
-    alive = set(rows)
+    alive = {p.id for p in api.people(unit, ids=ids)}  # active ones only
     return [pid for pid in ids if pid in alive]
 
 
@@ -140,7 +124,7 @@ def populate(unit: Unit, demo: DemoContext) -> None:
     rng = demo.rng
     tz = unit.config.tz
     # Done work must lie in the past of the demo's today and of the clock alike.
-    now = min(datetime.combine(demo.today, time(8), tz).astimezone(UTC), clock.now())
+    now = min(datetime.combine(demo.today, time(8), tz).astimezone(UTC), api.now())
     orgs = _organisations(unit, demo)
     hosts = _hosts(unit, demo)
 
@@ -151,7 +135,7 @@ def populate(unit: Unit, demo: DemoContext) -> None:
         ago = -rng.randint(5, 25) if upcoming else rng.randint(10, 350)
         day = _weekday(demo.today - timedelta(days=ago))
         start = datetime.combine(day, time(rng.choice((9, 10, 14, 15)), 30), tz).astimezone(UTC)
-        people = [p.id for p, _role in organisations.contacts_of(unit, org.id)][:2]
+        people = [p.id for p, _role in api.contacts_of(unit, org.id)][:2]
         host = [rng.choice(hosts).id] if hosts else []
         if not people and not host:
             continue
@@ -161,7 +145,7 @@ def populate(unit: Unit, demo: DemoContext) -> None:
             "topics": rng.sample(TOPICS, rng.randint(1, 2)),
         }
         if start + timedelta(hours=2) > now:
-            interactions.schedule_interaction(
+            api.schedule_interaction(
                 unit, kind=ORG_LIAISON, start=start, people=people, accounts=host,
                 location=org.address or rng.choice(PLACES), data=data,
                 summary=f"与{org.name}{'、'.join(data['topics'])}交流",
@@ -169,17 +153,14 @@ def populate(unit: Unit, demo: DemoContext) -> None:
             continue
         if rng.random() < 0.4:
             data["concerns"] = rng.sample(CONCERNS, 1)
-        done = interactions.log_interaction(
+        done = api.log_interaction(
             unit, kind=ORG_LIAISON, start=start, people=people, accounts=host,
             location=org.address or rng.choice(PLACES), data=data,
             summary=f"与{org.name}{'、'.join(data['topics'])}交流",
         )  # fmt: skip
         # Concerns are due a month after they were raised, not after the demo was made.
-        raised = unit.session.scalars(
-            select(FollowUp).where(col(FollowUp.interaction_id) == done.id)
-        )
-        for fu in list(raised):
-            followups.update_follow_up(
+        for fu in api.follow_ups(unit, interaction_id=done.id):
+            api.update_follow_up(
                 unit, fu.id, due_on=day + timedelta(days=unit.config.follow_up_days)
             )
 
@@ -199,7 +180,7 @@ def populate(unit: Unit, demo: DemoContext) -> None:
             data = {"document": title}
             if number:
                 data["document_no"] = number
-            interactions.log_interaction(
+            api.log_interaction(
                 unit, kind=BRIEFING, start=start.astimezone(UTC), people=briefed,
                 accounts=[rng.choice(hosts).id] if hosts else [],
                 location=rng.choice(PLACES), data=data, summary=f"向港澳委员通报{title}",
@@ -209,7 +190,7 @@ def populate(unit: Unit, demo: DemoContext) -> None:
     members = list(demo.members)
     guests = rng.sample(members, min(len(members), 24)) + hk
     for org in orgs:
-        guests += [p.id for p, _role in organisations.contacts_of(unit, org.id)][:1]
+        guests += [p.id for p, _role in api.contacts_of(unit, org.id)][:1]
     invitees = _active(unit, list(dict.fromkeys(guests)))
     if not invitees:
         return
@@ -235,9 +216,7 @@ def populate(unit: Unit, demo: DemoContext) -> None:
                 services.rsvp(unit, gathering.id, pid, answer)
         if not over:
             continue
-        interactions.complete_interaction(
-            unit, gathering.id, summary=f"{year}年中秋联谊会，共叙乡情友情"
-        )
+        api.complete_interaction(unit, gathering.id, summary=f"{year}年中秋联谊会，共叙乡情友情")
         came, missed = [], []
         for p in services.attendance_summary(unit, gathering.id).people:
             if p.person_id is None:

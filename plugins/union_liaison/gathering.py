@@ -8,22 +8,17 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
-from crm_core import lunar
-from crm_core.calendar.series import may_write_series
-from crm_core.errors import ValidationError
-from crm_core.i18n import N_
-from crm_core.models import (
+from crm_core import api
+from crm_core.api import (
+    N_,
     Interaction,
     InteractionStatus,
+    Participant,
     Rsvp,
     Series,
+    Unit,
+    ValidationError,
 )
-from crm_core.services import contacts, interactions
-from crm_core.services.interactions import Participant
-from crm_core.unit import Unit
 
 from .attendance import invite
 from .kinds import GATHERING
@@ -82,7 +77,7 @@ def gathering_date(unit: Unit, year: int, *, series_code: str = MID_AUTUMN) -> d
     ``series_code`` in config (its ``lunar_month`` and ``lunar_day``, ``lunar_leap`` for a
     leap month), so a county that moves the date in its config is honoured."""
     month, day, leap = _lunar_day(_series_entry(unit, series_code))
-    return lunar.lunar_to_solar(year, month, day, leap=leap)
+    return api.lunar_to_solar(year, month, day, leap=leap)
 
 
 def mid_autumn_date(unit: Unit, year: int) -> date:
@@ -110,29 +105,19 @@ def gathering_series(unit: Unit, series_code: str = MID_AUTUMN) -> Series:
         "duration_minutes": entry.get("duration_minutes"),
         "location": entry.get("location"),
     }
-    row = unit.session.scalars(select(Series).where(col(Series.code) == series_code)).one_or_none()
-    if not may_write_series(unit):
-        # On PostgreSQL only administrators write the series (migration 0005): use the
-        # row as an administrator's program last synced it.
-        if row is None:
-            raise ValidationError.one(
-                "series",
-                series_code,
-                N_(
-                    "this series is not in the calendar yet: an administrator adds it "
-                    "(any administrator's tongxin command, or tongxin serve / remind)"
-                ),
-            )
-        return row
+    kind = entry.get("kind", "event")
+    row = api.config_series_row(unit, series_code, kind=kind, **wanted)
     if row is None:
-        row = Series(code=series_code, source="config", kind=entry.get("kind", "event"), **wanted)
-        unit.session.add(row)
-        unit.session.flush()
-    elif row.source == "config":
-        for name, value in wanted.items():
-            if getattr(row, name) != value:
-                setattr(row, name, value)
-        unit.session.flush()
+        # On PostgreSQL only administrators write the series (migration 0005): until an
+        # administrator's program has synced it there is no row to use.
+        raise ValidationError.one(
+            "series",
+            series_code,
+            N_(
+                "this series is not in the calendar yet: an administrator adds it "
+                "(any administrator's tongxin command, or tongxin serve / remind)"
+            ),
+        )
     return row
 
 
@@ -140,22 +125,17 @@ def find_gathering(unit: Unit, year: int, *, series_code: str = MID_AUTUMN) -> I
     """``year``'s gathering of the series, planned, done or cancelled, if there is one:
     the gathering linked to the series within 90 days of the year's date (so one moved by
     a few days still counts), preferring one not cancelled."""
-    series = unit.session.scalars(
-        select(Series).where(col(Series.code) == series_code)
-    ).one_or_none()
+    series = api.series_by_code(unit, series_code)
     if series is None:
         return None
     day = gathering_date(unit, year, series_code=series_code)
     noon = datetime.combine(day, time(12), unit.config.tz)
-    rows = list(
-        unit.session.scalars(
-            select(Interaction).where(
-                col(Interaction.series_id) == series.id,
-                col(Interaction.kind) == GATHERING,
-                col(Interaction.start_at) >= noon - _SAME_YEAR_WINDOW,
-                col(Interaction.start_at) <= noon + _SAME_YEAR_WINDOW,
-            )
-        )
+    rows = api.interactions(
+        unit,
+        GATHERING,
+        series_id=series.id,
+        start=noon - _SAME_YEAR_WINDOW,
+        end=noon + _SAME_YEAR_WINDOW + timedelta(microseconds=1),  # the last day included
     )
     if not rows:
         return None
@@ -188,7 +168,7 @@ def ensure_gathering(
     (made from config if absent). ``invitees`` (person ids) are invited, on an existing
     gathering too (those already invited are left as they are); ``hosts`` (account ids)
     host it, by default the acting account. Calling it again changes nothing."""
-    people = [contacts.get_person(unit, p).id for p in invitees]
+    people = [api.get_person(unit, p).id for p in invitees]
     existing = find_gathering(unit, year, series_code=series_code)
     if existing is not None:
         if people:
@@ -206,7 +186,7 @@ def ensure_gathering(
         minutes = series.duration_minutes or unit.kinds[GATHERING].default_duration_minutes
         end = start + timedelta(minutes=minutes)
     accounts = list(hosts) or ([unit.actor.id] if unit.actor is not None else [])
-    return interactions.schedule_interaction(
+    return api.schedule_interaction(
         unit,
         kind=GATHERING,
         start=start,

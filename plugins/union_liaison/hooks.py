@@ -5,29 +5,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import crm_core
-from crm_core.errors import ValidationError
-from crm_core.i18n import N_
-from crm_core.kinds import FollowUpDraft, KindSpec
-from crm_core.models import Interaction, InteractionStatus, Rsvp
-from crm_core.services import interactions, organisations
-from crm_core.unit import Unit
+from crm_core import api
+from crm_core.api import (
+    N_,
+    FollowUpDraft,
+    Interaction,
+    InteractionStatus,
+    KindSpec,
+    Rsvp,
+    Unit,
+    ValidationError,
+)
 
 from . import services
 from .kinds import KINDS, BriefingFields, GatheringFields, OrgLiaisonFields
 
 if TYPE_CHECKING:
-    from crm_core.demo_context import DemoContext
+    from crm_core.api import DemoContext
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def register_kinds(register: Callable[[KindSpec], None]) -> None:
     """联谊交流 (org_liaison), 宣讲通报 (briefing) and 联谊活动 (gathering)."""
     for spec in KINDS:
         register(spec)
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -> None:
     """A liaison names an existing organisation (stored as its id, whatever name or id
     was given); a done briefing names the people briefed."""
@@ -41,12 +45,12 @@ def validate_interaction(unit: Unit, interaction: Interaction, kind: KindSpec) -
             # A new dict, so the ORM sees the JSON column change.
             interaction.data = {**interaction.data, "organisation": str(org.id)}
     elif kind.schema is BriefingFields and interaction.status is InteractionStatus.done:
-        who = interactions.participants_of(unit, interaction.id)
+        who = api.participants_of(unit, interaction.id)
         if not any(p.person_id for p in who):
             raise ValidationError.one("people", [], N_("a briefing names the people briefed"))
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def interaction_saved(unit: Unit, interaction: Interaction, created: bool) -> None:
     """People on a planned gathering without an answer yet are invited (RSVP "invited")."""
     spec = unit.kinds.get(interaction.kind)
@@ -54,14 +58,12 @@ def interaction_saved(unit: Unit, interaction: Interaction, created: bool) -> No
         return
     if interaction.status is not InteractionStatus.planned:
         return
-    for p in interactions.participants_of(unit, interaction.id):
+    for p in api.participants_of(unit, interaction.id):
         if p.person_id is not None and p.rsvp is None:
-            interactions.set_participation(
-                unit, interaction.id, person_id=p.person_id, rsvp=Rsvp.invited
-            )
+            api.set_participation(unit, interaction.id, person_id=p.person_id, rsvp=Rsvp.invited)
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def collect_follow_ups(
     unit: Unit, interaction: Interaction, kind: KindSpec
 ) -> list[FollowUpDraft] | None:
@@ -71,11 +73,11 @@ def collect_follow_ups(
     concerns = interaction.data.get("concerns") or []
     if not concerns:
         return None
-    org = organisations.get_organisation(unit, interaction.data["organisation"])
+    org = api.get_organisation(unit, interaction.data["organisation"])
     return [FollowUpDraft(title=c, detail=f"{org.name}反映：{c}") for c in concerns]
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def register_reports(register: Callable[[Any], None]) -> None:
     """``briefings`` (港澳委员通报会情况, per document) and ``gatherings`` (联谊活动出席情况)."""
     from .reports import REPORTS
@@ -84,7 +86,7 @@ def register_reports(register: Callable[[Any], None]) -> None:
         register(spec)
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def register_commands(cli: Any) -> None:
     """`tongxin briefings` and `tongxin gathering`."""
     from .cli import add_commands
@@ -92,7 +94,7 @@ def register_commands(cli: Any) -> None:
     add_commands(cli)
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def populate_demo(unit: Unit, demo: DemoContext) -> None:
     """The democratic parties and the federation (if the demo has none), a year of
     liaison with them, two briefings of the Hong Kong and Macao members, and last

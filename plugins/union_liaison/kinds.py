@@ -15,8 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crm_core.i18n import N_
-from crm_core.kinds import KindSpec
+from crm_core.api import N_, KindSpec
 
 ORG_LIAISON = "org_liaison"
 BRIEFING = "briefing"

@@ -11,11 +11,8 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
-import crm_core
-from crm_core import clock, lunar
-from crm_core.i18n import _
-from crm_core.panels import OpenTarget, PaletteCommandSpec
-from crm_core.unit import Unit
+from crm_core import api
+from crm_core.api import OpenTarget, PaletteCommandSpec, Unit, _
 
 from . import services
 from .render import attendance_parts
@@ -23,7 +20,7 @@ from .render import attendance_parts
 
 def coming_gathering_day(unit: Unit) -> tuple[int, date]:
     """The year and day of the next 中秋联谊会: this year's unless it is past."""
-    today = clock.today(unit.config.tz)
+    today = api.today(unit.config.tz)
     day = services.mid_autumn_date(unit, today.year)
     if day < today:
         return today.year + 1, services.mid_autumn_date(unit, today.year + 1)
@@ -37,10 +34,7 @@ def gathering_list(unit: Unit) -> Any:
     gathering = services.find_gathering(unit, year)
     title = Text(f"{year} 中秋联谊会  ", "bold")
     title.append(
-        day.isoformat()
-        + "（"
-        + _("lunar {date}").format(date=lunar.solar_to_lunar(day).text)
-        + "）"
+        day.isoformat() + "（" + _("lunar {date}").format(date=api.solar_to_lunar(day).text) + "）"
     )
     if gathering is None:
         return Group(
@@ -59,7 +53,7 @@ def gathering_place(unit: Unit) -> OpenTarget:
     return OpenTarget("agenda", day.isoformat())
 
 
-@crm_core.hookimpl
+@api.hookimpl
 def register_palette_commands(register: Callable[[PaletteCommandSpec], None]) -> None:
     """联谊: 中秋联谊会名单 and 联谊: 中秋联谊会日程."""
     register(

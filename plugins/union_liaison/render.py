@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from crm_core.i18n import N_, _
+from crm_core.api import N_, _
 
 from .services import AttendanceSummary
 

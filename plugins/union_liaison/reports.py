@@ -17,20 +17,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
-from crm_core import authz
-from crm_core.models import (
-    Account,
+from crm_core import api
+from crm_core.api import (
+    Column,
     Interaction,
-    InteractionParticipant,
     InteractionStatus,
-    PersonCategory,
+    Period,
+    ReportSpec,
+    ReportTable,
     Rsvp,
+    Section,
+    Unit,
+    share,
 )
-from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, share
-from crm_core.unit import Unit
 
 from . import services
 from .kinds import BRIEFING, GATHERING, document_key
@@ -51,34 +50,21 @@ def _day(unit: Unit, i: Interaction) -> Any:
 def _readable(unit: Unit, i: Interaction) -> bool:
     # The document or event is in the kind's fields, which are as private as the notes
     # on a confidential record.
-    return not authz.shown(unit, i).hidden
+    return not api.shown(unit, i).hidden
 
 
 def _category_members(unit: Unit, code: str, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of ``ids`` are of the category ``code`` (one query)."""
-    if not ids:
-        return set()
-    rows = unit.session.scalars(
-        select(col(PersonCategory.person_id)).where(
-            col(PersonCategory.category) == code, col(PersonCategory.person_id).in_(list(ids))
-        )
-    )
-    return set(rows)
+    """Which of ``ids`` are of the category ``code``."""
+    return {pid for pid, codes in api.categories_of(unit, ids).items() if code in codes}
 
 
 def _hosts(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     """The office's accounts taking part in each interaction (briefers, hosts)."""
     out: dict[uuid.UUID, list[str]] = {}
-    if not ids:
-        return out
-    rows = unit.session.execute(
-        select(col(InteractionParticipant.interaction_id), col(Account.display_name))
-        .join(Account, col(Account.id) == col(InteractionParticipant.account_id))
-        .where(col(InteractionParticipant.interaction_id).in_(ids))
-        .order_by(col(Account.display_name))
-    )
-    for iid, name in rows:
-        out.setdefault(iid, []).append(name)
+    for iid, attendees in api.participants(unit, ids).items():
+        names = [a.account.display_name for a in attendees if a.account is not None]
+        if names:
+            out[iid] = names
     return out
 
 

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import uuid
 
-from crm_core.errors import Ambiguous, NotFound, ValidationError
-from crm_core.i18n import N_
-from crm_core.models import Organisation
-from crm_core.services import organisations
-from crm_core.unit import Unit
+from crm_core import api
+from crm_core.api import N_, Ambiguous, NotFound, Organisation, Unit, ValidationError
 
 from .attendance import AttendanceSummary, attendance, attendance_summary, invite, rsvp
 from .briefings import (
@@ -73,7 +70,7 @@ def organisation_of(unit: Unit, ref: str | uuid.UUID) -> Organisation:
     """The organisation ``ref`` (an id or a name) names, or a ValidationError naming
     ``data.organisation`` (the field of a liaison that holds it)."""
     try:
-        return organisations.resolve_organisation(unit, ref)
+        return api.resolve_organisation(unit, ref)
     except NotFound:
         raise ValidationError.one(
             "data.organisation",

@@ -24,7 +24,7 @@ Hooks: ``register_kinds``, ``validate_interaction``, ``collect_follow_ups``,
 from __future__ import annotations
 
 from .demo import populate_demo
-from .hooks import collect_follow_ups, register_kinds, validate_interaction
+from .hooks import collect_follow_ups, register_kinds, register_reports, validate_interaction
 from .schema import INVITATION, VISIT, VisitFields
 
 __version__ = "0.1.0"
@@ -37,5 +37,6 @@ __all__ = [
     "collect_follow_ups",
     "populate_demo",
     "register_kinds",
+    "register_reports",
     "validate_interaction",
 ]

@@ -7,14 +7,8 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlmodel import col
-
-from crm_core import clock, hookimpl
-from crm_core.demo_context import DemoContext
-from crm_core.models import Account, FollowUp, Person
-from crm_core.services import followups, interactions
-from crm_core.unit import Unit
+from crm_core import api
+from crm_core.api import Account, DemoContext, Unit, hookimpl
 
 from .schema import INVITATION, VISIT
 
@@ -85,11 +79,7 @@ def _members_by_county(
 ) -> tuple[dict[str, list[uuid.UUID]], dict[uuid.UUID, str]]:
     """The demo's members in each county (not the municipal level), in the demo's
     order; and the names of all of them."""
-    rows = unit.session.execute(
-        select(col(Person.id), col(Person.region), col(Person.name)).where(
-            col(Person.id).in_(demo.members)
-        )
-    ).all()
+    rows = [(p.id, p.region, p.name) for p in api.people(unit, ids=demo.members, active_only=False)]
     region_of = {pid: region for pid, region, _name in rows}
     counties = [t.code for t in unit.config.vocab["regions"] if t.code != "city"]
     by_county = {c: [p for p in demo.members if region_of.get(p) == c] for c in counties}
@@ -101,17 +91,13 @@ def _settle_old_follow_ups(
     unit: Unit, rng: random.Random, interaction_id: uuid.UUID, age_days: int
 ) -> None:
     """Most concerns raised months ago have been answered, many of them closed."""
-    rows = unit.session.scalars(
-        select(FollowUp)
-        .where(col(FollowUp.interaction_id) == interaction_id)
-        .order_by(col(FollowUp.title))
-    ).all()
+    rows = sorted(api.follow_ups(unit, interaction_id=interaction_id), key=lambda f: f.title)
     for row in rows:
         r = rng.random()
         if age_days < 45 or r < 0.2:
             continue  # still open
         status = "closed" if r < 0.7 else "answered"
-        followups.update_follow_up(unit, row.id, status=status, response=rng.choice(_RESPONSES))
+        api.update_follow_up(unit, row.id, status=status, response=rng.choice(_RESPONSES))
 
 
 @hookimpl
@@ -130,7 +116,7 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
     tz = unit.config.tz
     county_zh = {t.code: t.zh for t in unit.config.vocab["regions"]}
     counties = list(by_county)
-    now = clock.now()
+    now = api.now()
     # A trip every two or three weeks over the past year.
     ago = 365
     while ago > 3:
@@ -153,7 +139,7 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
             start = _at(day, 9 + 2 * i, rng.choice((0, 30)), tz)
             if start > now:
                 continue  # a demo dated in the future: nothing is done there yet
-            logged = interactions.log_interaction(
+            logged = api.log_interaction(
                 unit,
                 kind=spec.code,
                 people=[person],
@@ -177,7 +163,7 @@ def populate_demo(unit: Unit, demo: DemoContext) -> None:
         day = monday + timedelta(days=offset)
         person = rng.choice(by_county[county])
         occasion = _occasion(rng, day, county_zh[county])
-        interactions.schedule_interaction(
+        api.schedule_interaction(
             unit,
             kind=VISIT.code,
             people=[person],

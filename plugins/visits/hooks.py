@@ -6,15 +6,29 @@ import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from crm_core import clock, hookimpl
-from crm_core.errors import ValidationError
-from crm_core.i18n import N_
-from crm_core.kinds import FollowUpDraft, KindSpec
-from crm_core.models import Account, Interaction, InteractionParticipant, InteractionStatus
-from crm_core.services.interactions import participants_of
-from crm_core.unit import Unit
+from crm_core import api
+from crm_core.api import (
+    N_,
+    FollowUpDraft,
+    Interaction,
+    InteractionParticipant,
+    InteractionStatus,
+    KindSpec,
+    Unit,
+    ValidationError,
+    hookimpl,
+    participants_of,
+)
 
 from .schema import INVITATION, VISIT, VisitFields
+
+
+@hookimpl
+def register_reports(register: Callable[[api.ReportSpec], None]) -> None:
+    """走访约请统计 (``visits``): visits and invitations per county and month."""
+    from .report import REPORT
+
+    register(REPORT)
 
 
 @hookimpl
@@ -82,14 +96,14 @@ def _owner(unit: Unit, parts: list[InteractionParticipant], role: str) -> uuid.U
         return None  # the core's default: the acting account
     if unit.actor is not None and unit.actor.id in visitors:
         return unit.actor.id
-    accounts = [unit.session.get(Account, a) for a in visitors]
+    accounts = [api.find_account(unit, a) for a in visitors]
     return min((a for a in accounts if a is not None), key=lambda a: a.username).id
 
 
 def raised_on(unit: Unit, interaction: Interaction) -> date:
     """The day a concern was raised: the visit's day in the office's zone, or today for
     a visit completed before its planned start."""
-    today = clock.today(unit.config.tz)
+    today = api.today(unit.config.tz)
     return min(interaction.start_at.astimezone(unit.config.tz).date(), today)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from crm_cli.main import run
+from crm_plugins import visits as visits_plugin
 
 from crm_core import clock
 from crm_core.app import Tongxin
@@ -31,17 +32,9 @@ Q3 = Period.quarter(2026, 3)
 
 PLUGIN = textwrap.dedent(
     '''
-    """A county's plugin for the report tests: the visit kinds (as the visits plugin
-    registers them) and a report of its own."""
+    """A county's plugin for the report tests: a report of its own."""
     from crm_core import hookimpl
-    from crm_core.kinds import KindSpec
     from crm_core.reports import Column, ReportSpec, ReportTable, Section
-
-
-    @hookimpl
-    def register_kinds(register):
-        register(KindSpec("visit", "走访看望", "Visit", None, person_role="visited"))
-        register(KindSpec("invitation", "约请上门", "Invitation", None))
 
 
     def tea_chats(unit, period):
@@ -77,6 +70,7 @@ def config_file(tmp_path: Path, plugin_dir: Path, monkeypatch: pytest.MonkeyPatc
     path.write_text(f'[plugins]\nfolders = ["{plugin_dir}"]\n', "utf-8")
     monkeypatch.setenv("TONGXIN_CONFIG", str(path))  # the CLI runs read it too
     monkeypatch.setenv("TONGXIN_NOW", TODAY.isoformat())
+    monkeypatch.setenv("TONGXIN_LOAD_PLUGINS", "visits")  # the report "visits" is its
     return path
 
 
@@ -89,6 +83,7 @@ def config(config_file: Path) -> Config:
 def plugins(plugin_dir: Path) -> PluginHost:
     host = PluginHost()
     host.load(entry_points_too=False, folders=[plugin_dir])
+    host.register(visits_plugin, "visits")  # the report "visits" is the visits plugin's
     return host
 
 
@@ -300,10 +295,10 @@ def test_visits(app: Tongxin, office: dict[str, Any]) -> None:
     assert result.summary == {"total": 3, "visit": 2, "invitation": 1, "people": 3}
 
 
-def test_visits_without_the_visit_kinds_count_zero(tmp_path: Path) -> None:
+def test_visits_without_visits_count_zero(tmp_path: Path) -> None:
     from crm_core.testing import make_test_app
 
-    app = make_test_app(tmp_path / "plain")
+    app = make_test_app(tmp_path / "plain", plugins={"visits": visits_plugin})
     with app.unit() as unit:
         _spec, result = run_report(unit, "visits", Q3)
     assert result.summary == {"total": 0, "visit": 0, "invitation": 0, "people": 0}
@@ -311,7 +306,7 @@ def test_visits_without_the_visit_kinds_count_zero(tmp_path: Path) -> None:
         "county": "合计", "code": None, "2026-07": 0, "2026-08": 0, "2026-09": 0, "total": 0,
     }  # fmt: skip
     kinds = [c.zh for c in next(s for s in result.sections if s.key == "by_kind").columns]
-    assert kinds[1:3] == ["走访看望", "约请上门"]
+    assert kinds[1:3] == [visits_plugin.VISIT.zh, visits_plugin.INVITATION.zh]
     app.close()
 
 
@@ -340,7 +335,7 @@ def test_a_plugin_report_is_listed_and_runs_like_the_built_in_ones(
     app: Tongxin, office: dict[str, Any]
 ) -> None:
     reports = available_reports(app)
-    assert list(reports) == ["coverage", "liaison", "visits", "followups", "teas"]
+    assert list(reports) == ["coverage", "liaison", "followups", "teas", "visits"]
     assert (
         reports["teas"].plugin == "report_test_plugin" and reports["coverage"].zh == "联系覆盖情况"
     )
@@ -361,7 +356,7 @@ def cli(db_url: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[in
     return code, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["coverage", "liaison", "visits", "followups", "teas"])
+@pytest.mark.parametrize("name", ["coverage", "liaison", "followups", "teas", "visits"])
 def test_cli_json_gives_the_same_figures(
     app: Tongxin, office: dict[str, Any], db_url: str, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

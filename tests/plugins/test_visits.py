@@ -103,8 +103,21 @@ def test_the_kinds_are_registered_with_their_fields(
     info = app.plugins.info["visits"]
     assert (info.status, info.version) == ("ok", visits.__version__)
     assert sorted(info.hooks) == [
-        "collect_follow_ups", "populate_demo", "register_kinds", "validate_interaction",
+        "collect_follow_ups", "populate_demo", "register_kinds", "register_reports",
+        "validate_interaction",
     ]  # fmt: skip
+
+
+def test_the_report_visits_is_the_plugins(
+    app: Tongxin, with_plugins: Callable[..., Tongxin]
+) -> None:
+    """The core knows nothing of visits: its report comes with the plugin (issue 13)."""
+    from crm_core.reports import available_reports
+
+    assert "visits" not in available_reports(app)
+    with_plugins(visits)
+    spec = available_reports(app)["visits"]
+    assert (spec.zh, spec.plugin) == ("走访约请统计", "visits")
 
 
 # -- follow-ups of concerns --------------------------------------------------------------

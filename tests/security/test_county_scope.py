@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from crm_cli.main import run
+from crm_plugins import visits as visits_plugin
 from openpyxl import load_workbook
 from sqlalchemy.engine import make_url
 
@@ -32,8 +33,6 @@ from crm_core.calendar import feeds
 from crm_core.calendar.server import FeedServer, make_server, serve_in_thread
 from crm_core.config import load_config
 from crm_core.errors import PermissionDenied
-from crm_core.hookspecs import hookimpl
-from crm_core.kinds import KindSpec
 from crm_core.plugins import PluginHost
 from crm_core.reminders import plan as planning
 from crm_core.reminders.channels import Message
@@ -51,15 +50,6 @@ def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour - 8, 0, tzinfo=UTC)
 
 
-class VisitKinds:
-    """The visit kinds, as the visits plugin registers them."""
-
-    @hookimpl
-    def register_kinds(self, register: Any) -> None:
-        register(KindSpec("visit", "走访看望", "Visit", None, person_role="visited"))
-        register(KindSpec("invitation", "约请上门", "Invitation", None))
-
-
 @dataclass
 class Office:
     office: str
@@ -74,7 +64,7 @@ class Office:
 @pytest.fixture
 def office(app: Tongxin, plugins: PluginHost, names: Callable[[str], str]) -> Office:
     i18n.set_language("zh")  # calendars and reminders in Chinese, as an office has them
-    plugins.register(VisitKinds(), "visit_kinds")
+    plugins.register(visits_plugin, "visits")  # its kinds and its report "visits"
     app.refresh_registries()
     clock.freeze(NOW)
     o = Office(names("office"), names("chair"), names("vice"), names("gl"),
@@ -214,8 +204,13 @@ def test_every_report_of_county_staff_covers_their_region_only(
 
 
 def test_the_report_command_gives_county_staff_the_same(
-    app: Tongxin, office: Office, login: Callable[..., Tongxin], tx: Callable[..., Any]
+    app: Tongxin,
+    office: Office,
+    login: Callable[..., Tongxin],
+    tx: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("TONGXIN_LOAD_PLUGINS", "visits")  # the report "visits" is its
     for code in REPORTS:
         status, out, err = tx("report", code, "--quarter", "2026Q1", "--json", login=office.gl)
         assert status == 0, err

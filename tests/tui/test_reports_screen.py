@@ -11,6 +11,7 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
+from crm_plugins import visits as visits_plugin
 from crm_tui.app import TongxinApp
 from crm_tui.screens.reports import (
     PeriodError,
@@ -110,7 +111,7 @@ async def test_coverage_for_a_year_shows_run_reports_figures_and_saves_xlsx(
         screen = await open_reports(pilot)
         options = screen.query_one("#report-list", OptionList)
         listed = [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
-        assert listed[:4] == ["coverage", "liaison", "visits", "followups"]
+        assert listed[:3] == ["coverage", "liaison", "followups"]  # then plugins'
         assert screen.query_one("#period", Input).value == "2026Q4"  # the current quarter
         await type_into(pilot, "#period", "2026")
         await pilot.press("enter")
@@ -142,15 +143,16 @@ async def test_coverage_for_a_year_shows_run_reports_figures_and_saves_xlsx(
 
 
 async def test_the_path_follows_report_period_and_format_until_typed(
-    core: Tongxin, tmp_path: Path
+    make_core: Callable[..., Tongxin], tmp_path: Path
 ) -> None:
+    core = make_core(plugins={"visits": visits_plugin})  # the report "visits" is its
     app = TongxinApp(core, actor="office")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_reports(pilot)
         path = screen.query_one("#path", Input)
         assert path.value == shown_path(documents_dir() / "联系覆盖情况_2026年第四季度.xlsx")
         assert Path(path.value).expanduser().parent == documents_dir()
-        screen.query_one("#report-list", OptionList).highlighted = 2  # visits
+        screen.query_one("#report-list", OptionList).highlighted = 3  # visits (a plugin's)
         await type_into(pilot, "#period", "2026Q3")
         await settle(pilot)
         assert path.value.endswith("走访约请统计_2026年第三季度.xlsx")
@@ -227,10 +229,10 @@ async def test_a_plugins_report_is_listed_and_runs_like_the_built_in_ones(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_reports(pilot)
         options = screen.query_one("#report-list", OptionList)
-        prompts = [plain(options.get_option_at_index(i).prompt) for i in range(4, 5)]
+        prompts = [plain(options.get_option_at_index(i).prompt) for i in range(3, 4)]
         title = "Tea chats" if lang == "en" else "茶叙统计"
         assert prompts == [f"{title}  · county_teas"]
-        options.highlighted = 4
+        options.highlighted = 3  # the first plugin's report, after the core's three
         options.focus()
         await pilot.press("enter")  # Enter on a report runs it
         await settle(pilot)
@@ -291,7 +293,7 @@ async def test_a_failing_report_is_a_message_and_the_screen_works_on(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_reports(pilot)
         options = screen.query_one("#report-list", OptionList)
-        options.highlighted = 4
+        options.highlighted = 3  # the first plugin's report, after the core's three
         await pilot.press("ctrl+r")
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]

@@ -80,14 +80,20 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from crm_core import hookimpl
-from crm_core.errors import ValidationError
-from crm_core.i18n import N_
-from crm_core.kinds import KindSpec
-from crm_core.models import Interaction, Person
-from crm_core.panels import CardSpec, PaletteCommandSpec, PanelSpec
-from crm_core.services import interactions
-from crm_core.unit import Unit
+# crm_core.api is everything a plugin may use (docs/plugins.md, "What a plugin may use").
+from crm_core.api import (
+    N_,
+    CardSpec,
+    Interaction,
+    KindSpec,
+    PaletteCommandSpec,
+    PanelSpec,
+    Person,
+    Unit,
+    ValidationError,
+    hookimpl,
+    timeline,
+)
 
 __version__ = "0.1.0"
 
@@ -154,7 +160,7 @@ def register_panels(register: Callable[[PanelSpec], None]) -> None:
     """A panel on each person's page: how many `@@name@@` records they have."""
 
     def count(unit: Unit, person: Person) -> str:
-        n = len(interactions.timeline(unit, person.id, kinds=[KIND]))
+        n = len(timeline(unit, person.id, kinds=[KIND]))
         return f"{LABEL}：{n} 次"
 
     register(PanelSpec("@@name@@_count", LABEL, "@@name@@", count))

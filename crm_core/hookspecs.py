@@ -224,7 +224,7 @@ def decorate_event(
 
     ``event`` is an ``icalendar.Event`` already holding UID, DTSTART/DTEND, SUMMARY,
     DESCRIPTION, LOCATION, CATEGORIES, STATUS, SEQUENCE and the alarms; add or change
-    properties in place (``event.add("categories", ["联谊"])``, an extra
+    properties in place (``crm_core.api.add_categories(event, ["联谊"])``, an extra
     ``icalendar.Alarm``). ``calendar_range`` (``crm_core.calendar.CalendarRange``) says
     whose calendar it is (``scope``, ``account``) and its span. Called for every
     interaction of every calendar export, feed and CalDAV push, so the three stay

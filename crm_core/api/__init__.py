@@ -26,6 +26,7 @@ from crm_core.api.queries import (
     series_by_code,
 )
 from crm_core.authz import Shown, readable_ids, region_scope, shown, shown_all
+from crm_core.calendar.ics_base import add_categories
 from crm_core.clock import now, today
 from crm_core.demo_context import DemoContext
 from crm_core.errors import Ambiguous, FieldError, NotFound, PermissionDenied, ValidationError
@@ -65,6 +66,7 @@ from crm_core.services.interactions import (
     read_notes,
     schedule_interaction,
     set_participation,
+    timeline,
 )
 from crm_core.services.organisations import (
     add_contact,
@@ -115,6 +117,7 @@ __all__ = [
     "Unit",
     "ValidationError",
     "_",
+    "add_categories",
     "add_contact",
     "add_participants",
     "categories_of",
@@ -157,6 +160,7 @@ __all__ = [
     "shown",
     "shown_all",
     "solar_to_lunar",
+    "timeline",
     "today",
     "update_follow_up",
 ]

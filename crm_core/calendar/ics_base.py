@@ -118,3 +118,17 @@ def _alarm(trigger: timedelta, text: str, *, related_start: bool = True) -> ical
     alarm.add("description", text)
     alarm.add("trigger", trigger)
     return alarm
+
+
+def add_categories(event: icalendar.Event, names: list[str]) -> None:
+    """Add ``names`` to ``event``'s CATEGORIES: one property with the old and the new
+    names, each once, in order (``event.add("categories", …)`` would write a second
+    CATEGORIES line, which some calendars show as one odd category or drop)."""
+    present = event.get("categories")
+    props = present if isinstance(present, list) else [present] if present is not None else []
+    merged: list[str] = []
+    for prop in props:
+        merged.extend(str(c) for c in getattr(prop, "cats", []))
+    merged.extend(names)
+    event.pop("categories", None)
+    event.add("categories", list(dict.fromkeys(merged)))

@@ -13,6 +13,7 @@ import icalendar
 import vobject
 
 from crm_core import clock
+from crm_core.api import add_categories
 from crm_core.calendar import calendar_range, export_ics
 from crm_core.hookspecs import hookimpl
 from crm_core.models import Interaction
@@ -236,7 +237,7 @@ class CalendarPlugin:
     @hookimpl
     def decorate_event(self, interaction: Interaction, event: icalendar.Event) -> None:
         if interaction.location and "宝应" in interaction.location:
-            event.add("categories", ["宝应"])
+            add_categories(event, ["宝应"])
 
     @hookimpl
     def add_events(self, calendar_range: object) -> list[object]:
@@ -260,8 +261,11 @@ def test_plugins_decorate_add_and_set_alarms(world: World) -> None:
     body = world.export()
     events = _events(body)
     visit = events[uid(world.visit)]
-    cats = [str(c) for prop in visit.get("CATEGORIES") for c in prop.cats]  # type: ignore[union-attr]
-    assert "宝应" in cats
+    # One CATEGORIES line: the kind's own category and the plugin's, each once.
+    block = unfold(vevents(body)[uid(world.visit)])
+    assert block.count(b"\r\nCATEGORIES") == 1
+    cats = [str(c) for c in visit.get("CATEGORIES").cats]  # type: ignore[union-attr]
+    assert "宝应" in cats and len(cats) > 1 and len(set(cats)) == len(cats)
     triggers = [a.decoded("trigger") for a in visit.walk("VALARM")]
     assert triggers == [timedelta(days=-2), timedelta(minutes=-30)]
     assert "tea-day-2026@baoying" in events

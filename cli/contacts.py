@@ -12,6 +12,7 @@ from rich.text import Text
 
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
+from crm_core.phones import display_phone
 from crm_core.services import contacts, interactions
 
 app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
@@ -129,7 +130,7 @@ def show(
             (_("Sector"), label("sectors", person.sector)),
             (_("Region"), label("regions", person.region)),
             (_("Employer and title"), " ".join(x for x in (person.employer, person.title) if x)),
-            (_("Mobile"), person.mobile or ""),
+            (_("Mobile"), display_phone(person.mobile) if person.mobile else ""),
             (_("Address"), person.address or ""),
             (
                 _("Categories"),

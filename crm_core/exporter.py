@@ -1,7 +1,8 @@
 """Exports (导出): people and interactions as Excel or CSV tables, contacts as vCards.
 
 Tables are written the way the office needs them: Chinese headers, typed cells (numbers
-as numbers, dates as dates, phone numbers as text so Excel keeps every digit), a frozen
+as numbers, dates as dates, phone numbers as text so Excel keeps every digit, in the form
+users read them: ``138 1234 5678``, ``+852 9123 4567``), a frozen
 header row and column widths that fit Chinese text (two units a character). CSV files
 are UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens them correctly.
 A people export has the headers the importer recognises: it can be edited and imported
@@ -9,7 +10,8 @@ again.
 
 vCards are version 3.0 (RFC 2426, what phones import): ``N`` and ``FN`` with the Chinese
 name, ``X-PHONETIC-LAST-NAME``/``X-PHONETIC-FIRST-NAME`` with pinyin so phones sort
-Chinese names by pinyin, CRLF line ends and long lines folded at 75 octets.
+Chinese names by pinyin, ``TEL`` in the E.164 ``+`` form, CRLF line ends and long lines
+folded at 75 octets.
 
 Every export holds what the acting account may see (:mod:`crm_core.authz`), exactly as
 its lists and reports: county staff export their region's people and work only, and a
@@ -37,6 +39,7 @@ from crm_core.errors import TongxinError, ValidationError
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Account, Interaction, InteractionParticipant, Person
+from crm_core.phones import display_phone, vcard_tel
 from crm_core.private_files import private_open, private_path
 from crm_core.services import contacts
 from crm_core.services.interactions import shown_all
@@ -290,8 +293,10 @@ def people_table(unit: Unit, people: list[Person]) -> tuple[list[TableColumn], l
                 _label(vocab["regions"], p.region),
                 p.employer,
                 p.title,
-                p.mobile,
-                "、".join(p.phones) or None,
+                # As users read them (138 1234 5678, +852 9123 4567): the importer reads
+                # that form back to the same stored numbers.
+                display_phone(p.mobile) if p.mobile else None,
+                "、".join(display_phone(n) for n in p.phones) or None,
                 p.email,
                 p.address,
                 "、".join(_label(categories, c) or c for c in cats.get(p.id, [])) or None,
@@ -529,9 +534,9 @@ def vcard(person: Person, categories: list[str] | None = None) -> str:
     if given_py:
         lines.append(f"X-PHONETIC-FIRST-NAME:{given_py.capitalize()}")
     if person.mobile:
-        lines.append(f"TEL;TYPE=CELL:{person.mobile}")
+        lines.append(f"TEL;TYPE=CELL:{vcard_tel(person.mobile)}")  # E.164, + form
     for phone in person.phones:
-        lines.append(f"TEL;TYPE=VOICE:{phone}")
+        lines.append(f"TEL;TYPE=VOICE:{vcard_tel(phone)}")
     if person.email:
         lines.append(f"EMAIL;TYPE=INTERNET:{_escape(person.email)}")
     if person.employer:

@@ -36,7 +36,13 @@ from crm_core.models import (
     PersonCommittee,
     PersonStatus,
 )
-from crm_core.phones import is_mobile, normalize_phone
+from crm_core.phones import (
+    display_phone,
+    is_mobile,
+    is_stored,
+    normalize_phone,
+    search_digits,
+)
 from crm_core.services._common import (
     Refusal,
     check_version,
@@ -194,10 +200,12 @@ class PersonFields(BaseModel):
     def _mobile(cls, v: str | None) -> str | None:
         if not v:
             return None
-        digits = normalize_phone(v)
-        if not is_mobile(digits):
-            raise ValueError(N_("not a mobile number (11 digits starting with 1)"))
-        return digits
+        number = normalize_phone(v)
+        if not is_mobile(number):
+            raise Refusal(
+                N_("not a mobile number: {number} is a landline"), number=display_phone(number)
+            )
+        return number
 
     @field_validator("phones")
     @classmethod
@@ -253,7 +261,7 @@ def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
     if "phones" in given:
         person.phones = given["phones"] or []
     if "mobile" in given or "phones" in given:
-        person.phone_digits = " ".join(p for p in [person.mobile, *person.phones] if p)
+        person.phone_digits = search_digits([person.mobile, *person.phones])
 
 
 def _link_codes(unit: Unit, fields: PersonFields) -> dict[str, list[str]]:
@@ -402,7 +410,7 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
             [*keep.phones, *[p for p in [drop.mobile, *drop.phones] if p and p != keep.mobile]]
         )
     )
-    keep.phone_digits = " ".join(p for p in [keep.mobile, *keep.phones] if p)
+    keep.phone_digits = search_digits([keep.mobile, *keep.phones])
     if drop.notes:
         keep.notes = f"{keep.notes}\n{drop.notes}" if keep.notes else drop.notes
     keep.extra = {**drop.extra, **keep.extra}
@@ -533,7 +541,7 @@ def _stored_form(values: dict[str, Any]) -> bool:
             if type(v) is not list:
                 return False
             for x in v:
-                if type(x) is not str or not x or (kind == "digits" and not x.isdigit()):
+                if type(x) is not str or not x or (kind == "digits" and not is_stored(x)):
                     return False
                 if text_problem(x, field=key):
                     return False
@@ -700,7 +708,7 @@ def bulk_create_people(
                 "title": clean_text(given.get("title")),
                 "mobile": mobile,
                 "phones": phones,
-                "phone_digits": " ".join([p for p in (mobile, *phones) if p]),
+                "phone_digits": search_digits([mobile, *phones]),
                 "email": clean_text(given.get("email")),
                 "address": clean_text(given.get("address")),
                 "membership": (

@@ -15,6 +15,7 @@ from rich.table import Table
 from crm_core.calendar_models import ContactProposal
 from crm_core.i18n import N_, _
 from crm_core.models import Person
+from crm_core.phones import display_phone
 from crm_core.unit import Unit
 
 proposals_app = typer.Typer(
@@ -90,8 +91,9 @@ def proposals_command(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         table.add_row(
             str(r["id"])[:8],
             str(r["person"]),
-            "、".join(phones),
-            "、".join(before),
+            # One number a line: a narrow terminal wraps between numbers, not inside one.
+            "\n".join(display_phone(str(n)) for n in phones),
+            "\n".join(display_phone(str(n)) for n in before),
             str(r["created_at"])[:16].replace("T", " "),
         )
     out.print(table)

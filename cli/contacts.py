@@ -14,6 +14,7 @@ from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Person
 from crm_core.person_fields import gender_label
+from crm_core.phones import display_phone
 from crm_core.plugins import missing_kind_label
 from crm_core.services import contacts, interactions
 from crm_core.unit import Unit
@@ -133,7 +134,7 @@ def show(
             (_("Sector"), label("sectors", person.sector)),
             (_("Region"), label("regions", person.region)),
             (_("Employer and title"), " ".join(x for x in (person.employer, person.title) if x)),
-            (_("Mobile"), person.mobile or ""),
+            (_("Mobile"), display_phone(person.mobile) if person.mobile else ""),
             (_("Address"), person.address or ""),
             (
                 _("Categories"),

@@ -27,11 +27,12 @@ import re
 from crm_core import pinyin
 from crm_core.exporter import fold, split_name
 from crm_core.models import Person
-from crm_core.phones import normalize_phone
+from crm_core.phones import normalize_phone, vcard_tel
 
 PRODID = "-//tongxin//CardDAV//ZH"
 UID_PREFIX = "tongxin-person-"
 
+_TEL = re.compile(r"\+\d+(?:,\d+)?")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -60,6 +61,13 @@ def person_phones(person: Person) -> list[str]:
     return [p for p in [person.mobile, *person.phones] if p]
 
 
+def _tel(number: str) -> str:
+    # The E.164 + form as it is (its comma before an extension is a dialling pause, not
+    # text to escape); a value a migration could not read, escaped as text.
+    tel = vcard_tel(number)
+    return tel if _TEL.fullmatch(tel) else escape(tel)
+
+
 def vcard(person: Person, categories: list[str] | None = None) -> bytes:
     """The vCard 3.0 of ``person`` (UTF-8, CRLF, folded at 75 octets)."""
     family, given = split_name(person.name)
@@ -83,9 +91,9 @@ def vcard(person: Person, categories: list[str] | None = None) -> bytes:
     if person.title:
         lines.append(f"TITLE:{escape(person.title)}")
     if person.mobile:
-        lines.append(f"TEL;TYPE=CELL:{escape(person.mobile)}")
+        lines.append(f"TEL;TYPE=CELL:{_tel(person.mobile)}")
     for phone in person.phones:
-        lines.append(f"TEL;TYPE=VOICE:{escape(phone)}")
+        lines.append(f"TEL;TYPE=VOICE:{_tel(phone)}")
     if person.email:
         lines.append(f"EMAIL;TYPE=INTERNET:{escape(person.email)}")
     if person.address:
@@ -103,8 +111,9 @@ def _unfold(text: str) -> list[str]:
 
 def card_tels(body: bytes) -> list[str]:
     """The phone numbers of a card as a phone left it, normalised as tongxin stores them
-    (``+86 138-1234-5678`` → ``13812345678``; a number that is no mainland number is
-    kept as its digits), cell numbers first, without repeats."""
+    (``+86 138-1234-5678`` → ``+8613812345678``, ``+852 9123 4567`` → ``+85291234567``;
+    a number that cannot be read is kept as its digits and ``+``), cell numbers first,
+    without repeats."""
     cells: list[str] = []
     others: list[str] = []
     for line in _unfold(body.decode("utf-8", "replace")):
@@ -115,7 +124,7 @@ def card_tels(body: bytes) -> list[str]:
         prop = prop.rsplit(".", 1)[-1].upper()  # "item1.TEL" (Apple groups) is TEL
         if prop != "TEL":
             continue
-        value = value.strip()
+        value = value.strip().replace("\\,", ",").replace("\\;", ";")
         if value.lower().startswith("tel:"):  # vCard 4 URIs
             value = value[4:]
         try:

@@ -1,7 +1,8 @@
 """Exports (导出): people and interactions as Excel or CSV tables, contacts as vCards.
 
 Tables are written the way the office needs them: Chinese headers, typed cells (numbers
-as numbers, dates as dates, phone numbers as text so Excel keeps every digit), a frozen
+as numbers, dates as dates, phone numbers as text so Excel keeps every digit, in the form
+users read them: ``138 1234 5678``, ``+852 9123 4567``), a frozen
 header row and column widths that fit Chinese text (two units a character). CSV files
 are UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens them correctly.
 A people export has the headers the importer recognises: it can be edited and imported
@@ -9,7 +10,8 @@ again.
 
 vCards are version 3.0 (RFC 2426, what phones import): ``N`` and ``FN`` with the Chinese
 name, ``X-PHONETIC-LAST-NAME``/``X-PHONETIC-FIRST-NAME`` with pinyin so phones sort
-Chinese names by pinyin, CRLF line ends and long lines folded at 75 octets.
+Chinese names by pinyin, ``TEL`` in the E.164 ``+`` form, CRLF line ends and long lines
+folded at 75 octets.
 
 Every export holds what the acting account may see (:mod:`crm_core.authz`), exactly as
 its lists and reports: county staff export their region's people and work only, and a
@@ -45,6 +47,7 @@ from crm_core.person_fields import (
     FieldKind,
     PersonField,
 )
+from crm_core.phones import display_phone, vcard_tel
 from crm_core.private_files import private_open, private_path
 from crm_core.services import contacts
 from crm_core.services.interactions import shown_all
@@ -282,8 +285,12 @@ def people_table(unit: Unit, people: list[Person]) -> tuple[list[TableColumn], l
             return GENDER_ZH.get(value.value) if value else None
         if f.kind is FieldKind.membership:
             return MEMBERSHIP_ZH.get(value.value)
+        # Phones as users read them (138 1234 5678, +852 9123 4567): the importer reads
+        # that form back to the same stored numbers.
         if f.kind is FieldKind.phones:
-            return "、".join(value) or None
+            return "、".join(display_phone(n) for n in value) or None
+        if f.kind is FieldKind.mobile:
+            return display_phone(value) if value else None
         return value
 
     rows = []
@@ -518,9 +525,9 @@ def vcard(person: Person, categories: list[str] | None = None) -> str:
     if given_py:
         lines.append(f"X-PHONETIC-FIRST-NAME:{given_py.capitalize()}")
     if person.mobile:
-        lines.append(f"TEL;TYPE=CELL:{person.mobile}")
+        lines.append(f"TEL;TYPE=CELL:{vcard_tel(person.mobile)}")  # E.164, + form
     for phone in person.phones:
-        lines.append(f"TEL;TYPE=VOICE:{phone}")
+        lines.append(f"TEL;TYPE=VOICE:{vcard_tel(phone)}")
     if person.email:
         lines.append(f"EMAIL;TYPE=INTERNET:{_escape(person.email)}")
     if person.employer:

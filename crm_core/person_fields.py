@@ -24,7 +24,7 @@ class FieldKind(StrEnum):
     codes = "codes"  # several codes of a vocabulary (a link table)
     gender = "gender"  # male / female (GENDER_WORDS)
     birth = "birth"  # YYYY or YYYY-MM, stored as year and month
-    mobile = "mobile"  # one 11-digit mobile number
+    mobile = "mobile"  # one mobile number, of any country (stored in E.164)
     phones = "phones"  # a list of other phone numbers
     membership = "membership"  # standing / member / none (MEMBERSHIP_ZH)
     status = "status"  # active / inactive / deceased (merged is set by merging only)

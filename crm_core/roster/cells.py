@@ -13,7 +13,7 @@ from crm_core.config import Term, Vocabulary
 from crm_core.formatting import value_text
 from crm_core.i18n import _
 from crm_core.person_fields import GENDER_WORDS, MEMBERSHIP_ZH
-from crm_core.phones import normalize_phone
+from crm_core.phones import PhoneError, normalize_phone
 
 # What the services accept, and the longer forms rosters also use.
 _GENDERS = GENDER_WORDS | {"男性": "male", "女性": "female"}
@@ -99,25 +99,22 @@ def parse_gender(value: str) -> str:
 
 
 def parse_phones(value: str) -> list[str]:
-    """The phone numbers in a cell, normalised (several may be separated by 、,; or 或)."""
+    """The phone numbers in a cell, in the stored form (E.164, :mod:`crm_core.phones`;
+    several may be separated by 、,; or 或)."""
     out = []
     for piece in _PHONE_SPLIT.split(unicodedata.normalize("NFKC", value)):
         if piece.strip():
             try:
                 out.append(normalize_phone(piece))
-            except ValueError as exc:
-                raise CellProblem(_phone_reason(str(exc))) from None
+            except PhoneError as exc:
+                raise CellProblem(_phone_reason(exc)) from None
     return out
 
 
-def _phone_reason(message: str) -> str:
-    m = re.match(r"a mobile number has 11 digits, this has (\d+)", message)
-    if m:
-        return _("a mobile number has 11 digits, this has {count}").format(count=m.group(1))
-    m = re.match(r"not a mainland phone number \((\d+) digits\)", message)
-    if m:
-        return _("not a mainland phone number ({count} digits)").format(count=m.group(1))
-    return _("not a phone number: it contains characters that are not digits")
+def _phone_reason(exc: PhoneError) -> str:
+    if exc.template == "contains characters that are not digits":
+        return _("not a phone number: it contains characters that are not digits")
+    return exc.translated()
 
 
 def split_list(value: str) -> list[str]:

@@ -20,6 +20,7 @@ from crm_core.models import (
     PersonCategory,
     PersonCommittee,
 )
+from crm_core.phones import search_digits
 from crm_core.services._common import (
     check_version,
     clean_text,
@@ -116,7 +117,7 @@ def _apply(unit: Unit, person: Person, fields: PersonFields) -> None:
     if "phones" in given:
         person.phones = given["phones"] or []
     if "mobile" in given or "phones" in given:
-        person.phone_digits = " ".join(p for p in [person.mobile, *person.phones] if p)
+        person.phone_digits = search_digits([person.mobile, *person.phones])
 
 
 def _link_codes(unit: Unit, fields: PersonFields) -> dict[str, list[str]]:

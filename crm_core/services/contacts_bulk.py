@@ -31,7 +31,7 @@ from crm_core.models import (
     PersonCommittee,
     PersonStatus,
 )
-from crm_core.phones import is_mobile
+from crm_core.phones import is_mobile, is_stored, search_digits
 from crm_core.services._common import (
     clean_text,
     code_of,
@@ -182,7 +182,7 @@ def _stored_form(values: dict[str, Any]) -> bool:
             if type(v) is not list:
                 return False
             for x in v:
-                if type(x) is not str or not x or (kind == "digits" and not x.isdigit()):
+                if type(x) is not str or not x or (kind == "digits" and not is_stored(x)):
                     return False
                 if text_problem(x, field=key):
                     return False
@@ -334,7 +334,7 @@ def create_in_batches(
                 "title": clean_text(given.get("title")),
                 "mobile": mobile,
                 "phones": phones,
-                "phone_digits": " ".join([p for p in (mobile, *phones) if p]),
+                "phone_digits": search_digits([mobile, *phones]),
                 "email": clean_text(given.get("email")),
                 "address": clean_text(given.get("address")),
                 "membership": (

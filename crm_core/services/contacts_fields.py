@@ -18,7 +18,7 @@ from crm_core.models import (
     Membership,
     PersonStatus,
 )
-from crm_core.phones import is_mobile, normalize_phone
+from crm_core.phones import display_phone, is_mobile, normalize_phone
 from crm_core.services._common import (
     Refusal,
 )
@@ -164,10 +164,12 @@ class PersonFields(BaseModel):
     def _mobile(cls, v: str | None) -> str | None:
         if not v:
             return None
-        digits = normalize_phone(v)
-        if not is_mobile(digits):
-            raise ValueError(N_("not a mobile number (11 digits starting with 1)"))
-        return digits
+        number = normalize_phone(v)
+        if not is_mobile(number):
+            raise Refusal(
+                N_("not a mobile number: {number} is a landline"), number=display_phone(number)
+            )
+        return number
 
     @field_validator("phones")
     @classmethod

@@ -24,6 +24,7 @@ from crm_core.models import (
     PersonCommittee,
     PersonStatus,
 )
+from crm_core.phones import search_digits
 
 # The reading side lives in contacts_search; its names stay importable from here.
 from crm_core.services.contacts_search import (
@@ -135,7 +136,7 @@ def merge_people(unit: Unit, keep_id: uuid.UUID | str, drop_id: uuid.UUID | str)
             [*keep.phones, *[p for p in [drop.mobile, *drop.phones] if p and p != keep.mobile]]
         )
     )
-    keep.phone_digits = " ".join(p for p in [keep.mobile, *keep.phones] if p)
+    keep.phone_digits = search_digits([keep.mobile, *keep.phones])
     if drop.notes:
         keep.notes = f"{keep.notes}\n{drop.notes}" if keep.notes else drop.notes
     keep.extra = {**drop.extra, **keep.extra}

@@ -25,7 +25,7 @@ from crm_core.models import (
     PersonCommittee,
     PersonStatus,
 )
-from crm_core.phones import normalize_phone
+from crm_core.phones import normalize_phone, search_key
 from crm_core.services._common import (
     as_uuid,
     code_of,
@@ -176,15 +176,17 @@ def search_people(
     )
     rank: Any
     digits = re.sub(r"[\s\-+]", "", q)
+    number = digits
     if digits.isdigit():
         with suppress(ValueError):  # a whole number as typed: +86 138-1234-5678, 0086 ...
-            digits = normalize_phone(q)
+            number = normalize_phone(q)
+            digits = search_key(number)  # as person.phone_digits holds it
     if not q:
         match: ColumnElement[bool] | None = None
         rank = literal(0)  # everyone ranks alike: pinyin order (a bare 0 is no ORDER BY term)
     elif digits.isdigit() and len(digits) >= 3:
         match = col(Person.phone_digits).contains(digits, autoescape=True)
-        rank = case((col(Person.mobile) == digits, 0), else_=1)
+        rank = case((col(Person.mobile) == number, 0), else_=1)
     elif pinyin.query_is_pinyin(q):
         p = q.lower().replace(" ", "")
         match = or_(_prefix(Person.name_initials, p), _prefix(Person.name_pinyin, p))

@@ -143,7 +143,7 @@ def create_organisation(unit: Unit, **values: Any) -> Organisation:
     ``democratic_party``, ``federation_ic`` or ``other`` (default; the Chinese labels
     民主党派, 工商联, 其他组织 are accepted too); a democratic party's organisation names
     its ``party`` (a code or label of the configured parties). ``region`` is a configured
-    region, ``phone`` a mainland phone number."""
+    region, ``phone`` a phone number (stored in E.164, :mod:`crm_core.phones`)."""
     fields = parse(OrganisationFields, values)
     if not fields.name:
         raise ValidationError.one("name", values.get("name"), N_("an organisation needs a name"))

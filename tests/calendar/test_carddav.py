@@ -114,7 +114,7 @@ def test_first_sync_writes_cards_a_phone_reads_and_a_second_writes_nothing(
     assert zhang.contents["x-phonetic-first-name"][0].value == "San"
     assert zhang.org.value == ["扬州市科技局"] and zhang.title.value == "副局长"
     tels = {t.value: t.params.get("TYPE") for t in zhang.contents["tel"]}
-    assert tels == {"13812345678": ["CELL"], "051487331234": ["VOICE"]}
+    assert tels == {"+8613812345678": ["CELL"], "+8651487331234": ["VOICE"]}
     assert zhang.email.value == "zhangsan@example.org"
     assert set(zhang.categories.value) == {"党外委员", "经济界"}
     assert "note" not in zhang.contents  # tongxin's notes on a person stay in tongxin
@@ -201,15 +201,15 @@ def test_a_number_changed_on_the_phone_is_a_proposal_an_administrator_accepts(
     rad = radicale_server
     book = _sync(app, rad).book_url
     href = book + f"{_uid(people['zhang'])}.vcf"
-    _phone_edit(rad, href, "13812345678", "+86 139-8888-7777")
+    _phone_edit(rad, href, "+8613812345678", "+86 139-8888-7777")
 
     rad.seen.clear()
     report = _sync(app, rad)
     assert report.proposals == [_uid(people["zhang"])] and report.conflicts == []
     assert rad.writes() == []  # the phone's edit stays
     assert card_tels(rad.client().request(href, "GET", "", {}).raw.encode()) == [
-        "13988887777",
-        "051487331234",
+        "+8613988887777",
+        "+8651487331234",
     ]
     _quiet(app, rad)  # the same proposal, not a second one
 
@@ -223,10 +223,10 @@ def test_a_number_changed_on_the_phone_is_a_proposal_an_administrator_accepts(
     # The list, in Chinese by default.
     assert run(["--db", db_url, "contacts", "proposals"]) == 0
     listed = capsys.readouterr().out
-    assert "张三" in listed and "13988887777" in listed and "13812345678" in listed
+    assert "张三" in listed and "139 8888 7777" in listed and "138 1234 5678" in listed
     assert run(["--db", db_url, "contacts", "proposals", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
-    assert row["person"] == "张三" and row["phones"] == ["13988887777", "051487331234"]
+    assert row["person"] == "张三" and row["phones"] == ["+8613988887777", "+8651487331234"]
 
     # Only an administrator accepts.
     with app.unit("wangzx") as unit, pytest.raises(PermissionDenied):
@@ -239,13 +239,13 @@ def test_a_number_changed_on_the_phone_is_a_proposal_an_administrator_accepts(
     with app.unit() as unit:
         person = unit.session.get(Person, people["zhang"])
         assert person is not None
-        assert (person.mobile, person.phones) == ("13988887777", ["051487331234"])
+        assert (person.mobile, person.phones) == ("+8613988887777", ["+8651487331234"])
         entries = unit.session.scalars(
             select(AuditLog).where(col(AuditLog.entity_id) == str(people["zhang"]))
         ).all()
-        [entry] = [e for e in entries if (e.after or {}).get("mobile") == "13988887777"]
+        [entry] = [e for e in entries if (e.after or {}).get("mobile") == "+8613988887777"]
         assert entry.actor.endswith("(as office)") and (entry.before or {}).get("mobile") == (
-            "13812345678"
+            "+8613812345678"
         )
     assert run(["--db", db_url, "contacts", "proposals", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
@@ -253,7 +253,7 @@ def test_a_number_changed_on_the_phone_is_a_proposal_an_administrator_accepts(
     # The next sync is quiet: the phone already holds the accepted numbers.
     after = _quiet(app, rad)
     assert after.proposals == [] and after.conflicts == []
-    assert card_tels(rad.client().request(href, "GET", "", {}).raw.encode())[0] == "13988887777"
+    assert card_tels(rad.client().request(href, "GET", "", {}).raw.encode())[0] == "+8613988887777"
 
     # Later changes in tongxin go out again.
     with app.unit() as unit:

@@ -61,11 +61,11 @@ def test_show_by_name_and_json(tx) -> None:  # type: ignore[no-untyped-def]
        "--category", "党外知识分子", "--committee", "提案委员会")  # fmt: skip
     code, out, _ = tx("contacts", "show", "oyx")
     assert code == 0
-    assert "欧阳修" in out and "民盟" in out and "13900001111" in out and "党外知识分子" in out
+    assert "欧阳修" in out and "民盟" in out and "139 0000 1111" in out and "党外知识分子" in out
     code, out, _ = tx("contacts", "show", "欧阳修", "--json")
     data = json.loads(out)
     assert (data["party"], data["mobile"], data["categories"], data["committees"]) == (
-        "cdl", "13900001111", ["non_party_intellectual"], ["proposals"],
+        "cdl", "+8613900001111", ["non_party_intellectual"], ["proposals"],
     )  # fmt: skip
     assert data["recent"] == []
 

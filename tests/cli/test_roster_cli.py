@@ -89,7 +89,7 @@ def test_map_and_unknown_columns(tx, tmp_path: Path) -> None:  # type: ignore[no
     assert "未识别的列（作为附加字段保存）：籍贯" in out
     code, out, _ = tx("contacts", "show", "张三", "--json")
     data = json.loads(out)
-    assert (data["mobile"], data["membership"]) == ("13800138000", "member")
+    assert (data["mobile"], data["membership"]) == ("+8613800138000", "member")
     code, _, err = tx("import", str(path), "--map", "联系人电话")
     assert code == 1 and "HEADER=field" in err
 

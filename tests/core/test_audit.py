@@ -46,7 +46,7 @@ def test_create_is_logged_with_the_actor_and_the_values(app: Tongxin, admin: str
         assert entry.after is not None
         assert entry.after["name"] == "张三"
         assert entry.after["sector"] == "economy"
-        assert entry.after["mobile"] == "13812345678"
+        assert entry.after["mobile"] == "+8613812345678"
         assert entry.after["version"] == 1
         assert entry.after["id"] == str(pid)
         [link] = log_of(unit, "person_category", f"{pid}/non_party_intellectual")

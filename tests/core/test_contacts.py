@@ -95,12 +95,12 @@ def test_create_normalises_phones_and_keeps_their_digits_for_search(app: Tongxin
         b = add(unit, "李四", mobile="１３９１２３４５６７８", phones=["0086 137 0000 1111"])
     with app.unit() as unit:
         p = contacts.get_person(unit, a)
-        assert p.mobile == "13812345678"
-        assert p.phones == ["051487331234"]
+        assert p.mobile == "+8613812345678"
+        assert p.phones == ["+8651487331234"]
         assert p.phone_digits == "13812345678 051487331234"
         q = contacts.get_person(unit, b)
-        assert q.mobile == "13912345678"
-        assert q.phones == ["13700001111"]
+        assert q.mobile == "+8613912345678"
+        assert q.phones == ["+8613700001111"]
         assert q.phone_digits == "13912345678 13700001111"
         contacts.update_person(unit, a, mobile="13600000000")
     with app.unit() as unit:
@@ -181,8 +181,8 @@ def test_refusal_says_why_in_english_and_shows_it_in_chinese(app: Tongxin) -> No
         with pytest.raises(ValidationError) as caught:  # a landline is no mobile number
             contacts.create_person(unit, name="张三", mobile="0514-8733-1234")
         [error] = caught.value.errors
-        assert error.message == "not a mobile number (11 digits starting with 1)"
-        assert error.text == "不是手机号码（须为以 1 开头的 11 位数字）"
+        assert error.message == "not a mobile number: 0514 8733 1234 is a landline"
+        assert error.text == "不是手机号码：0514 8733 1234 是固定电话"
         with pytest.raises(ValidationError) as caught:
             contacts.create_person(unit, name="张三", birth="1965-13")
         [error] = caught.value.errors
@@ -528,14 +528,14 @@ def test_merge_moves_everything_to_the_kept_record(app: Tongxin, admin: str) -> 
         dropped = contacts.get_person(unit, drop)
         # Kept fields win; missing ones are filled from the duplicate.
         assert kept.employer == "扬州大学"
-        assert kept.mobile == "13812345678"
+        assert kept.mobile == "+8613812345678"
         assert (kept.title, kept.gender, kept.birth_year, kept.birth_month) == (
             "教授",
             "male",
             1965,
             3,
         )
-        assert kept.phones == ["13900000000", "051487331234"]
+        assert kept.phones == ["+8613900000000", "+8651487331234"]
         assert kept.notes == "老委员\n导入的重复记录"
         assert kept.extra == {"source": "roster", "rank": 1, "wechat": "zs1965"}
         assert contacts.categories_of(unit, keep) == ["non_party_intellectual", "private_economy"]
@@ -649,7 +649,7 @@ def test_person_json_has_a_stable_shape(app: Tongxin) -> None:
         assert (data["name"], data["pinyin"], data["initials"]) == ("张三", "zhangsan", "zs")
         assert (data["gender"], data["birth"], data["membership"]) == ("male", "1965", "member")
         assert (data["party"], data["sector"], data["region"]) == ("cdl", "economy", "guangling")
-        assert data["phones"] == ["051487331234"]
+        assert data["phones"] == ["+8651487331234"]
         assert data["categories"] == ["non_party_intellectual"]
         assert data["committees"] == ["proposals"]
         assert data["version"] == 1

@@ -48,7 +48,7 @@ def test_people_to_excel_typed_frozen_fitted_and_back(roster: Tongxin, tmp_path:
     birth = cao[header.index("出生年月")]
     assert birth.value == datetime(1984, 10, 1) and birth.number_format == "yyyy.mm"  # a date
     mobile = cao[header.index("手机")]
-    assert mobile.value == "19886601364" and mobile.data_type == "s"  # every digit kept
+    assert mobile.value == "198 8660 1364" and mobile.data_type == "s"  # every digit kept
     assert cao[header.index("党派")].value == "九三学社"
     assert cao[header.index("专委会")].value == "经济委员会、教科卫体委员会"
     assert rows["廖𠇔柏"][header.index("性别")].value == "女"
@@ -184,7 +184,7 @@ def test_vcards_with_chinese_names_pinyin_and_folded_lines(roster: Tongxin, tmp_
     oy = cards["欧阳兰"]
     assert oy["N"] == ["欧阳;兰;;;"]
     assert (oy["X-PHONETIC-LAST-NAME"], oy["X-PHONETIC-FIRST-NAME"]) == (["Ouyang"], ["Lan"])
-    assert oy["TEL;TYPE=CELL"] == ["18480939073"]
+    assert oy["TEL;TYPE=CELL"] == ["+8618480939073"]
     assert oy["ORG"] == ["扬州市第一人民医院\\, 心内科\\; 主任"]  # escaped, not split
     assert oy["ADR;TYPE=WORK"][0].startswith(";;江苏省扬州市邗江区") and oy["ADR;TYPE=WORK"][
         0

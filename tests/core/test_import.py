@@ -139,10 +139,10 @@ def test_sample_roster_imports_the_good_rows_and_reports_every_bad_one(app: Tong
     assert people["苏凯建"]["birth"] == "1955-11"  # 1955/11
     assert people["姜磊艳"]["birth"] == "1954-09"  # 1954-9
     assert people["石凯海"]["birth"] == "1962-12"  # " 石凯海　", 62.12
-    assert people["乐娟飞"]["mobile"] == "19538757987"  # full-width digits
-    assert people["姜磊艳"]["mobile"] == "19800682505"  # +86
-    assert people["马军宁"]["mobile"] == "18046522692"  # spaces
-    assert people["闫祥刚"]["mobile"] == "19849957339"  # dashes
+    assert people["乐娟飞"]["mobile"] == "+8619538757987"  # full-width digits
+    assert people["姜磊艳"]["mobile"] == "+8619800682505"  # +86
+    assert people["马军宁"]["mobile"] == "+8618046522692"  # spaces
+    assert people["闫祥刚"]["mobile"] == "+8619849957339"  # dashes
     # Polyphonic and compound surnames, and a name outside the BMP.
     assert (people["欧阳兰"]["pinyin"], people["欧阳兰"]["initials"]) == ("ouyanglan", "oyl")
     assert people["上官静勇"]["initials"] == "sgjy"
@@ -211,7 +211,7 @@ def test_every_format_reads_the_same_people(app: Tongxin, name: str) -> None:
     if name.endswith(".csv"):
         assert report.encoding == "gb18030"
     people = by_name(app)
-    assert people["曹荣"]["birth"] == "1984-10" and people["乐娟飞"]["mobile"] == "19538757987"
+    assert people["曹荣"]["birth"] == "1984-10" and people["乐娟飞"]["mobile"] == "+8619538757987"
     assert "廖𠇔柏" in people
 
 
@@ -225,7 +225,7 @@ def test_utf8_csv_with_and_without_bom(app: Tongxin, tmp_path: Path) -> None:
             report = import_roster(unit, path)
         assert report.encoding == "utf-8"
         assert report.totals["create" if i == 0 else "unchanged"] == 2
-    assert by_name(app)["张三"]["mobile"] == "13800138000"
+    assert by_name(app)["张三"]["mobile"] == "+8613800138000"
 
 
 # -- cells as people type them -------------------------------------------------------
@@ -254,8 +254,8 @@ def test_other_cells_as_people_type_them() -> None:
     ]  # fmt: skip
     with pytest.raises(CellProblem, match="男 or 女"):
         parse_gender("未知")
-    assert parse_phones("+86 138-0013-8000、0514-87331234") == ["13800138000", "051487331234"]
-    assert parse_phones("１３８００１３８０００") == ["13800138000"]
+    assert parse_phones("+86 138-0013-8000、0514-87331234") == ["+8613800138000", "+8651487331234"]
+    assert parse_phones("１３８００１３８０００") == ["+8613800138000"]
     with pytest.raises(CellProblem, match="11 digits"):
         parse_phones("138001380")
     assert split_list("党外知识分子、宗教界人士；港澳委员,无党派人士 新的社会阶层人士") == [
@@ -306,7 +306,7 @@ def test_headings_merged_cells_english_headers_and_unknown_columns(
     assert [r for r, _ in report.skipped_rows] == [4, 7]
     assert report.totals["create"] == 3 and not report.errors
     people = by_name(app)
-    assert people["张三"]["birth"] == "1965-03" and people["张三"]["mobile"] == "13800138000"
+    assert people["张三"]["birth"] == "1965-03" and people["张三"]["mobile"] == "+8613800138000"
     assert people["李四"]["region"] == "baoying"  # the merged 所在地 cell covers row 6
     assert (people["张三"]["employer"], people["张三"]["title"]) == ("扬州大学", "教授")
     with app.unit() as unit:
@@ -329,7 +329,7 @@ def test_map_names_columns_and_unknown_labels_are_row_errors(app: Tongxin, tmp_p
     [error] = report.errors
     assert (error.row, error.column, error.value) == (2, "县区", "火星区")
     assert "not one of the configured regions" in error.reason and "宝应县" in error.reason
-    assert by_name(app)["李四"]["mobile"] == "13800138001"
+    assert by_name(app)["李四"]["mobile"] == "+8613800138001"
     with pytest.raises(ValidationError, match="unknown field"), app.unit() as unit:
         import_roster(unit, path, mapping={"县区": "county"})
     with pytest.raises(ValidationError, match="no such column"), app.unit() as unit:
@@ -375,7 +375,7 @@ def test_duplicates_in_the_database_update_skip_or_ask(app: Tongxin) -> None:
         person = contacts.get_person(unit, kept.id)
         assert (person.employer, person.mobile, person.version) == (
             "扬州大学校长",
-            "18328656873",
+            "+8618328656873",
             2,
         )
         audit = unit.session.scalars(
@@ -623,7 +623,7 @@ def test_a_bulk_audit_entry_holds_what_the_listener_writes(app: Tongxin) -> None
     assert made.pop("categories") == ["non_party_intellectual"]
     assert made.pop("committees") == ["proposals"]
     assert (hand.pop("id"), made.pop("id")) == (str(by_hand), str(bulk))
-    assert (hand.pop("mobile"), made.pop("mobile")) == ("13900001111", "13900001112")
+    assert (hand.pop("mobile"), made.pop("mobile")) == ("+8613900001111", "+8613900001112")
     hand.pop("phone_digits"), made.pop("phone_digits")
     assert made == hand
 

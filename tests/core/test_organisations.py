@@ -55,7 +55,7 @@ def test_create_takes_labels_and_stores_codes(app: Tongxin) -> None:
     with app.unit() as unit:
         org = organisations.get_organisation(unit, oid)
         assert (org.name, org.kind, org.party, org.region, org.phone) == (
-            "民盟扬州市委员会", "democratic_party", "cdl", "city", "051487331234",
+            "民盟扬州市委员会", "democratic_party", "cdl", "city", "+8651487331234",
         )  # fmt: skip
         fic = organisations.create_organisation(unit, name="扬州市工商业联合会", kind="工商联")
         other = organisations.create_organisation(unit, name="扬州市台湾同胞联谊会")

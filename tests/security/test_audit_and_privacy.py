@@ -138,7 +138,7 @@ def test_export_everything_held_about_a_person(app: Tongxin, member: dict) -> No
         doc = privacy.export_person(unit, member["pid"])
     doc = json.loads(json.dumps(doc, ensure_ascii=False))  # JSON as written
     assert doc["format"] == privacy.EXPORT_FORMAT
-    assert doc["person"]["name"] == "欧阳修" and doc["person"]["mobile"] == "13912345678"
+    assert doc["person"]["name"] == "欧阳修" and doc["person"]["mobile"] == "+8613912345678"
     assert doc["person"]["categories"] == ["non_party_intellectual"]
     assert [m["id"] for m in doc["merged_records"]] == [str(member["dup"])]
     assert {i["id"] for i in doc["interactions"]} == {str(member["talk"]), str(member["group"])}

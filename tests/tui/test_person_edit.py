@@ -80,10 +80,10 @@ async def test_a_bad_value_is_refused_inline_and_nothing_is_lost(core: Tongxin) 
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, PersonScreen)
-        assert "13900002222" in static_text(app.screen, "#profile")
+        assert "139 0000 2222" in static_text(app.screen, "#profile")
     with core.unit() as unit:
         person = contacts.get_person(unit, core.test_ids["李四"])  # type: ignore[attr-defined]
-        assert (person.mobile, person.birth_year, person.birth_month) == ("13900002222", 1970, 3)
+        assert (person.mobile, person.birth_year, person.birth_month) == ("+8613900002222", 1970, 3)
         assert person.employer == "扬州新科技公司"
         assert contacts.categories_of(unit, person.id) == [
             "non_party_intellectual",

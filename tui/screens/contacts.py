@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Select, Static
 
 from crm_core.i18n import N_, _, language
+from crm_core.phones import display_phone
 from crm_core.services import contacts
 from crm_core.unit import Unit
 
@@ -195,7 +196,7 @@ class ContactsScreen(BaseScreen):
                 vocab_label(vocab["sectors"], r.sector),
                 vocab_label(vocab["regions"], r.region),
                 shorten(r.employer, 34),
-                r.mobile or "",
+                display_phone(r.mobile) if r.mobile else "",
                 key=r.id,
             )
         self.loaded += len(rows)

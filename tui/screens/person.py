@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 
 from crm_core.i18n import N_, _
 from crm_core.person_fields import gender_label
+from crm_core.phones import display_phone
 
 
 class PersonScreen(BaseScreen):
@@ -96,7 +97,7 @@ class PersonScreen(BaseScreen):
         row(_("Sector"), vocab_label(vocab["sectors"], p["sector"]))
         row(_("Region"), vocab_label(vocab["regions"], p["region"]))
         row(_("Employer and title"), " ".join(x for x in (p["employer"], p["title"]) if x))
-        row(_("Mobile"), " ".join(x for x in [p["mobile"], *p["phones"]] if x))
+        row(_("Mobile"), "、".join(display_phone(x) for x in [p["mobile"], *p["phones"]] if x))
         row(_("Address"), p["address"])
         row(_("Categories"), "、".join(vocab_label(core.categories, c) for c in page.categories))
         row(

@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 from crm_core.errors import Conflict, TongxinError, ValidationError
 from crm_core.i18n import N_, _, language
 from crm_core.person_fields import GENDER_LABELS
+from crm_core.phones import display_phone
 from crm_core.services import contacts
 
 # The fields of the form, in order: (name, label msgid, widget type). The names are those
@@ -133,7 +134,7 @@ class PersonEditForm(FieldErrors, BaseScreen):
     def _placeholder(name: str) -> str:
         return {
             "birth": _("e.g. 1965-03"),
-            "mobile": _("11 digits"),
+            "mobile": _("138 1234 5678, +852 9123 4567"),
             "phones": _("several: separate with 、"),
             "categories": _("several: separate with 、"),
             "committees": _("several: separate with 、"),
@@ -160,7 +161,7 @@ class PersonEditForm(FieldErrors, BaseScreen):
             _("Edit person") + f" · {profile['name']}  {profile['pinyin']}"
         )
         lists = {
-            "phones": profile["phones"],
+            "phones": [display_phone(n) for n in profile["phones"]],
             # Shown by label, as people read them; the service takes codes or labels.
             "categories": [vocab_label(core.categories, c) for c in profile["categories"]],
             "committees": [vocab_label(vocab["committees"], c) for c in profile["committees"]],
@@ -182,7 +183,9 @@ class PersonEditForm(FieldErrors, BaseScreen):
                 widget.value = "、".join(lists[name])
             else:
                 assert isinstance(widget, Input)
-                widget.value = profile.get(name) or ""
+                value = profile.get(name) or ""
+                # A number as users read and type it (the service stores E.164).
+                widget.value = display_phone(value) if name == "mobile" and value else value
         self.original = self.values()
 
     # -- saving --------------------------------------------------------------------

@@ -116,8 +116,8 @@ def test_one_person_exported_with_every_field_and_read_back(app: Tongxin, tmp_pa
         "所在地": "广陵区",
         "工作单位": "扬州大学",
         "职务": "教授",
-        "手机": "13905271234",
-        "其他电话": "051487654321",  # phones are stored as their digits
+        "手机": "139 0527 1234",
+        "其他电话": "0514 8765 4321",  # shown as users read them; stored in E.164
         "电子邮箱": "wxm@example.cn",
         "通讯地址": "扬州市大学南路88号",
         "联系对象类别": "党外知识分子",

@@ -346,25 +346,26 @@ def overdue_command(
 
 
 def _print_obligations(duties: Obligations) -> None:
-    """The plugins' obligations (``collect_obligations``) as a table, with their links."""
+    """The plugins' obligations (``collect_obligations``), one per line (a link is long:
+    a table would cut it): level, label, detail, how late, where it opens, the plugin."""
     out.print()
-    table = Table(box=None, header_style="bold", title=_("Other obligations"))
-    for head in (_("Level"), _("Obligation"), _("Due"), _("Days overdue"), _("Open"), _("Plugin")):
-        table.add_column(head)
+    out.print(Text(_("Other obligations"), "bold"))
     for o in duties.rows:
         late = o.level(duties.as_of) == "late"
-        text = Text(o.label)
+        line = Text("  ")
+        line.append(_("late") if late else _("due"), "red" if late else "yellow")
+        line.append(f"  {o.label}")
         if o.detail:
-            text.append("\n" + o.detail, "dim")
-        table.add_row(
-            Text(_("late") if late else _("due"), "red" if late else "yellow"),
-            text,
-            o.due_on.isoformat() if o.due_on else "—",
-            str(o.days_overdue(duties.as_of)),
-            o.link.text() if o.link else "",
-            o.plugin,
-        )
-    out.print(table)
+            line.append(f"（{o.detail}）")
+        days = o.days_overdue(duties.as_of)
+        if days:
+            line.append("  " + _("{days} days overdue").format(days=days))
+        elif o.due_on is not None:
+            line.append("  " + _("due {day}").format(day=o.due_on.isoformat()))
+        if o.link is not None:
+            line.append("  " + _("open: {link}").format(link=o.link.text()), "dim")
+        line.append(f"  [{o.plugin}]", "dim")
+        out.print(line)
 
 
 followups_app = typer.Typer(

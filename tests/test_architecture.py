@@ -300,6 +300,7 @@ PLUGINS_MAY_IMPORT = {
     ("crm_core.i18n", "language"),
     ("crm_core.kinds", "FollowUpDraft"),
     ("crm_core.kinds", "KindSpec"),
+    ("crm_core.kinds", "Obligation"),
     ("crm_core.models", "Account"),
     ("crm_core.models", "FollowUp"),
     ("crm_core.models", "Interaction"),

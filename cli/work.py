@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypedDict
 
 import typer
-from crm_cli.context import label, open_unit, out, print_json, run_unit
+from crm_cli.context import err, label, open_unit, out, print_json, run_unit
 from crm_cli.options import JsonOpt, KeeperOpt
 from rich.table import Table
 from rich.text import Text
@@ -18,6 +18,7 @@ from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _, language
 from crm_core.models import Interaction
 from crm_core.services import accounts, assignments, contacts, followups, interactions, overdue
+from crm_core.services.obligations import Obligations
 from crm_core.timeparse import TimeParseError, parse_date, parse_when
 from crm_core.unit import Unit
 
@@ -284,10 +285,18 @@ def overdue_command(
     with open_unit() as unit:
         keeper = accounts.resolve_account(unit, user).id if user else None
         report = overdue.overdue(unit, keeper_id=keeper, include_snoozed=snoozed)
+        duties = report.obligations
+        for plugin in duties.failed:
+            err.print(
+                _("Warning: plugin {plugin} failed; its overdue items are not shown.").format(
+                    plugin=plugin
+                ),
+                markup=False,
+            )
         if as_json:
             print_json(overdue.overdue_json(report))
             return
-        if not report.items and not report.gaps:
+        if not report.items and not report.gaps and not duties.rows:
             out.print(_("Nobody is overdue."))
             return
         if report.items:
@@ -329,6 +338,31 @@ def overdue_command(
                         keeper=g.keeper, category=label("categories", g.category)
                     )
                 )
+        if duties.rows:
+            _print_obligations(duties)
+
+
+def _print_obligations(duties: Obligations) -> None:
+    """The plugins' obligations (``collect_obligations``), one per line (a link is long:
+    a table would cut it): level, label, detail, how late, where it opens, the plugin."""
+    out.print()
+    out.print(Text(_("Other obligations"), "bold"))
+    for o in duties.rows:
+        late = o.level(duties.as_of) == "late"
+        line = Text("  ")
+        line.append(_("late") if late else _("due"), "red" if late else "yellow")
+        line.append(f"  {o.label}")
+        if o.detail:
+            line.append(f"（{o.detail}）")
+        days = o.days_overdue(duties.as_of)
+        if days:
+            line.append("  " + _("{days} days overdue").format(days=days))
+        elif o.due_on is not None:
+            line.append("  " + _("due {day}").format(day=o.due_on.isoformat()))
+        if o.link is not None:
+            line.append("  " + _("open: {link}").format(link=o.link.text()), "dim")
+        line.append(f"  [{o.plugin}]", "dim")
+        out.print(line)
 
 
 followups_app = typer.Typer(

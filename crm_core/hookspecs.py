@@ -369,3 +369,54 @@ def plugin_config_model() -> Any:
     of a plugin switched off in ``[plugins] disabled`` is kept silently. Called once per
     start; it must only return the class.
     """
+
+
+# -- obligations (issue 13 item 4) ---------------------------------------------------------
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from crm_core.kinds import Obligation
+
+
+@hookspec
+def collect_obligations(unit: Unit, as_of: date, plugin_config: Any) -> list[Obligation] | None:
+    """Name what the office owes and has not done on ``as_of`` (a local date): return a
+    list of ``crm_core.api.Obligation(key, label, detail, due_on, severity, link,
+    account_id)``, or None.
+
+    The rows appear in ``tongxin overdue`` (and its ``--json``, under "obligations"),
+    in the dashboard's overdue card and in the daily digest of ``tongxin remind``, with
+    the plugin's own ``label`` and ``detail`` and, when ``link``
+    (``crm_core.api.OpenTarget``) is given, a place the terminal UI opens and the
+    command line prints. A row for an account (``account_id``) is shown to it, in
+    ``tongxin overdue --keeper`` of it and in its digest; a row without one belongs to
+    the office: shown to every reader and in the administrators' digests.
+
+    ``unit`` acts as the reader: whoever runs ``tongxin overdue`` or opens the
+    dashboard, or the recipient of the digest (each digest is computed acting as its
+    recipient). Read only through the scoped reads of ``crm_core.api``, so county
+    staff get rows of their region only and a confidential record never shows through
+    ``label`` or ``detail``. Called every time these are shown: keep it to a few
+    queries. An exception skips this plugin's rows (a warning on the command line, a
+    notification in the terminal UI, a line on the log ``tongxin.plugins``) and the rest
+    is shown; a row that is not an ``Obligation`` is dropped and reported the same way.
+
+    Example (a 委员活动之家 without an activity this month)::
+
+        @hookimpl
+        def collect_obligations(unit, as_of):
+            first = as_of.replace(day=1)
+            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            done = homes_with_activity(unit, first, last)  # a scoped query
+            return [
+                Obligation(
+                    f"home_activity:{home}:{first:%Y-%m}",
+                    f"{home}：本月尚无活动",
+                    due_on=last,
+                    link=OpenTarget("agenda", f"{first:%Y-%m}", kind="home_activity"),
+                )
+                for home in configured_homes(unit)
+                if home not in done
+            ]
+    """

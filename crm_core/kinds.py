@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -223,3 +223,108 @@ class Cadence:
 
     ideal_days: int
     max_days: int
+
+
+# -- obligations (issue 13): what a plugin's ``collect_obligations`` returns ------------
+
+
+@dataclass(frozen=True)
+class OpenTarget:
+    """Where a palette command asks the front end to go.
+
+    ``screen`` is one of ``OpenTarget.SCREENS``: "person", "interaction" and "follow_up"
+    open that record (``ref`` its id); "agenda" shows the agenda, on the day ``ref`` (an
+    ISO date, "2026-09-25") if given, or over the month ``ref`` ("2026-09"), and only the
+    work of ``kind`` (a kind code) if given; "contacts", "followups" and "dashboard" show
+    that screen (``ref`` unused).
+    """
+
+    SCREENS: ClassVar[tuple[str, ...]] = (
+        "person",
+        "interaction",
+        "follow_up",
+        "agenda",
+        "contacts",
+        "followups",
+        "dashboard",
+    )
+
+    screen: str
+    ref: str | None = None
+    kind: str | None = None  # "agenda" only: the work of this kind
+
+    def __post_init__(self) -> None:
+        if self.screen not in self.SCREENS:
+            raise ValueError(
+                f"OpenTarget screen {self.screen!r} is not one of {', '.join(self.SCREENS)}"
+            )
+        if self.screen in ("person", "interaction", "follow_up") and not self.ref:
+            raise ValueError(f"OpenTarget({self.screen!r}) needs the record's id as ref")
+        if self.kind is not None and self.screen != "agenda":
+            raise ValueError(f"OpenTarget({self.screen!r}) takes no kind (only the agenda)")
+
+    def text(self) -> str:
+        """The target as the command line prints it: "person <id>", "agenda 2026-09
+        kind=<code>" …"""
+        parts = [self.screen]
+        if self.ref:
+            parts.append(self.ref)
+        if self.kind:
+            parts.append(f"kind={self.kind}")
+        return " ".join(parts)
+
+
+OBLIGATION_SEVERITIES = ("due", "late")
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something the office owes and has not done, as a plugin's ``collect_obligations``
+    returns it: a row of ``tongxin overdue``, of the dashboard's overdue card and of the
+    daily digest.
+
+    ``key`` is stable for the same obligation (e.g. ``"home_activity:<home>:2026-12"``);
+    ``label`` the line shown (already in the user's language: the plugin's own
+    strings), ``detail`` a second, optional line. ``due_on`` is the last day it could be
+    met (None: no date, e.g. "never done"); ``severity`` is "late" (past due: red) or
+    "due" (still open in time: yellow), and None lets the host decide from ``due_on``
+    (late once ``due_on`` is before the day asked about, else due). ``link`` is where a
+    front end goes when the row is chosen (:class:`crm_core.panels.OpenTarget`: a person,
+    an interaction, a follow-up, the agenda on a day or of one kind in a month) and what
+    the command line prints. ``account_id`` is the account that owes it (None: the
+    office, shown to every reader and in administrators' digests). ``plugin`` is set by
+    the host.
+    """
+
+    key: str
+    label: str
+    detail: str = ""
+    due_on: date | None = None
+    severity: str | None = None
+    link: OpenTarget | None = None
+    account_id: uuid.UUID | None = None
+    plugin: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.key or not self.label:
+            raise ValueError("an Obligation needs a key and a label")
+        if self.severity is not None and self.severity not in OBLIGATION_SEVERITIES:
+            raise ValueError(
+                f"Obligation severity {self.severity!r} is not one of "
+                f"{', '.join(OBLIGATION_SEVERITIES)}"
+            )
+        if self.link is not None and not isinstance(self.link, OpenTarget):
+            raise ValueError(f"Obligation link {self.link!r:.60} is not an OpenTarget")
+
+    def level(self, as_of: date) -> str:
+        """The severity, or (when the plugin gave none) "late" if ``due_on`` is before
+        ``as_of``, else "due"."""
+        if self.severity is not None:
+            return self.severity
+        return "late" if self.due_on is not None and self.due_on < as_of else "due"
+
+    def days_overdue(self, as_of: date) -> int:
+        """Days past ``due_on`` on ``as_of`` (0 when not yet past, or without a date)."""
+        if self.due_on is None:
+            return 0
+        return max((as_of - self.due_on).days, 0)

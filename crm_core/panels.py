@@ -13,7 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
+
+from crm_core.kinds import OpenTarget  # defined with Obligation; importable from here too
+
+__all__ = ["CardSpec", "OpenTarget", "PaletteCommandSpec", "PanelSpec"]
 
 if TYPE_CHECKING:
     from crm_core.models import Person
@@ -60,38 +64,6 @@ class CardSpec:
     def label(self, lang: str) -> str:
         """The title in ``lang``."""
         return self.en if lang == "en" else self.zh
-
-
-@dataclass(frozen=True)
-class OpenTarget:
-    """Where a palette command asks the front end to go.
-
-    ``screen`` is one of ``OpenTarget.SCREENS``: "person", "interaction" and "follow_up"
-    open that record (``ref`` its id); "agenda" shows the agenda, on the day ``ref`` (an
-    ISO date, "2026-09-25") if given; "contacts", "followups" and "dashboard" show that
-    screen (``ref`` unused).
-    """
-
-    SCREENS: ClassVar[tuple[str, ...]] = (
-        "person",
-        "interaction",
-        "follow_up",
-        "agenda",
-        "contacts",
-        "followups",
-        "dashboard",
-    )
-
-    screen: str
-    ref: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.screen not in self.SCREENS:
-            raise ValueError(
-                f"OpenTarget screen {self.screen!r} is not one of {', '.join(self.SCREENS)}"
-            )
-        if self.screen in ("person", "interaction", "follow_up") and not self.ref:
-            raise ValueError(f"OpenTarget({self.screen!r}) needs the record's id as ref")
 
 
 @dataclass(frozen=True)

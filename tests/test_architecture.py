@@ -270,7 +270,7 @@ HOOKSPECS_MAY_REACH = {
     "crm_core.unit",
     "crm_core.validation",
 }
-HOOKSPECS_EXTERNAL = {"__future__", "collections.abc", "typing", "pluggy"}
+HOOKSPECS_EXTERNAL = {"__future__", "collections.abc", "datetime", "typing", "pluggy"}
 
 
 def test_hookspecs_depend_only_on_types() -> None:

@@ -82,10 +82,13 @@ def open_target(app: TongxinAppLike, target: OpenTarget) -> None:
     elif target.screen == "follow_up":
         app.open_follow_up(str(ref))
     elif target.screen == "agenda":
-        if ref:
-            app.goto("agenda", view="day", day=date.fromisoformat(ref))
+        kind = {"kind": target.kind} if target.kind else {}
+        if ref and len(ref) == 7:  # a month, "2026-09"
+            app.goto("agenda", view="month", day=date.fromisoformat(ref + "-01"), **kind)
+        elif ref:
+            app.goto("agenda", view="day", day=date.fromisoformat(ref), **kind)
         else:
-            app.goto("agenda")
+            app.goto("agenda", **kind)
     else:
         app.goto(target.screen)
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from crm_tui import extensions
 
 from crm_core import clock
+from crm_core.kinds import Obligation
 from crm_core.models import FollowUp, Interaction, InteractionStatus
 from crm_core.services import accounts, agenda, assignments, contacts, followups, overdue
 from crm_core.services import interactions as interaction_service
@@ -128,6 +129,8 @@ class Dashboard:
     overdue_total: int = 0
     # Gap by its own name: in this class body "overdue" is the field above, not the module.
     gaps: list[Gap] = field(default_factory=list)
+    obligations: list[Obligation] = field(default_factory=list)
+    obligations_failed: list[str] = field(default_factory=list)
     follow_ups: list[FollowUpLine] = field(default_factory=list)
     follow_ups_total: int = 0
     month_counts: dict[str, int] = field(default_factory=dict)
@@ -142,14 +145,24 @@ class Overdue:
     items: list[overdue.OverdueItem]
     total: int
     gaps: list[overdue.Gap]
+    obligations: list[Obligation] = field(default_factory=list)
+    obligations_failed: list[str] = field(default_factory=list)  # plugins whose hook raised
 
 
 def load_overdue(unit: Unit) -> Overdue:
-    """Who is overdue for the acting account (the whole office's if it keeps no one)."""
+    """Who is overdue for the acting account (the whole office's if it keeps no one),
+    and the plugins' obligations (``collect_obligations``)."""
     actor = unit.actor
     keeper = actor.id if actor is not None and actor.chair_meeting else None
     report = overdue.overdue(unit, keeper_id=keeper, today=clock.today(unit.config.tz))
-    return Overdue(report.items[:DASHBOARD_LINES], len(report.items), report.gaps[:DASHBOARD_LINES])
+    duties = report.obligations
+    return Overdue(
+        report.items[:DASHBOARD_LINES],
+        len(report.items),
+        report.gaps[:DASHBOARD_LINES],
+        duties.rows,
+        duties.failed,
+    )
 
 
 def load_dashboard(unit: Unit, *, with_overdue: bool = False) -> Dashboard:
@@ -176,6 +189,7 @@ def load_dashboard(unit: Unit, *, with_overdue: bool = False) -> Dashboard:
     if with_overdue:
         late = load_overdue(unit)
         data.overdue, data.overdue_total, data.gaps = late.items, late.total, late.gaps
+        data.obligations, data.obligations_failed = late.obligations, late.obligations_failed
         data.overdue_loaded = True
     soon = today + timedelta(days=8)
     due = followups.list_follow_ups(unit, limit=DASHBOARD_LINES, open_only=True, due_before=soon)

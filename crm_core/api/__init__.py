@@ -32,7 +32,7 @@ from crm_core.demo_context import DemoContext
 from crm_core.errors import Ambiguous, FieldError, NotFound, PermissionDenied, ValidationError
 from crm_core.hookspecs import hookimpl
 from crm_core.i18n import N_, _, language
-from crm_core.kinds import CategorySpec, FollowUpDraft, KindSpec
+from crm_core.kinds import CategorySpec, FollowUpDraft, KindSpec, Obligation
 from crm_core.lunar import lunar_to_solar, solar_to_lunar
 from crm_core.models import (
     Account,
@@ -97,6 +97,7 @@ __all__ = [
     "KindSpec",
     "Membership",
     "NotFound",
+    "Obligation",
     "OpenTarget",
     "Organisation",
     "PaletteCommandSpec",

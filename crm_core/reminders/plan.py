@@ -32,6 +32,7 @@ from crm_core.models import (
     InteractionStatus,
     Role,
 )
+from crm_core.services import obligations as obligation_service
 from crm_core.services import overdue as overdue_service
 from crm_core.services.followups import OPEN_STATES
 from crm_core.unit import Unit
@@ -267,18 +268,19 @@ class Digest:
     overdue: list[str] = field(default_factory=list)
     agenda: list[str] = field(default_factory=list)
     follow_ups: list[str] = field(default_factory=list)
+    obligations: list[str] = field(default_factory=list)  # the plugins' (collect_obligations)
 
     @property
     def empty(self) -> bool:
         """Nothing to say."""
-        return not (self.overdue or self.agenda or self.follow_ups)
+        return not (self.overdue or self.agenda or self.follow_ups or self.obligations)
 
     def title(self) -> str:
         """The subject line."""
         return _("tongxin daily digest {day}").format(day=self.day.isoformat())
 
     def text(self) -> str:
-        """The body: the three lists under their headings."""
+        """The body: the lists under their headings."""
         parts = []
         if self.agenda:
             parts.append(_("Today's agenda") + "\n" + "\n".join(f"· {x}" for x in self.agenda))
@@ -286,6 +288,10 @@ class Digest:
             parts.append(_("Overdue contacts") + "\n" + "\n".join(f"· {x}" for x in self.overdue))
         if self.follow_ups:
             parts.append(_("Follow-ups due") + "\n" + "\n".join(f"· {x}" for x in self.follow_ups))
+        if self.obligations:
+            parts.append(
+                _("Other obligations") + "\n" + "\n".join(f"· {x}" for x in self.obligations)
+            )
         return "\n\n".join(parts)
 
 
@@ -299,7 +305,8 @@ def digest_day(now: datetime, tz: ZoneInfo, at: time) -> date:
 
 def digest_for(unit: Unit, account: Account, day: date) -> Digest:
     """``account``'s digest for ``day``: overdue contacts it keeps, its agenda of the
-    day, its open follow-ups due by then; all of it computed acting as ``account``
+    day, its open follow-ups due by then, and the plugins' obligations it owes (the
+    office's too, for an administrator); all of it computed acting as ``account``
     (whatever ``unit`` acts as), so it holds only what that account may see."""
     unit = authz.acting_for(unit, account)
     tz = unit.config.tz
@@ -311,6 +318,8 @@ def digest_for(unit: Unit, account: Account, day: date) -> Digest:
                 contact=item.contact, days=item.days_since
             )
         )
+    duties = report.obligations
+    d.obligations = [obligation_service.line(o, day) for o in duties.rows]
     start = datetime.combine(day, time(0), tz).astimezone(UTC)
     end = start + timedelta(days=1)
     ip = InteractionParticipant

@@ -4,7 +4,7 @@ chair-meeting members missing a contact of a required category."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlmodel import col
 from crm_core import clock
 from crm_core.models import Account, Person
 from crm_core.services import assignments as assignment_service
+from crm_core.services import obligations as obligation_service
 from crm_core.services._common import as_uuid
 from crm_core.unit import Unit
 
@@ -48,10 +49,15 @@ class Gap:
 
 @dataclass(frozen=True)
 class OverdueReport:
-    """Overdue assignments (past maximum first, most overdue first) and gaps."""
+    """Overdue assignments (past maximum first, most overdue first), gaps, and the
+    plugins' obligations (``collect_obligations``; ``obligations.failed`` names the
+    plugins whose hook raised and whose rows are missing)."""
 
     items: list[OverdueItem]
     gaps: list[Gap]
+    obligations: obligation_service.Obligations = field(
+        default_factory=lambda: obligation_service.Obligations(date.min)
+    )
 
 
 def overdue(
@@ -64,7 +70,11 @@ def overdue(
     """Every active assignment (of one keeper, if given) whose contact is due: past the
     maximum interval first, then past the ideal one, each most overdue first. Any done
     interaction of any kind with both keeper and contact resets the clock. Snoozed
-    assignments are left out until their snooze ends, unless ``include_snoozed``."""
+    assignments are left out until their snooze ends, unless ``include_snoozed``.
+
+    The plugins' obligations on ``today`` come with them (:func:`crm_core.services.
+    obligations.collect`): with a keeper, those it owes (and the office's, if it is an
+    administrator); without, all the reader is given."""
     tz = unit.config.tz
     today = today or clock.today(tz)
     keeper = as_uuid(keeper_id, "account") if keeper_id is not None else None
@@ -106,7 +116,12 @@ def overdue(
             )
         )
     items.sort(key=lambda i: (i.level != "max", -i.days_overdue, i.contact))
-    return OverdueReport(items, _gaps(unit, keeper, today))
+    owing = unit.session.get(Account, keeper) if keeper is not None else None
+    if keeper is not None and owing is None:  # nobody's: nothing is owed by them
+        duties = obligation_service.Obligations(today)
+    else:
+        duties = obligation_service.collect(unit, as_of=today, account=owing)
+    return OverdueReport(items, _gaps(unit, keeper, today), duties)
 
 
 def _gaps(unit: Unit, keeper: uuid.UUID | None, today: date) -> list[Gap]:
@@ -149,4 +164,10 @@ def overdue_json(report: OverdueReport) -> dict[str, Any]:
             )
         return out
 
-    return {"overdue": [plain(i) for i in report.items], "gaps": [plain(g) for g in report.gaps]}
+    duties = report.obligations
+    return {
+        "overdue": [plain(i) for i in report.items],
+        "gaps": [plain(g) for g in report.gaps],
+        "obligations": [obligation_service.as_json(o, duties.as_of) for o in duties.rows],
+        "plugins_failed": list(duties.failed),
+    }

@@ -27,6 +27,7 @@ from .hooks import (
     validate_interaction,
 )
 from .kinds import BRIEFING, GATHERING, ORG_LIAISON, document_key
+from .obligations import collect_obligations as collect_obligations
 from .palette import register_palette_commands as register_palette_commands
 from .services import (
     MID_AUTUMN,

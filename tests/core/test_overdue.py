@@ -167,7 +167,7 @@ def test_adjust_cadence_hook_strictest_wins_but_the_assignments_own_cadence_rule
 def test_overdue_json_is_stable(app: Tongxin, team: dict) -> None:
     with app.unit() as unit:
         data = overdue.overdue_json(overdue.overdue(unit))
-    assert set(data) == {"overdue", "gaps"}
+    assert set(data) == {"overdue", "gaps", "obligations", "plugins_failed"}
     assert set(data["overdue"][0]) == {
         "assignment_id", "keeper_id", "keeper", "contact_id", "contact", "category",
         "ideal_days", "max_days", "last_contact", "days_since", "level", "days_overdue",

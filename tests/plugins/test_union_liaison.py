@@ -85,6 +85,7 @@ def test_kinds_are_registered_with_chinese_labels_and_described_fields(ul_app: T
         "validate_interaction",
         "interaction_saved",
         "collect_follow_ups",
+        "collect_obligations",
         "register_commands",
         "register_reports",
         "register_palette_commands",

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from crm_tui import data
+from crm_tui.commands import open_target
 from crm_tui.common import (
     fmt_day,
     fmt_time,
@@ -149,8 +150,15 @@ class DashboardScreen(BaseScreen):
             return
         dash = self.data
         dash.overdue, dash.overdue_total, dash.gaps = late.items, late.total, late.gaps
+        dash.obligations, dash.obligations_failed = late.obligations, late.obligations_failed
         dash.overdue_loaded = True
         self._fill(dash)
+        for plugin in late.obligations_failed:
+            self.app.notify(
+                _("Plugin {plugin} failed; its overdue items are not shown.").format(plugin=plugin),
+                severity="warning",
+                timeout=8,
+            )
         self.complete = True
 
     def _fill(self, dash: data.Dashboard) -> None:
@@ -215,6 +223,7 @@ class DashboardScreen(BaseScreen):
                     keeper=g.keeper, category=label
                 )
                 out.append(Option(plain("   " + text), id=f"gap:{g.category}:{g.keeper_id}"))
+        out.extend(self._obligation_options(dash))
         out.append(_header(_("Follow-ups due"), dash.follow_ups_total))
         if not dash.follow_ups:
             out.append(Option(Text("   " + _("No follow-ups."), "dim"), disabled=True))
@@ -235,6 +244,31 @@ class DashboardScreen(BaseScreen):
             )
         for code, n in sorted(dash.month_counts.items(), key=lambda kv: (-kv[1], kv[0])):
             out.append(Option(plain(f"   {kind_label(kinds, code)}  {n}"), id=f"kind:{code}"))
+        return out
+
+    def _obligation_options(self, dash: data.Dashboard) -> list[Option]:
+        """The plugins' obligations (``collect_obligations``) under the overdue contacts:
+        a row with a link opens it."""
+        if not dash.overdue_loaded or not dash.obligations:
+            return []
+        out = [_header(_("Other obligations"), len(dash.obligations))]
+        for n, o in enumerate(dash.obligations[: data.DASHBOARD_LINES]):
+            late = o.level(dash.today) == "late"
+            line = Text("   ")
+            line.append(o.label, "bold")
+            days = o.days_overdue(dash.today)
+            if days:
+                line.append("  " + _("{days} days overdue").format(days=days), "red")
+            elif o.due_on is not None:
+                when = _("due {day}").format(day=o.due_on.isoformat())
+                line.append("  " + when, "red" if late else "yellow")
+            if o.detail:
+                line.append(f"  {shorten(o.detail, 30)}", "dim")
+            out.append(Option(line, id=f"ob:{n}" if o.link is not None else None))
+        more = len(dash.obligations) - data.DASHBOARD_LINES
+        if more > 0:
+            text = _("… {n} more").format(n=more) + "  (tongxin overdue)"
+            out.append(Option(Text("   " + text, "italic dim"), disabled=True))
         return out
 
     def _series_options(self) -> list[Option]:
@@ -298,6 +332,10 @@ class DashboardScreen(BaseScreen):
             app.goto("contacts", category=rest.split(":")[0])
         elif what == "kind":
             app.goto("agenda", view="month", kind=rest)
+        elif what == "ob" and self.data is not None:  # a plugin's obligation: its link
+            link = self.data.obligations[int(rest)].link
+            if link is not None:
+                open_target(app, link)
         elif what == "series":  # the agenda on that day
             app.goto("agenda", view="day", day=date.fromisoformat(rest.split(":")[1]))
         elif what == "more":

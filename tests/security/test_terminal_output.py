@@ -83,19 +83,26 @@ async def _screen_output(core: Tongxin, person_id: str) -> tuple[str, str, list[
     app = TongxinApp(core, start="contacts")
     async with app.run_test(size=(140, 40)) as pilot:
 
-        async def settle() -> None:
-            for _ in range(3):
+        def frame() -> str:
+            return str(app.screen._compositor.render_update(full=True).render_segments(app.console))
+
+        async def settle(shows: str) -> str:
+            # Until the screen has drawn the data (a loaded machine takes longer): the
+            # frame that first holds it, or the last one tried.
+            out = ""
+            for _ in range(50):
                 await pilot.pause()
                 await app.workers.wait_for_complete()
-            await pilot.pause()
+                out = frame()
+                if shows in out:
+                    break
+            return out
 
-        await settle()
+        listing = await settle("恶意")
         table = app.screen.query_one("#people")
         row = [getattr(c, "plain", c) for c in table.get_row_at(0)]  # type: ignore[attr-defined]
-        listing = app.screen._compositor.render_update(full=True).render_segments(app.console)
         app.open_person(person_id)
-        await settle()
-        page = app.screen._compositor.render_update(full=True).render_segments(app.console)
+        page = await settle("owned")  # the summary, escaped, on the timeline
         clicked = app.return_code is None  # nothing ran an action hidden in the data
         assert clicked
     return listing, page, row

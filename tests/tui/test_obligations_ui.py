@@ -91,4 +91,5 @@ async def test_a_plugin_row_is_on_the_overdue_card_and_opens_its_link(
         await _choose(pilot, dash, "ob:1")
         agenda = app.screen
         assert isinstance(agenda, AgendaScreen)
-        assert (agenda.view, agenda.kind, agenda.anchor_day) == ("month", "visit", date(2026, 11, 1))
+        shown = (agenda.view, agenda.kind, agenda.anchor_day)
+        assert shown == ("month", "visit", date(2026, 11, 1))

@@ -77,6 +77,9 @@ def test_the_cli_shows_stored_escape_sequences_and_markup_as_text(
     assert not any(c in out + err for c in RAW) and "\\x1b[31m恶意" in out
 
 
+SHOWN_NAME = "\\x1b[31m恶意\\x1b[0m[b]粗[/b]"  # the planted name, as typed
+
+
 async def _screen_output(core: Tongxin, person_id: str) -> tuple[str, str, list[str]]:
     """What the contacts screen and the person's page would send to the terminal, and
     the plain text of the contacts table's first row."""
@@ -86,7 +89,7 @@ async def _screen_output(core: Tongxin, person_id: str) -> tuple[str, str, list[
         def frame() -> str:
             return str(app.screen._compositor.render_update(full=True).render_segments(app.console))
 
-        async def settle(shows: str) -> str:
+        async def settle(*shows: str) -> str:
             # Until the screen has drawn the data (a loaded machine takes longer): the
             # frame that first holds it, or the last one tried.
             out = ""
@@ -94,15 +97,15 @@ async def _screen_output(core: Tongxin, person_id: str) -> tuple[str, str, list[
                 await pilot.pause()
                 await app.workers.wait_for_complete()
                 out = frame()
-                if shows in out:
+                if all(text in out for text in shows):
                     break
             return out
 
-        listing = await settle("恶意")
+        listing = await settle(SHOWN_NAME, "[@click=app.quit]点我[/]")
         table = app.screen.query_one("#people")
         row = [getattr(c, "plain", c) for c in table.get_row_at(0)]  # type: ignore[attr-defined]
         app.open_person(person_id)
-        page = await settle("owned")  # the summary, escaped, on the timeline
+        page = await settle(SHOWN_NAME, "owned")  # "owned": the summary, on the timeline
         clicked = app.return_code is None  # nothing ran an action hidden in the data
         assert clicked
     return listing, page, row

@@ -38,41 +38,6 @@ from crm_core.services._common import (
     parse,
 )
 from crm_core.services.contacts_fields import PersonFields
-
-# The reading side lives in contacts_search; its names stay importable from here.
-from crm_core.services.contacts_search import (
-    Page as Page,
-)
-from crm_core.services.contacts_search import (
-    categories_of as categories_of,
-)
-from crm_core.services.contacts_search import (
-    committees_of as committees_of,
-)
-from crm_core.services.contacts_search import (
-    describe as describe,
-)
-from crm_core.services.contacts_search import (
-    get_person as get_person,
-)
-from crm_core.services.contacts_search import (
-    has_people as has_people,
-)
-from crm_core.services.contacts_search import (
-    list_people as list_people,
-)
-from crm_core.services.contacts_search import (
-    person_json as person_json,
-)
-from crm_core.services.contacts_search import (
-    resolve_filters as resolve_filters,
-)
-from crm_core.services.contacts_search import (
-    resolve_person as resolve_person,
-)
-from crm_core.services.contacts_search import (
-    search_people as search_people,
-)
 from crm_core.unit import (
     Unit,
     audit_entry,

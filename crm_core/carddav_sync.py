@@ -44,6 +44,8 @@ from crm_core import authz, clock
 from crm_core.app import Tongxin
 from crm_core.calendar_models import CaldavState, ContactProposal
 from crm_core.contacts_vcard import UID_PREFIX, card_tels, card_uid, person_phones, vcard
+from crm_core.dav_home import response_body
+from crm_core.dav_home import response_etag as _etag
 from crm_core.errors import NotFound, TongxinError, ValidationError
 from crm_core.i18n import N_
 from crm_core.models import Account, Person
@@ -108,16 +110,6 @@ def _path(href: str) -> str:
     return unquote(urlsplit(href).path)
 
 
-def _raw(response: Any) -> bytes:
-    raw = response._raw if hasattr(response, "_raw") else response.raw
-    return raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
-
-
-def _etag(response: Any) -> str | None:
-    value = response.headers.get("ETag") or response.headers.get("etag")
-    return str(value) if value else None
-
-
 def _fail(url: str, error: object) -> CarddavError:
     return CarddavError.of(N_("CardDAV server {url}: {error}"), url=url, error=error)
 
@@ -153,7 +145,9 @@ def _propfind(client: Any, url: str, body: str, depth: str) -> ET.Element:
         raise _fail(url, exc) from exc
     if response.status != 207:
         raise _fail(url, f"PROPFIND HTTP {response.status}")
-    return ET.fromstring(_raw(response))  # the office's own server; expat expands no entities
+    return ET.fromstring(
+        response_body(response)
+    )  # the office's own server; expat expands no entities
 
 
 def _books(client: Any, home: str) -> dict[str, str]:
@@ -274,7 +268,7 @@ class _Sync:
             raise _fail(href, exc) from exc
         if response.status != 200:
             return None, None
-        return _raw(response), _etag(response)
+        return response_body(response), _etag(response)
 
     def put(self, href: str, card: _Card, etag: str | None) -> str | None:
         """PUT a card (If-Match ``etag``, else If-None-Match); the new ETag, or None

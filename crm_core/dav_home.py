@@ -37,10 +37,17 @@ def _slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def _body(response: Any) -> bytes:
+def response_body(response: Any) -> bytes:
+    """The body of a caldav library response as bytes (the CalDAV and CardDAV syncs)."""
     raw = getattr(response, "_raw", None)  # caldav keeps the undecoded body here
     raw = response.raw if raw is None else raw
     return raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
+
+
+def response_etag(response: Any) -> str | None:
+    """The ETag header of a caldav library response, if it has one."""
+    value = response.headers.get("ETag") or response.headers.get("etag")
+    return str(value) if value else None
 
 
 def _props(client: Any, url: str) -> ET.Element | None:
@@ -52,7 +59,9 @@ def _props(client: Any, url: str) -> ET.Element | None:
         return None
     if response.status != 207:
         raise HomeError(f"PROPFIND {url}: HTTP {response.status}")
-    return ET.fromstring(_body(response))  # the office's own server; expat expands no entities
+    return ET.fromstring(
+        response_body(response)
+    )  # the office's own server; expat expands no entities
 
 
 def _is_root(url: str) -> bool:

@@ -11,27 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from crm_core.errors import TongxinError
 from crm_core.i18n import _
 from crm_core.plugin_status import Failure
-
-
-class _Recorder(Protocol):
-    """What an isolated call needs of the host (:class:`crm_core.plugins.PluginHost`)."""
-
-    def ran_cleanly(self, plugin_name: str, hook_name: str) -> None: ...
-
-    def record_failure(
-        self,
-        plugin_name: str,
-        hook_name: str,
-        exc: BaseException,
-        *,
-        fatal: bool = False,
-        tell: bool = True,
-    ) -> None: ...
+from crm_core.ports import PluginHostPort
 
 
 @dataclass
@@ -146,7 +131,7 @@ class _Isolated:
     kept from earlier runs. See :meth:`PluginHost.isolated`."""
 
     def __init__(
-        self, host: _Recorder, plugin: str, hook: str, fatal: bool, tell: bool = True
+        self, host: PluginHostPort, plugin: str, hook: str, fatal: bool, tell: bool = True
     ) -> None:
         self.host, self.plugin, self.hook, self.fatal = host, plugin, hook, fatal
         self.tell = tell

@@ -20,7 +20,6 @@ from sqlmodel import col
 
 from crm_core import authz
 from crm_core.app import Tongxin
-from crm_core.calendar.caldav_listing import _etag
 from crm_core.calendar.ics import (
     UID_DOMAIN,
     CalendarRange,
@@ -29,6 +28,8 @@ from crm_core.calendar.ics import (
     new_calendar,
 )
 from crm_core.calendar_models import CaldavState
+from crm_core.dav_home import response_body
+from crm_core.dav_home import response_etag as _etag
 from crm_core.models import Account
 from crm_core.unit import Unit
 
@@ -213,9 +214,7 @@ class _SyncBase:
         response = self.request(href, "GET", "", {})
         if response.status != 200:
             return None, None
-        raw = response._raw if hasattr(response, "_raw") else response.raw
-        body = raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
-        return body, _etag(response)
+        return response_body(response), _etag(response)
 
     # -- what tongxin holds ----------------------------------------------------------
 

@@ -52,11 +52,6 @@ def _find_calendar(client: Any, url: str, name: str | None) -> str:
         raise CaldavError.of(N_("CalDAV server {url}: {error}"), url=url, error=exc) from exc
 
 
-def _etag(response: Any) -> str | None:
-    value = response.headers.get("ETag") or response.headers.get("etag")
-    return str(value) if value else None
-
-
 def _path(href: str) -> str:
     return unquote(urlsplit(href).path)
 

@@ -19,8 +19,9 @@ from crm_core.calendar.caldav_base import (
     _Task,
     resource_name,
 )
-from crm_core.calendar.caldav_listing import CaldavError, _etag
+from crm_core.calendar.caldav_listing import CaldavError
 from crm_core.calendar_models import CaldavState
+from crm_core.dav_home import response_etag as _etag
 from crm_core.i18n import N_
 
 

@@ -23,18 +23,22 @@ from .test_office_radicale import PASSWORDS, Office
 office = test_office_radicale.office  # the same fixture: the office Radicale of deploy/
 
 
-def _config(tmp_path: Path, server: Office, accounts: str, **extra: str) -> Path:
+def _configure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: Office, accounts: str
+) -> None:
+    """A config file syncing ``accounts`` with ``server`` as the sync account, and that
+    account's password in the environment, as an office sets them."""
     path = tmp_path / "dav.toml"
     lines = [
         "[caldav]",
         f'home_url = "{server.url}/{{user}}/"',
         'username = "tongxin"',
         'password_env = "DAV_PASSWORD"',
-        *(f"{k} = {v}" for k, v in extra.items()),
         accounts,
     ]
     path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
+    monkeypatch.setenv("TONGXIN_CONFIG", str(path))
+    monkeypatch.setenv("DAV_PASSWORD", PASSWORDS["tongxin"])
 
 
 WANGZX = '[caldav.accounts.wangzx]\ncalendar = "同心日程"\ncontacts = "同心通讯录"\n'
@@ -48,8 +52,7 @@ def test_sync_all_puts_each_account_in_its_home_and_a_second_run_writes_nothing(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TONGXIN_CONFIG", str(_config(tmp_path, office, WANGZX)))
-    monkeypatch.setenv("DAV_PASSWORD", PASSWORDS["tongxin"])
+    _configure(monkeypatch, tmp_path, office, WANGZX)
     capsys.readouterr()
     assert run(["--db", db_url, "sync", "all", "--json"]) == 0
     [first] = json.loads(capsys.readouterr().out)
@@ -73,8 +76,7 @@ def test_the_reminder_service_syncs_and_brings_back_what_the_phone_moved(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TONGXIN_CONFIG", str(_config(tmp_path, office, WANGZX)))
-    monkeypatch.setenv("DAV_PASSWORD", PASSWORDS["tongxin"])
+    _configure(monkeypatch, tmp_path, office, WANGZX)
     assert run(["--db", db_url, "--as", "office", "remind", "--once"]) == 0
     [cal] = office.phone("wangzx").principal().calendars()
     uid = interaction_uid(world.visit)
@@ -108,8 +110,7 @@ def test_one_account_s_failure_is_reported_and_the_others_still_sync(
 ) -> None:
     # An account tongxin does not know comes first: its sync fails, wangzx's goes on.
     accounts = '[caldav.accounts.nobody]\ncalendar = "同心日程"\n' + WANGZX
-    monkeypatch.setenv("TONGXIN_CONFIG", str(_config(tmp_path, office, accounts)))
-    monkeypatch.setenv("DAV_PASSWORD", PASSWORDS["tongxin"])
+    _configure(monkeypatch, tmp_path, office, accounts)
     capsys.readouterr()
     assert run(["--db", db_url, "sync", "all", "--json"]) == 1
     nobody, wangzx = json.loads(capsys.readouterr().out)
@@ -129,7 +130,7 @@ def test_an_incomplete_section_is_a_config_error_naming_the_key(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TONGXIN_CONFIG", str(_config(tmp_path, office, WANGZX)))
+    _configure(monkeypatch, tmp_path, office, WANGZX)
     monkeypatch.delenv("DAV_PASSWORD", raising=False)
     capsys.readouterr()
     assert run(["--db", db_url, "sync", "all"]) == 1

@@ -95,17 +95,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_templates(
-    tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> Iterator[dict[str, str]]:
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite file for the whole session (per xdist worker): copy it
+    (a millisecond) where a test would otherwise migrate a new file (a second or more)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    engine = db.make_engine(str(path))
+    db.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(request: pytest.FixtureRequest, worker_id: str) -> Iterator[dict[str, str]]:
     """One migrated database per backend for the whole session (per xdist worker)."""
     out: dict[str, str] = {}
     if "sqlite" in BACKENDS:
-        path = tmp_path_factory.mktemp("sqlite") / "template.db"
-        engine = db.make_engine(str(path))
-        db.upgrade(engine)
-        engine.dispose()
-        out["sqlite"] = str(path)
+        out["sqlite"] = str(request.getfixturevalue("sqlite_template"))
     if "postgresql" in BACKENDS:
         url = _pg_database(worker_id)
         engine = db.make_engine(url)

@@ -41,7 +41,7 @@ OTHER_DOC = "《政府工作报告》"
 CODES = ("talks", "briefings", "gatherings")
 
 
-def _libreoffice_pdf() -> Callable[[list[Path], Path], None]:
+def _libreoffice_pdf() -> Callable[[list[Path], Path, Path], None]:
     """The conversion helper of tests/core/test_reports.py (its own LibreOffice profile,
     a clear failure when LibreOffice is missing)."""
     path = Path(__file__).parents[1] / "core" / "test_reports.py"
@@ -422,6 +422,7 @@ def test_cli_json_matches_the_excel_and_word_files_which_open_in_libreoffice(
     office: dict[str, uuid.UUID],
     tx: Callable[..., tuple[int, str, str]],
     tmp_path: Path,
+    libreoffice_profile: Path,
 ) -> None:
     from docx import Document
     from openpyxl import load_workbook
@@ -480,7 +481,7 @@ def test_cli_json_matches_the_excel_and_word_files_which_open_in_libreoffice(
     assert [c.text for c in table.rows[2].cells] == [
         "2026-09-25", "中秋联谊会", "已举行", "5", "3", "1", "1", "2", "1", "2", "40.0%",
     ]  # fmt: skip
-    libreoffice_pdf(files, tmp_path / "pdf")
+    libreoffice_pdf(files, tmp_path / "pdf", libreoffice_profile)
 
 
 def test_english_titles_and_columns(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -191,15 +192,20 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[datetime]:
 
 
 @pytest.fixture
-def make_core(tmp_path: Path, frozen: datetime) -> Iterator[Callable[..., Tongxin]]:
+def make_core(
+    tmp_path: Path, frozen: datetime, sqlite_template: Path
+) -> Iterator[Callable[..., Tongxin]]:
     """Build a Tongxin on a new SQLite file: ``make_core(plugins={...}, config_text=...,
-    data=True)``."""
+    data=True)``. The file is a copy of the session's migrated template, where
+    make_test_app would migrate a new one (migrations are tested in tests/core)."""
     made: list[Tongxin] = []
 
     def make(
         *, plugins: dict[str, object] | None = None, config_text: str = "", data: bool = True
     ) -> Tongxin:
         folder = tmp_path / f"office{len(made)}"
+        folder.mkdir(parents=True)
+        shutil.copy(sqlite_template, folder / "tongxin-test.db")
         core = make_test_app(
             folder,
             plugins={"visit_test": VisitPlugin(), **(plugins or {})},

@@ -24,6 +24,7 @@ from sqlalchemy import Row, and_, func, select
 from sqlmodel import col
 
 from crm_core import authz
+from crm_core.config import Config
 from crm_core.config_models import DuplicateRule
 from crm_core.dedupe_models import NotDuplicate
 from crm_core.errors import ValidationError
@@ -49,10 +50,15 @@ class Pair:
     rules: tuple[str, ...] = field(default=())
 
 
-def rules_of(unit: Unit) -> dict[str, DuplicateRule]:
-    """The enabled rules of the configuration, by code."""
-    rules = unit.config.sections.duplicates.rules
+def rules_of_config(config: Config) -> dict[str, DuplicateRule]:
+    """The enabled rules of a configuration, by code."""
+    rules = config.sections.duplicates.rules
     return {code: rule for code, rule in rules.items() if rule.enabled}
+
+
+def rules_of(unit: Unit) -> dict[str, DuplicateRule]:
+    """The enabled rules of the unit's configuration, by code."""
+    return rules_of_config(unit.config)
 
 
 def folded(text: str | None) -> str:

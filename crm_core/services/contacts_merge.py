@@ -206,6 +206,17 @@ def merge_people(
     *,
     take: Mapping[str, str] | None = None,
 ) -> Person:
+    """:func:`merge_pair`, returning the kept record."""
+    return merge_pair(unit, keep_id, drop_id, take=take)[0]
+
+
+def merge_pair(
+    unit: Unit,
+    keep_id: uuid.UUID | str,
+    drop_id: uuid.UUID | str,
+    *,
+    take: Mapping[str, str] | None = None,
+) -> tuple[Person, uuid.UUID]:
     """Fold the duplicate ``drop_id`` into ``keep_id``: every interaction, assignment,
     follow-up, organisation, category, committee and linked account of the duplicate
     moves to the kept record. Each field keeps the kept record's value, or the
@@ -214,7 +225,8 @@ def merge_people(
     duplicate stays as a ``merged`` record pointing at the kept one, so old references
     still resolve. Both must be visible to the unit (county staff: both of their
     region), and whoever may not read a confidential talk of the duplicate may not
-    merge it. One audit entry (action ``merge``) holds what an undo needs."""
+    merge it. One audit entry (action ``merge``) holds what an undo needs; returns the
+    kept record and that entry's id."""
     chosen = check_take(take)
     keep = get_person(unit, keep_id)
     drop = get_person(unit, drop_id)
@@ -282,8 +294,10 @@ def merge_people(
     _apply_fields(keep, drop, chosen, values)
     drop.status = PersonStatus.merged
     drop.merged_into_id = keep.id
+    entry_id = uuid.uuid4()
     session.add(
         AuditLog(
+            id=entry_id,
             actor_id=unit.actor.id if unit.actor else None,
             actor=unit.actor_name,
             action="merge",
@@ -299,4 +313,4 @@ def merge_people(
         )
     )
     session.flush()
-    return get_person(unit, keep.id)
+    return get_person(unit, keep.id), entry_id

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Enum, delete, insert, select, update
 from sqlmodel import col
 
 from crm_core import authz, clock
@@ -31,6 +31,7 @@ from crm_core.models import (
     PersonCategory,
     PersonCommittee,
     PersonStatus,
+    table_of,
 )
 from crm_core.services._common import as_uuid
 from crm_core.services.contacts_merge import UNRESTORED, _chosen
@@ -56,11 +57,15 @@ def _row(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _restore(person: Person, image: dict[str, Any]) -> None:
+    columns = table_of(Person).c
     for key, value in image.items():
         if key in UNRESTORED:
             continue
+        kind = columns[key].type
         if key.endswith("_id") and isinstance(value, str):
             value = uuid.UUID(value)
+        elif isinstance(kind, Enum) and kind.enum_class is not None and value is not None:
+            value = kind.enum_class(value)  # the JSON image holds the enum's value
         setattr(person, key, value)
 
 

@@ -40,6 +40,8 @@ FIELD_WORDS = {
     "committees": N_("Special committees"),
     "notes": N_("Notes"),
 }
+# The levels of a rule (translated through the catalog).
+LEVEL_WORDS = {"certain": N_("certain"), "possible": N_("possible")}
 LINK_WORDS = {
     "interactions": N_("Interactions"),
     "follow_ups": N_("Follow-ups"),
@@ -97,7 +99,7 @@ def duplicates_command(
             reason = (rule_.en or rule_.zh) if lang == "en" else rule_.zh
             table.add_row(
                 str(p.score),
-                _(p.level),
+                _(LEVEL_WORDS[p.level]),
                 reason,
                 f"{p.a_name} {str(p.a)[:8]}",
                 f"{p.b_name} {str(p.b)[:8]}",

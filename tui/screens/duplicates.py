@@ -38,6 +38,8 @@ FIELD_WORDS = {
     "phones": N_("Other phones"), "categories": N_("Categories"),
     "committees": N_("Special committees"), "notes": N_("Notes"),
 }  # fmt: skip
+# The levels of a rule (translated through the catalog).
+LEVEL_WORDS = {"certain": N_("certain"), "possible": N_("possible")}
 LINK_WORDS = {
     "interactions": N_("Interactions"), "follow_ups": N_("Follow-ups"),
     "assignments": N_("Assignments"), "organisations": N_("Organisations"),
@@ -117,7 +119,7 @@ class DuplicatesScreen(BaseScreen):
         table.clear()
         for i, p in enumerate(self.pairs):
             table.add_row(
-                str(p.score), _(p.level), plain(reasons.get(p.rule, p.rule)),
+                str(p.score), _(LEVEL_WORDS[p.level]), plain(reasons.get(p.rule, p.rule)),
                 plain(f"{p.a_name} {str(p.a)[:8]}"), plain(f"{p.b_name} {str(p.b)[:8]}"),
                 key=str(i),
             )  # fmt: skip

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import pytest
 
 from crm_core.app import Tongxin
-from crm_core.services import accounts, contacts
+from crm_core.services import accounts, contacts, interactions
 
 from .conftest import Cli
+
+SECRET = "Q7X哨兵的家事"
 
 
 @dataclass
@@ -110,12 +112,12 @@ def test_not_a_duplicate_is_remembered(tx: Cli, office: Office) -> None:
 def test_a_county_clerk_sees_and_merges_only_inside_the_county(tx: Cli, office: Office) -> None:
     assert pairs(tx, office.gl) == {ids(office.born), ids(office.sound)}
     here, there = map(str, office.across)
-    for keep, drop in ((here, there), (there, here)):
-        for extra in (["--dry-run"], ["--yes"]):
-            code, out, err = tx("contacts", "merge", keep, drop, *extra, login=office.gl)
-            assert code != 0 and "陈静" not in out, (extra, out)
-        code, _out, _err = tx("contacts", "not-duplicate", keep, drop, login=office.gl)
-        assert code != 0
+    # Either way round, reviewing or merging: refused, and nothing of the other shown.
+    for keep, drop, extra in ((here, there, "--yes"), (there, here, "--dry-run")):
+        code, out, err = tx("contacts", "merge", keep, drop, extra, login=office.gl)
+        assert code != 0 and "陈静" not in out, (extra, out)
+    code, _out, _err = tx("contacts", "not-duplicate", there, here, login=office.gl)
+    assert code != 0
     code, out, _err = tx("contacts", "show", there, "--json", login=office.admin)
     assert json.loads(out)["status"] == "active"  # nothing was merged
     keep, drop = map(str, office.born)
@@ -126,4 +128,29 @@ def test_a_county_clerk_sees_and_merges_only_inside_the_county(tx: Cli, office: 
     code, _out, err = tx("contacts", "unmerge", audit_id, login=office.gl)
     assert code != 0 and "administrator" in err
     code, _out, err = tx("contacts", "unmerge", audit_id, login=office.admin)
+    assert code == 0, err
+
+
+def test_a_merge_review_shows_a_non_reader_only_that_a_confidential_talk_happened(
+    tx: Cli, office: Office, app: Tongxin, names: Callable[[str], str]
+) -> None:
+    chair, staff = names("chair"), names("staff")
+    keep, drop = office.born
+    with app.unit() as unit:
+        accounts.create_account(unit, username=chair, display_name="主席", role="leader")
+        accounts.create_account(unit, username=staff, display_name="小李", role="staff")
+    with app.unit(chair) as unit:
+        interactions.log_interaction(
+            unit, kind="call", people=[drop], summary=SECRET, notes=SECRET, confidential=True
+        )
+    for extra in ([], ["--json"]):
+        code, out, err = tx("contacts", "merge", str(keep), str(drop), "--dry-run", *extra,
+                            login=staff)  # fmt: skip
+        assert code == 0, err
+        assert SECRET not in out and "(confidential)" in out
+    code, out, err = tx("contacts", "merge", str(keep), str(drop), "--dry-run", login=chair)
+    assert SECRET in out  # the talker reads it
+    code, out, err = tx("contacts", "merge", str(keep), str(drop), "--yes", login=staff)
+    assert code != 0 and "confidential" in err and SECRET not in out + err
+    code, out, err = tx("contacts", "merge", str(keep), str(drop), "--yes", login=chair)
     assert code == 0, err

@@ -42,7 +42,7 @@ from crm_core.db import normalize_url
 from crm_core.models import Person, PersonStatus
 from crm_core.plugins import PluginHost
 from crm_core.services import contacts, duplicates
-from crm_core.services.duplicates import _COLUMNS, _fields_agree, _name_pairs
+from crm_core.services.duplicates import PAIR_COLUMNS, fields_agree, name_pairs
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
 
         def read_all() -> int:
             with app.unit() as unit:
-                stmt = select(*(col(c) for c in _COLUMNS)).where(
+                stmt = select(*(col(c) for c in PAIR_COLUMNS)).where(
                     col(Person.status) != PersonStatus.merged
                 )
                 return len(unit.session.execute(stmt).all())
@@ -160,13 +160,15 @@ def main(argv: list[str] | None = None) -> None:
         def all_pairs() -> int:
             with app.unit() as unit:
                 stmt = (
-                    select(*(col(c) for c in _COLUMNS)).order_by(col(Person.id)).limit(args.sample)
+                    select(*(col(c) for c in PAIR_COLUMNS))
+                    .order_by(col(Person.id))
+                    .limit(args.sample)
                 )
                 rows = unit.session.execute(stmt).all()
             hits = 0
             for x, y in itertools.combinations(rows, 2):
                 for rule in rules:
-                    if any(True for _p in _name_pairs(rule, [x, y])) and _fields_agree(rule, x, y):
+                    if any(True for _p in name_pairs(rule, [x, y])) and fields_agree(rule, x, y):
                         hits += 1
             return hits
 

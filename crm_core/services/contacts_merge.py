@@ -161,7 +161,8 @@ def _set_codes(unit: Unit, model: Any, column: str, person_id: uuid.UUID, codes:
         )
 
 
-def _chosen(side: str, mine: list[str], theirs: list[str]) -> list[str]:
+def chosen_codes(side: str, mine: list[str], theirs: list[str]) -> list[str]:
+    """The codes (categories, committees) a merge leaves on the kept record."""
     if side == "keep":
         return list(mine)
     if side == "drop":
@@ -260,10 +261,10 @@ def merge_pair(
     }
     _set_codes(unit, PersonCategory, "category", drop.id, [])
     _set_codes(unit, PersonCommittee, "committee", drop.id, [])
-    _set_codes(unit, PersonCategory, "category", keep.id,
-               _chosen(chosen.get("categories", "both"), cats["keep"], cats["drop"]))  # fmt: skip
-    _set_codes(unit, PersonCommittee, "committee", keep.id,
-               _chosen(chosen.get("committees", "both"), comms["keep"], comms["drop"]))  # fmt: skip
+    kept_cats = chosen_codes(chosen.get("categories", "both"), cats["keep"], cats["drop"])
+    kept_comms = chosen_codes(chosen.get("committees", "both"), comms["keep"], comms["drop"])
+    _set_codes(unit, PersonCategory, "category", keep.id, kept_cats)
+    _set_codes(unit, PersonCommittee, "committee", keep.id, kept_comms)
     session.expire_all()  # the bulk statements above bypassed the identity map
     keep, drop = get_person(unit, keep.id), get_person(unit, drop.id)
     kept_keepers = {

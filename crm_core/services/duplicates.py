@@ -70,7 +70,9 @@ def folded(text: str | None) -> str:
     return "".join(ch for ch in norm if not ch.isspace() and ch not in "·・•‧.")
 
 
-_COLUMNS = (
+# What the search reads of each person (never whole records: most of a pinyin block's
+# rows are compared and dropped).
+PAIR_COLUMNS = (
     Person.id,
     Person.name,
     Person.name_pinyin,
@@ -103,7 +105,7 @@ def _blocks(unit: Unit, columns: tuple[Any, ...]) -> Iterator[list[Row[Any]]]:
         .subquery()
     )
     stmt = (
-        select(*(col(c) for c in _COLUMNS))
+        select(*(col(c) for c in PAIR_COLUMNS))
         .join(keys, and_(*(c == keys.c[c.key] for c in columns)))
         .where(*scope)
         .order_by(*columns, col(Person.created_at), col(Person.id))
@@ -131,7 +133,9 @@ def _one_apart(names: Iterable[str]) -> Iterator[tuple[str, str]]:
         yield from itertools.combinations(sorted(group), 2)
 
 
-def _name_pairs(rule: DuplicateRule, block: list[Row[Any]]) -> Iterator[tuple[Row[Any], Row[Any]]]:
+def name_pairs(rule: DuplicateRule, block: list[Row[Any]]) -> Iterator[tuple[Row[Any], Row[Any]]]:
+    """The pairs of a block (rows of :data:`PAIR_COLUMNS`) whose names compare as the
+    rule's ``name`` asks."""
     if rule.name == "any":
         yield from itertools.combinations(block, 2)
         return
@@ -160,7 +164,9 @@ def _value(row: Row[Any], name: str) -> Any:
     return row.mobile or None if name == "mobile" else folded(row.employer) or None
 
 
-def _fields_agree(rule: DuplicateRule, x: Row[Any], y: Row[Any]) -> bool:
+def fields_agree(rule: DuplicateRule, x: Row[Any], y: Row[Any]) -> bool:
+    """Whether two rows hold the rule's ``same`` fields alike and none of its
+    ``conflicts`` differently."""
     for name in rule.conflicts:
         one, other = _value(x, name), _value(y, name)
         if one is not None and other is not None and one != other:
@@ -207,8 +213,8 @@ def find_duplicates(
         columns = _block_columns(group[0][1])
         for block in _blocks(unit, columns):
             for code, rule in group:
-                for x, y in _name_pairs(rule, block):
-                    if _fields_agree(rule, x, y):
+                for x, y in name_pairs(rule, block):
+                    if fields_agree(rule, x, y):
                         rows[x.id], rows[y.id] = x, y
                         found[_pair_key(x.id, y.id)].append((rule.score, rule.level, code))
     rejected = not_duplicates(unit, {pid for key in found for pid in key})

@@ -34,7 +34,7 @@ from crm_core.models import (
     table_of,
 )
 from crm_core.services._common import as_uuid
-from crm_core.services.contacts_merge import UNRESTORED, _chosen
+from crm_core.services.contacts_merge import UNRESTORED, chosen_codes
 from crm_core.services.contacts_search import categories_of, committees_of, get_person
 from crm_core.unit import Unit, jsonable
 
@@ -82,7 +82,7 @@ def _codes(
     """Give ``drop`` its codes back and take from ``keep`` what the merge added (and
     return what it removed), leaving codes given to ``keep`` since."""
     mine, theirs = saved["keep"], saved["drop"]
-    merged = set(_chosen(side, mine, theirs))
+    merged = set(chosen_codes(side, mine, theirs))
     restored = (set(now) - (merged - set(mine))) | (set(mine) - merged)
     for pid, codes in ((keep.id, sorted(restored)), (drop.id, theirs)):
         unit.session.execute(delete(model).where(model.person_id == pid))

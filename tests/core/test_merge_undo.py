@@ -245,7 +245,7 @@ def test_a_confidential_talk_keeps_its_rights_through_a_merge(
     app: Tongxin, admin: str, pair: Pair
 ) -> None:
     # 小李 may not read the talk: may not move its participant either.
-    with app.unit("xiaoli") as unit, pytest.raises(PermissionDenied, match="confidential"):
+    with app.unit("xiaoli") as unit, pytest.raises(PermissionDenied, match="保密"):
         contacts.merge_people(unit, pair.keep, pair.drop)
     with app.unit("xiaoli") as unit:  # the review shows only that it happened
         preview = duplicates_review.preview_merge(unit, pair.keep, pair.drop)

@@ -12,6 +12,7 @@ region's people (:func:`crm_core.authz.person_scope` in the SQL).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
 import uuid
@@ -61,6 +62,7 @@ def rules_of(unit: Unit) -> dict[str, DuplicateRule]:
     return rules_of_config(unit.config)
 
 
+@functools.lru_cache(maxsize=65_536)  # names and employers repeat across a table
 def folded(text: str | None) -> str:
     """A name or an employer as the rules compare them loosely: full-width folded to
     half-width (NFKC), case folded, spaces and middle dots removed."""
@@ -164,6 +166,20 @@ def _value(row: Row[Any], name: str) -> Any:
     return row.mobile or None if name == "mobile" else folded(row.employer) or None
 
 
+def _partitions(rule: DuplicateRule, block: list[Row[Any]]) -> Iterator[list[Row[Any]]]:
+    # The block split by the values of the rule's ``same`` fields (rows lacking one left
+    # out), so only rows that may agree are paired at all.
+    if not rule.same:
+        yield block
+        return
+    groups: dict[tuple[Any, ...], list[Row[Any]]] = defaultdict(list)
+    for row in block:
+        key = tuple(_value(row, name) for name in rule.same)
+        if None not in key:
+            groups[key].append(row)
+    yield from (rows for rows in groups.values() if len(rows) > 1)
+
+
 def fields_agree(rule: DuplicateRule, x: Row[Any], y: Row[Any]) -> bool:
     """Whether two rows hold the rule's ``same`` fields alike and none of its
     ``conflicts`` differently."""
@@ -213,7 +229,8 @@ def find_duplicates(
         columns = _block_columns(group[0][1])
         for block in _blocks(unit, columns):
             for code, rule in group:
-                for x, y in name_pairs(rule, block):
+                parts = _partitions(rule, block)
+                for x, y in (xy for part in parts for xy in name_pairs(rule, part)):
                     if fields_agree(rule, x, y):
                         rows[x.id], rows[y.id] = x, y
                         found[_pair_key(x.id, y.id)].append((rule.score, rule.level, code))

@@ -40,6 +40,8 @@ def test_each_rule_finds_its_pair_with_reason_and_score(app: Tongxin) -> None:
         # Alike but not the same person by these rules: other births, other employers.
         add(unit, "孙丽", birth="1970-01"), add(unit, "孙丽", birth="1971-01")
         add(unit, "周洁", employer="扬州大学"), add(unit, "周洁", employer="苏北人民医院")
+        # Read alike but born years apart: two people (conflicts = birth).
+        add(unit, "张丽", birth="1970-01"), add(unit, "章丽", birth="1985-06")
         # The same name and employer, born years apart: two people (conflicts = birth).
         add(unit, "吴若溪", employer="苏北人民医院", birth="1983-02")
         add(unit, "吴若溪", employer="苏北人民医院", birth="1973-03")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from crm_cli import duplicates
 from crm_cli.context import label, open_unit, out, print_json, run_unit
 from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
 from rich.table import Table
 from rich.text import Text
 
+from crm_core.errors import TongxinError
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
 from crm_core.models import Person
@@ -145,6 +147,7 @@ def show(
                 "、".join(label("committees", c) for c in contacts.committees_of(unit, person.id)),
             ),
             ("ID", str(person.id)),
+            (_("Merged into"), _merged_into(unit, person)),
         ]
         table = Table(box=None, show_header=False)
         table.add_column(style="bold")
@@ -217,3 +220,16 @@ def _birth(year: int | None, month: int | None) -> str:
     if not year:
         return ""
     return f"{year}-{month:02d}" if month else str(year)
+
+
+def _merged_into(unit: Unit, person: Person) -> str:
+    # A merged record says where it went (the kept one, if the reader may see it).
+    if person.merged_into_id is None:
+        return ""
+    try:
+        return contacts.describe(contacts.get_person(unit, person.merged_into_id))
+    except TongxinError:
+        return str(person.merged_into_id)
+
+
+duplicates.register(app)  # contacts duplicates | merge | not-duplicate | unmerge

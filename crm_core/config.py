@@ -400,14 +400,17 @@ def _known_keys(loc: tuple[Any, ...], root: type[BaseModel] = ConfigFile) -> lis
     model of the top table (a plugin's model for ``[plugins.NAME]``, whose ``loc`` then
     starts inside it)."""
     model: type[BaseModel] = root
+    keyed = False  # the part is a key of a table of tables ([duplicates.rules.CODE])
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         fields = {f.alias or name: f for name, f in model.model_fields.items()}
         found = fields.get(part)
         inner = _model_in(found.annotation) if found else None
         if inner is None:
             return []
+        keyed = found is not None and getattr(found.annotation, "__origin__", None) is dict
         model = inner
     return [f.alias or name for name, f in model.model_fields.items()]
 

@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 Minutes = list[Annotated[int, Field(ge=0)]]
@@ -212,6 +212,54 @@ class Caldav(Section):
         return value
 
 
+NameTest = Literal["same", "folded", "sound", "any"]
+DuplicateField = Literal["birth", "mobile", "employer"]
+
+
+class DuplicateRule(Section):
+    """``[duplicates.rules.CODE]``: one rule for finding two records of the same person
+    (modelled on CiviCRM's dedupe rules). ``name`` says how the names must compare:
+    ``same`` written alike, ``folded`` alike only once full-/half-width, case and spaces
+    are folded, ``sound`` read alike in pinyin but written with other characters, ``any``
+    not compared. ``same`` lists the fields both records must hold alike (``birth`` is
+    the year and month); ``conflicts`` the fields that rule a pair out when both hold
+    them and they differ (two 王丽华 of one hospital born years apart are two people).
+    ``level`` is ``certain`` or ``possible``; ``score`` 1–100."""
+
+    zh: str = Field(min_length=1)
+    en: str | None = None
+    enabled: bool = True
+    name: NameTest = "same"
+    same: list[DuplicateField] = []
+    conflicts: list[DuplicateField] = []
+    level: Literal["certain", "possible"] = "possible"
+    score: Annotated[int, Field(ge=1, le=100)] = 50
+
+    @field_validator("same", "conflicts")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("duplicate_rule", "names a field twice")
+        return value
+
+    @model_validator(mode="after")
+    def _blocks(self) -> DuplicateRule:
+        # Comparing neither names nor a phone would compare whole counties pair by pair.
+        if self.name == "any" and "mobile" not in self.same:
+            raise PydanticCustomError(
+                "duplicate_rule", 'a rule with name = "any" must compare "mobile"'
+            )
+        return self
+
+
+class Duplicates(Section):
+    """``[duplicates]``: the rules ``tongxin contacts duplicates`` applies, and how many
+    days a merge may still be undone."""
+
+    undo_days: Annotated[int, Field(ge=0)] = 30
+    rules: dict[str, DuplicateRule] = {}
+
+
 class ConfigFile(Section):
     """The whole configuration, every section tongxin reads."""
 
@@ -230,6 +278,7 @@ class ConfigFile(Section):
     smtp: Smtp = Smtp()
     notify: Notify = Notify()
     caldav: Caldav = Caldav()
+    duplicates: Duplicates = Duplicates()
 
     def section(self, name: str) -> dict[str, Any]:
         """The table ``[name]`` as a plain dict, every key present (defaults filled in)."""

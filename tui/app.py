@@ -18,6 +18,7 @@ from crm_tui.reminders import TuiReminders, reminders_enabled
 from crm_tui.screens.agenda import AgendaScreen
 from crm_tui.screens.contacts import ContactsScreen
 from crm_tui.screens.dashboard import DashboardScreen
+from crm_tui.screens.duplicates import DuplicatesCommands
 from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
 from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
 from crm_tui.screens.form import InteractionForm
@@ -59,7 +60,7 @@ class TongxinApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "同心 tongxin"
-    COMMANDS = App.COMMANDS | {TongxinCommands}
+    COMMANDS = App.COMMANDS | {TongxinCommands, DuplicatesCommands}
     # The palette opens with Ctrl+P (app.command_palette below; __init__ turns it on), but
     # Textual's own footer key for it stays off: at 80 columns it covers the screen's keys.
     ENABLE_COMMAND_PALETTE = False

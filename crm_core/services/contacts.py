@@ -36,6 +36,7 @@ from crm_core.services.contacts_bulk import create_in_batches
 from crm_core.services.contacts_bulk import people_by_ids as people_by_ids
 from crm_core.services.contacts_bulk import person_keys as person_keys
 from crm_core.services.contacts_fields import PersonFields as PersonFields
+from crm_core.services.contacts_merge import merge_pair as merge_pair
 from crm_core.services.contacts_merge import merge_people as merge_people
 
 # The reading side lives in contacts_search; its names stay importable from here.

@@ -181,6 +181,7 @@ def cli_outputs(cli: Callable[..., tuple[int, str]], login: str, folder: Path) -
     cmd("contacts show --json", "contacts", "show", "安然", "--json")
     cmd("contacts search --json", "contacts", "search", "安然", "--json")
     cmd("contacts search", "contacts", "search", "安然")
+    cmd("contacts duplicates --json", "contacts", "duplicates", "--json")
     for ext in ("csv", "xlsx"):
         path = folder / f"work.{ext}"
         cmd(f"export interactions {ext}", "export", "interactions", "-o", str(path),

@@ -45,6 +45,7 @@ from crm_core.calendar_models import (
     FeedToken,
     ReminderDelivery,
 )
+from crm_core.dedupe_models import NotDuplicate
 from crm_core.models import (
     Organisation,
     OrganisationContact,
@@ -170,6 +171,14 @@ def _expectations() -> dict[str, dict[str, dict[str, str]]]:
         ),
         "caldav_state": same(own),
         "contact_proposal": same(own),
+        "not_duplicate": same(
+            {
+                **everyone,
+                "county": " AND ".join(
+                    GL_PEOPLE.replace("person_id", column) for column in ("person_a", "person_b")
+                ),
+            }
+        ),
     }
 
 
@@ -212,6 +221,11 @@ def world(app: Tongxin, names: Callable[[str], str], pg_roles: Callable[[str], N
                 unit, keeper_id=made["leader"].id, contact_id=p.id, ideal_days=30, max_days=60,
                 start_on=date(2026, 1, 1),
             )  # fmt: skip
+        # Pairs marked "not a duplicate": one inside guangling, one across the counties.
+        zhang2 = contacts.create_person(unit, name="章三", region="guangling")
+        for one, other in ((zhang.id, zhang2.id), (zhang.id, li.id)):
+            low, high = sorted((one, other), key=str)
+            unit.session.add(NotDuplicate(person_a=low, person_b=high))
         followups.raise_follow_up(unit, title="路灯", person_id=zhang.id)
         followups.raise_follow_up(unit, title="停车", person_id=li.id)
         followups.raise_follow_up(unit, title="自己的", owner_id=made["county"].id)

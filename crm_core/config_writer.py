@@ -99,7 +99,6 @@ def write_import_choices(
         entry = tomlkit.table()
         entry.add("code", term.code)
         entry.add("zh", term.zh)
-        entry.add(tomlkit.nl())
         aot.append(entry)
     for choice in choices:
         table = _table(doc, ("import", "mappings", choice.source, choice.field), path)

@@ -58,10 +58,18 @@ from crm_core.roster.sheets import (
     header_field,
     read_sheet,
 )
-from crm_core.roster.unknowns import Choice, UnknownPolicy, UnknownValue, ValueMap, suggest
+from crm_core.roster.unknowns import (
+    DEFAULT_SOURCE,
+    Choice,
+    UnknownPolicy,
+    UnknownValue,
+    ValueMap,
+    suggest,
+)
 from crm_core.sheetguard import LimitError, RosterError
 
 __all__ = [
+    "DEFAULT_SOURCE",
     "ERROR_ROW_HEADER",
     "ERROR_TEXT_HEADER",
     "FIELDS",

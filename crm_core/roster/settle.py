@@ -14,6 +14,7 @@ from crm_core.roster.unknowns import (
     Choice,
     UnknownPolicy,
     UnknownValue,
+    ValueMap,
     add_choice,
     resolve_value_maps,
     saved_choice,
@@ -69,6 +70,11 @@ def settle(reader: _Reader, rows: list[_Row], policy: UnknownPolicy, dry_run: bo
             uv.choice = policy.ask(uv)
             if uv.choice is not None and uv.choice.action == "add" and not uv.choice.codes:
                 uv.choice = add_choice(uv.value, vocab, taken)
+            elif uv.choice is not None and uv.choice.action == "map":
+                # typed on a prompt: codes or labels, checked as --map's are
+                given = ValueMap(uv.field, uv.value, uv.choice.codes)
+                checked = resolve_value_maps([given], {uv.field: uv.field}, reader.vocabs)
+                uv.choice = Choice("map", checked[uv.key].codes, "asked")
         if uv.choice is None:
             continue
         reader.choices[uv.key] = uv.choice

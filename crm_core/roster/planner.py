@@ -26,6 +26,8 @@ from crm_core.unit import Unit
 
 # -- planning ------------------------------------------------------------------------
 
+PREVIEW_ROWS = 5
+
 _SCALARS = (
     "name",
     "gender",
@@ -125,6 +127,8 @@ class _Planner(_Reader):
     def plan(self) -> tuple[list[_Target], dict[uuid.UUID, _Target]]:
         """Decide, row by row, whom each good row creates or changes."""
         rows = settle(self, self._rows(), self.policy, self.dry_run)
+        # The first rows as read (codes, E.164 phones …), for a preview before importing.
+        self.report.preview = [(r.row, dict(r.values)) for r in rows[:PREVIEW_ROWS]]
         stored = contacts.person_keys(self.unit)
         by_key: dict[tuple[str, int | None, int | None], list[uuid.UUID]] = {}
         by_mobile: dict[str, list[uuid.UUID]] = {}

@@ -99,6 +99,8 @@ class ImportReport:
     # --keep-partial: the bad cells left out of rows imported without them.
     dropped: list[CellError] = field(default_factory=list)
     config_written: str | None = None  # the config file the choices were written to
+    # The first data rows as read: (sheet row, field -> value as it will be stored).
+    preview: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         """How many rows had this action."""

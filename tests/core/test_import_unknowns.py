@@ -306,3 +306,71 @@ def test_the_cli_asks_nothing_without_a_terminal_and_saves_the_answers(
     code, data = tx("--keep-partial")  # next time: no --add-missing, no --map
     assert code == 0 and data["totals"]["create"] == 0 and data["totals"]["unchanged"] == 4
     assert data["config_written"] is None
+
+
+def test_on_a_terminal_each_unknown_value_is_asked_once(
+    db_url: str, office_file: Path, tmp_path: Path
+) -> None:
+    import os
+    import pty
+    import select as select_
+    import subprocess
+    import sys
+    import time
+
+    rows = [*NOVEMBER[:6], ["周九", "男", "1980.01", "扬州综合保税区", "智库委员会", ""]]
+    november = _csv(tmp_path, "2026-11.csv", rows)
+    master, slave = pty.openpty()
+    env = {**os.environ, "TONGXIN_CONFIG": str(office_file), "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crm_cli.main", "--db", db_url, "--lang", "en", "import",
+         str(november)],
+        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(slave)
+    seen, asked, answered = b"", [], 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select_.select([master], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            text = seen.decode("utf-8", "replace")
+            while True:
+                question = text.find("[a/m/s]", answered)
+                codes = text.find("separated by commas", answered)
+                if question != -1 and (codes == -1 or question < codes):
+                    value = "zone" if "扬州综合保税区" in text[answered:question] else "tank"
+                    asked.append(value)
+                    os.write(master, b"a\n" if value == "zone" else b"m\n")
+                    answered = question + 7
+                elif codes != -1:
+                    os.write(master, "提案委员会, economy\n".encode())
+                    answered = codes + 19
+                else:
+                    break
+        elif proc.poll() is not None:
+            break
+    if proc.poll() is None:
+        proc.kill()
+    code = proc.wait(timeout=60)
+    os.close(master)
+    text = seen.decode("utf-8", "replace")
+    assert sorted(asked) == ["tank", "zone"], text  # once each, though each is on 3 rows
+    assert "'扬州综合保税区' (3 rows) is not in the config" in text
+    assert code == 0, text  # every row imported
+    saved = tomllib.loads(office_file.read_text("utf-8"))
+    assert [e["zh"] for e in saved["regions"]] == ["扬州综合保税区"]
+    assert saved["import"]["mappings"]["default"]["committees"] == {
+        "智库委员会": ["proposals", "economy"]
+    }
+    app = _app(db_url, office_file)
+    people = _people(app)
+    app.close()
+    assert sorted(people["周九"]["committees"]) == ["economy", "proposals"]
+    assert set(people) == {"张三", "李四", "王五", "赵六", "钱七", "周九"}

@@ -29,6 +29,7 @@ from crm_cli.options import (
     SectorOpt,
     ToOpt,
 )
+from crm_cli.roster_unknowns import ask_unknown, print_unknowns
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.prompt import Prompt
 from rich.text import Text
@@ -50,7 +51,13 @@ ACTIONS = {
     "duplicate": N_("repeated in the file"),
     "skip": N_("skipped"),
     "refuse": N_("refused"),
+    "left_out": N_("left out by choice"),
+    "pending": N_("waiting for an answer"),
 }
+# Rows were refused or wait for an answer about an unknown value (everything else was
+# imported or deliberately skipped: 0). Not 3: that code already says an optional part
+# is missing (crm_core.extras.EXIT_MISSING_EXTRA), which an import can meet too.
+EXIT_ROWS_NOT_IMPORTED = 4
 PROGRESS_FROM = 2000  # rows: smaller files need no progress bar
 
 
@@ -153,9 +160,43 @@ def import_command(
         list[str] | None,
         typer.Option(
             "--map",
-            help=N_("Read a column as a field: HEADER=field (repeatable), e.g. 籍贯=extra."),
+            help=N_(
+                "Read a column as a field: HEADER=field, e.g. 籍贯=extra; or say what a value "
+                "the config does not know stands for: COLUMN:VALUE=CODE[,CODE] (=- leaves "
+                "its rows out). Repeatable."
+            ),
         ),
     ] = None,
+    add_missing: Annotated[
+        bool,
+        typer.Option(
+            "--add-missing",
+            help=N_(
+                "Add every unknown region, committee, sector, party or category to the "
+                "config file as a new entry."
+            ),
+        ),
+    ] = False,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help=N_(
+                "The name the answers about unknown values are saved under (one per "
+                "office or sender of sheets)."
+            ),
+        ),
+    ] = importer.DEFAULT_SOURCE,
+    keep_partial: Annotated[
+        bool,
+        typer.Option(
+            "--keep-partial",
+            help=N_(
+                "Import a row with a bad cell without that cell (the errors file lists "
+                "what was dropped)."
+            ),
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help=N_("Show what would be done; write nothing."))
     ] = False,
@@ -182,7 +223,11 @@ def import_command(
 ) -> None:
     """Import people from a roster."""
     mapping: dict[str, str] = {}
+    value_maps: list[importer.ValueMap] = []
     for item in map_ or []:
+        if ":" in item.partition("=")[0]:
+            value_maps.append(importer.ValueMap.parse(item))
+            continue
         header, sep, field_name = item.partition("=")
         if not sep or not header.strip() or not field_name.strip():
             raise ValidationError.one(
@@ -203,6 +248,10 @@ def import_command(
                 )
             )
         decide = _Answers(_ask)
+    ask_unknown = None
+    if not add_missing and not as_json and not dry_run and sys.stdin.isatty():
+        ask_unknown = _UnknownAnswers()
+    policy = importer.UnknownPolicy(add_missing, value_maps, ask_unknown, source)
     bar = _Bar()
 
     def work(unit: Unit) -> importer.ImportReport:
@@ -216,6 +265,8 @@ def import_command(
             membership=membership,
             decide=decide,
             progress=bar,
+            unknowns=policy,
+            keep_partial=keep_partial,
         )
 
     try:
@@ -230,8 +281,23 @@ def import_command(
         data = report.as_json()
         data["errors_file"] = str(errors) if errors is not None and report.raw_rows else None
         print_json(data)
-        return
-    _print_report(report, errors)
+    else:
+        _print_report(report, errors)
+    if not report.complete:
+        raise typer.Exit(EXIT_ROWS_NOT_IMPORTED)
+
+
+class _UnknownAnswers:
+    """Asks on the terminal what each unknown value stands for, once per value (an
+    import run again after a concurrent write gets the same answers)."""
+
+    def __init__(self) -> None:
+        self.given: dict[tuple[str, str], importer.Choice | None] = {}
+
+    def __call__(self, uv: importer.UnknownValue) -> importer.Choice | None:
+        if uv.key not in self.given:
+            self.given[uv.key] = ask_unknown(uv)
+        return self.given[uv.key]
 
 
 def _where(ref: str) -> str:
@@ -303,6 +369,17 @@ def _print_report(report: importer.ImportReport, errors: Path | None) -> None:
             others = "；".join(_where(n) for n in o.namesakes)
             out.print(
                 "  " + _("row {row}").format(row=o.row) + f" {o.name}: {others}", markup=False
+            )
+    print_unknowns(report)
+    if report.dropped:
+        out.print(Text(_("Imported without these cells") + ":", "yellow"))
+        for e in report.dropped:
+            out.print(
+                "  "
+                + _("row {row}, {column} {value!r}: {reason}").format(
+                    row=e.row, column=e.column, value=e.value, reason=e.reason
+                ),
+                markup=False,
             )
     if report.approximations:
         out.print(_("Values read as the nearest configured label (check them):"))

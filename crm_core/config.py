@@ -586,7 +586,7 @@ def load_config(path: Path | None = None) -> Config:
         follow_up_days=settings.follow_up_days,
         source=source if source.exists() else None,
         raw=user,
-        import_limits=ImportLimits(**limits.model_dump()),
+        import_limits=ImportLimits(**limits.model_dump(exclude={"mappings"})),
         sections=sections,
         plugins=plugins,
     )

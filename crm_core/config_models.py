@@ -114,6 +114,9 @@ class SeriesEntry(Section):
         return None if value is None else _clock_text(value)
 
 
+MappedField = Literal["party", "sector", "region", "categories", "committees"]
+
+
 class ImportSection(Section):
     """``[import]``: the bounds of a roster import (see :class:`crm_core.config.ImportLimits`)."""
 
@@ -122,6 +125,10 @@ class ImportSection(Section):
     max_columns: Positive = 500
     max_unzipped_mb: Positive = 1024
     max_zip_ratio: Positive = 200
+    # The saved import mappings (crm_core.roster.unknowns): per source (a name the import
+    # is given, "default" unless told), per field, a value of the sheet that is not in the
+    # vocabulary -> the codes it stands for; an empty list leaves those rows out.
+    mappings: dict[str, dict[MappedField, dict[str, list[str]]]] = {}
 
 
 class Feed(Section):

@@ -82,6 +82,7 @@ class TongxinApp(App[None]):
             show=False,
         ),
         Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True, show=False),
+        Binding("ctrl+o", "open_import", N_("Import a roster"), id="app.import", show=False),
         # Declared here (not left to Textual), so it is translated, survives
         # translate_bindings and has an id a keymap can rebind.
         Binding(
@@ -234,6 +235,13 @@ class TongxinApp(App[None]):
     def action_goto(self, name: str) -> None:
         """Switch to a main screen."""
         self.goto(name)
+
+    @guarded
+    def action_open_import(self) -> None:
+        """Import a roster (the import screen, crm_tui.screens.import_screen)."""
+        from crm_tui.screens.import_screen import ImportScreen
+
+        self.push_screen(ImportScreen(Path.cwd()))
 
     def action_show_help(self) -> None:
         """Show every key."""

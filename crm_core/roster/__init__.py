@@ -21,6 +21,8 @@ The modules, in the order an import runs through them:
   :func:`parse_phones`, …) and matching values against vocabularies (:class:`Resolver`);
 - :mod:`.planner`: each row matched against stored people and earlier rows, the plan;
 - :mod:`.run`: :func:`import_roster` (options, read, plan, write in the unit);
+- :mod:`.unknowns`, :mod:`.settle`: values the vocabularies do not know, answered
+  (added to the config, mapped, left out) and remembered as a saved import mapping;
 - :mod:`.report`: :class:`CellError`, :class:`RowOutcome`, :class:`ImportReport`,
   :class:`Duplicate` and the errors file (:func:`write_errors`).
 """
@@ -56,9 +58,18 @@ from crm_core.roster.sheets import (
     header_field,
     read_sheet,
 )
+from crm_core.roster.unknowns import (
+    DEFAULT_SOURCE,
+    Choice,
+    UnknownPolicy,
+    UnknownValue,
+    ValueMap,
+    suggest,
+)
 from crm_core.sheetguard import LimitError, RosterError
 
 __all__ = [
+    "DEFAULT_SOURCE",
     "ERROR_ROW_HEADER",
     "ERROR_TEXT_HEADER",
     "FIELDS",
@@ -66,6 +77,7 @@ __all__ = [
     "SUFFIXES",
     "CellError",
     "CellProblem",
+    "Choice",
     "Column",
     "Duplicate",
     "ImportReport",
@@ -76,6 +88,9 @@ __all__ = [
     "RosterError",
     "RowOutcome",
     "Sheet",
+    "UnknownPolicy",
+    "UnknownValue",
+    "ValueMap",
     "cell_text",
     "header_field",
     "import_roster",
@@ -85,5 +100,6 @@ __all__ = [
     "read_sheet",
     "split_employer_title",
     "split_list",
+    "suggest",
     "write_errors",
 ]

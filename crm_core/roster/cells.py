@@ -42,6 +42,19 @@ class CellProblem(ValueError):
     """A cell's value cannot be used; the message says why (translated)."""
 
 
+class UnknownTerm(CellProblem):
+    """Values of a cell that no entry of the vocabulary reads as: a question for the
+    user (:mod:`crm_core.roster.unknowns`), not a bad cell."""
+
+    def __init__(self, message: str, items: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.items = items
+
+
+class LeftOut(CellProblem):
+    """The cell holds a value whose rows the user chose to leave out."""
+
+
 def cell_text(value: Any) -> str:
     """A cell as the text the office sees (numbers without a trailing ``.0``; see
     :func:`crm_core.formatting.value_text`, kind ``cell``)."""
@@ -185,10 +198,11 @@ class Resolver:
                 return next(iter(found.values())), True
         shown = "、".join(t.zh for t in self.terms[:12])
         more = "…" if len(self.terms) > 12 else ""
-        raise CellProblem(
+        raise UnknownTerm(
             _("not one of the configured {what}: {labels}{more}").format(
                 what=_(self.what), labels=shown, more=more
-            )
+            ),
+            (value,),
         )
 
 

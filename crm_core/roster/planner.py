@@ -15,14 +15,18 @@ from crm_core.models import Person
 from crm_core.roster.planner_read import _Reader
 from crm_core.roster.planner_read import _Row as _Row
 from crm_core.roster.report import CellError, Duplicate, Progress, RowOutcome
+from crm_core.roster.settle import settle
 from crm_core.roster.sheets import (
     OnDuplicate,
     Sheet,
 )
+from crm_core.roster.unknowns import UnknownPolicy
 from crm_core.services import contacts
 from crm_core.unit import Unit
 
 # -- planning ------------------------------------------------------------------------
+
+PREVIEW_ROWS = 5
 
 _SCALARS = (
     "name",
@@ -100,6 +104,8 @@ class _Planner(_Reader):
         decide: Callable[[Duplicate], str] | None,
         dry_run: bool,
         progress: Progress | None,
+        policy: UnknownPolicy | None = None,
+        keep_partial: bool = False,
     ) -> None:
         super().__init__(
             unit,
@@ -109,15 +115,20 @@ class _Planner(_Reader):
             membership=membership,
             dry_run=dry_run,
             progress=progress,
+            keep_partial=keep_partial,
         )
         self.on_duplicate = on_duplicate
         self.decide = decide
+        self.policy = policy or UnknownPolicy()
+        self.dry_run = dry_run
 
     # duplicates ------------------------------------------------------------------
 
     def plan(self) -> tuple[list[_Target], dict[uuid.UUID, _Target]]:
         """Decide, row by row, whom each good row creates or changes."""
-        rows = self._rows()
+        rows = settle(self, self._rows(), self.policy, self.dry_run)
+        # The first rows as read (codes, E.164 phones …), for a preview before importing.
+        self.report.preview = [(r.row, dict(r.values)) for r in rows[:PREVIEW_ROWS]]
         stored = contacts.person_keys(self.unit)
         by_key: dict[tuple[str, int | None, int | None], list[uuid.UUID]] = {}
         by_mobile: dict[str, list[uuid.UUID]] = {}
@@ -130,7 +141,7 @@ class _Planner(_Reader):
         # Which stored people do the rows name? Load them (and only them) at once.
         matched: set[uuid.UUID] = set()
         for r in rows:
-            if not r.errors:
+            if not r.errors and not r.unknown and not r.left_out:
                 matched.update(by_key.get(_key(r.values), ()))
                 matched.update(by_mobile.get(r.values.get("mobile") or "", ()))
         self.people, cats, comms = contacts.people_by_ids(self.unit, matched)
@@ -147,6 +158,11 @@ class _Planner(_Reader):
                 report.errors += r.errors
                 report.outcomes.append(RowOutcome(r.row, name, "refuse"))
                 report.raw_rows[r.row] = r.raw
+                continue
+            if r.left_out or r.unknown:
+                # Not bad: left out by choice, or waiting for an answer about a value.
+                action = "left_out" if r.left_out else "pending"
+                report.outcomes.append(RowOutcome(r.row, name, action))
                 continue
             key = _key(r.values)
             mobile = r.values.get("mobile")

@@ -16,7 +16,9 @@ from crm_core.roster.cells import (
     _EMAIL,
     _MEMBERSHIP,
     CellProblem,
+    LeftOut,
     Resolver,
+    UnknownTerm,
     _nfkc,
     cell_text,
     parse_birth,
@@ -33,6 +35,7 @@ from crm_core.roster.sheets import (
     _header_key,
     header_field,
 )
+from crm_core.roster.unknowns import Choice, value_key
 from crm_core.services._common import clean_text
 from crm_core.sheetguard import RosterError
 from crm_core.unit import Unit
@@ -45,6 +48,11 @@ class _Row:
     errors: list[CellError]
     raw: list[str]
     how: str | None = None  # how it matched a known person
+    # (field, header, values) of the cells holding values the vocabulary does not know
+    unknown: list[tuple[str, str, tuple[str, ...]]] | None = None
+    left_out: bool = False  # it holds a value whose rows the user leaves out
+    cells: list[Any] | None = None  # as read, kept to read the row again once answered
+    dropped: bool = False  # --keep-partial: imported without its bad cells
 
 
 class _Reader:
@@ -61,8 +69,12 @@ class _Reader:
         membership: str | None,
         dry_run: bool,
         progress: Progress | None,
+        keep_partial: bool = False,
     ) -> None:
         self.unit = unit
+        self.keep_partial = keep_partial
+        # (field, value key) -> the choice for a value the vocabulary does not know
+        self.choices: dict[tuple[str, str], Choice] = {}
         self.sheet = sheet
         self.mapping = {_header_key(k): v for k, v in (mapping or {}).items()}
         self.membership = membership
@@ -76,6 +88,7 @@ class _Reader:
             "categories": Resolver(unit.app.categories, N_("categories")),
             "committees": Resolver(vocab["committees"], N_("committees")),
         }
+        self.vocabs = {f: r.vocab for f, r in self.resolvers.items()}
         header_row, columns = self._find_header()
         self.report = ImportReport(
             file=file,
@@ -92,7 +105,7 @@ class _Reader:
             ((c.index, c.header, c.field) for c in columns if c.field != "ignore"),
             key=lambda c: (c[2] in ("employer", "title"), c[0]),
         )
-        self._caches: dict[int, dict[Any, tuple[dict[str, Any] | None, str | None]]] = {
+        self._caches: dict[int, dict[Any, tuple[dict[str, Any] | None, CellProblem | None]]] = {
             c.index: {} for c in columns
         }
 
@@ -230,17 +243,17 @@ class _Reader:
         if f == "birth":
             return {"birth": parse_birth(raw, today=self.today)}
         if f in ("party", "sector", "region"):
-            code, approx = self.resolvers[f](text)
-            if approx:
-                self.report.approximations[(header, text)] = approx
-            return {f: code}
+            return {f: self._codes(f, header, text)[0]}
         if f in ("categories", "committees"):
             codes: set[str] = set()
+            unknown: list[str] = []
             for item in split_list(text):
-                code, approx = self.resolvers[f](item)
-                codes.add(code)
-                if approx:
-                    self.report.approximations[(header, item)] = approx
+                try:
+                    codes.update(self._codes(f, header, item))
+                except UnknownTerm:
+                    unknown.append(item)
+            if unknown:
+                raise UnknownTerm(_("not in the configuration"), tuple(unknown))
             return {f: tuple(sorted(codes))}
         if f == "employer_title":
             employer, title = split_employer_title(text)
@@ -257,12 +270,30 @@ class _Reader:
             return {"membership": _MEMBERSHIP[key]}
         return {f: clean_text(text)}  # employer, title, ethnicity, address, notes
 
+    def _codes(self, f: str, header: str, text: str) -> tuple[str, ...]:
+        """The codes a vocabulary value stands for: the entry it reads as, else the
+        user's choice for it; raises UnknownTerm (no choice yet) or LeftOut."""
+        try:
+            code, approx = self.resolvers[f](text)
+        except UnknownTerm:
+            choice = self.choices.get((f, value_key(text)))
+            if choice is None:
+                raise
+            if choice.action == "leave_out":
+                raise LeftOut(_("left out by choice")) from None
+            return choice.codes
+        if approx:
+            self.report.approximations[(header, text)] = approx
+        return (code,)
+
     def _parse(self, row_no: int, cells: list[Any], texts: list[str]) -> _Row:
         values: dict[str, Any] = {}
         errors: list[CellError] = []
         roster: dict[str, str] = {}
         phones: list[str] = []
         mobile_given = False
+        unknown: list[tuple[str, str, tuple[str, ...]]] = []
+        left_out = False
         caches = self._caches
         for j, header, f in self._plan_columns:
             if j >= len(cells):
@@ -293,11 +324,11 @@ class _Reader:
                         try:
                             hit = (self._cell(f, header, raw, text), None)
                         except CellProblem as exc:
-                            hit = (None, str(exc))
+                            hit = (None, exc)
                         cache[raw] = hit
                     parsed, problem = hit
                     if problem is not None:
-                        raise CellProblem(problem)
+                        raise problem
                     assert parsed is not None  # a cached cell is parsed or a problem
                     for k, v in parsed.items():
                         # The first column that gives a value wins (工作单位及职务 and a
@@ -329,6 +360,10 @@ class _Reader:
                     roster[header] = _nfkc(text)
                 else:
                     values.update(self._cell(f, header, cells[j], text))
+            except UnknownTerm as exc:
+                unknown.append((f, header, exc.items))
+            except LeftOut:
+                left_out = True
             except CellProblem as exc:
                 errors.append(CellError(row_no, header, text, str(exc)))
         if phones:
@@ -342,7 +377,16 @@ class _Reader:
         if "name" not in values and not errors:
             header = next((c.header for c in self.report.columns if c.field == "name"), "姓名")
             errors.append(CellError(row_no, header, "", _("a name is required")))
-        return _Row(row_no, values, errors, texts)
+        dropped = False
+        if errors and self.keep_partial and "name" in values:
+            # --keep-partial: the person without the bad cells (the errors file says so)
+            self.report.dropped += errors
+            self.report.raw_rows[row_no] = texts
+            errors, dropped = [], True
+        row = _Row(row_no, values, errors, texts, left_out=left_out, dropped=dropped)
+        if unknown:
+            row.unknown, row.cells = unknown, cells
+        return row
 
 
 def _letter(index: int) -> str:

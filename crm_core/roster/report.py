@@ -14,6 +14,7 @@ from crm_core.cellsafe import append_text_row, csv_row
 from crm_core.i18n import _
 from crm_core.private_files import private_open, private_path
 from crm_core.roster.sheets import ERROR_ROW_HEADER, ERROR_TEXT_HEADER
+from crm_core.roster.unknowns import UnknownValue
 from crm_core.sheetguard import RosterError
 
 
@@ -39,7 +40,9 @@ class RowOutcome:
     ``action``: ``create``, ``update`` (a duplicate of a stored person whose fields the
     row changes), ``unchanged`` (a duplicate that changes nothing), ``duplicate`` (a
     repeat of an earlier row of the file, folded into it), ``skip`` (a duplicate left
-    alone) or ``refuse`` (a bad cell).
+    alone), ``refuse`` (a bad cell), ``left_out`` (it holds a value whose rows the user
+    chose to leave out) or ``pending`` (it holds a value the configuration does not know
+    and nobody said what it stands for: see ``ImportReport.unknown_values``).
     """
 
     row: int
@@ -91,6 +94,13 @@ class ImportReport:
     encoding: str | None = None
     headers: list[str] = field(default_factory=list)
     raw_rows: dict[int, list[str]] = field(default_factory=dict)  # refused rows, as typed
+    # The values the vocabularies do not know, each once (crm_core.roster.unknowns).
+    unknown_values: list[UnknownValue] = field(default_factory=list)
+    # --keep-partial: the bad cells left out of rows imported without them.
+    dropped: list[CellError] = field(default_factory=list)
+    config_written: str | None = None  # the config file the choices were written to
+    # The first data rows as read: (sheet row, field -> value as it will be stored).
+    preview: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         """How many rows had this action."""
@@ -101,8 +111,17 @@ class ImportReport:
         """Rows per action, and the people created and updated."""
         return {
             a: self.count(a)
-            for a in ("create", "update", "unchanged", "duplicate", "skip", "refuse")
-        }
+            for a in (
+                "create", "update", "unchanged", "duplicate", "skip", "refuse", "left_out",
+                "pending",
+            )
+        }  # fmt: skip
+
+    @property
+    def complete(self) -> bool:
+        """Every row imported or deliberately skipped (none refused, none waiting for
+        an answer about an unknown value)."""
+        return not any(o.action in ("refuse", "pending") for o in self.outcomes)
 
     @property
     def unknown_columns(self) -> list[str]:
@@ -126,6 +145,9 @@ class ImportReport:
             "errors": [e.as_json() for e in self.errors],
             "rows": [o.as_json() for o in self.outcomes],
             "skipped_rows": [{"row": r, "reason": why} for r, why in self.skipped_rows],
+            "unknown_values": [u.as_json() for u in self.unknown_values],
+            "dropped": [e.as_json() for e in self.dropped],
+            "config_written": self.config_written,
             "approximations": [
                 {"column": col_, "value": value, "read_as": label}
                 for (col_, value), label in sorted(self.approximations.items())
@@ -162,6 +184,9 @@ def write_errors(report: ImportReport, path: Path | str) -> Path:
     by_row: dict[int, list[CellError]] = {}
     for e in report.errors:
         by_row.setdefault(e.row, []).append(e)
+    for e in report.dropped:  # --keep-partial: the person is in, without this cell
+        reason = _("imported without this field: {reason}").format(reason=e.reason)
+        by_row.setdefault(e.row, []).append(CellError(e.row, e.column, e.value, reason))
     table = []
     for row_no in sorted(report.raw_rows):
         raw = list(report.raw_rows[row_no]) + [""] * (width - len(report.raw_rows[row_no]))

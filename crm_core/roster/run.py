@@ -14,6 +14,7 @@ from crm_core.i18n import _
 from crm_core.roster.planner import _create_fields, _fields_for_service, _Planner, _Target
 from crm_core.roster.report import Duplicate, ImportReport, Progress
 from crm_core.roster.sheets import FIELDS, OnDuplicate, read_sheet
+from crm_core.roster.unknowns import UnknownPolicy
 from crm_core.services import contacts
 from crm_core.sheetguard import RosterError
 from crm_core.unit import Unit
@@ -30,6 +31,8 @@ def import_roster(
     membership: str | None = None,
     decide: Callable[[Duplicate], str] | None = None,
     progress: Progress | None = None,
+    unknowns: UnknownPolicy | None = None,
+    keep_partial: bool = False,
 ) -> ImportReport:
     """Import the people of a roster file into the unit's transaction.
 
@@ -43,6 +46,12 @@ def import_roster(
     given to people whose row does not say. With ``dry_run`` nothing is written; the
     report says what would be. ``progress(stage, done, total)`` is called as rows are
     read (``read``) and written (``write``).
+
+    ``unknowns`` says how values the vocabularies do not know are answered (added,
+    mapped, left out: :mod:`crm_core.roster.unknowns`); their rows are ``pending``, not
+    refused, until answered, and the answers are written to the office's config file
+    (not in a dry run). ``keep_partial``: a row with bad cells is imported without them
+    (``report.dropped``) instead of refused, as long as its name is good.
     """
     on_duplicate = OnDuplicate(on_duplicate)
     if mapping:
@@ -72,6 +81,8 @@ def import_roster(
             decide=decide,
             dry_run=dry_run,
             progress=progress,
+            policy=unknowns,
+            keep_partial=keep_partial,
         )
         new_targets, db_targets = planner.plan()
         report = planner.report

@@ -38,7 +38,7 @@ def people(tx) -> list[str]:  # type: ignore[no-untyped-def]
 def test_import_the_sample_roster_in_chinese(tx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     errors = tmp_path / "待改正.xlsx"
     code, out, err = tx("import", str(XLSX), "--errors", str(errors))
-    assert code == 0, err
+    assert code == 4, err  # three rows refused: scripts are told (docs/cli-json.md)
     assert "表头在第 3 行" in out
     assert "新增 40；文件内重复 2；未导入 3" in out
     assert "第 8 行，出生年月 '1970.00'：没有 00 月（应为 1–12）" in out
@@ -58,6 +58,7 @@ def test_import_the_sample_roster_in_chinese(tx, tmp_path: Path) -> None:  # typ
     data = json.loads(out)
     assert data["totals"] == {
         "create": 0, "update": 0, "unchanged": 40, "duplicate": 2, "skip": 0, "refuse": 3,
+        "left_out": 0, "pending": 0,
     }  # fmt: skip
     assert data["errors"][0] == {
         "row": 8, "column": "出生年月", "value": "1970.00", "reason": "没有 00 月（应为 1–12）",
@@ -70,7 +71,7 @@ def test_import_the_sample_roster_in_chinese(tx, tmp_path: Path) -> None:  # typ
 
 def test_dry_run_and_ask_without_a_terminal_write_nothing(tx) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = tx("import", str(DATA / "sample-roster-gb18030.csv"), "--dry-run")
-    assert code == 0 and "编码：gb18030" in out and "新增 40" in out
+    assert code == 4 and "编码：gb18030" in out and "新增 40" in out
     assert "试运行" in out or "未写入" in out
     assert people(tx) == []
     code, _, err = tx("import", str(XLSX), "--on-duplicate", "ask")
@@ -161,7 +162,7 @@ def test_ask_prompts_for_each_duplicate_on_a_terminal(tx, db_url: str, tmp_path:
             break
     if proc.poll() is None:
         proc.kill()
-    assert proc.wait(timeout=60) == 0, seen.decode("utf-8", "replace")
+    assert proc.wait(timeout=60) == 4, seen.decode("utf-8", "replace")  # 3 rows refused
     os.close(master)
     text = seen.decode("utf-8", "replace")
     # One question per stored person the file changes (row 48 repeats 韦涛玲: not asked

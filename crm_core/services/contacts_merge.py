@@ -275,7 +275,9 @@ def merge_pair(
             )
         )
     }
-    moved: dict[str, list[str]] = {"assignments": [], "ended": [], "follow_ups": [], "accounts": []}
+    moved: dict[str, list[str]] = {
+        "assignments": [], "ended": [], "follow_ups": [], "accounts": [], "merged_records": []
+    }  # fmt: skip
     for row in session.scalars(select(Assignment).where(col(Assignment.contact_id) == drop.id)):
         row.contact_id = keep.id
         moved["assignments"].append(str(row.id))
@@ -290,6 +292,10 @@ def merge_pair(
     for acct in session.scalars(select(Account).where(col(Account.person_id) == drop.id)):
         acct.person_id = keep.id
         moved["accounts"].append(str(acct.id))
+    # Records merged into the duplicate earlier now point at the kept one (one hop).
+    for earlier in session.scalars(select(Person).where(col(Person.merged_into_id) == drop.id)):
+        earlier.merged_into_id = keep.id
+        moved["merged_records"].append(str(earlier.id))
     links.update(moved)
     before["links"] = links
     _apply_fields(keep, drop, chosen, values)

@@ -150,6 +150,7 @@ def unmerge(unit: Unit, audit_id: uuid.UUID | str) -> tuple[Person, Person]:
         (Assignment, "contact_id", links["assignments"]),
         (FollowUp, "person_id", links["follow_ups"]),
         (Account, "person_id", links["accounts"]),
+        (Person, "merged_into_id", links.get("merged_records", [])),
     )
     for model, column, ids in moved:
         for row in session.scalars(

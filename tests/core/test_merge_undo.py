@@ -87,6 +87,8 @@ def pair(app: Tongxin, admin: str) -> Pair:
         assignments.assign(unit, keeper_id=chair.id, contact_id=keep)
         assignments.assign(unit, keeper_id=chair.id, contact_id=drop)
         accounts.create_account(unit, username="zs", display_name="张三", person_id=drop)
+        earlier = contacts.create_person(unit, name="张三", region="guangling").id
+        contacts.merge_people(unit, drop, earlier)  # merged into the duplicate before
     return Pair(keep, drop, other, talk)
 
 
@@ -126,11 +128,14 @@ def state(unit: Unit, *people: uuid.UUID) -> dict[str, Any]:
         "assignments": rows(Assignment, Assignment.contact_id, "id", "contact_id", "end_on"),
         "follow_ups": rows(FollowUp, FollowUp.person_id, "id", "person_id"),
         "accounts": rows(Account, Account.person_id, "id", "person_id"),
+        "merged_records": rows(Person, Person.merged_into_id, "id", "merged_into_id"),
     }
 
 
-def merge_entry(unit: Unit) -> AuditLog:
-    return unit.session.scalars(select(AuditLog).where(AuditLog.action == "merge")).one()
+def merge_entry(unit: Unit, keep: uuid.UUID) -> AuditLog:
+    """The audit entry of the merge into ``keep``."""
+    found = select(AuditLog).where(AuditLog.action == "merge", AuditLog.entity_id == str(keep))
+    return unit.session.scalars(found).one()
 
 
 def test_a_merge_moves_every_link_and_is_undone_exactly(
@@ -151,6 +156,7 @@ def test_a_merge_moves_every_link_and_is_undone_exactly(
         for name in ("participants", "organisations", "categories", "committees",
                      "assignments", "follow_ups", "accounts"):  # fmt: skip
             assert all(drop not in row for row in merged[name]), name
+        assert [r[1] for r in merged["merged_records"]] == [keep, keep]  # earlier's, drop's
         assert len(merged["participants"]) == 3  # the shared meeting once, the call, the talk
         assert merged["organisations"] == sorted(
             [(str(o), keep, r) for o, r in _orgs(unit, pair.keep)]
@@ -163,7 +169,7 @@ def test_a_merge_moves_every_link_and_is_undone_exactly(
         assert merged["people"][drop]["merged_into_id"] == keep
         ended = [r for r in merged["assignments"] if r[2] != "None"]
         assert len(ended) == 1  # the chair keeps one active assignment
-        entry = merge_entry(unit)
+        entry = merge_entry(unit, pair.keep)
         assert entry.before is not None and entry.after is not None
         assert entry.before["keep"]["employer"] == "扬州大学"
         assert entry.before["drop"]["employer"] == "扬州职业大学"  # both before-images
@@ -190,7 +196,7 @@ def test_links_added_after_the_merge_stay_with_the_kept_record(
         contacts.merge_people(unit, pair.keep, pair.drop)
     with app.unit(admin) as unit:
         later = interactions.log_interaction(unit, kind="call", people=[pair.keep]).id
-        duplicates_undo.unmerge(unit, merge_entry(unit).id)
+        duplicates_undo.unmerge(unit, merge_entry(unit, pair.keep).id)
     with app.unit(admin) as unit:
         assert later in [i.id for i in interactions.timeline(unit, pair.keep)]
         assert later not in [i.id for i in interactions.timeline(unit, pair.drop)]
@@ -201,7 +207,7 @@ def test_an_undo_is_refused_when_late_changed_or_not_an_administrators(
 ) -> None:
     with app.unit(admin) as unit:
         contacts.merge_people(unit, pair.keep, pair.drop)
-        entry_id = merge_entry(unit).id
+        entry_id = merge_entry(unit, pair.keep).id
     with app.unit("chair") as unit, pytest.raises(PermissionDenied, match="管理员"):
         duplicates_undo.unmerge(unit, entry_id)
     with app.unit(admin) as unit, pytest.raises(NotFound):

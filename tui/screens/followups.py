@@ -62,7 +62,12 @@ class FollowUpsScreen(BaseScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        """Read the list again."""
+        """Read the list again; the cursor stays on the follow-up it was on (coming back
+        from a follow-up's dialog re-reads the list, and the cursor must not jump to the
+        first row: O would then open somebody else)."""
+        current = self._current()
+        if current is not None and self.focus_id is None:
+            self.focus_id = str(current.id)
         open_only = self.open_only
 
         def load(unit: Unit) -> list[data.FollowUpLine]:
@@ -84,9 +89,9 @@ class FollowUpsScreen(BaseScreen):
             )
         which = _("open") if self.open_only else _("all")
         self.query_one("#followups-count", Static).update(f"{len(lines)} ({which})")
-        if self.focus_id and self.focus_id in self.lines:
-            table.move_cursor(row=table.get_row_index(self.focus_id))
-            self.focus_id = None
+        focus_id, self.focus_id = self.focus_id, None
+        if focus_id and focus_id in self.lines:
+            table.move_cursor(row=table.get_row_index(focus_id))
 
     def _current(self) -> data.FollowUpLine | None:
         table = self.query_one("#followups-table", DataTable)

@@ -18,6 +18,7 @@ from crm_tui.reminders import TuiReminders, reminders_enabled
 from crm_tui.screens.agenda import AgendaScreen
 from crm_tui.screens.contacts import ContactsScreen
 from crm_tui.screens.dashboard import DashboardScreen
+from crm_tui.screens.draft_offer import offer_drafts
 from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
 from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
 from crm_tui.screens.form import InteractionForm
@@ -153,6 +154,8 @@ class TongxinApp(App[None]):
         self.keymap_config = dict(tui.keymap)
         self.set_keymap(self.keymap_config)
         self.push_screen(self.make_screen(self.start))
+        # Issue 14 (tuia): forms a crash or a closed terminal left unsaved are offered back.
+        offer_drafts(self, self.core)
         if self.reminders is not None:
             self.run_worker(self._start_reminders(), group="reminders", exit_on_error=False)
         # What failed before the UI started (loading, registering) is told once; what

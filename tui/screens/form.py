@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, fmt_when, report, two_part, weekday
+from crm_tui.drafts import Draft
 from crm_tui.screens.base import BaseScreen, FieldErrors
+from crm_tui.screens.drafts import Drafting
 from crm_tui.widgets.participants import Chosen, ParticipantPicker
 from rich.text import Text
 from textual import on
@@ -56,8 +58,9 @@ def field_of(error: FieldError) -> str:
     return "general"
 
 
-class InteractionForm(FieldErrors, BaseScreen):
-    """The log / schedule form."""
+class InteractionForm(Drafting, FieldErrors, BaseScreen):
+    """The log / schedule form. It keeps a draft while it holds changes (Esc asks
+    before throwing them away); ``draft`` reopens one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save"), id="form.save", priority=True),
@@ -65,15 +68,26 @@ class InteractionForm(FieldErrors, BaseScreen):
     ]
 
     def __init__(
-        self, mode: str = "log", *, person_id: str | None = None, kind: str | None = None
+        self,
+        mode: str = "log",
+        *,
+        person_id: str | None = None,
+        kind: str | None = None,
+        draft: Draft | None = None,
     ) -> None:
         super().__init__()
-        self.mode = mode  # "log" | "schedule"
+        self.mode = draft.form if draft is not None else mode  # "log" | "schedule"
+        self.draft_form = self.mode
         self.person_id = person_id
         self.kind = kind
         self._built_kind: str | None = "-"
         self.values: dict[str, Any] = {}  # kind fields typed, kept across kind changes
         self.saved: Any = None
+        if draft is not None:
+            self.draft = draft
+            self.kind = str(draft.values.get("kind") or "") or None
+            data = draft.values.get("data")
+            self.values = dict(data) if isinstance(data, dict) else {}
 
     # -- building ----------------------------------------------------------------
 
@@ -150,7 +164,43 @@ class InteractionForm(FieldErrors, BaseScreen):
                     )
             except Exception as exc:
                 report(self.app, exc)
+        if self.draft is not None:
+            self._restore(self.draft.values)
         self.query_one("#kind", Select).focus()
+        self.start_drafting()
+
+    # -- drafts --------------------------------------------------------------------
+
+    def draft_values(self) -> dict[str, Any]:
+        """What the form holds, as JSON (the kind's fields typed for other kinds too)."""
+        self._remember_kind_fields()
+        spec = self.spec()
+        picker = self.query_one(ParticipantPicker)
+        return {
+            "kind": spec.code if spec else None,
+            "summary": self.query_one("#summary", Input).value,
+            "when": self.query_one("#when", Input).value,
+            "location": self.query_one("#location", Input).value,
+            "notes": self.query_one("#notes", TextArea).text,
+            "participants": [[c.kind, c.id, c.name] for c in picker.chosen],
+            "data": {k: v for k, v in self.values.items() if v not in (None, "", [], False)},
+        }
+
+    def draft_about(self) -> str:
+        """The kind, the people and the summary."""
+        spec = self.spec()
+        names = "、".join(c.name for c in self.query_one(ParticipantPicker).chosen)
+        summary = self.query_one("#summary", Input).value.strip()
+        return " · ".join(x for x in (spec.label(language()) if spec else "", names, summary) if x)
+
+    def _restore(self, values: dict[str, Any]) -> None:
+        for name in ("summary", "when", "location"):
+            self.query_one(f"#{name}", Input).value = str(values.get(name) or "")
+        self.query_one("#notes", TextArea).text = str(values.get("notes") or "")
+        picker = self.query_one(ParticipantPicker)
+        for entry in values.get("participants") or []:
+            if isinstance(entry, list) and len(entry) == 3:
+                picker.add(Chosen(str(entry[0]), str(entry[1]), str(entry[2])))
 
     def spec(self) -> KindSpec | None:
         """The kind chosen now."""
@@ -312,15 +362,12 @@ class InteractionForm(FieldErrors, BaseScreen):
             return
         self.app.last_kind = args["kind"]
         self.saved = saved_id
+        self.draft_saved()
         message = _("Logged.") if self.mode == "log" else _("Scheduled.")
         if raised:
             message += " " + _("{n} follow-up(s) raised.").format(n=raised)
         self.app.notify(message, timeout=3)
         self.dismiss(saved_id)
-
-    def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
 
     @on(Button.Pressed, "#save")
     async def _save_pressed(self) -> None:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from crm_tui import data
 from crm_tui.common import DataTable, fmt_day, guarded, plain, report, shorten, status_word
 from crm_tui.screens.base import BaseModal, BaseScreen, FieldErrors
+from crm_tui.widgets.fields import FORM_CSS
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -123,6 +124,8 @@ class _FollowUpForm(FieldErrors, BaseModal):
     """What the follow-up dialogs share: the due date as people type it, and the
     Save and Cancel buttons."""
 
+    CSS = FORM_CSS
+
     def action_save(self) -> None:
         """Save (each dialog says what)."""
         raise NotImplementedError
@@ -181,7 +184,12 @@ class FollowUpDialog(_FollowUpForm):
             yield Static("", id="error-due_on", classes="error")
             with Horizontal(classes="form-row"):
                 yield Label(_("Response"), classes="form-label")
-                yield TextArea(line.response or "", id="fu-response", soft_wrap=True)
+                yield TextArea(
+                    line.response or "",
+                    id="fu-response",
+                    soft_wrap=True,
+                    placeholder=_("What was done or answered"),
+                )
             yield Static("", id="error-general", classes="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Save (Ctrl+S)"), id="fu-save", variant="primary")
@@ -228,7 +236,11 @@ class NewFollowUpDialog(_FollowUpForm):
             yield Static("", id="fu-person", classes="hint")
             with Horizontal(classes="form-row"):
                 yield Label(_("Concern"), classes="form-label")
-                yield Input(id="fu-title", compact=True)
+                yield Input(
+                    placeholder=_("What the member raised, in one line"),
+                    id="fu-title",
+                    compact=True,
+                )
             yield Static("", id="error-title", classes="error")
             with Horizontal(classes="form-row"):
                 yield Label(_("Due"), classes="form-label")

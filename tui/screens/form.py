@@ -15,6 +15,7 @@ from crm_tui.common import error_text, fmt_when, report, two_part, weekday
 from crm_tui.drafts import Draft
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from crm_tui.screens.drafts import Drafting
+from crm_tui.widgets.fields import FORM_CSS, placeholder, split_label
 from crm_tui.widgets.participants import Chosen, ParticipantPicker
 from rich.text import Text
 from textual import on
@@ -62,6 +63,7 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
     """The log / schedule form. It keeps a draft while it holds changes (Esc asks
     before throwing them away); ``draft`` reopens one."""
 
+    CSS = FORM_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save"), id="form.save", priority=True),
         Binding("escape", "cancel", N_("Cancel"), id="form.cancel"),
@@ -104,6 +106,10 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
     def compose(self) -> ComposeResult:
         title = _("Log work done") if self.mode == "log" else _("Schedule work")
         yield Static(title, classes="screen-title")
+        yield Static(
+            _("Tab / Shift+Tab: next / previous field · Enter opens a list · Ctrl+S saves"),
+            id="form-hint",
+        )
         yield Static("", id="error-general", classes="error")
         with VerticalScroll(id="form-body"):
             lang = language()
@@ -140,7 +146,14 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
             )
             yield Vertical(id="kind-fields")
             yield from self._row(
-                "notes", _("Notes"), TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
+                "notes",
+                _("Notes"),
+                TextArea(
+                    id="notes",
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                    placeholder=_("What was said, what to remember (optional)"),
+                ),
             )
             with Horizontal(id="form-buttons"):
                 yield Button(_("Save (Ctrl+S)"), id="save", variant="primary")
@@ -230,21 +243,30 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
         if spec is None:
             return
         widgets: list[Widget] = []
+        vocab = self.app.core.config.vocab
         for f in spec.fields():
             name = f["name"]
-            label = two_part(f["description"]) or name
+            label, hint = split_label(two_part(f["description"]) or name)
             if f["required"]:
                 label += " *"
             kept = self.values.get(name)
             w: Widget
             choices = f.get("choices") or []
+            terms = vocab.get(f.get("vocabulary") or "")
             if choices and spec.is_list_field(name):
                 chosen = kept if isinstance(kept, list) else []
                 w = SelectionList[str](*[(c, c, c in chosen) for c in choices], compact=True)
-            elif choices:
+            elif choices or terms is not None:
+                # A config vocabulary (县（市、区） from the regions) is shown by label
+                # and stored by code, as 所在地 is on the person form.
+                options = (
+                    [(c, c) for c in choices]
+                    if choices
+                    else [(t.label(language()), t.code) for t in terms or []]
+                )
                 w = Select(
-                    [(c, c) for c in choices],
-                    value=kept if kept in choices else Select.NULL,
+                    options,
+                    value=kept if kept in {v for _t, v in options} else Select.NULL,
                     allow_blank=True,
                     prompt=_("Choose…"),
                     compact=True,
@@ -254,15 +276,22 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
                     "\n".join(kept) if isinstance(kept, list) else (kept or ""),
                     soft_wrap=True,
                     show_line_numbers=False,
+                    placeholder=placeholder(hint, required=f["required"]),
                 )
                 w.border_subtitle = _("one per line")
             elif "bool" in f["type"].lower():
                 w = Checkbox(value=bool(kept), compact=True)
             else:
-                w = Input(kept or "", compact=True)
+                w = Input(
+                    kept or "",
+                    compact=True,
+                    placeholder=placeholder(hint, required=f["required"]),
+                )
             w.id = f"data-{name}"
             w.add_class("kind-field")
-            row = Horizontal(Label(label, classes="form-label"), w, classes="form-row")
+            shown = Label(label, classes="form-label")
+            shown.tooltip = two_part(f["description"]) or name  # the whole, if cut
+            row = Horizontal(shown, w, classes="form-row")
             widgets += [row, Static("", id=f"error-data-{name}", classes="error")]
         await box.mount_all(widgets)
 

@@ -10,18 +10,21 @@ A refused value is shown under the field it names; everything typed stays.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, report, vocab_label
 from crm_tui.drafts import Draft
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from crm_tui.screens.drafts import Drafting
+from crm_tui.widgets.fields import FORM_CSS
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets.select import InvalidSelectValueError
 
 from crm_core.errors import Conflict, TongxinError, ValidationError
 from crm_core.i18n import N_, _, language
@@ -67,6 +70,7 @@ class PersonEditForm(Drafting, FieldErrors, BaseScreen):
     (Esc asks before throwing them away); ``draft`` reopens one."""
 
     draft_form = "person_edit"
+    CSS = FORM_CSS
 
     DEFAULT_CSS = """
     PersonEditForm #form-body .form-row {
@@ -194,8 +198,8 @@ class PersonEditForm(Drafting, FieldErrors, BaseScreen):
             value = fields[name]
             widget = self.query_one(f"#edit-{name}")
             if isinstance(widget, Select):
-                codes = {code for _text, code in widget._options}
-                if value is None or value in codes:
+                # A code config no longer offers stays as the form read it.
+                with suppress(InvalidSelectValueError):
                     widget.value = Select.NULL if value is None else value
             elif isinstance(widget, TextArea):
                 widget.text = str(value or "")

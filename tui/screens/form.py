@@ -168,13 +168,16 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
 
     async def on_mount(self) -> None:
         await self._build_kind_fields()
-        if self.person_id:
+        if self.draft is None:
             try:
                 with self.app.unit() as unit:
-                    person = contacts.get_person(unit, self.person_id)
-                    self.query_one(ParticipantPicker).add(
-                        Chosen("person", str(person.id), person.name)
-                    )
+                    picker = self.query_one(ParticipantPicker)
+                    if self.person_id:
+                        person = contacts.get_person(unit, self.person_id)
+                        picker.add(Chosen("person", str(person.id), person.name))
+                    # "Our side" is the user's own account unless they take it off.
+                    if unit.actor is not None:
+                        picker.add(Chosen("account", str(unit.actor.id), unit.actor.display_name))
             except Exception as exc:
                 report(self.app, exc)
         if self.draft is not None:

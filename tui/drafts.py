@@ -34,7 +34,7 @@ from crm_core.private_files import make_private_dirs, write_private_text
 log = logging.getLogger("tongxin.tui")
 
 FORMAT = 1  # the version of a draft file's layout
-FORMS = ("log", "schedule", "person_edit")
+FORMS = ("log", "schedule", "edit", "person_edit")
 
 
 def drafts_folder() -> Path:
@@ -50,7 +50,8 @@ def database_key(core: Tongxin) -> str:
 
 @dataclass
 class Draft:
-    """One unsaved form: which (``form``: "log", "schedule" or "person_edit"), what it
+    """One unsaved form: which (``form``: "log", "schedule", "edit" — a correction —
+    or "person_edit"), what it
     held (``values``, the form's own layout), a line saying what it is about, when it
     was last written (UTC), and its id (its file's name)."""
 

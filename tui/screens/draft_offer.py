@@ -9,6 +9,7 @@ from crm_tui.common import fmt_when, plain, report
 from crm_tui.drafts import Draft, DraftStore
 from crm_tui.screens.base import BaseModal
 from crm_tui.screens.form import InteractionForm
+from crm_tui.screens.form_edit import EditInteractionForm
 from crm_tui.screens.person_edit import PersonEditForm
 from textual import on
 from textual.app import ComposeResult
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 FORM_NAMES = {
     "log": N_("Log work done"),
     "schedule": N_("Schedule work"),
+    "edit": N_("Correct work"),
     "person_edit": N_("Edit person"),
 }
 
@@ -74,6 +76,8 @@ def form_of(draft: Draft) -> Screen[Any]:
     """The form a draft was written by, holding what the draft holds."""
     if draft.form == "person_edit":
         return PersonEditForm(str(draft.values.get("person_id") or ""), draft=draft)
+    if draft.form == "edit":
+        return EditInteractionForm(str(draft.values.get("interaction_id") or ""), draft=draft)
     return InteractionForm(draft.form, draft=draft)
 
 

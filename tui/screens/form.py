@@ -104,7 +104,9 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
         return next(iter(kinds), None)
 
     def compose(self) -> ComposeResult:
-        title = _("Log work done") if self.mode == "log" else _("Schedule work")
+        title = {"log": _("Log work done"), "edit": _("Correct work")}.get(
+            self.mode, _("Schedule work")
+        )
         yield Static(title, classes="screen-title")
         yield Static(
             _("Tab / Shift+Tab: next / previous field · Enter opens a list · Ctrl+S saves"),
@@ -167,7 +169,22 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
         yield Static("", id=f"error-{name.replace('.', '-')}", classes="error")
 
     async def on_mount(self) -> None:
+        await self.before_building()
         await self._build_kind_fields()
+        if self.draft is None:
+            self.fill()
+        else:
+            self._restore(self.draft.values)
+        self.query_one("#kind", Select).focus()
+        self.start_drafting()
+
+    async def before_building(self) -> None:
+        """What to do before the kind's fields are built (the edit form reads the
+        interaction here)."""
+
+    def fill(self) -> None:
+        """A new form's first contents: the person it was opened for, and the user's
+        own account as "our side"."""
         if self.draft is None:
             try:
                 with self.app.unit() as unit:
@@ -180,10 +197,6 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
                         picker.add(Chosen("account", str(unit.actor.id), unit.actor.display_name))
             except Exception as exc:
                 report(self.app, exc)
-        if self.draft is not None:
-            self._restore(self.draft.values)
-        self.query_one("#kind", Select).focus()
-        self.start_drafting()
 
     # -- drafts --------------------------------------------------------------------
 
@@ -377,10 +390,7 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
             return
         try:
             with self.app.unit() as unit:
-                if self.mode == "log":
-                    saved = interactions.log_interaction(unit, **args)
-                else:
-                    saved = interactions.schedule_interaction(unit, **args)
+                saved = self.write(unit, args)
                 raised = len(followups.list_follow_ups(unit, interaction_id=saved.id))
                 saved_id = str(saved.id)
         except ValidationError as exc:
@@ -395,11 +405,17 @@ class InteractionForm(Drafting, FieldErrors, BaseScreen):
         self.app.last_kind = args["kind"]
         self.saved = saved_id
         self.draft_saved()
-        message = _("Logged.") if self.mode == "log" else _("Scheduled.")
-        if raised:
+        message = {"log": _("Logged."), "edit": _("Saved.")}.get(self.mode, _("Scheduled."))
+        if raised and self.mode != "edit":
             message += " " + _("{n} follow-up(s) raised.").format(n=raised)
         self.app.notify(message, timeout=3)
         self.dismiss(saved_id)
+
+    def write(self, unit: Any, args: dict[str, Any]) -> Any:
+        """Write what the form holds (``args``: the service's arguments)."""
+        if self.mode == "log":
+            return interactions.log_interaction(unit, **args)
+        return interactions.schedule_interaction(unit, **args)
 
     @on(Button.Pressed, "#save")
     async def _save_pressed(self) -> None:

@@ -37,6 +37,7 @@ class OfferDraft(BaseModal):
     """At start: a form was left unsaved last time; open it again, or throw it away.
     "Later" keeps it for the next start."""
 
+    DEFAULT_CSS = "OfferDraft { align: center middle; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss('later')", N_("Later"), id="offerdraft.later"),
     ]

@@ -122,6 +122,7 @@ class Drafting(_Base):
 class ConfirmClose(BaseModal):
     """The form holds changes: save them, discard them, or go back to the form."""
 
+    DEFAULT_CSS = "ConfirmClose { align: center middle; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss('keep')", N_("Keep editing"), id="closeform.keep"),
         Binding("ctrl+s", "dismiss('save')", N_("Save"), id="closeform.save", priority=True),

@@ -67,7 +67,7 @@ class FeedScreen(BaseScreen):
         Binding("n", "new_link", N_("New subscription link"), id="feed.new"),
         Binding("c", "copy", N_("Copy address"), id="feed.copy"),
         Binding("x", "revoke_all", N_("Revoke all links"), id="feed.revoke"),
-        Binding("a", "choose_account", N_("My account"), id="feed.account"),
+        Binding("a", "choose_account", N_("My account"), id="feed.account", show=False),
     ]
 
     def __init__(self) -> None:

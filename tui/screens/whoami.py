@@ -41,11 +41,13 @@ class WhoAmI(FieldErrors, BaseModal):
         with Vertical(classes="dialog"):
             yield Static(_("Which account is yours?"), classes="dialog-title")
             yield Static(
-                _(
-                    "This database is used by one person on this computer. Choose your "
-                    "account: the work you log names it as the office's side, and the "
-                    "phone calendar (F8) is its calendar. It is remembered in your config "
-                    "file ([tui] account)."
+                plain(
+                    _(
+                        "This database is used by one person on this computer. Choose your "
+                        "account: the work you log names it as the office's side, and the "
+                        "phone calendar (F8) is its calendar. It is remembered in your config "
+                        "file ([tui] account)."
+                    )
                 )
             )
             yield OptionList(id="whoami-list")

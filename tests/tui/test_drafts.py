@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from crm_tui.app import TongxinApp
-from crm_tui.drafts import DraftStore, drafts_folder
+from crm_tui.drafts import Draft, DraftStore, drafts_folder
 from crm_tui.screens.draft_offer import OfferDraft
 from crm_tui.screens.drafts import ConfirmClose
 from crm_tui.screens.form import InteractionForm
@@ -74,14 +74,20 @@ async def test_esc_on_a_changed_form_asks_and_keeps_editing(core: Tongxin) -> No
         ]
 
 
-async def test_esc_then_save_saves(core: Tongxin) -> None:
+async def test_an_unchanged_form_closes_and_esc_then_save_saves(core: Tongxin) -> None:
     app = TongxinApp(core)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        app.open_form("log", person_id=str(core.test_ids["张三"]))  # type: ignore[attr-defined]
+        await settle(pilot)
+        await pilot.press("escape")  # nothing changed: closes without asking
+        await settle(pilot)
+        assert not isinstance(app.screen, (InteractionForm, ConfirmClose))
+        assert draft_files() == []
         await _type_a_visit(pilot, app, core)
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # Save, in the question
         await settle(pilot)
         assert not isinstance(app.screen, (InteractionForm, ConfirmClose))
         assert draft_files() == []
@@ -90,18 +96,6 @@ async def test_esc_then_save_saves(core: Tongxin) -> None:
             i for i in interactions.timeline(unit, core.test_ids["张三"]) if i.summary == "看望张三"
         ]
         assert saved.notes == "谈到科研经费"
-
-
-async def test_an_unchanged_form_closes_without_asking(core: Tongxin) -> None:
-    app = TongxinApp(core)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_form("log", person_id=str(core.test_ids["张三"]))  # type: ignore[attr-defined]
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert not isinstance(app.screen, (InteractionForm, ConfirmClose))
-        assert draft_files() == []
 
 
 async def test_an_interrupted_form_is_offered_back_at_the_next_start(core: Tongxin) -> None:
@@ -169,13 +163,11 @@ async def test_person_edit_draft_survives_and_a_discarded_offer_is_gone(core: To
 
 
 async def test_a_discarded_offer_is_not_offered_again(core: Tongxin) -> None:
-    first = TongxinApp(core)
-    async with first.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await _type_a_visit(pilot, first, core)
+    DraftStore(core).write(Draft("log", {"kind": "call", "summary": "电话问候"}, "电话联系"))
     app = TongxinApp(core)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        assert isinstance(app.screen, OfferDraft)
         app.screen.query_one("#offer-discard", Button).press()
         await settle(pilot)
         assert not isinstance(app.screen, (OfferDraft, InteractionForm))
@@ -194,8 +186,6 @@ def test_a_bad_draft_file_is_skipped_and_another_database_s_drafts_are_not_offer
     (folder / f"{store.database}-alien.json").write_text(
         json.dumps({"format": 1, "form": "shell", "values": {}}), "utf-8"
     )
-    from crm_tui.drafts import Draft
-
     DraftStore(other).write(Draft("log", {"summary": "另一个库"}))
     assert store.pending() == []
     [theirs] = DraftStore(other).pending()

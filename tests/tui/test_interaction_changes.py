@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from crm_tui.app import TongxinApp
+from crm_tui.drafts import DraftStore
+from crm_tui.screens.draft_offer import form_of
 from crm_tui.screens.form_edit import EditInteractionForm
 from crm_tui.screens.interaction import ConfirmChange, InteractionDialog
 from sqlalchemy import select
@@ -50,9 +52,16 @@ async def test_correct_cancel_and_delete_from_the_detail(core: Tongxin) -> None:
         assert form.query_one("#when", Input).value == "2026-11-20 14:00"
         summary.value = "座谈高校科研成果转化（补记）"
         form.query_one("#data-topic", Input).value = "成果转化"
+        await settle(pilot)
+        # A correction keeps a draft too, naming what it corrects and the version read.
+        [draft] = DraftStore(core).pending()
+        assert draft.form == "edit" and draft.values["interaction_id"] == meeting
+        assert draft.values["summary"] == "座谈高校科研成果转化（补记）"
+        assert isinstance(form_of(draft), EditInteractionForm)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, EditInteractionForm)
+        assert DraftStore(core).pending() == []
         # Cancel planned work, with a reason (asked first).
         app.open_interaction(planned)
         await settle(pilot)

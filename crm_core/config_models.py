@@ -168,6 +168,9 @@ class Tui(Section):
     theme: str | None = None
     keymap: dict[str, str] = {}
     default_kind: str | None = None
+    # On a one-person install (SQLite, the login has no account of its own): the
+    # account that is "me", chosen in the UI at first start (crm_tui.identity).
+    account: str | None = None
 
 
 class Smtp(Section):

@@ -63,6 +63,10 @@ class KindSpec:
                     "required": info.is_required(),
                     "description": info.description or "",
                     "choices": self.choices_of(name),
+                    # A config vocabulary the field takes a code (or label) of, declared
+                    # by the schema as Field(json_schema_extra={"vocabulary": "regions"}):
+                    # a drop-down of that vocabulary in the terminal UI.
+                    "vocabulary": _vocabulary_of(info),
                 }
             )
         return out
@@ -328,3 +332,9 @@ class Obligation:
         if self.due_on is None:
             return 0
         return max((as_of - self.due_on).days, 0)
+
+
+def _vocabulary_of(info: Any) -> str | None:
+    extra = info.json_schema_extra
+    value = extra.get("vocabulary") if isinstance(extra, dict) else None
+    return str(value) if isinstance(value, str) and value else None

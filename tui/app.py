@@ -29,6 +29,7 @@ from crm_tui.screens.person_edit import PersonEditForm
 from crm_tui.screens.plugin_output import PluginOutputDialog
 from crm_tui.screens.plugins import PluginsScreen
 from crm_tui.screens.reports import ReportsScreen
+from crm_tui.start import start_session
 from crm_tui.widgets.participants import ParticipantPicker
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -155,6 +156,8 @@ class TongxinApp(App[None]):
         self.keymap_config = dict(tui.keymap)
         self.set_keymap(self.keymap_config)
         self.push_screen(self.make_screen(self.start))
+        # Issue 14 (tuia): who "I" am on a one-person install, then unsaved forms back.
+        start_session(self, self.core)
         if self.reminders is not None:
             self.run_worker(self._start_reminders(), group="reminders", exit_on_error=False)
         # What failed before the UI started (loading, registering) is told once; what

@@ -1,9 +1,11 @@
 """The command palette (Ctrl+P): every screen and action, titled "group: action", found
 by Chinese, English words, or pinyin initials; plugins' commands
-(``register_palette_commands``) among them, run without the UI knowing them."""
+(``register_palette_commands``) among them, run without the UI knowing them; and people,
+found by name, pinyin or initials (the contacts search), opened on their page."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import date
@@ -11,16 +13,20 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from crm_tui import extensions
-from crm_tui.common import report
+from crm_tui.common import plain, report, safe
 from crm_tui.screens.plugin_output import PluginOutputDialog
 from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped, unused-ignore]
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from crm_core.i18n import N_, _, language
 from crm_core.panels import OpenTarget, PaletteCommandSpec
+from crm_core.services import contacts
+from crm_core.unit import Unit
 
 if TYPE_CHECKING:
     from crm_tui.ports import TongxinAppLike
+
+PEOPLE = 8  # people shown in the palette for what is typed
 
 # (group, action, help, method name on the app, arguments)
 COMMANDS: tuple[tuple[str, str, str, str, tuple[Any, ...]], ...] = (
@@ -188,3 +194,37 @@ class TongxinCommands(Provider):
             score = max(matcher.match(title), matcher.match(_pinyin_keys(title)) * 0.9)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
+        # People, found as on the contacts screen (name, full pinyin, initials, phone,
+        # employer) and opened on their page. Read in a thread: typing stays quick.
+        for score, name, detail, person_id in await self._people(query):
+            yield Hit(
+                score,
+                plain(_("Person: {name}").format(name=name)),
+                partial(self.app.open_person, person_id),  # type: ignore[attr-defined]
+                help=detail,
+            )
+
+    async def _people(self, query: str) -> list[tuple[float, str, str, str]]:
+        text = query.strip()
+        if not text:
+            return []
+        app: TongxinAppLike = self.app  # type: ignore[assignment]
+        actor = app.actor
+
+        def load(unit: Unit) -> list[tuple[str, str, str]]:
+            page = contacts.search_people(unit, text, limit=PEOPLE)
+            return [
+                (p.name, " ".join(x for x in (p.employer, p.title) if x), str(p.id))
+                for p in page.items
+            ]
+
+        try:
+            found = await asyncio.to_thread(app.core.run, load, actor=actor, write=False)
+        except Exception as exc:  # shown, and the palette's commands still answer
+            report(app, exc)
+            return []
+        # After the best command matches, in the search's own order (best first).
+        return [
+            (0.8 - i * 0.01, safe(name), safe(detail), pid)
+            for i, (name, detail, pid) in enumerate(found)
+        ]

@@ -40,7 +40,10 @@ class VisitFields(BaseModel):
         description="场合（如所随视察调研） / Occasion (e.g. the inspection trip it was part of)",
     )
     county: str | None = Field(
-        default=None, description="县（市、区） / County or district (code or label)"
+        default=None,
+        description="县（市、区） / County or district (code or label)",
+        # A drop-down of config's regions in the terminal UI (as 所在地 is).
+        json_schema_extra={"vocabulary": "regions"},
     )
     discussed: str | None = Field(default=None, description="交流内容 / What was discussed")
     concerns: list[Concern] = Field(

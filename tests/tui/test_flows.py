@@ -88,7 +88,8 @@ async def test_search_by_initials_open_person_log_meeting(core: Tongxin) -> None
         await settle(pilot)
         form = app.screen
         assert isinstance(form, InteractionForm)
-        assert [c.name for c in form.query_one(ParticipantPicker).chosen] == ["张三"]
+        # The person, and the user's own account as our side (issue 14).
+        assert [c.name for c in form.query_one(ParticipantPicker).chosen] == ["张三", "办公室"]
         await choose_kind(pilot, "meeting")
         await pilot.press("tab")
         await pilot.press(*"座谈会")
@@ -201,7 +202,7 @@ async def test_bad_date_is_refused_inline_and_nothing_is_lost(core: Tongxin) -> 
         assert not form.query_one("#error-summary", Static).has_class("-shown")
         assert form.query_one("#summary", Input).value == "商量活动周安排"
         assert form.query_one("#location", Input).value == "高邮"
-        assert [c.name for c in form.query_one(ParticipantPicker).chosen] == ["赵六"]
+        assert [c.name for c in form.query_one(ParticipantPicker).chosen] == ["赵六", "办公室"]
         # A time the services refuse (logged work in the future) names the field too.
         form.query_one("#when", Input).value = "明天上午"
         await pilot.press("ctrl+s")
@@ -249,11 +250,12 @@ async def test_participants_by_pinyin_people_and_accounts(core: Tongxin) -> None
         await settle(pilot)
         picker = form.query_one(ParticipantPicker)
         assert [(c.kind, c.name) for c in picker.chosen] == [
+            ("account", "办公室"),  # the user's own, there from the start
             ("person", "欧阳明"),
             ("account", "王主席"),
         ]
         await pilot.press("backspace")  # in the empty box: takes the last one off
-        assert [c.name for c in picker.chosen] == ["欧阳明"]
+        assert [c.name for c in picker.chosen] == ["办公室", "欧阳明"]
 
 
 async def test_confidential_notes_are_hidden(core: Tongxin) -> None:

@@ -5,9 +5,10 @@ and never overwritten."""
 from __future__ import annotations
 
 from crm_tui.app import TongxinApp
+from crm_tui.screens.drafts import ConfirmClose
 from crm_tui.screens.person import PersonScreen
 from crm_tui.screens.person_edit import PersonEditForm
-from textual.widgets import Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from crm_core.app import Tongxin
 from crm_core.services import contacts
@@ -114,7 +115,10 @@ async def test_cancel_and_nothing_changed(core: Tongxin) -> None:
     async with app.run_test(size=SIZE) as pilot:
         page, form = await open_form(pilot, core, "赵六")
         form.query_one("#edit-employer", Input).value = "不保存"
-        await pilot.press("escape")
+        await pilot.press("escape")  # changed: asks first (issue 14), then discards
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmClose)
+        app.screen.query_one("#close-discard", Button).press()
         await settle(pilot)
         assert app.screen is page
         await pilot.press("e")

@@ -7,7 +7,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from crm_tui.common import displayable, plain, report, translate_bindings
-from textual import getters
+from textual import events, getters
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -64,7 +64,30 @@ class DataMixin(_DataBase):
         self.run_worker(job, thread=True, exclusive=True, group=group, exit_on_error=False)
 
 
-class BaseScreen(DataMixin, Screen[Any]):
+class FocusShown(_DataBase):
+    """Focus is only ever on a widget the user can see.
+
+    When a focused widget is hidden (its box set to ``display = False``, as the
+    contacts filters are by Ctrl+F), Textual hands focus to a *sibling* whose own
+    display is on, without checking the box they share is shown: focus stays inside
+    the hidden box. Keys then reach a drop-down nobody sees; Down opens its list,
+    which was never laid out, and PageDown in it raised ``KeyError: 0`` in Textual's
+    OptionList and ended the app (issue 14). So whenever focus lands on a widget that
+    is not in the screen's focus chain (the chain leaves out hidden boxes), it moves on
+    to the first widget that is.
+    """
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Move focus off a widget inside a hidden box (see the class)."""
+        widget = event.widget
+        if not isinstance(self, Screen) or self.focused is not widget:
+            return
+        chain = self.focus_chain
+        if widget not in chain:
+            self.set_focus(chain[0] if chain else None)
+
+
+class BaseScreen(FocusShown, DataMixin, Screen[Any]):
     """A full screen of the app. ``main_name`` is set on the screens the function keys
     switch between."""
 
@@ -75,7 +98,7 @@ class BaseScreen(DataMixin, Screen[Any]):
         translate_bindings(self)
 
 
-class BaseModal(DataMixin, ModalScreen[Any]):
+class BaseModal(FocusShown, DataMixin, ModalScreen[Any]):
     """A dialog over the current screen."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

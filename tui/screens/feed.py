@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from crm_tui import identity
 from crm_tui.common import fmt_when, guarded
+from crm_tui.screens import whoami
 from crm_tui.screens.base import BaseModal, BaseScreen
 from rich.text import Text
 from textual import on
@@ -65,6 +67,7 @@ class FeedScreen(BaseScreen):
         Binding("n", "new_link", N_("New subscription link"), id="feed.new"),
         Binding("c", "copy", N_("Copy address"), id="feed.copy"),
         Binding("x", "revoke_all", N_("Revoke all links"), id="feed.revoke"),
+        Binding("a", "choose_account", N_("My account"), id="feed.account", show=False),
     ]
 
     def __init__(self) -> None:
@@ -123,15 +126,17 @@ class FeedScreen(BaseScreen):
         self.state = state
         status = self.query_one("#feed-status", Static)
         if state.username is None:
-            status.update(
-                Text(
-                    _(
-                        "No account: a calendar belongs to an account. Open tongxin as one "
-                        "(tongxin --as USER)."
-                    ),
-                    "yellow",
+            if identity.one_person_install(self.app.core):
+                text = _(
+                    "A calendar belongs to an account, and none is yours yet: press A to "
+                    "choose your account (or create it)."
                 )
-            )
+            else:
+                text = _(
+                    "Your login {login} has no account of its own: an administrator adds "
+                    "it with: tongxin users add {login}"
+                ).format(login=self.app.core.login_name())
+            status.update(Text(text, "yellow"))
             return
         text = _("{name} ({user}): {n} live subscription address(es).").format(
             name=state.display_name, user=state.username, n=state.live
@@ -171,6 +176,16 @@ class FeedScreen(BaseScreen):
             timeout=6,
         )
         self.action_reload()
+
+    def action_choose_account(self) -> None:
+        """Choose which account is mine (a one-person install only: elsewhere the
+        login decides)."""
+        if identity.one_person_install(self.app.core):
+            whoami.ask(self.app)
+            return
+        self.app.notify(
+            _("On a shared server your login decides which account is yours."), timeout=5
+        )
 
     def action_copy(self) -> None:
         """Copy the webcal:// address to the clipboard (terminals that allow it)."""

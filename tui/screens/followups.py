@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from crm_tui import data
 from crm_tui.common import DataTable, fmt_day, guarded, plain, report, shorten, status_word
 from crm_tui.screens.base import BaseModal, BaseScreen, FieldErrors
+from crm_tui.widgets.fields import FORM_CSS
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -62,7 +63,12 @@ class FollowUpsScreen(BaseScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        """Read the list again."""
+        """Read the list again; the cursor stays on the follow-up it was on (coming back
+        from a follow-up's dialog re-reads the list, and the cursor must not jump to the
+        first row: O would then open somebody else)."""
+        current = self._current()
+        if current is not None and self.focus_id is None:
+            self.focus_id = str(current.id)
         open_only = self.open_only
 
         def load(unit: Unit) -> list[data.FollowUpLine]:
@@ -84,9 +90,9 @@ class FollowUpsScreen(BaseScreen):
             )
         which = _("open") if self.open_only else _("all")
         self.query_one("#followups-count", Static).update(f"{len(lines)} ({which})")
-        if self.focus_id and self.focus_id in self.lines:
-            table.move_cursor(row=table.get_row_index(self.focus_id))
-            self.focus_id = None
+        focus_id, self.focus_id = self.focus_id, None
+        if focus_id and focus_id in self.lines:
+            table.move_cursor(row=table.get_row_index(focus_id))
 
     def _current(self) -> data.FollowUpLine | None:
         table = self.query_one("#followups-table", DataTable)
@@ -117,6 +123,8 @@ class FollowUpsScreen(BaseScreen):
 class _FollowUpForm(FieldErrors, BaseModal):
     """What the follow-up dialogs share: the due date as people type it, and the
     Save and Cancel buttons."""
+
+    CSS = FORM_CSS
 
     def action_save(self) -> None:
         """Save (each dialog says what)."""
@@ -176,7 +184,12 @@ class FollowUpDialog(_FollowUpForm):
             yield Static("", id="error-due_on", classes="error")
             with Horizontal(classes="form-row"):
                 yield Label(_("Response"), classes="form-label")
-                yield TextArea(line.response or "", id="fu-response", soft_wrap=True)
+                yield TextArea(
+                    line.response or "",
+                    id="fu-response",
+                    soft_wrap=True,
+                    placeholder=_("What was done or answered"),
+                )
             yield Static("", id="error-general", classes="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Save (Ctrl+S)"), id="fu-save", variant="primary")
@@ -223,7 +236,11 @@ class NewFollowUpDialog(_FollowUpForm):
             yield Static("", id="fu-person", classes="hint")
             with Horizontal(classes="form-row"):
                 yield Label(_("Concern"), classes="form-label")
-                yield Input(id="fu-title", compact=True)
+                yield Input(
+                    placeholder=_("What the member raised, in one line"),
+                    id="fu-title",
+                    compact=True,
+                )
             yield Static("", id="error-title", classes="error")
             with Horizontal(classes="form-row"):
                 yield Label(_("Due"), classes="form-label")

@@ -12,7 +12,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, fmt_when, report, two_part, weekday
+from crm_tui.drafts import Draft
 from crm_tui.screens.base import BaseScreen, FieldErrors
+from crm_tui.screens.drafts import Drafting
+from crm_tui.widgets.fields import FORM_CSS, placeholder, split_label
 from crm_tui.widgets.participants import Chosen, ParticipantPicker
 from rich.text import Text
 from textual import on
@@ -56,24 +59,37 @@ def field_of(error: FieldError) -> str:
     return "general"
 
 
-class InteractionForm(FieldErrors, BaseScreen):
-    """The log / schedule form."""
+class InteractionForm(Drafting, FieldErrors, BaseScreen):
+    """The log / schedule form. It keeps a draft while it holds changes (Esc asks
+    before throwing them away); ``draft`` reopens one."""
 
+    CSS = FORM_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save"), id="form.save", priority=True),
         Binding("escape", "cancel", N_("Cancel"), id="form.cancel"),
     ]
 
     def __init__(
-        self, mode: str = "log", *, person_id: str | None = None, kind: str | None = None
+        self,
+        mode: str = "log",
+        *,
+        person_id: str | None = None,
+        kind: str | None = None,
+        draft: Draft | None = None,
     ) -> None:
         super().__init__()
-        self.mode = mode  # "log" | "schedule"
+        self.mode = draft.form if draft is not None else mode  # "log" | "schedule"
+        self.draft_form = self.mode
         self.person_id = person_id
         self.kind = kind
         self._built_kind: str | None = "-"
         self.values: dict[str, Any] = {}  # kind fields typed, kept across kind changes
         self.saved: Any = None
+        if draft is not None:
+            self.draft = draft
+            self.kind = str(draft.values.get("kind") or "") or None
+            data = draft.values.get("data")
+            self.values = dict(data) if isinstance(data, dict) else {}
 
     # -- building ----------------------------------------------------------------
 
@@ -88,8 +104,14 @@ class InteractionForm(FieldErrors, BaseScreen):
         return next(iter(kinds), None)
 
     def compose(self) -> ComposeResult:
-        title = _("Log work done") if self.mode == "log" else _("Schedule work")
+        title = {"log": _("Log work done"), "edit": _("Correct work")}.get(
+            self.mode, _("Schedule work")
+        )
         yield Static(title, classes="screen-title")
+        yield Static(
+            _("Tab / Shift+Tab: next / previous field · Enter opens a list · Ctrl+S saves"),
+            id="form-hint",
+        )
         yield Static("", id="error-general", classes="error")
         with VerticalScroll(id="form-body"):
             lang = language()
@@ -126,7 +148,14 @@ class InteractionForm(FieldErrors, BaseScreen):
             )
             yield Vertical(id="kind-fields")
             yield from self._row(
-                "notes", _("Notes"), TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
+                "notes",
+                _("Notes"),
+                TextArea(
+                    id="notes",
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                    placeholder=_("What was said, what to remember (optional)"),
+                ),
             )
             with Horizontal(id="form-buttons"):
                 yield Button(_("Save (Ctrl+S)"), id="save", variant="primary")
@@ -140,17 +169,67 @@ class InteractionForm(FieldErrors, BaseScreen):
         yield Static("", id=f"error-{name.replace('.', '-')}", classes="error")
 
     async def on_mount(self) -> None:
+        await self.before_building()
         await self._build_kind_fields()
-        if self.person_id:
+        if self.draft is None:
+            self.fill()
+        else:
+            self._restore(self.draft.values)
+        self.query_one("#kind", Select).focus()
+        self.start_drafting()
+
+    async def before_building(self) -> None:
+        """What to do before the kind's fields are built (the edit form reads the
+        interaction here)."""
+
+    def fill(self) -> None:
+        """A new form's first contents: the person it was opened for, and the user's
+        own account as "our side"."""
+        if self.draft is None:
             try:
                 with self.app.unit() as unit:
-                    person = contacts.get_person(unit, self.person_id)
-                    self.query_one(ParticipantPicker).add(
-                        Chosen("person", str(person.id), person.name)
-                    )
+                    picker = self.query_one(ParticipantPicker)
+                    if self.person_id:
+                        person = contacts.get_person(unit, self.person_id)
+                        picker.add(Chosen("person", str(person.id), person.name))
+                    # "Our side" is the user's own account unless they take it off.
+                    if unit.actor is not None:
+                        picker.add(Chosen("account", str(unit.actor.id), unit.actor.display_name))
             except Exception as exc:
                 report(self.app, exc)
-        self.query_one("#kind", Select).focus()
+
+    # -- drafts --------------------------------------------------------------------
+
+    def draft_values(self) -> dict[str, Any]:
+        """What the form holds, as JSON (the kind's fields typed for other kinds too)."""
+        self._remember_kind_fields()
+        spec = self.spec()
+        picker = self.query_one(ParticipantPicker)
+        return {
+            "kind": spec.code if spec else None,
+            "summary": self.query_one("#summary", Input).value,
+            "when": self.query_one("#when", Input).value,
+            "location": self.query_one("#location", Input).value,
+            "notes": self.query_one("#notes", TextArea).text,
+            "participants": [[c.kind, c.id, c.name] for c in picker.chosen],
+            "data": {k: v for k, v in self.values.items() if v not in (None, "", [], False)},
+        }
+
+    def draft_about(self) -> str:
+        """The kind, the people and the summary."""
+        spec = self.spec()
+        names = "、".join(c.name for c in self.query_one(ParticipantPicker).chosen)
+        summary = self.query_one("#summary", Input).value.strip()
+        return " · ".join(x for x in (spec.label(language()) if spec else "", names, summary) if x)
+
+    def _restore(self, values: dict[str, Any]) -> None:
+        for name in ("summary", "when", "location"):
+            self.query_one(f"#{name}", Input).value = str(values.get(name) or "")
+        self.query_one("#notes", TextArea).text = str(values.get("notes") or "")
+        picker = self.query_one(ParticipantPicker)
+        for entry in values.get("participants") or []:
+            if isinstance(entry, list) and len(entry) == 3:
+                picker.add(Chosen(str(entry[0]), str(entry[1]), str(entry[2])))
 
     def spec(self) -> KindSpec | None:
         """The kind chosen now."""
@@ -180,21 +259,30 @@ class InteractionForm(FieldErrors, BaseScreen):
         if spec is None:
             return
         widgets: list[Widget] = []
+        vocab = self.app.core.config.vocab
         for f in spec.fields():
             name = f["name"]
-            label = two_part(f["description"]) or name
+            label, hint = split_label(two_part(f["description"]) or name)
             if f["required"]:
                 label += " *"
             kept = self.values.get(name)
             w: Widget
             choices = f.get("choices") or []
+            terms = vocab.get(f.get("vocabulary") or "")
             if choices and spec.is_list_field(name):
                 chosen = kept if isinstance(kept, list) else []
                 w = SelectionList[str](*[(c, c, c in chosen) for c in choices], compact=True)
-            elif choices:
+            elif choices or terms is not None:
+                # A config vocabulary (县（市、区） from the regions) is shown by label
+                # and stored by code, as 所在地 is on the person form.
+                options = (
+                    [(c, c) for c in choices]
+                    if choices
+                    else [(t.label(language()), t.code) for t in terms or []]
+                )
                 w = Select(
-                    [(c, c) for c in choices],
-                    value=kept if kept in choices else Select.NULL,
+                    options,
+                    value=kept if kept in {v for _t, v in options} else Select.NULL,
                     allow_blank=True,
                     prompt=_("Choose…"),
                     compact=True,
@@ -204,15 +292,22 @@ class InteractionForm(FieldErrors, BaseScreen):
                     "\n".join(kept) if isinstance(kept, list) else (kept or ""),
                     soft_wrap=True,
                     show_line_numbers=False,
+                    placeholder=placeholder(hint, required=f["required"]),
                 )
                 w.border_subtitle = _("one per line")
             elif "bool" in f["type"].lower():
                 w = Checkbox(value=bool(kept), compact=True)
             else:
-                w = Input(kept or "", compact=True)
+                w = Input(
+                    kept or "",
+                    compact=True,
+                    placeholder=placeholder(hint, required=f["required"]),
+                )
             w.id = f"data-{name}"
             w.add_class("kind-field")
-            row = Horizontal(Label(label, classes="form-label"), w, classes="form-row")
+            shown = Label(label, classes="form-label")
+            shown.tooltip = two_part(f["description"]) or name  # the whole, if cut
+            row = Horizontal(shown, w, classes="form-row")
             widgets += [row, Static("", id=f"error-data-{name}", classes="error")]
         await box.mount_all(widgets)
 
@@ -295,10 +390,7 @@ class InteractionForm(FieldErrors, BaseScreen):
             return
         try:
             with self.app.unit() as unit:
-                if self.mode == "log":
-                    saved = interactions.log_interaction(unit, **args)
-                else:
-                    saved = interactions.schedule_interaction(unit, **args)
+                saved = self.write(unit, args)
                 raised = len(followups.list_follow_ups(unit, interaction_id=saved.id))
                 saved_id = str(saved.id)
         except ValidationError as exc:
@@ -312,15 +404,18 @@ class InteractionForm(FieldErrors, BaseScreen):
             return
         self.app.last_kind = args["kind"]
         self.saved = saved_id
-        message = _("Logged.") if self.mode == "log" else _("Scheduled.")
-        if raised:
+        self.draft_saved()
+        message = {"log": _("Logged."), "edit": _("Saved.")}.get(self.mode, _("Scheduled."))
+        if raised and self.mode != "edit":
             message += " " + _("{n} follow-up(s) raised.").format(n=raised)
         self.app.notify(message, timeout=3)
         self.dismiss(saved_id)
 
-    def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
+    def write(self, unit: Any, args: dict[str, Any]) -> Any:
+        """Write what the form holds (``args``: the service's arguments)."""
+        if self.mode == "log":
+            return interactions.log_interaction(unit, **args)
+        return interactions.schedule_interaction(unit, **args)
 
     @on(Button.Pressed, "#save")
     async def _save_pressed(self) -> None:

@@ -10,16 +10,21 @@ A refused value is shown under the field it names; everything typed stays.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, report, vocab_label
+from crm_tui.drafts import Draft
 from crm_tui.screens.base import BaseScreen, FieldErrors
+from crm_tui.screens.drafts import Drafting
+from crm_tui.widgets.fields import FORM_CSS
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets.select import InvalidSelectValueError
 
 from crm_core.errors import Conflict, TongxinError, ValidationError
 from crm_core.i18n import N_, _, language
@@ -60,8 +65,12 @@ def _split(name: str, text: str) -> list[str]:
     return [part.strip() for part in pattern.split(text) if part.strip()]
 
 
-class PersonEditForm(FieldErrors, BaseScreen):
-    """The profile of one person, as a form."""
+class PersonEditForm(Drafting, FieldErrors, BaseScreen):
+    """The profile of one person, as a form. It keeps a draft while it holds changes
+    (Esc asks before throwing them away); ``draft`` reopens one."""
+
+    draft_form = "person_edit"
+    CSS = FORM_CSS
 
     DEFAULT_CSS = """
     PersonEditForm #form-body .form-row {
@@ -77,9 +86,10 @@ class PersonEditForm(FieldErrors, BaseScreen):
         Binding("escape", "cancel", N_("Cancel"), id="person_edit.cancel"),
     ]
 
-    def __init__(self, person_id: str) -> None:
+    def __init__(self, person_id: str, *, draft: Draft | None = None) -> None:
         super().__init__()
         self.person_id = person_id
+        self.draft = draft
         self.version: int | None = None  # the version read: the save is refused if it moved
         self.original: dict[str, Any] = {}  # the form's values as read, to send only changes
         self.saved = False
@@ -150,7 +160,51 @@ class PersonEditForm(FieldErrors, BaseScreen):
             self.dismiss(None)
             return
         self.fill(profile)
+        if self.draft is not None:
+            self._restore(self.draft.values)
         self.query_one("#edit-name", Input).focus()
+        self.start_drafting()
+
+    # -- drafts --------------------------------------------------------------------
+
+    def draft_values(self) -> dict[str, Any]:
+        """What each field holds as typed, and the version the form was read at (a
+        draft reopened after someone else saved the person is refused on save, never
+        saved over their change)."""
+        fields: dict[str, Any] = {}
+        for name, _label, _kind in FIELDS:
+            widget = self.query_one(f"#edit-{name}")
+            if isinstance(widget, Select):
+                fields[name] = None if widget.value is Select.NULL else str(widget.value)
+            elif isinstance(widget, TextArea):
+                fields[name] = widget.text
+            elif isinstance(widget, Input):
+                fields[name] = widget.value
+        return {"person_id": self.person_id, "version": self.version, "fields": fields}
+
+    def draft_about(self) -> str:
+        """The person's name (as it was when the form opened)."""
+        return str(self.original.get("name") or "")
+
+    def _restore(self, values: dict[str, Any]) -> None:
+        fields = values.get("fields")
+        if isinstance(values.get("version"), int):
+            self.version = values["version"]
+        if not isinstance(fields, dict):
+            return
+        for name, _label, _kind in FIELDS:
+            if name not in fields:
+                continue
+            value = fields[name]
+            widget = self.query_one(f"#edit-{name}")
+            if isinstance(widget, Select):
+                # A code config no longer offers stays as the form read it.
+                with suppress(InvalidSelectValueError):
+                    widget.value = Select.NULL if value is None else value
+            elif isinstance(widget, TextArea):
+                widget.text = str(value or "")
+            elif isinstance(widget, Input):
+                widget.value = str(value or "")
 
     def fill(self, profile: dict[str, Any]) -> None:
         """Put ``profile`` (``contacts.person_json``) into the form."""
@@ -226,6 +280,7 @@ class PersonEditForm(FieldErrors, BaseScreen):
         changed = self.changes()
         if not changed:
             self.app.notify(_("Nothing changed."), timeout=3)
+            self.draft_saved()
             self.dismiss(None)
             return
         try:
@@ -253,12 +308,9 @@ class PersonEditForm(FieldErrors, BaseScreen):
             report(self.app, exc)
             return
         self.saved = True
+        self.draft_saved()
         self.app.notify(_("Saved {name}.").format(name=name), timeout=3)
         self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

@@ -64,6 +64,9 @@ class ParticipantPicker(Vertical):
         Binding("up", "suggestion(-1)", N_("Previous suggestion"), id="picker.prev", show=False),
     ]
 
+    class Changed(Message):
+        """Someone was added or taken off (a form keeps its draft on it)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.chosen: list[Chosen] = []
@@ -98,6 +101,7 @@ class ParticipantPicker(Vertical):
         """Add a participant (once)."""
         if all((c.kind, c.id) != (who.kind, who.id) for c in self.chosen):
             self.chosen.append(who)
+            self.post_message(self.Changed())
         self._render_chosen()
 
     def _render_chosen(self) -> None:
@@ -118,6 +122,7 @@ class ParticipantPicker(Vertical):
         if self.chosen:
             self.chosen.pop()
             self._render_chosen()
+            self.post_message(self.Changed())
 
     def people(self) -> list[str]:
         """Ids of the people chosen."""

@@ -10,6 +10,7 @@ see, timeline, JSON) and :mod:`.participation` (invitations, RSVP, attendance). 
 public name is importable from here.
 """
 
+from crm_core.services.interactions.editing import delete_interaction, update_interaction
 from crm_core.services.interactions.lifecycle import (
     cancel_interaction,
     complete_interaction,
@@ -46,6 +47,7 @@ __all__ = [
     "can_read_notes",
     "cancel_interaction",
     "complete_interaction",
+    "delete_interaction",
     "get_interaction",
     "interaction_json",
     "log_interaction",
@@ -60,4 +62,5 @@ __all__ = [
     "shown",
     "shown_all",
     "timeline",
+    "update_interaction",
 ]

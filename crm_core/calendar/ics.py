@@ -50,17 +50,17 @@ from crm_core.calendar.ics_base import SCOPES as SCOPES
 from crm_core.calendar.ics_base import STATUS as STATUS
 from crm_core.calendar.ics_base import UID_DOMAIN as UID_DOMAIN
 from crm_core.calendar.ics_base import CalendarRange as CalendarRange
-from crm_core.calendar.ics_base import _alarm, _stamp, _uid
+from crm_core.calendar.ics_base import _alarm, _stamp
 from crm_core.calendar.ics_base import calendar_range as calendar_range
 from crm_core.calendar.ics_base import interaction_uid as interaction_uid
 from crm_core.calendar.ics_series import _series_events
+from crm_core.calendar.ics_tasks import follow_up_todo
 from crm_core.calendar.ics_tz import vtimezone as vtimezone
 from crm_core.calendar.settings import feed_settings, office_timezone, reminder_settings
 from crm_core.i18n import _, language
 from crm_core.models import (
     Account,
     FollowUp,
-    FollowUpStatus,
     Interaction,
     InteractionParticipant,
     InteractionStatus,
@@ -186,7 +186,6 @@ def _follow_ups(unit: Unit, rng: CalendarRange) -> list[FollowUp]:
         col(FollowUp.due_on).is_not(None),
         col(FollowUp.due_on) >= rng.start,
         col(FollowUp.due_on) < rng.end,
-        col(FollowUp.status).in_((FollowUpStatus.open, FollowUpStatus.in_progress)),
         *authz.follow_up_scope(unit),
     )
     if rng.scope == "user":
@@ -280,32 +279,6 @@ def _interaction_event(
     return ev
 
 
-def _follow_up_event(
-    unit: Unit, f: FollowUp, raiser: str | None, secret: bool, alarm_at: time
-) -> icalendar.Event:
-    assert f.due_on is not None
-    ev = icalendar.Event()
-    ev.add("uid", _uid("followup", f.id))
-    _stamp(ev, f.created_at, f.updated_at)
-    ev.add("sequence", max(f.version - 1, 0))
-    ev.add("dtstart", f.due_on)
-    ev.add("dtend", f.due_on + timedelta(days=1))
-    title = _("Follow-up due: {title}").format(title=f.title)
-    ev.add("summary", title)
-    lines = [title, _("Status: {status}").format(status=_(f.status.value))]
-    if raiser:
-        lines.append(_("Raised by: {name}").format(name=raiser))
-    if f.detail and not secret:
-        lines.append(f.detail)
-    ev.add("description", "\n".join(lines))
-    ev.add("categories", [_(CATEGORY_FOLLOW_UP)])
-    ev.add("transp", "TRANSPARENT")
-    ev.add("status", "CONFIRMED")
-    offset = timedelta(hours=alarm_at.hour, minutes=alarm_at.minute)
-    ev.add_component(_alarm(offset, title))
-    return ev
-
-
 def _plugin_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
     out: list[icalendar.Event] = []
     for plugin, result in unit.plugins.call_collecting("add_events", unit=unit, calendar_range=rng):
@@ -321,11 +294,13 @@ def _plugin_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
     return out
 
 
-def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
-    """Every event of the calendar ``rng``, in a fixed order: the institutional series,
-    the interactions by start, the follow-ups by due date, then the plugins' events."""
+def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Component]:
+    """Every item of the calendar ``rng``, in a fixed order: the institutional series,
+    the interactions by start (VEVENTs), the follow-ups by due date (VTODOs, done ones
+    too, so a task ticked off on a phone stays there ticked off), then the plugins'
+    events."""
     items = _interactions(unit, rng)
-    events = _series_events(unit, rng, items)
+    events: list[icalendar.Component] = list(_series_events(unit, rng, items))
     labels = {code: spec.label(language()) for code, spec in unit.kinds.items()}
     who = _participants(unit, [i.id for i in items])
     for i in items:
@@ -364,8 +339,7 @@ def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
         secret = iids - open_ones
         for f in follow_ups:
             events.append(
-                _follow_up_event(
-                    unit,
+                follow_up_todo(
                     f,
                     names.get(f.person_id) if f.person_id else None,
                     f.interaction_id in secret,

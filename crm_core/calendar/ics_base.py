@@ -104,7 +104,7 @@ def interaction_uid(interaction_id: uuid.UUID) -> str:
     return _uid("interaction", interaction_id)
 
 
-def _stamp(event: icalendar.Event, created: datetime | None, updated: datetime) -> None:
+def _stamp(event: icalendar.Component, created: datetime | None, updated: datetime) -> None:
     stamp = updated.astimezone(UTC).replace(microsecond=0)
     event.add("dtstamp", stamp)
     if created is not None:

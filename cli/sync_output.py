@@ -76,6 +76,11 @@ def print_carddav(report: CarddavReport) -> None:
         out.print(
             _("Numbers changed on the phone: see `tongxin contacts proposals`."), markup=False
         )
+    if report.restored:
+        out.print(
+            _("Cards deleted on the phone, put back: {n}").format(n=len(report.restored)),
+            markup=False,
+        )
     for uid in report.conflicts:
         out.print(
             _(

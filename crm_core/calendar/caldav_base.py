@@ -88,15 +88,34 @@ def resource_name(uid: str) -> str:
     return quote(uid.split("@", 1)[0], safe="-_.") + ".ics"
 
 
-def _resource(shell: icalendar.Calendar, event: icalendar.Component) -> bytes:
+_END = b"END:VCALENDAR\r\n"
+
+
+def resource_head(shell: icalendar.Calendar) -> bytes:
+    """The bytes every resource of a calendar begins with: the VCALENDAR's properties
+    and VTIMEZONEs (serialised once per sync, not once per item)."""
     cal = icalendar.Calendar()
     for name, value in shell.property_items(recursive=False):
         if name not in ("BEGIN", "END"):
             cal.add(name, value)
     for sub in shell.subcomponents:
         cal.add_component(sub)
-    cal.add_component(event)
-    return bytes(cal.to_ical())
+    body = bytes(cal.to_ical())
+    assert body.endswith(_END)
+    return body[: -len(_END)]
+
+
+def _resource(
+    shell: icalendar.Calendar, event: icalendar.Component, head: bytes | None = None
+) -> bytes:
+    """One item's resource: the calendar's head, the event, the end (the bytes of a
+    VCALENDAR holding the shell's parts and the event)."""
+    return (head if head is not None else resource_head(shell)) + bytes(event.to_ical()) + _END
+
+
+def event_bytes(body: bytes, head: bytes) -> bytes:
+    """The event's own lines of a resource :func:`_resource` made with ``head``."""
+    return body[len(head) : -len(_END)]
 
 
 @dataclass
@@ -262,11 +281,12 @@ class _SyncBase:
             for prop in ("NAME", "X-WR-CALNAME", "REFRESH-INTERVAL", "X-PUBLISHED-TTL"):
                 shell.pop(prop, None)
             self.shell = shell
+            self.head = head = resource_head(shell)
             out: dict[str, _Item] = {}
             for ev in build_events(view, rng):
                 if ev.name == "VTODO" and not self.tasks:
                     continue  # an events-only collection: the follow-ups stay off it
-                body = _resource(shell, ev)
+                body = _resource(shell, ev, head)
                 uid = str(ev["UID"])
                 out[uid] = _Item(
                     uid, ev, body, hashlib.sha256(body).hexdigest(), int(ev.get("SEQUENCE", 0))

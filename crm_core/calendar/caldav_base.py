@@ -286,6 +286,10 @@ class _SyncBase:
             for ev in build_events(view, rng):
                 if ev.name == "VTODO" and not self.tasks:
                     continue  # an events-only collection: the follow-ups stay off it
+                # No ORGANIZER/ATTENDEE on a CalDAV server: its scheduling (Nextcloud,
+                # iOS) would send or expect invitations; e-mail sends them (itip).
+                ev.pop("ORGANIZER", None)
+                ev.pop("ATTENDEE", None)
                 body = _resource(shell, ev, head)
                 uid = str(ev["UID"])
                 out[uid] = _Item(

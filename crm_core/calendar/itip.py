@@ -180,6 +180,7 @@ def send_invitations(
     from crm_core.services import interactions
 
     i = interactions.get_interaction(unit, interaction_id)
+    authz.check_interaction(unit, i, change=True)  # who may change it may invite to it
     method = method or ("CANCEL" if i.status is InteractionStatus.cancelled else "REQUEST")
     method = method.upper()
     if method not in ("REQUEST", "CANCEL"):

@@ -236,3 +236,19 @@ def test_the_calendar_carries_the_invitees_without_their_addresses(
         if str(e["UID"]) == f"interaction-{world.talk}@tongxin"
     )
     assert "ATTENDEE" not in talk and "ORGANIZER" not in talk  # confidential: nobody named
+
+
+def test_a_county_account_cannot_invite_to_work_outside_its_county(
+    world: World, mailed: Inbox
+) -> None:
+    from crm_core.errors import PermissionDenied
+    from crm_core.services import accounts
+
+    with world.app.unit() as unit:
+        accounts.create_account(
+            unit, username="gl", display_name="广陵区", role="county_staff",
+            region_scope="guangling",
+        )  # fmt: skip
+    with world.app.unit("gl") as unit, pytest.raises(PermissionDenied):
+        send_invitations(unit, world.visit)
+    assert mailed.mails == [] and _rsvp(world, world.zhang) is None

@@ -6,11 +6,16 @@ A Radicale 3 runs in its own process on 127.0.0.1 (GPL-3.0: a separate server to
 talks to over CalDAV, never imported into tongxin). One account gets ``--items`` planned
 calls in the coming weeks (a fresh SQLite file in a temporary directory). Then, timed:
 
-- **first push**: the sync that creates every event on the server;
+- **first push**: the sync that creates every event on the server (into the empty
+  calendar: one whole-collection PUT, :mod:`crm_core.calendar.caldav_bulk`);
 - **quiet sync**: the next sync, nothing changed on either side (one ETag listing, no
   writes);
-- **floor (push)**: the same resources PUT by plain ``http.client`` over the same number
-  of connections into a second calendar, nothing else done (no building, no state);
+- **floor (push)**: the same events PUT by plain ``http.client`` as one VCALENDAR on a
+  second, empty calendar, nothing else done (no building, no state);
+- **one PUT per item** (``--per-item N``): N of the resources PUT one at a time over
+  ``--workers`` connections into a third calendar, the rate a push without the
+  whole-collection PUT gets (Radicale checks every new item's UID against every item of
+  the collection: the time grows with the square of the count);
 - **floor (listing)**: one PROPFIND Depth 1 of the pushed calendar's ETags.
 
 It checks the server holds exactly the items after the push, and prints a Markdown table
@@ -110,6 +115,20 @@ def _request(
     return response.status
 
 
+def floor_bulk(url: str, body: bytes) -> float:
+    """PUT the VCALENDAR ``body`` as the whole of a new calendar; seconds."""
+    parts = urlsplit(url)
+    base = f"/{USER}/bulk/"
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port)
+    assert _request(conn, "MKCALENDAR", base, b"") in (201, 405)
+    t0 = time.perf_counter()
+    status = _request(conn, "PUT", base, body, **{"Content-Type": "text/calendar; charset=utf-8"})
+    elapsed = time.perf_counter() - t0
+    assert status in (201, 204), status
+    conn.close()
+    return elapsed
+
+
 def floor_push(url: str, resources: list[tuple[str, bytes]], workers: int) -> float:
     """PUT ``resources`` into a new calendar over ``workers`` connections; seconds."""
     parts = urlsplit(url)
@@ -165,13 +184,18 @@ def floor_listing(calendar_url: str) -> tuple[float, int]:
     return elapsed, text.count(b".ics</")  # the collection's own entry has no .ics
 
 
+def calendar_of(app: Tongxin) -> bytes:
+    """The account's calendar as one VCALENDAR (the export)."""
+    with app.unit() as unit:
+        rng = calendar_range(unit, account=accounts.resolve_account(unit, "wangzx"))
+        return export_ics(unit, rng).replace(b"METHOD:PUBLISH\r\n", b"")
+
+
 def resources_of(app: Tongxin) -> list[tuple[str, bytes]]:
     """The account's calendar as one resource per event (what the sync PUTs)."""
     import icalendar
 
-    with app.unit() as unit:
-        rng = calendar_range(unit, account=accounts.resolve_account(unit, "wangzx"))
-        cal = icalendar.Calendar.from_ical(export_ics(unit, rng))
+    cal = icalendar.Calendar.from_ical(calendar_of(app))
     timezones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
     out = []
     for ev in cal.walk("VEVENT"):
@@ -190,6 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2500)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--per-item", type=int, default=300, help="items PUT one at a time")
     args = parser.parse_args()
     clock.freeze(NOW)
     folder = Path(tempfile.mkdtemp(prefix="tongxin-caldav-bench-"))
@@ -221,7 +246,8 @@ def main() -> None:
             len(resources),
             on_server,
         )
-        floor_s = floor_push(url, resources, args.workers)
+        floor_s = floor_bulk(url, calendar_of(app))
+        per_item_s = floor_push(url, resources[: args.per_item], args.workers)
     finally:
         proc.terminate()
         proc.wait()
@@ -233,6 +259,8 @@ def main() -> None:
         f"| quiet sync (nothing changed) | {quiet_s:.2f} | {listing_s:.2f} "
         f"| {quiet_s / listing_s:.2f}× |"
     )
+    n = min(args.per_item, len(resources))
+    print(f"| one PUT per item, first {n} (no bulk) | {per_item_s:.2f} | | |")
     print(f"(os.cpu_count() = {os.cpu_count()})", file=sys.stderr)
 
 

@@ -426,6 +426,9 @@ def register(app: typer.Typer) -> None:
     app.command("serve", help=N_("Serve calendar feeds to phones (/cal/TOKEN.ics)."))(serve_command)
     app.add_typer(feed_app, name="feed")
     app.add_typer(sync_app, name="sync")
+    from crm_cli.invitations import register as register_invitations
+
+    register_invitations(app)
     app.command("remind", help=N_("Run the reminder service (reminders and daily digest)."))(
         remind_command
     )

@@ -32,6 +32,8 @@ def print_caldav(report: SyncReport) -> None:
     )
     came_back = [
         (report.rescheduled, N_("Moved on the phone, rescheduled in tongxin: {n}")),
+        (report.completed, N_("Ticked off on the phone, follow-ups closed in tongxin: {n}")),
+        (report.reopened, N_("Reopened on the phone, follow-ups open again in tongxin: {n}")),
         (report.cancelled, N_("Deleted on the phone, cancelled in tongxin: {n}")),
         (report.imported, N_("Made on the phone, planned in tongxin: {n}")),
         (report.restored, N_("Changed or deleted on the phone but kept by tongxin, put back: {n}")),
@@ -73,6 +75,11 @@ def print_carddav(report: CarddavReport) -> None:
     if report.proposals:
         out.print(
             _("Numbers changed on the phone: see `tongxin contacts proposals`."), markup=False
+        )
+    if report.restored:
+        out.print(
+            _("Cards deleted on the phone, put back: {n}").format(n=len(report.restored)),
+            markup=False,
         )
     for uid in report.conflicts:
         out.print(

@@ -22,7 +22,9 @@ only a card whose ETag moved since tongxin wrote it is fetched. Then:
   card; a change of the person in tongxin meanwhile is reported as a conflict;
 - a card changed on the phone in anything else (a note, a photo) is left as the phone
   made it, until the person changes in tongxin; cards the phone made itself (another
-  UID) are never touched.
+  UID) are never touched;
+- a card of tongxin's **deleted on the phone** is put back (the person is still one the
+  account sees) and reported (``restored``).
 
 A second run with nothing changed on either side sends no write and writes nothing.
 """
@@ -77,6 +79,7 @@ class CarddavReport:
     writes: int = 0
     proposals: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)  # deleted on the phone, put back
 
     def as_json(self) -> dict[str, Any]:
         """The JSON form."""
@@ -89,6 +92,7 @@ class CarddavReport:
             "writes": self.writes,
             "proposals": self.proposals,
             "conflicts": self.conflicts,
+            "restored": self.restored,
         }
 
 
@@ -317,6 +321,8 @@ class _Sync:
                     if etag is None:
                         continue
                     self.report.created += 1
+                    if s is not None:  # tongxin's card deleted on the phone: put back
+                        self.report.restored.append(uid)
                     if s is None:
                         s = CaldavState(calendar_url=self.book, uid=uid, href=href,
                                         content_hash="", account_id=actor_id)  # fmt: skip

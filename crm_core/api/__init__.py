@@ -27,6 +27,7 @@ from crm_core.api.queries import (
 )
 from crm_core.authz import Shown, readable_ids, region_scope, shown, shown_all
 from crm_core.calendar.ics_base import add_categories
+from crm_core.calendar.itip import InvitationReport, send_invitations
 from crm_core.clock import now, today
 from crm_core.demo_context import DemoContext
 from crm_core.errors import Ambiguous, FieldError, NotFound, PermissionDenied, ValidationError
@@ -94,6 +95,7 @@ __all__ = [
     "Interaction",
     "InteractionParticipant",
     "InteractionStatus",
+    "InvitationReport",
     "KindSpec",
     "Membership",
     "NotFound",
@@ -155,6 +157,7 @@ __all__ = [
     "resolve_organisation",
     "resolve_person",
     "schedule_interaction",
+    "send_invitations",
     "series_by_code",
     "set_participation",
     "share",

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import icalendar
@@ -27,6 +27,7 @@ from crm_core.calendar.ics import (
     calendar_range,
     new_calendar,
 )
+from crm_core.calendar.ics_tasks import task_state
 from crm_core.calendar_models import CaldavState
 from crm_core.dav_home import response_body
 from crm_core.dav_home import response_etag as _etag
@@ -51,6 +52,8 @@ class SyncReport:
     unchanged: int = 0
     writes: int = 0  # PUT and DELETE requests sent
     rescheduled: list[str] = field(default_factory=list)  # moved on the server
+    completed: list[str] = field(default_factory=list)  # tasks ticked off on the server
+    reopened: list[str] = field(default_factory=list)  # done tasks reopened there
     cancelled: list[str] = field(default_factory=list)  # deleted on the server
     imported: list[str] = field(default_factory=list)  # created on the server
     restored: list[str] = field(default_factory=list)  # server change put back
@@ -69,6 +72,8 @@ class SyncReport:
             "unchanged": self.unchanged,
             "writes": self.writes,
             "rescheduled": self.rescheduled,
+            "completed": self.completed,
+            "reopened": self.reopened,
             "cancelled": self.cancelled,
             "imported": self.imported,
             "restored": self.restored,
@@ -83,15 +88,34 @@ def resource_name(uid: str) -> str:
     return quote(uid.split("@", 1)[0], safe="-_.") + ".ics"
 
 
-def _resource(shell: icalendar.Calendar, event: icalendar.Event) -> bytes:
+_END = b"END:VCALENDAR\r\n"
+
+
+def resource_head(shell: icalendar.Calendar) -> bytes:
+    """The bytes every resource of a calendar begins with: the VCALENDAR's properties
+    and VTIMEZONEs (serialised once per sync, not once per item)."""
     cal = icalendar.Calendar()
     for name, value in shell.property_items(recursive=False):
         if name not in ("BEGIN", "END"):
             cal.add(name, value)
     for sub in shell.subcomponents:
         cal.add_component(sub)
-    cal.add_component(event)
-    return bytes(cal.to_ical())
+    body = bytes(cal.to_ical())
+    assert body.endswith(_END)
+    return body[: -len(_END)]
+
+
+def _resource(
+    shell: icalendar.Calendar, event: icalendar.Component, head: bytes | None = None
+) -> bytes:
+    """One item's resource: the calendar's head, the event, the end (the bytes of a
+    VCALENDAR holding the shell's parts and the event)."""
+    return (head if head is not None else resource_head(shell)) + bytes(event.to_ical()) + _END
+
+
+def event_bytes(body: bytes, head: bytes) -> bytes:
+    """The event's own lines of a resource :func:`_resource` made with ``head``."""
+    return body[len(head) : -len(_END)]
 
 
 @dataclass
@@ -105,14 +129,17 @@ class _Task:
 @dataclass
 class _Item:
     uid: str
-    event: icalendar.Event
+    event: icalendar.Component  # a VEVENT, or a follow-up's VTODO
     body: bytes
     digest: str
     sequence: int
 
 
-def _key(ev: icalendar.Event) -> tuple[Any, ...]:
-    """When and where an event is (what a phone moves), comparable across zones."""
+def _key(ev: icalendar.Component) -> tuple[Any, ...]:
+    """When and where an event is (what a phone moves), comparable across zones; for a
+    task, its due day and whether it is done (what a phone ticks off or moves)."""
+    if ev.name == "VTODO":
+        return ("VTODO", *task_state(ev))
 
     def instant(name: str) -> Any:
         if name not in ev:
@@ -130,25 +157,36 @@ def _key(ev: icalendar.Event) -> tuple[Any, ...]:
     return (start, end, str(ev.get("LOCATION", "") or ""), rrule)
 
 
-def _first_event(body: bytes) -> icalendar.Event | None:
+def _first_event(body: bytes) -> icalendar.Component | None:
+    """The resource's event or task (not an exception of a series)."""
     try:
         cal = icalendar.Calendar.from_ical(body)
     except ValueError:
         return None
-    for ev in cal.walk("VEVENT"):
-        if "RECURRENCE-ID" not in ev:
-            return cast(icalendar.Event, ev)  # a VEVENT parses as an Event
+    for ev in cal.subcomponents:
+        if ev.name in ("VEVENT", "VTODO") and "RECURRENCE-ID" not in ev:
+            return ev
     return None
 
 
-def _interaction_id(uid: str) -> uuid.UUID | None:
+def _own_id(uid: str, kind: str) -> uuid.UUID | None:
     prefix, _sep, domain = uid.partition("@")
-    if domain != UID_DOMAIN or not prefix.startswith("interaction-"):
+    if domain != UID_DOMAIN or not prefix.startswith(kind + "-"):
         return None
     try:
-        return uuid.UUID(prefix.removeprefix("interaction-"))
+        return uuid.UUID(prefix.removeprefix(kind + "-"))
     except ValueError:
         return None
+
+
+def _interaction_id(uid: str) -> uuid.UUID | None:
+    """The interaction whose event has this UID (None: not an interaction's)."""
+    return _own_id(uid, "interaction")
+
+
+def _follow_up_id(uid: str) -> uuid.UUID | None:
+    """The follow-up whose task has this UID (None: not a follow-up's)."""
+    return _own_id(uid, "followup")
 
 
 def _aware(value: date | datetime, tz: Any) -> datetime:
@@ -191,6 +229,7 @@ class _SyncBase:
         self.local = threading.local()
         self.lock = threading.Lock()
         self.main: Any = None
+        self.tasks = True  # the collection takes VTODOs (supported-calendar-component-set)
 
     # -- HTTP ------------------------------------------------------------------------
 
@@ -237,13 +276,21 @@ class _SyncBase:
             acc, view = self.whose(unit)
             scope = self.scope if acc is None else "user"
             rng: CalendarRange = calendar_range(view, account=acc, scope=scope)
+            self.rng = rng
             shell = new_calendar(view, rng, method=False)
             for prop in ("NAME", "X-WR-CALNAME", "REFRESH-INTERVAL", "X-PUBLISHED-TTL"):
                 shell.pop(prop, None)
             self.shell = shell
+            self.head = head = resource_head(shell)
             out: dict[str, _Item] = {}
             for ev in build_events(view, rng):
-                body = _resource(shell, ev)
+                if ev.name == "VTODO" and not self.tasks:
+                    continue  # an events-only collection: the follow-ups stay off it
+                # No ORGANIZER/ATTENDEE on a CalDAV server: its scheduling (Nextcloud,
+                # iOS) would send or expect invitations; e-mail sends them (itip).
+                ev.pop("ORGANIZER", None)
+                ev.pop("ATTENDEE", None)
+                body = _resource(shell, ev, head)
                 uid = str(ev["UID"])
                 out[uid] = _Item(
                     uid, ev, body, hashlib.sha256(body).hexdigest(), int(ev.get("SEQUENCE", 0))
@@ -263,9 +310,12 @@ class _SyncBase:
         item = wanted.get(s.uid)
         return item is None or item.digest != s.content_hash
 
-    def _conflict(self, uid: str, remote: icalendar.Event | None, what: str) -> dict[str, str]:
+    def _conflict(self, uid: str, remote: icalendar.Component | None, what: str) -> dict[str, str]:
         out = {"uid": uid, "server": what, "rule": "tongxin wins"}
-        if remote is not None:
+        if remote is not None and remote.name == "VTODO":
+            due, state = task_state(remote)
+            out.update(due=str(due), state=state)
+        elif remote is not None:
             start, end, place, _rrule = _key(remote)
             out.update(start=str(start), end=str(end), location=place)
         log.warning("%s changed on both sides; tongxin's version wins", uid)

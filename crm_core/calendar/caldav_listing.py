@@ -47,7 +47,10 @@ def _find_calendar(client: Any, url: str, name: str | None) -> str:
         for cal in home.calendars():
             if cal.get_display_name() == name:
                 return str(cal.url)
-        return str(home.make_calendar(name=name).url)
+        # Events and tasks (the follow-ups) in one collection, as iOS, DAVx5 and jtx
+        # read it; said outright, as some servers make events-only ones otherwise.
+        made = home.make_calendar(name=name, supported_calendar_component_set=["VEVENT", "VTODO"])
+        return str(made.url)
     except Exception as exc:
         raise CaldavError.of(N_("CalDAV server {url}: {error}"), url=url, error=exc) from exc
 
@@ -87,3 +90,30 @@ def _listing(client: Any, base: str) -> dict[str, str]:
         if etag:
             out[urljoin(base, href)] = etag
     return out
+
+
+_COMPONENTS = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:prop><c:supported-calendar-component-set/></d:prop></d:propfind>"
+)
+_CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+
+
+def takes_tasks(client: Any, base: str) -> bool:
+    """Whether the collection takes VTODOs: its supported-calendar-component-set names
+    VTODO, or it has none (RFC 4791 5.2.3: then any component)."""
+    response = client.request(
+        base, "PROPFIND", _COMPONENTS, {"Depth": "0", "Content-Type": "application/xml"}
+    )
+    if response.status != 207:
+        return True  # the listing that follows says what is wrong
+    raw = response._raw if hasattr(response, "_raw") else response.raw
+    root = ET.fromstring(raw if isinstance(raw, bytes | str) else str(raw))
+    for stat in root.iter(f"{_DAV}propstat"):
+        if "200" not in (stat.findtext(f"{_DAV}status") or ""):
+            continue
+        for found in stat.iter(f"{_CALDAV}supported-calendar-component-set"):
+            names = {c.get("name", "").upper() for c in found.iter(f"{_CALDAV}comp")}
+            return not names or "VTODO" in names
+    return True

@@ -14,6 +14,7 @@ from crm_core.calendar.caldav_base import (
     FOREIGN,
     _aware,
     _first_event,
+    _follow_up_id,
     _interaction_id,
     _Item,
     _key,
@@ -22,6 +23,7 @@ from crm_core.calendar.caldav_base import (
     log,
 )
 from crm_core.calendar.caldav_listing import _listing, _path
+from crm_core.calendar.caldav_tasks import _TaskPull
 from crm_core.calendar.ics import UID_DOMAIN
 from crm_core.calendar.settings import section
 from crm_core.calendar_models import CaldavState
@@ -29,7 +31,7 @@ from crm_core.errors import TongxinError
 from crm_core.models import Account, Interaction, InteractionStatus
 
 
-class _Pull(_SyncBase):
+class _Pull(_TaskPull, _SyncBase):
     """Brings the server's changes into tongxin."""
 
     def pull(self, wanted: dict[str, _Item], states: dict[str, CaldavState]) -> dict[str, Any]:
@@ -91,6 +93,13 @@ class _Pull(_SyncBase):
             self.report.conflicts.append(self._conflict(s.uid, remote, "changed"))
             plan["force"].add(s.uid)
             return
+        fid = _follow_up_id(s.uid)
+        if fid is not None and remote.name == "VTODO":
+            taken = self.update_task(fid, remote, acc)
+            if taken is not None:
+                getattr(self.report, taken).append(s.uid)
+                plan["force"].add(s.uid)
+                return
         iid = _interaction_id(s.uid)
         if iid is not None and self._reschedule(iid, remote, acc):
             self.report.rescheduled.append(s.uid)
@@ -99,7 +108,7 @@ class _Pull(_SyncBase):
         self.report.restored.append(s.uid)
         plan["force"].add(s.uid)
 
-    def _reschedule(self, iid: uuid.UUID, remote: icalendar.Event, acc: Account | None) -> bool:
+    def _reschedule(self, iid: uuid.UUID, remote: icalendar.Component, acc: Account | None) -> bool:
         from crm_core.services import interactions
 
         with self.app.unit() as unit:
@@ -170,6 +179,9 @@ class _Pull(_SyncBase):
             plan["new_rows"][uid] = (href, etag)
             plan["etag"][uid] = etag
             plan["force"].add(uid)
+            return
+        if remote is not None and remote.name == "VTODO":
+            self.import_task(href, etag, remote, acc, plan)
             return
         if remote is None or "RRULE" in remote or "DTSTART" not in remote or acc is None:
             self.report.ignored.append(uid)

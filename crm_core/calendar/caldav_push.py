@@ -17,8 +17,10 @@ from crm_core.calendar.caldav_base import (
     _resource,
     _SyncBase,
     _Task,
+    event_bytes,
     resource_name,
 )
+from crm_core.calendar.caldav_bulk import bulk_create
 from crm_core.calendar.caldav_listing import CaldavError
 from crm_core.calendar_models import CaldavState
 from crm_core.dav_home import response_etag as _etag
@@ -74,7 +76,7 @@ class _Push(_SyncBase):
             if (s is not None or uid in plan["new_rows"]) and sequence <= floor:
                 sequence = floor + 1  # never a SEQUENCE the resource already had
                 item.event["SEQUENCE"] = sequence
-                body = _resource(self.shell, item.event)
+                body = _resource(self.shell, item.event, self.head)
             headers = {"If-Match": etag} if etag else {"If-None-Match": "*"}
             t = task("PUT", href, body, headers)
             rec = {"href": href, "sequence": sequence, "content_hash": item.digest}
@@ -92,11 +94,13 @@ class _Push(_SyncBase):
                 rec = {"href": row[0], "etag": row[1], "sequence": 0, "content_hash": FOREIGN}
                 records.append((uid, rec, None, ""))
 
+        sent = self.bulk(wanted, states, plan, tasks, records)
         results: dict[int, tuple[int, str | None]] = {}
         failure: BaseException | None = None
-        waiting = list(records)
-        for first in range(0, max(len(tasks), 1), BATCH):
-            chunk = list(range(first, min(first + BATCH, len(tasks))))
+        waiting = [r for r in records if r[0] not in sent]
+        todo = [i for i in range(len(tasks)) if i not in {r[2] for r in records if r[0] in sent}]
+        for first in range(0, max(len(todo), 1), BATCH):
+            chunk = todo[first : first + BATCH]
             done, failure = self.send_all(tasks, chunk)
             results.update(done)
             ready = [r for r in waiting if r[2] is None or r[2] in results]
@@ -104,6 +108,37 @@ class _Push(_SyncBase):
             self.save(self.settle(ready, results, tasks, plan, states))
             if failure is not None:
                 raise failure
+
+    def bulk(
+        self,
+        wanted: dict[str, _Item],
+        states: dict[str, CaldavState],
+        plan: dict[str, Any],
+        tasks: list[_Task],
+        records: list[tuple[str, dict[str, Any] | None, int | None, str]],
+    ) -> set[str]:
+        """The first push into an empty collection: its events in one request where the
+        server takes it (:mod:`crm_core.calendar.caldav_bulk`). The UIDs so sent (their
+        state saved); the tasks (VTODO, which Radicale's whole-collection PUT drops) and
+        everything else go one PUT each."""
+        first = not states and not plan["drop"] and not plan["new_rows"]
+        if not first or not tasks or any("If-None-Match" not in t.headers for t in tasks):
+            return set()
+        events = [r for r in records if r[2] is not None and wanted[r[0]].event.name == "VEVENT"]
+        parts = [event_bytes(wanted[r[0]].body, self.head) for r in events]
+        made = bulk_create(self.client(), self.base, self.head, [r[0] for r in events], parts)
+        if made is None:
+            return set()
+        with self.lock:
+            self.report.writes += 1
+        rows: list[tuple[str, dict[str, Any] | None]] = []
+        for uid, rec, _t, _counts in events:
+            if uid in made and rec is not None:  # else named otherwise: the next sync takes it over
+                rec["href"], rec["etag"] = made[uid]
+                self.report.created += 1
+                rows.append((uid, rec))
+        self.save(rows)
+        return {r[0] for r in events}
 
     def send_all(
         self, tasks: list[_Task], chunk: list[int]

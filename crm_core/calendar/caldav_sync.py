@@ -48,7 +48,7 @@ from crm_core.app import Tongxin
 from crm_core.calendar.caldav_base import BATCH as BATCH
 from crm_core.calendar.caldav_base import FOREIGN as FOREIGN
 from crm_core.calendar.caldav_base import SyncReport, resource_name
-from crm_core.calendar.caldav_listing import CaldavError, _client, _find_calendar
+from crm_core.calendar.caldav_listing import CaldavError, _client, _find_calendar, takes_tasks
 from crm_core.calendar.caldav_pull import _Pull
 from crm_core.calendar.caldav_push import _Push
 from crm_core.calendar.series import sync_series
@@ -82,11 +82,13 @@ def sync_caldav(
     base = cal_url if cal_url.endswith("/") else cal_url + "/"
     job = _Sync(app, client_factory, (url, username, password), base, account, scope, workers)
     job.local.client = job.main = client
+    job.tasks = takes_tasks(client, base)
     app.run(lambda unit: sync_series(unit) if unit.is_admin else None)
     states = job.states()
     wanted = job.build()
     plan = job.pull(wanted, states)
-    if job.report.rescheduled or job.report.cancelled or job.report.imported:
+    r = job.report
+    if r.rescheduled or r.cancelled or r.imported or r.completed or r.reopened:
         wanted = job.build()  # tongxin changed: its new events go out
     job.push(wanted, states, plan)
     return job.report

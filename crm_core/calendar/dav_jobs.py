@@ -141,9 +141,9 @@ def sync_job(app: Tongxin) -> None:
             r = o.calendar
             log.info(
                 "CalDAV %s: %d new, %d updated, %d deleted; from the phone %d moved, "
-                "%d cancelled, %d new",
-                o.user, r.created, r.updated, r.deleted,
-                len(r.rescheduled), len(r.cancelled), len(r.imported),
+                "%d cancelled, %d new, %d tasks done, %d reopened",
+                o.user, r.created, r.updated, r.deleted, len(r.rescheduled),
+                len(r.cancelled), len(r.imported), len(r.completed), len(r.reopened),
             )  # fmt: skip
         if o.contacts is not None:
             r = o.contacts

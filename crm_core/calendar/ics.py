@@ -45,26 +45,32 @@ from crm_core import authz
 # stay importable from here.
 from crm_core.calendar.ics_base import CATEGORY_FOLLOW_UP as CATEGORY_FOLLOW_UP
 from crm_core.calendar.ics_base import CATEGORY_SERIES as CATEGORY_SERIES
+from crm_core.calendar.ics_base import PARTSTAT, _alarm, _stamp
 from crm_core.calendar.ics_base import PRODID as PRODID
 from crm_core.calendar.ics_base import SCOPES as SCOPES
 from crm_core.calendar.ics_base import STATUS as STATUS
 from crm_core.calendar.ics_base import UID_DOMAIN as UID_DOMAIN
 from crm_core.calendar.ics_base import CalendarRange as CalendarRange
-from crm_core.calendar.ics_base import _alarm, _stamp, _uid
 from crm_core.calendar.ics_base import calendar_range as calendar_range
 from crm_core.calendar.ics_base import interaction_uid as interaction_uid
 from crm_core.calendar.ics_series import _series_events
+from crm_core.calendar.ics_tasks import follow_up_todo
 from crm_core.calendar.ics_tz import vtimezone as vtimezone
-from crm_core.calendar.settings import feed_settings, office_timezone, reminder_settings
+from crm_core.calendar.settings import (
+    feed_settings,
+    office_timezone,
+    reminder_settings,
+    smtp_settings,
+)
 from crm_core.i18n import _, language
 from crm_core.models import (
     Account,
     FollowUp,
-    FollowUpStatus,
     Interaction,
     InteractionParticipant,
     InteractionStatus,
     Person,
+    Rsvp,
 )
 from crm_core.plugins import restored_on_error
 from crm_core.unit import Unit
@@ -122,6 +128,8 @@ def alarm_offsets(unit: Unit, interaction: Interaction) -> list[timedelta]:
 class _People:
     people: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
+    # Those invited (an RSVP recorded): person id, name, RSVP.
+    invited: list[tuple[uuid.UUID, str, Rsvp]] = field(default_factory=list)
 
 
 def _participants(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, _People]:
@@ -131,7 +139,13 @@ def _participants(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, _People]:
     ip = InteractionParticipant
     for chunk in _chunks(ids, 500):
         rows = unit.session.execute(
-            select(col(ip.interaction_id), col(Person.name), col(Account.display_name))
+            select(
+                col(ip.interaction_id),
+                col(Person.name),
+                col(Account.display_name),
+                col(Person.id),
+                col(ip.rsvp),
+            )
             .outerjoin(Person, and_(col(Person.id) == col(ip.person_id), *authz.person_scope(unit)))
             .outerjoin(Account, col(Account.id) == col(ip.account_id))
             .where(col(ip.interaction_id).in_(chunk))
@@ -143,9 +157,11 @@ def _participants(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, _People]:
                 col(ip.id),
             )
         )
-        for iid, person, account in rows:
+        for iid, person, account, pid, rsvp in rows:
             if person is not None:
                 out[iid].people.append(person)
+                if rsvp is not None:
+                    out[iid].invited.append((pid, person, rsvp))
             elif account is not None:
                 out[iid].accounts.append(account)
     return out
@@ -186,7 +202,6 @@ def _follow_ups(unit: Unit, rng: CalendarRange) -> list[FollowUp]:
         col(FollowUp.due_on).is_not(None),
         col(FollowUp.due_on) >= rng.start,
         col(FollowUp.due_on) < rng.end,
-        col(FollowUp.status).in_((FollowUpStatus.open, FollowUpStatus.in_progress)),
         *authz.follow_up_scope(unit),
     )
     if rng.scope == "user":
@@ -214,6 +229,21 @@ def event_title(unit: Unit, interaction: Interaction) -> str:
     kind = spec.label(language()) if spec else interaction.kind
     who = _participants(unit, [interaction.id]).get(interaction.id, _People())
     return _title(interaction, who, kind)
+
+
+def _add_attendees(unit: Unit, ev: icalendar.Event, who: _People) -> None:
+    """ORGANIZER (the office's ``[smtp] sender``) and an ATTENDEE per person invited,
+    with the RSVP as PARTSTAT. Addressed ``urn:uuid:<person id>``, not by e-mail: a
+    calendar feed never hands out the guests' addresses (the e-mailed invitation,
+    :mod:`crm_core.calendar.itip`, names each guest's own address to that guest only)."""
+    ev.add("organizer", "mailto:" + smtp_settings(unit.config).sender)
+    for pid, name, rsvp in who.invited:
+        attendee = icalendar.vCalAddress(f"urn:uuid:{pid}")
+        attendee.params["CN"] = name
+        attendee.params["ROLE"] = "REQ-PARTICIPANT"
+        attendee.params["PARTSTAT"] = PARTSTAT[rsvp]
+        attendee.params["CUTYPE"] = "INDIVIDUAL"
+        ev.add("attendee", attendee)
 
 
 def _interaction_event(
@@ -265,6 +295,8 @@ def _interaction_event(
         categories.append(term.label(language()) if term else i.region)
     ev.add("categories", categories)
     ev.add("status", STATUS[i.status])
+    if who.invited and not i.confidential:
+        _add_attendees(unit, ev, who)
     if i.status is InteractionStatus.planned:
         for offset in alarm_offsets(unit, i):
             ev.add_component(_alarm(offset, title))
@@ -277,32 +309,6 @@ def _interaction_event(
         event=ev,
         calendar_range=rng,
     )
-    return ev
-
-
-def _follow_up_event(
-    unit: Unit, f: FollowUp, raiser: str | None, secret: bool, alarm_at: time
-) -> icalendar.Event:
-    assert f.due_on is not None
-    ev = icalendar.Event()
-    ev.add("uid", _uid("followup", f.id))
-    _stamp(ev, f.created_at, f.updated_at)
-    ev.add("sequence", max(f.version - 1, 0))
-    ev.add("dtstart", f.due_on)
-    ev.add("dtend", f.due_on + timedelta(days=1))
-    title = _("Follow-up due: {title}").format(title=f.title)
-    ev.add("summary", title)
-    lines = [title, _("Status: {status}").format(status=_(f.status.value))]
-    if raiser:
-        lines.append(_("Raised by: {name}").format(name=raiser))
-    if f.detail and not secret:
-        lines.append(f.detail)
-    ev.add("description", "\n".join(lines))
-    ev.add("categories", [_(CATEGORY_FOLLOW_UP)])
-    ev.add("transp", "TRANSPARENT")
-    ev.add("status", "CONFIRMED")
-    offset = timedelta(hours=alarm_at.hour, minutes=alarm_at.minute)
-    ev.add_component(_alarm(offset, title))
     return ev
 
 
@@ -321,11 +327,13 @@ def _plugin_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
     return out
 
 
-def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
-    """Every event of the calendar ``rng``, in a fixed order: the institutional series,
-    the interactions by start, the follow-ups by due date, then the plugins' events."""
+def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Component]:
+    """Every item of the calendar ``rng``, in a fixed order: the institutional series,
+    the interactions by start (VEVENTs), the follow-ups by due date (VTODOs, done ones
+    too, so a task ticked off on a phone stays there ticked off), then the plugins'
+    events."""
     items = _interactions(unit, rng)
-    events = _series_events(unit, rng, items)
+    events: list[icalendar.Component] = list(_series_events(unit, rng, items))
     labels = {code: spec.label(language()) for code, spec in unit.kinds.items()}
     who = _participants(unit, [i.id for i in items])
     for i in items:
@@ -364,8 +372,7 @@ def build_events(unit: Unit, rng: CalendarRange) -> list[icalendar.Event]:
         secret = iids - open_ones
         for f in follow_ups:
             events.append(
-                _follow_up_event(
-                    unit,
+                follow_up_todo(
                     f,
                     names.get(f.person_id) if f.person_id else None,
                     f.interaction_id in secret,

@@ -17,6 +17,7 @@ from crm_core.i18n import N_
 from crm_core.models import (
     Account,
     InteractionStatus,
+    Rsvp,
 )
 from crm_core.unit import Unit
 
@@ -29,6 +30,9 @@ STATUS = {
     InteractionStatus.done: "CONFIRMED",
     InteractionStatus.cancelled: "CANCELLED",
 }
+# An invitee's RSVP as an ATTENDEE's PARTSTAT (no RSVP yet: needs action).
+PARTSTAT = {None: "NEEDS-ACTION", Rsvp.invited: "NEEDS-ACTION", Rsvp.accepted: "ACCEPTED",
+            Rsvp.declined: "DECLINED"}  # fmt: skip
 CATEGORY_FOLLOW_UP = N_("Follow-up")
 CATEGORY_SERIES = N_("Institutional calendar")
 
@@ -104,7 +108,7 @@ def interaction_uid(interaction_id: uuid.UUID) -> str:
     return _uid("interaction", interaction_id)
 
 
-def _stamp(event: icalendar.Event, created: datetime | None, updated: datetime) -> None:
+def _stamp(event: icalendar.Component, created: datetime | None, updated: datetime) -> None:
     stamp = updated.astimezone(UTC).replace(microsecond=0)
     event.add("dtstamp", stamp)
     if created is not None:

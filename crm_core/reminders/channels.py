@@ -96,22 +96,33 @@ def send_email(config: Config, message: Message, address: str) -> None:
     mail["Message-ID"] = make_msgid(domain=s.sender.rpartition("@")[2] or "tongxin")
     mail["X-Tongxin-Reminder"] = message.key
     mail.set_content(f"{message.display_name}：\n\n{message.body}\n")
-    password = os.environ.get(s.password_env, "") if s.password_env else ""
     try:
-        if s.ssl:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout_seconds, context=ssl.create_default_context()
-            )
-        else:
-            server = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
-        with server:
-            if s.starttls and not s.ssl:
-                server.starttls(context=ssl.create_default_context())
-            if s.username:
-                server.login(s.username, password)
+        with open_smtp(config) as server:
             server.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryFailed(f"e-mail to {address} via {s.host}:{s.port}: {exc}") from exc
+
+
+def open_smtp(config: Config) -> smtplib.SMTP:
+    """A connection to the ``[smtp]`` server, TLS and login done as configured (use it
+    in a ``with``). Raises OSError or smtplib.SMTPException when it cannot."""
+    s = smtp_settings(config)
+    password = os.environ.get(s.password_env, "") if s.password_env else ""
+    if s.ssl:
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            s.host, s.port, timeout=s.timeout_seconds, context=ssl.create_default_context()
+        )
+    else:
+        server = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+    try:
+        if s.starttls and not s.ssl:
+            server.starttls(context=ssl.create_default_context())
+        if s.username:
+            server.login(s.username, password)
+    except BaseException:
+        server.close()
+        raise
+    return server
 
 
 def send_apprise(message: Message, urls: tuple[str, ...]) -> None:

@@ -139,6 +139,13 @@ def gathering_command(
             help=N_("With --create: invite this person (id, name or pinyin; repeatable)."),
         ),
     ] = None,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send-invitations",
+            help=N_("E-mail the invitation (iTIP) to each invitee with an address, via [smtp]."),
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The year's gathering: date, invitees, RSVPs and attendance."""
@@ -161,6 +168,10 @@ def gathering_command(
             )
         else:
             gathering = services.find_gathering(unit, the_year, series_code=series)
+        sent = None
+        if send and gathering is not None:
+            # In the same unit: the invitees marked invited only if the mail went out.
+            sent = api.send_invitations(unit, gathering.id).as_json()
         summary = services.attendance_summary(unit, gathering.id) if gathering else None
         time_of_day = None
         if gathering is not None and not gathering.all_day:
@@ -172,9 +183,10 @@ def gathering_command(
             "gathering": api.interaction_json(unit, gathering) if gathering else None,
             "time": time_of_day,
             "summary": summary,
+            "invitations": sent,
         }
 
-    found = run_unit(work, write=create)
+    found = run_unit(work, write=create or send)
     day, summary, gathering = found["day"], found["summary"], found["gathering"]
     lunar_day = api.solar_to_lunar(day)
     if as_json:
@@ -188,9 +200,18 @@ def gathering_command(
                 "festival": lunar_day.festival,
                 "gathering": gathering,
                 "summary": summary.as_json() if summary else None,
+                "invitations": found["invitations"],
             }
         )
         return
+    if found["invitations"] is not None:
+        sent_to = found["invitations"]["sent"]
+        out.print(
+            _("Invitations e-mailed: {n}; without an address: {m}").format(
+                n=len(sent_to), m=len(found["invitations"]["no_email"])
+            ),
+            markup=False,
+        )
     when = day.isoformat() + "（" + _("lunar {date}").format(date=lunar_day.text) + "）"
     if found["time"]:
         when += " " + found["time"]

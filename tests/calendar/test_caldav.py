@@ -107,11 +107,13 @@ def _push(world: World, rad: Radicale, **kw: Any) -> Any:
     )
 
 
-def _server_events(rad: Radicale, calendar_url: str) -> dict[str, icalendar.Event]:
+def _server_events(rad: Radicale, calendar_url: str) -> dict[str, icalendar.Component]:
+    """Every event and task on the server, by UID."""
     cal = caldav.Calendar(client=rad.client(), url=calendar_url)
     out = {}
-    for obj in cal.events():
-        ev = icalendar.Calendar.from_ical(obj.data).walk("VEVENT")[0]
+    for obj in [*cal.events(), *cal.todos(include_completed=True)]:
+        parsed = icalendar.Calendar.from_ical(obj.data)
+        ev = next(c for c in parsed.subcomponents if c.name in ("VEVENT", "VTODO"))
         out[str(ev["UID"])] = ev
     return out
 
@@ -120,7 +122,7 @@ def _export_uids(world: World) -> set[str]:
     with world.app.unit() as unit:
         rng = calendar_range(unit, account=accounts.resolve_account(unit, "wangzx"))
         cal = icalendar.Calendar.from_ical(export_ics(unit, rng))
-    return {str(e["UID"]) for e in cal.walk("VEVENT")}
+    return {str(e["UID"]) for e in cal.subcomponents if e.name in ("VEVENT", "VTODO")}
 
 
 def test_create_update_delete_mirror_the_database(world: World, radicale_server: Radicale) -> None:

@@ -292,3 +292,52 @@ def test_the_command_prints_the_counts(
     assert run([*args, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["unchanged"] == 3 and report["writes"] == 0
+
+
+def test_a_card_deleted_on_the_phone_is_put_back_and_reported(
+    app: Tongxin, people: dict[str, uuid.UUID], radicale_server: Radicale
+) -> None:
+    rad = radicale_server
+    book = _sync(app, rad).book_url
+    href = book + f"{_uid(people['li'])}.vcf"
+    assert rad.client().request(href, "DELETE", "", {}).status in (200, 204)
+    report = _sync(app, rad)
+    assert report.restored == [_uid(people["li"])] and report.created == 1
+    assert _cards(rad, book)[_uid(people["li"])].fn.value == "李四"
+    with app.unit() as unit:
+        assert unit.session.get(Person, people["li"]) is not None  # nobody is deleted
+    _quiet(app, rad)
+
+
+def test_a_card_made_or_renamed_on_the_phone_is_left_as_the_phone_has_it(
+    app: Tongxin, people: dict[str, uuid.UUID], radicale_server: Radicale
+) -> None:
+    rad = radicale_server
+    book = _sync(app, rad).book_url
+    client = rad.client()
+    mine = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-own-card-1\r\nFN:快递小哥\r\n"
+        "N:;快递小哥;;;\r\nTEL;TYPE=CELL:+86 137 0000 0000\r\nEND:VCARD\r\n"
+    )
+    made = client.request(
+        book + "phone-own-card-1.vcf", "PUT", mine,
+        {"Content-Type": "text/vcard; charset=utf-8", "If-None-Match": "*"},
+    )  # fmt: skip
+    assert made.status == 201
+    href = book + f"{_uid(people['zhang'])}.vcf"
+    text = client.request(href, "GET", "", {}).raw
+    edited = text.replace("FN:张三", "FN:张三（科技局）")
+    assert edited != text
+    assert client.request(href, "PUT", edited, {"Content-Type": "text/vcard"}).status == 204
+    with app.unit() as unit:
+        before = len(unit.session.scalars(select(AuditLog)).all())
+    report = _quiet(app, rad)  # nothing written on either side
+    assert report.proposals == [] and report.conflicts == [] and report.restored == []
+    cards = _cards(rad, book)
+    assert cards["phone-own-card-1"].fn.value == "快递小哥"
+    assert cards[_uid(people["zhang"])].fn.value == "张三（科技局）"
+    with app.unit() as unit:
+        assert len(unit.session.scalars(select(AuditLog)).all()) == before
+        person = unit.session.get(Person, people["zhang"])
+        assert person is not None and person.name == "张三"
+    _quiet(app, rad)

@@ -131,11 +131,13 @@ def test_what_a_users_calendar_holds(world: World) -> None:
     assert uid(world.visit) not in office
     with world.app.unit() as unit:
         rng = calendar_range(unit, scope="office")
-        everything = _events(export_ics(unit, rng))
+        export_ics_office = export_ics(unit, rng)
+        everything = _events(export_ics_office)
         institutional = _events(export_ics(unit, calendar_range(unit, scope="institutional")))
     assert {uid(world.visit), uid(world.meeting), uid(world.talk)} <= set(everything)
     assert not [u for u in institutional if not u.startswith("series-")]
-    assert f"followup-{world.follow_up}@tongxin" in everything
+    tasks = {str(t["UID"]) for t in icalendar.Calendar.from_ical(export_ics_office).walk("VTODO")}
+    assert f"followup-{world.follow_up}@tongxin" in tasks
 
 
 def test_status_sequence_and_cancelled_items(world: World) -> None:
@@ -165,13 +167,12 @@ def test_all_day_items_are_dates_with_an_exclusive_end(world: World) -> None:
     block = unfold(vevents(body)[uid(world.day_event)])
     assert b"DTSTART;VALUE=DATE:20260930\r\n" in block
     assert b"DTEND;VALUE=DATE:20261001\r\n" in block
-    follow = unfold(vevents(body)[f"followup-{world.follow_up}@tongxin"])
-    assert b"DTSTART;VALUE=DATE:20260915\r\n" in follow
-    assert b"DTEND;VALUE=DATE:20260916\r\n" in follow
-    assert "SUMMARY:跟踪事项到期：企业用工难问题答复".encode() in follow
-    assert b"TRANSP:TRANSPARENT" in follow
-    # Its alarm rings at 09:00 on the due day.
-    assert b"TRIGGER:PT9H\r\n" in follow
+    # A follow-up is a task due that day (tests/calendar/test_caldav_tasks.py), its
+    # alarm at 09:00 on the due day.
+    follow = unfold(body).split(b"BEGIN:VTODO\r\n")[1].split(b"END:VTODO")[0]
+    assert b"DUE;VALUE=DATE:20260915\r\n" in follow
+    assert "SUMMARY:企业用工难问题答复".encode() in follow
+    assert b"TRIGGER;RELATED=END:PT9H\r\n" in follow
 
 
 def test_descriptions_are_chinese_and_confidential_items_say_nothing(world: World) -> None:
@@ -283,10 +284,15 @@ def test_strict_parsers_and_terminal_calendars_accept_it(world: World, tmp_path:
     assert "会面交流：张三" in summaries
     path = tmp_path / "wangzx.ics"
     path.write_bytes(body)
-    _terminal_calendars_import(path, tmp_path, expected=len(cal.vevent_list))
+    assert len(cal.vtodo_list) == 1  # the follow-up, a task
+    _terminal_calendars_import(
+        path, tmp_path, expected=len(cal.vevent_list), todos=len(cal.vtodo_list)
+    )
 
 
-def _terminal_calendars_import(path: Path, tmp: Path, expected: int, khal: bool = True) -> None:
+def _terminal_calendars_import(
+    path: Path, tmp: Path, expected: int, khal: bool = True, todos: int = 0
+) -> None:
     # calcurse (C, its own parser): every item imported, none skipped, nothing on stderr.
     result = subprocess.run(
         ["calcurse", "-D", str(tmp / "calcurse"), "-i", str(path)],
@@ -296,10 +302,11 @@ def _terminal_calendars_import(path: Path, tmp: Path, expected: int, khal: bool 
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    report = re.search(r"(\d+) apps / (\d+) events / \d+ todos / (\d+) skipped", result.stdout)
+    report = re.search(r"(\d+) apps? / (\d+) events? / (\d+) todos? / (\d+) skipped", result.stdout)
     assert report is not None, result.stdout
-    assert int(report.group(3)) == 0
+    assert int(report.group(4)) == 0
     assert int(report.group(1)) + int(report.group(2)) == expected
+    assert int(report.group(3)) == todos  # the follow-ups, as calcurse's todo list
     if not khal:
         return
     # khal: imports each event into a vdir calendar, without a warning.
@@ -348,9 +355,20 @@ def test_the_demo_database_export_passes_the_parsers(app, tmp_path: Path) -> Non
         line.decode("utf-8")
     path = tmp_path / "office.ics"
     path.write_bytes(body)
-    _terminal_calendars_import(path, tmp_path / "office", expected=len(cal.vevent_list), khal=False)
+    _terminal_calendars_import(
+        path,
+        tmp_path / "office",
+        expected=len(cal.vevent_list),
+        khal=False,
+        todos=len(getattr(cal, "vtodo_list", [])),
+    )
     # khal takes a while per event: a chair-meeting member's own calendar.
     path = tmp_path / "leader.ics"
     path.write_bytes(personal)
     mine = vobject.readOne(personal.decode("utf-8"), validate=True)
-    _terminal_calendars_import(path, tmp_path / "leader", expected=len(mine.vevent_list))
+    _terminal_calendars_import(
+        path,
+        tmp_path / "leader",
+        expected=len(mine.vevent_list),
+        todos=len(getattr(mine, "vtodo_list", [])),
+    )

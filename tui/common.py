@@ -102,6 +102,21 @@ class DataTable(_DataTable[Any]):
             row_key, column_key, plain(value) if isinstance(value, str) else value, **kwargs
         )
 
+    def _update_dimensions(self, new_rows: Any) -> None:
+        # Textual (8.2) measures new rows on the table's Idle and widens the columns,
+        # but its rendered-line caches are keyed by `_update_count`, which this does
+        # not bump (only a Resize or an edit does). A line painted between add_row and
+        # that Idle (the screen repainting first: a race, about 1 run in 8) was cut to
+        # the header's widths and stayed so while the table kept its size: "王委" for
+        # a whole name. When a width changed, the cached lines are stale: drop them.
+        before = [c.content_width for c in self.ordered_columns]
+        label_before = self._label_column.content_width
+        super()._update_dimensions(new_rows)
+        after = [c.content_width for c in self.ordered_columns]
+        if after != before or self._label_column.content_width != label_before:
+            self._update_count += 1
+            self.refresh()
+
 
 def error_text(exc: BaseException) -> str:
     """What a user reads about ``exc``: the service's message, never a traceback."""

@@ -23,6 +23,7 @@ from crm_core.services import contacts
 from crm_core.unit import Unit
 
 PAGE = 100  # rows read per page
+NEAR = 20  # rows before the end of what is read at which the next page is read
 DEBOUNCE = 0.12  # seconds of quiet typing before a search runs
 STATUSES = (N_("active"), N_("inactive"), N_("deceased"))
 
@@ -125,6 +126,7 @@ class ContactsScreen(BaseScreen):
         table.add_column(_("Mobile"), key="mobile")
         self.query_one("#filters").display = bool(self.initial)
         self.query_one("#search", Input).focus()
+        self.watch(table, "scroll_y", self._scrolled, init=False)
         self.search()
 
     # -- searching -------------------------------------------------------------
@@ -202,15 +204,39 @@ class ContactsScreen(BaseScreen):
         self.loaded += len(rows)
         self.total = total
         self.searches += 1
-        self.query_one("#count", Static).update(
-            _("{shown} of {total} people").format(shown=self.loaded, total=total)
-            if total
-            else _("No contacts match.")
-        )
+        self._say_count()
+        # A page that does not fill the table's height leaves nothing to scroll by:
+        # read on until it is filled (or all are read).
+        if self.loaded < self.total and self.loaded < table.size.height + NEAR:
+            self._more()
+
+    def _say_count(self) -> None:
+        """The count line: where the cursor is among all matches, and how many are read."""
+        table = self.query_one("#people", DataTable)
+        if not self.total:
+            text = _("No contacts match.")
+        else:
+            position = min(table.cursor_row + 1, self.total) if table.row_count else 0
+            text = _("Person {position} of {total}").format(
+                position=f"{position:,}", total=f"{self.total:,}"
+            )
+            if self.loaded < self.total:
+                text += "  " + _("({loaded} read; more as you scroll)").format(
+                    loaded=f"{self.loaded:,}"
+                )
+        self.query_one("#count", Static).update(text)
 
     @on(DataTable.RowHighlighted, "#people")
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.loaded - 20:
+        self._say_count()
+        if event.cursor_row >= self.loaded - NEAR:
+            self._more()
+
+    def _scrolled(self, scroll_y: float) -> None:
+        # The wheel and the scroll bar move the view, not the cursor: read the next
+        # page when the view nears the end of what is read.
+        table = self.query_one("#people", DataTable)
+        if scroll_y + table.size.height >= self.loaded - NEAR:
             self._more()
 
     # -- opening -----------------------------------------------------------------

@@ -18,6 +18,7 @@ from crm_tui.common import (
     status_word,
     weekday,
 )
+from crm_tui.footer import Footer
 from crm_tui.institutional import (
     INSTITUTIONAL,
     SERIES_MARK,
@@ -31,7 +32,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from crm_core import clock
 from crm_core.i18n import N_, _

@@ -6,13 +6,14 @@ from typing import Any, ClassVar
 
 from crm_tui import data
 from crm_tui.common import DataTable, fmt_day, guarded, plain, report, shorten, status_word
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseModal, BaseScreen, FieldErrors
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from crm_core import clock
 from crm_core.errors import ValidationError

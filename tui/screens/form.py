@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, fmt_when, report, two_part, weekday
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from crm_tui.widgets.participants import Chosen, ParticipantPicker
 from rich.text import Text
@@ -23,7 +24,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     Label,
     Select,

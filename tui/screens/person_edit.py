@@ -13,13 +13,14 @@ import re
 from typing import Any, ClassVar
 
 from crm_tui.common import error_text, report, vocab_label
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from crm_core.errors import Conflict, TongxinError, ValidationError
 from crm_core.i18n import N_, _, language

@@ -7,13 +7,14 @@ from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from crm_tui.common import shorten, status_word
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from crm_core.i18n import N_, _, language
 

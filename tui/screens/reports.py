@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import platformdirs
 from crm_tui.common import error_text, guarded, report
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from rich.table import Table
 from rich.text import Text
@@ -24,7 +25,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from crm_core import clock

@@ -406,7 +406,7 @@ async def test_help_lists_every_binding(core: Tongxin) -> None:
     app = TongxinApp(core)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f1")
+        await pilot.press("f1", "i")  # i: the keys' ids shown
         await settle(pilot)
         text = static_text(app.screen, "#help-table")
         for _where, bindings in app.all_bindings():

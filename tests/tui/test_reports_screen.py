@@ -264,7 +264,7 @@ async def test_new_screens_from_palette_by_pinyin_and_listed_in_help(core: Tongx
             hit.command()
             await settle(pilot)
             assert isinstance(app.screen, screen_type)
-        await pilot.press("f1")
+        await pilot.press("f1", "i")  # i: the keys' ids shown
         await settle(pilot)
         text = static_text(app.screen, "#help-table")
         for key_id in ("app.reports", "app.feed", "reports.run", "reports.save", "feed.new",

@@ -169,10 +169,10 @@ class DashboardScreen(BaseScreen):
     def _cue(self, _value: object = None) -> None:
         """Say that the list goes on below the screen, and what is there (a scroll
         bar alone is easy to miss)."""
-        if not self.is_attached:
+        lists, cues = self.query("#dash-list").results(OptionList), self.query("#dash-cue")
+        option_list, cue = next(lists, None), next(cues.results(Static), None)
+        if option_list is None or cue is None:
             return  # the screen was closed meanwhile
-        option_list = self.query_one("#dash-list", OptionList)
-        cue = self.query_one("#dash-cue", Static)
         below = option_list.max_scroll_y - round(option_list.scroll_y)
         if below <= 0 or option_list.loading:
             cue.display = False

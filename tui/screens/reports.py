@@ -231,7 +231,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
         for spec in self.reports.values():
             prompt = Text(spec.title(lang))
             if spec.plugin:
-                prompt.append(f"  · {spec.plugin}", "dim")
+                prompt.append("  · " + _("from a plugin"), "dim")
             options.add_option(Option(prompt, id=spec.code))
         options.border_title = _("Report")
         codes = list(self.reports)

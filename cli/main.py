@@ -9,10 +9,10 @@ import sys
 from typing import Annotated, Any
 
 import typer
-import typer.rich_utils
 from crm_cli import admin, calendar, carddav, contacts, reports, roster, scaffold, security, work
 from crm_cli.context import CliState, err, out, set_state, state
 from crm_cli.options import HostOpt, PortOpt
+from crm_cli.typer_words import translate_typer
 from rich.text import Text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -160,6 +160,10 @@ def _translate(cmd: Any) -> None:
     # place so one set of definitions serves every language.
     if cmd.help:
         cmd.help = _(cmd.help)
+    # The usage line's placeholders ("[OPTIONS]", "COMMAND [ARGS]...") too.
+    cmd.options_metavar = _("[OPTIONS]")
+    if getattr(cmd, "commands", None):
+        cmd.subcommand_metavar = _("COMMAND [ARGS]...")
     if getattr(cmd, "short_help", None):
         cmd.short_help = _(cmd.short_help)
     for param in cmd.params:
@@ -209,10 +213,7 @@ def _setup(args: list[str], host: PluginHost) -> Any:
     set_language(_language_from(args) or os.environ.get("TONGXIN_LANG") or "zh")
     config = load_config()
     set_language(_language_from(args) or config.language)
-    typer.rich_utils.OPTIONS_PANEL_TITLE = _("Options")
-    typer.rich_utils.COMMANDS_PANEL_TITLE = _("Commands")
-    typer.rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
-    typer.rich_utils.ERRORS_PANEL_TITLE = _("Error")
+    translate_typer()
     host.load(disabled=config.plugins_disabled, folders=config.plugin_folders)
     host.configure(config)
     for warning in host.config_warnings:

@@ -35,6 +35,7 @@ __all__ = [
     "lunar_text",
     "lunar_to_solar",
     "month_days",
+    "solar_term",
     "solar_to_lunar",
     "yearly_lunar_dates",
 ]
@@ -147,6 +148,12 @@ def solar_to_lunar(d: date) -> LunarDate:
         if month == 12 and day == _month(lunar.getYear(), 12, False).getDayCount():
             festival = NEW_YEARS_EVE
     return LunarDate(lunar.getYear(), month, day, leap, text, festival)
+
+
+def solar_term(d: date) -> str | None:
+    """The solar term (节气: 冬至, 立春 …) that falls on ``d``, or None."""
+    term = Solar.fromYmd(d.year, d.month, d.day).getLunar().getJieQi()
+    return str(term) if term else None
 
 
 def lunar_text(month: int, day: int, *, leap: bool = False) -> str:

@@ -79,7 +79,76 @@ def test_apscheduler_process_jobs_is_what_the_reminder_scheduler_overrides() -> 
     assert scheduler._process_jobs() is None  # stopped again
 
 
-@pytest.mark.parametrize("package", ["textual", "rich", "apscheduler"])
+def test_textual_datatable_internals_are_what_the_tables_widening_fix_uses() -> None:
+    # tui/common.py: DataTable._update_dimensions is wrapped; it compares the columns'
+    # content_width and the label column's, then bumps _update_count (the line caches'
+    # key). set_widths sets Column.width/auto_width and _require_update_dimensions.
+    from textual.widgets import DataTable
+    from textual.widgets.data_table import Column
+
+    assert callable(DataTable._update_dimensions)
+    table = DataTable[str]()
+    assert isinstance(table._update_count, int)
+    assert isinstance(table._label_column, Column)
+    assert table._require_update_dimensions is False
+    assert {"width", "content_width", "auto_width"} <= set(Column.__dataclass_fields__)
+
+
+def test_textual_footer_key_and_bindings_ready_are_what_the_wrapping_footer_uses() -> None:
+    # tui/footer.py: FooterKey from textual.widgets._footer, Footer._bindings_ready.
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    key = FooterKey("f8", "f8", "手机日历", "goto")
+    assert (key.key_display, key.description) == ("f8", "手机日历")
+    assert Footer()._bindings_ready is False
+
+
+def test_textual_widgets_bindings_are_what_textual_i18n_translates() -> None:
+    # tui/textual_i18n.py: CommandPalette's and SelectOverlay's class _merged_bindings.
+    from crm_tui.textual_i18n import translate_textual
+    from textual.command import CommandPalette
+    from textual.widgets._select import SelectOverlay
+
+    from crm_core.i18n import set_language
+
+    english = {
+        b.description
+        for cls in (CommandPalette, SelectOverlay)
+        for bs in (cls._merged_bindings.key_to_bindings.values() if cls._merged_bindings else [])
+        for b in bs
+    }
+    assert {"Exit the command palette", "Dismiss menu"} <= english
+    set_language("zh")
+    translate_textual()
+    overlay = SelectOverlay()
+    assert [b.description for b in overlay._bindings.key_to_bindings["escape"]] == ["收起列表"]
+    set_language("en")
+    translate_textual()
+    assert [b.description for b in SelectOverlay()._bindings.key_to_bindings["escape"]] == [
+        "Dismiss menu"
+    ]
+    set_language("zh")
+
+
+def test_typer_vendored_click_methods_are_what_typer_words_wraps() -> None:
+    # cli/typer_words.py: typer._click's HelpFormatter.write_usage (the "Usage: " prefix)
+    # and Command.get_help_option (the --help text).
+    from crm_cli.typer_words import translate_typer
+    from typer._click.core import Command
+    from typer._click.formatting import HelpFormatter
+
+    from crm_core.i18n import set_language
+
+    set_language("zh")
+    translate_typer()
+    formatter = HelpFormatter()
+    formatter.write_usage("tongxin", "[选项]")
+    assert formatter.getvalue().startswith("用法：tongxin")
+    assert callable(Command.get_help_option)
+
+
+@pytest.mark.parametrize("package", ["textual", "rich", "apscheduler", "typer"])
 def test_the_installed_version_is_inside_the_pinned_range(package: str) -> None:
     import importlib.metadata
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,10 +30,13 @@ from crm_tui.screens.plugin_output import PluginOutputDialog
 from crm_tui.screens.plugins import PluginsScreen
 from crm_tui.screens.reports import ReportsScreen
 from crm_tui.start import start_session
+from crm_tui.textual_i18n import PALETTE_PLACEHOLDER, THEMES_PLACEHOLDER, translate_textual
 from crm_tui.widgets.participants import ParticipantPicker
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.screen import Screen
+from textual.theme import ThemeProvider
 from textual.worker import get_current_worker
 
 from crm_core.app import Tongxin
@@ -106,6 +109,7 @@ class TongxinApp(App[None]):
         reminders: bool | None = False,
     ) -> None:
         set_language(lang or core.config.language or "zh")
+        translate_textual()
         super().__init__()
         # The UI writes no markup of its own in Rich renderables (tables, grids): a text
         # cell holding a stored name "[b]x[/b]" or "[@click=…]" is shown as written.
@@ -294,10 +298,40 @@ class TongxinApp(App[None]):
     def switch_language(self, lang: str) -> None:
         """Show everything in ``lang`` ("zh" or "en")."""
         set_language(lang)
+        translate_textual()
         translate_bindings(self)
         self.title = _("同心 tongxin")
         self.goto(self.main_screen_name())
         self.refresh_bindings()
+
+    # -- Textual's own commands, in the user's language --------------------------------
+
+    def action_command_palette(self) -> None:
+        """Open the command palette (its prompt translated)."""
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_(PALETTE_PLACEHOLDER))
+            )
+
+    def search_themes(self) -> None:
+        """Choose a theme (the prompt translated)."""
+        self.push_screen(
+            CommandPalette(providers=[ThemeProvider], placeholder=_(THEMES_PLACEHOLDER))
+        )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands in the palette, translated; its English "Keys" panel is
+        left out (F1 lists every key)."""
+        yield SystemCommand(_("Theme"), _("Change the colours"), self.action_change_theme)
+        yield SystemCommand(_("Quit"), _("Close tongxin"), self.action_quit)
+        if screen.maximized is not None:
+            yield SystemCommand(
+                _("Restore"), _("Show the whole screen again"), screen.action_minimize
+            )
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(
+                _("Maximize"), _("The part in focus fills the screen"), screen.action_maximize
+            )
 
     # -- demo data -------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual.binding import BindingsMap
 from textual.widgets import DataTable as _DataTable
+from textual.widgets.data_table import ColumnKey
 
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
 from crm_core.formatting import value_text
@@ -86,6 +87,14 @@ def displayable(value: Any) -> Any:
     return value
 
 
+def cell_text(value: Any) -> Any:
+    """A table cell: a text as plain text that ends in "…" where its column is
+    narrower (a cut without the mark reads as the whole value); anything else as is."""
+    if isinstance(value, str):
+        return Text(safe(value), no_wrap=True, overflow="ellipsis", end="")
+    return value
+
+
 # Cells of any type: a text cell is stored as a plain rich Text (see add_row).
 class DataTable(_DataTable[Any]):
     """Textual's DataTable, except that a text cell is shown as it is: Textual would
@@ -94,13 +103,36 @@ class DataTable(_DataTable[Any]):
 
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
         """Add a row; text cells are plain text (see the class)."""
-        return super().add_row(*(plain(c) if isinstance(c, str) else c for c in cells), **kwargs)
+        return super().add_row(*(cell_text(c) for c in cells), **kwargs)
 
     def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
         """Change a cell; a text is plain text (see the class)."""
-        super().update_cell(
-            row_key, column_key, plain(value) if isinstance(value, str) else value, **kwargs
-        )
+        super().update_cell(row_key, column_key, cell_text(value), **kwargs)
+
+    def set_widths(self, widths: dict[str, int]) -> None:
+        """Fix the widths of the columns named (by key); a longer cell ends in "…".
+        The others keep fitting their content."""
+        for key, width in widths.items():
+            column = self.columns[ColumnKey(key)]
+            column.width, column.auto_width = max(width, 1), False
+        self._update_count += 1  # the painted lines are stale (see _update_dimensions)
+        self._require_update_dimensions = True
+        self.refresh(layout=True)
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        # Textual (8.2) measures new rows on the table's Idle and widens the columns,
+        # but its rendered-line caches are keyed by `_update_count`, which this does
+        # not bump (only a Resize or an edit does). A line painted between add_row and
+        # that Idle (the screen repainting first: a race, about 1 run in 8) was cut to
+        # the header's widths and stayed so while the table kept its size: "王委" for
+        # a whole name. When a width changed, the cached lines are stale: drop them.
+        before = [c.content_width for c in self.ordered_columns]
+        label_before = self._label_column.content_width
+        super()._update_dimensions(new_rows)
+        after = [c.content_width for c in self.ordered_columns]
+        if after != before or self._label_column.content_width != label_before:
+            self._update_count += 1
+            self.refresh()
 
 
 def error_text(exc: BaseException) -> str:

@@ -193,10 +193,10 @@ REPORTS = [
     ),
     ReportSpec(
         "followups",
-        "督办事项办理情况",
+        "跟踪事项办理情况",
         "Follow-ups by status",
         followups,
-        "社情民意、诉求等督办事项按状态统计及用时",
+        "社情民意、诉求等跟踪事项按状态统计及用时",
     ),
 ]
 

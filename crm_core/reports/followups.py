@@ -118,7 +118,7 @@ def followups(unit: Unit, period: Period) -> ReportTable:
         [
             Section(
                 "by_status",
-                "督办事项按状态",
+                "跟踪事项按状态",
                 "Follow-ups by status",
                 FOLLOWUP_STATUS_COLUMNS,
                 by_status,
@@ -127,7 +127,7 @@ def followups(unit: Unit, period: Period) -> ReportTable:
                 "Raised in the period, and older ones still open; age up to the answer or "
                 f"closing, or to {today.isoformat()} while open.",
             ),
-            Section("list", "督办事项明细", "Follow-ups", FOLLOWUP_COLUMNS, detail),
+            Section("list", "跟踪事项明细", "Follow-ups", FOLLOWUP_COLUMNS, detail),
         ],
         {
             "total": len(all_ages),

@@ -40,7 +40,7 @@ class HeartTalkFields(BaseModel):
     agreed: list[Item] = Field(
         default_factory=list,
         description=(
-            "商定事项（每项转为一项督办，办公室可见） / "
+            "商定事项（每项转为一项跟踪事项，办公室可见） / "
             "What was agreed (each becomes a follow-up the office can see)"
         ),
     )

@@ -48,7 +48,9 @@ class VisitFields(BaseModel):
     discussed: str | None = Field(default=None, description="交流内容 / What was discussed")
     concerns: list[Concern] = Field(
         default_factory=list,
-        description="反映的问题（每条转为一项督办） / Concerns raised (each becomes a follow-up)",
+        description=(
+            "反映的问题（每条转为一项跟踪事项） / Concerns raised (each becomes a follow-up)"
+        ),
     )
 
     @field_validator("occasion", "county", "discussed", mode="after")

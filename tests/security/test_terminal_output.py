@@ -116,7 +116,7 @@ def test_the_terminal_ui_shows_stored_escape_sequences_and_markup_as_text(
 ) -> None:
     listing, page, row = asyncio.run(_screen_output(app, planted))
     assert row[0] == "\\x1b[31m恶意\\x1b[0m[b]粗[/b]"
-    assert row[4].startswith("[@click=app.quit]点我[/]\\x9b2J")
+    assert row[5].startswith("[@click=app.quit]点我[/]\\x9b2J")  # employer: the last column
     for output in (listing, page):
         # The program's own sequences are there; the data's never are.
         assert "\x1b[31m恶意" not in output and "\x1b]0;owned" not in output

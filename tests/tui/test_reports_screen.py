@@ -3,6 +3,7 @@ typed as people type it; the figures on screen are run_report's; saved files ope
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -231,7 +232,8 @@ async def test_a_plugins_report_is_listed_and_runs_like_the_built_in_ones(
         options = screen.query_one("#report-list", OptionList)
         prompts = [plain(options.get_option_at_index(i).prompt) for i in range(3, 4)]
         title = "Tea chats" if lang == "en" else "茶叙统计"
-        assert prompts == [f"{title}  · county_teas"]
+        marker = "from a plugin" if lang == "en" else "插件提供"  # no plugin code shown
+        assert prompts == [f"{title}  · {marker}"]
         options.highlighted = 3  # the first plugin's report, after the core's three
         options.focus()
         await pilot.press("enter")  # Enter on a report runs it
@@ -264,7 +266,7 @@ async def test_new_screens_from_palette_by_pinyin_and_listed_in_help(core: Tongx
             hit.command()
             await settle(pilot)
             assert isinstance(app.screen, screen_type)
-        await pilot.press("f1")
+        await pilot.press("f1", "i")  # i: the keys' ids shown
         await settle(pilot)
         text = static_text(app.screen, "#help-table")
         for key_id in ("app.reports", "app.feed", "reports.run", "reports.save", "feed.new",
@@ -304,3 +306,64 @@ async def test_a_failing_report_is_a_message_and_the_screen_works_on(
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert screen.shown is not None and screen.shown.spec.code == "coverage"
+
+
+class SlowPlugin:
+    """A report that takes as long as the test wants (until ``release`` is set)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def _slow(self, unit: Any, period: Period) -> ReportTable:
+        self.started.set()
+        self.release.wait(10)
+        return _teas(unit, period)
+
+    @hookimpl
+    def register_reports(self, register: Callable[[ReportSpec], None]) -> None:
+        register(ReportSpec("slow", "慢报表", "Slow", self._slow))
+
+
+async def test_a_long_report_keeps_keys_working_shows_progress_and_can_be_cancelled(
+    make_core: Callable[..., Tongxin],
+) -> None:
+    slow = SlowPlugin()
+    core = make_core(plugins={"slow": slow})
+    app = TongxinApp(core, actor="office")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_reports(pilot)
+            options = screen.query_one("#report-list", OptionList)
+            options.highlighted = 3  # the plugin's report
+            await pilot.press("ctrl+r")
+            for _ in range(50):  # until the worker thread is inside the report
+                await pilot.pause(0.02)
+                if slow.started.is_set():
+                    break
+            await pilot.pause()
+            heading = plain(screen.query_one("#report-heading", Static).content)
+            assert "正在生成慢报表" in heading and "Esc" in heading
+            assert screen.query_one("#report-progress").display
+            assert any(b.action == "cancel" for _n, b, _e, _t in screen.active_bindings.values())
+            # The keys work while it runs: the period can be typed.
+            await type_into(pilot, "#period", "2025")
+            assert screen.query_one("#period", Input).value == "2025"
+            await pilot.press("escape")
+            await pilot.pause()
+            heading = plain(screen.query_one("#report-heading", Static).content)
+            assert "已取消" in heading and "慢报表" in heading
+            assert not screen.query_one("#report-progress").display
+            slow.release.set()  # the report ends after all: its result is dropped
+            await settle(pilot)
+            assert screen.shown is None
+            assert "已取消" in plain(screen.query_one("#report-heading", Static).content)
+            options.highlighted = 0  # and the next report runs as usual
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert screen.shown is not None and screen.shown.spec.code == "coverage"
+            assert not any(
+                b.action == "cancel" for _n, b, _e, _t in screen.active_bindings.values()
+            )  # nothing runs: no Esc offered
+    finally:
+        slow.release.set()

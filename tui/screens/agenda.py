@@ -18,6 +18,7 @@ from crm_tui.common import (
     status_word,
     weekday,
 )
+from crm_tui.footer import Footer
 from crm_tui.institutional import (
     INSTITUTIONAL,
     SERIES_MARK,
@@ -25,13 +26,21 @@ from crm_tui.institutional import (
     series_time,
     warn_series_errors,
 )
+from crm_tui.screens.agenda_month import (
+    CELL_LINES,
+    MonthGrid,
+    column_labels,
+    day_cell,
+    items_by_day,
+)
 from crm_tui.screens.base import BaseScreen
 from crm_tui.screens.dashboard import lunar_label
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.coordinate import Coordinate
+from textual.widgets import Static
 
 from crm_core import clock
 from crm_core.i18n import N_, _
@@ -86,11 +95,13 @@ class AgendaScreen(BaseScreen):
         self.anchor_day: date | None = None
         self.total = 0
         self.series_rows: dict[str, agenda.InstitutionalItem] = {}
+        self.grid: MonthGrid | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="screen-title", id="agenda-title")
         yield Static("", id="agenda-count", classes="status-line")
         yield DataTable(id="agenda-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="agenda-grid", cursor_type="cell")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -106,7 +117,7 @@ class AgendaScreen(BaseScreen):
         ):
             table.add_column(label, key=key)
         self.reload()
-        table.focus()
+        self._show_view_widgets()
 
     def on_screen_resume(self) -> None:
         if self.anchor_day is not None:
@@ -138,6 +149,59 @@ class AgendaScreen(BaseScreen):
 
         self.load_in_thread(load, self.show)
 
+    def _show_view_widgets(self) -> None:
+        """The month is a grid; a day and a week are lists."""
+        month = self.view == "month"
+        table = self.query_one("#agenda-table", DataTable)
+        grid = self.query_one("#agenda-grid", DataTable)
+        table.display, grid.display = not month, month
+        (grid if month else table).focus()
+
+    def _show_grid(self, rows: list[tuple[datetime, int, Any]]) -> None:
+        """Fill the month's grid: a week a row, a day a cell (see agenda_month)."""
+        assert self.anchor_day is not None
+        tz = self.app.core.config.tz
+        grid = MonthGrid.of(data.month_bounds(self.anchor_day)[0])
+        entries = []
+        for start, _order, item in rows:
+            series = isinstance(item, agenda.InstitutionalItem)
+            entries.append(
+                (start.astimezone(tz).date(), item.title if series else item.summary or "", series)
+            )
+        by_day = items_by_day(entries)
+        table = self.query_one("#agenda-grid", DataTable)
+        table.clear(columns=True)
+        room = table.scrollable_content_region.width or self.app.size.width - 2
+        width = max(6, room // 7 - 2 * table.cell_padding)
+        for n, label in enumerate(column_labels()):
+            table.add_column(label, key=f"d{n}", width=width)
+        today = clock.today(tz)
+        for r, week in enumerate(grid.weeks):
+            cells = [day_cell(d, grid, by_day.get(d), width, today) for d in week]
+            table.add_row(*cells, key=f"w{r}", height=CELL_LINES)
+        self.grid = grid
+        place = grid.place_of(self.anchor_day)
+        if place is not None:
+            table.cursor_coordinate = Coordinate(*place)
+
+    @on(DataTable.CellSelected, "#agenda-grid")
+    def _open_day(self, event: DataTable.CellSelected) -> None:
+        """Enter on a day of the month: that day's list."""
+        if self.grid is None:
+            return
+        day = self.grid.day_at(event.coordinate.row, event.coordinate.column)
+        if day is not None:
+            self.anchor_day = day
+            self.action_view("day")
+
+    @on(DataTable.CellHighlighted, "#agenda-grid")
+    def _moved(self, event: DataTable.CellHighlighted) -> None:
+        # The cursor's day is the view's anchor: p/n, d and w go from there.
+        if self.grid is not None:
+            day = self.grid.day_at(event.coordinate.row, event.coordinate.column)
+            if day is not None and day.month == self.grid.month.month:
+                self.anchor_day = day
+
     def show(self, result: AgendaView) -> None:
         """Fill the table: interactions and series' occurrences, earliest first."""
         warn_series_errors(self.app, result.series.errors)
@@ -152,6 +216,15 @@ class AgendaScreen(BaseScreen):
         rows: list[tuple[datetime, int, Any]] = [(i.start, 1, i) for i in result.lines]
         rows += [(s.start, 0, s) for s in series]  # a series first at the same moment
         rows.sort(key=lambda r: (r[0], r[1]))
+        shown = len(result.lines) + len(series)
+        self.query_one("#agenda-count", Static).update(
+            _("{shown} of {total}").format(shown=shown, total=total)
+            if total > shown
+            else _("{n} items").format(n=total)
+        )
+        if self.view == "month":
+            self._show_grid(rows)
+            return
         last_day: date | None = None
         for start, _order, item in rows:
             day = start.astimezone(tz).date()
@@ -187,12 +260,6 @@ class AgendaScreen(BaseScreen):
                 shorten(item.summary, 40),
                 key=str(item.id),
             )
-        shown = len(result.lines) + len(series)
-        self.query_one("#agenda-count", Static).update(
-            _("{shown} of {total}").format(shown=shown, total=total)
-            if total > shown
-            else _("{n} items").format(n=total)
-        )
 
     @on(DataTable.RowSelected, "#agenda-table")
     @guarded
@@ -209,6 +276,7 @@ class AgendaScreen(BaseScreen):
     def action_view(self, view: str) -> None:
         """Show a day, a week or a month."""
         self.view = view
+        self._show_view_widgets()
         self.reload()
 
     def action_shift(self, step: int) -> None:

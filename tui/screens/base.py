@@ -11,6 +11,7 @@ from textual import events, getters
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import Worker
 
 from crm_core.i18n import _
 from crm_core.unit import Unit
@@ -41,14 +42,15 @@ class DataMixin(_DataBase):
         show: Callable[[T], Any],
         *,
         group: str = "load",
-    ) -> None:
+    ) -> Worker[None]:
         """Run ``loader(unit)`` in a thread (one unit of work), then ``show(result)``;
         an error becomes a notification. A newer load of the same group cancels an
         older one, so fast typing never shows stale results. A load that clashes with
         another process's write (a read can write too: the institutional series are
         brought in step with config on first use) is run again, as the CLI's are.
         Every text in the result reaches ``show`` with its control characters replaced
-        (:func:`crm_tui.common.displayable`): stored data never drives the terminal."""
+        (:func:`crm_tui.common.displayable`): stored data never drives the terminal.
+        Returns the worker (to cancel it)."""
         app = self.app
 
         def job() -> None:
@@ -61,7 +63,7 @@ class DataMixin(_DataBase):
             with suppress(RuntimeError):
                 app.call_from_thread(show, result)
 
-        self.run_worker(job, thread=True, exclusive=True, group=group, exit_on_error=False)
+        return self.run_worker(job, thread=True, exclusive=True, group=group, exit_on_error=False)
 
 
 class FocusShown(_DataBase):

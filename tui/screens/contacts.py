@@ -7,15 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from crm_tui.common import DataTable, guarded, shorten, vocab_label
+from crm_tui.common import DataTable, guarded, vocab_label
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from crm_core.i18n import N_, _, language
 from crm_core.phones import display_phone
@@ -23,6 +25,11 @@ from crm_core.services import contacts
 from crm_core.unit import Unit
 
 PAGE = 100  # rows read per page
+NEAR = 20  # rows before the end of what is read at which the next page is read
+COLUMNS = ("name", "mobile", "party", "sector", "region", "employer")
+# The widest a column grows (terminal cells); the employer takes what is left.
+CAPS = {"name": 12, "mobile": 13, "party": 10, "sector": 12, "region": 8, "employer": 60}
+MIN_EMPLOYER = 12
 DEBOUNCE = 0.12  # seconds of quiet typing before a search runs
 STATUSES = (N_("active"), N_("inactive"), N_("deceased"))
 
@@ -76,6 +83,8 @@ class ContactsScreen(BaseScreen):
         self.generation = 0
         self.loading_more = False
         self._timer: Timer | None = None
+        self.widest: dict[str, int] = {}  # the widest cell read, by column
+        self._widths: dict[str, int] = {}
         self.searches = 0  # how many result sets were shown (the benchmark counts them)
 
     def compose(self) -> ComposeResult:
@@ -117,14 +126,20 @@ class ContactsScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#people", DataTable)
-        table.add_column(_("Name"), key="name")
-        table.add_column(_("Party"), key="party")
-        table.add_column(_("Sector"), key="sector")
-        table.add_column(_("Region"), key="region")
-        table.add_column(_("Employer and title"), key="employer")
-        table.add_column(_("Mobile"), key="mobile")
+        # Name and phone first: a narrow terminal cuts the employer, never them.
+        for key, label in (
+            ("name", _("Name")),
+            ("mobile", _("Mobile")),
+            ("party", _("Party")),
+            ("sector", _("Sector")),
+            ("region", _("Region")),
+            ("employer", _("Employer and title")),
+        ):
+            table.add_column(label, key=key)
+            self.widest[key] = cell_len(label)
         self.query_one("#filters").display = bool(self.initial)
         self.query_one("#search", Input).focus()
+        self.watch(table, "scroll_y", self._scrolled, init=False)
         self.search()
 
     # -- searching -------------------------------------------------------------
@@ -190,27 +205,79 @@ class ContactsScreen(BaseScreen):
             table.clear()
             self.loaded = 0
         for r in rows:
-            table.add_row(
+            cells = (
                 r.name,
+                display_phone(r.mobile) if r.mobile else "",
                 vocab_label(vocab["parties"], r.party),
                 vocab_label(vocab["sectors"], r.sector),
                 vocab_label(vocab["regions"], r.region),
-                shorten(r.employer, 34),
-                display_phone(r.mobile) if r.mobile else "",
-                key=r.id,
+                r.employer,
             )
+            for key, cell in zip(COLUMNS, cells, strict=True):
+                self.widest[key] = max(self.widest[key], cell_len(cell))
+            table.add_row(*cells, key=r.id)
+        self._fit_columns()
         self.loaded += len(rows)
         self.total = total
         self.searches += 1
-        self.query_one("#count", Static).update(
-            _("{shown} of {total} people").format(shown=self.loaded, total=total)
-            if total
-            else _("No contacts match.")
-        )
+        self._say_count()
+        # A page that does not fill the table's height leaves nothing to scroll by:
+        # read on until it is filled (or all are read).
+        if self.loaded < self.total and self.loaded < table.size.height + NEAR:
+            self._more()
+
+    def _fit_columns(self) -> None:
+        """Share the table's width: name and phone whole, the short columns up to their
+        caps, the employer what is left; what does not fit ends in "…"."""
+        table = self.query_one("#people", DataTable)
+        # Inside the scroll bar (or two cells short of the screen before the first layout);
+        # each column has a cell padding either side.
+        width = table.scrollable_content_region.width or self.app.size.width - 2
+        room = width - 2 * table.cell_padding * len(COLUMNS)
+        widths = {key: min(self.widest[key], CAPS[key]) for key in COLUMNS}
+        rest = room - sum(w for k, w in widths.items() if k != "employer")
+        for key in ("sector", "party", "region"):  # the first to give way
+            if rest >= MIN_EMPLOYER:
+                break
+            give = min(widths[key] - 4, MIN_EMPLOYER - rest)
+            if give > 0:
+                widths[key] -= give
+                rest += give
+        widths["employer"] = max(min(self.widest["employer"], rest), MIN_EMPLOYER)
+        if widths != self._widths:
+            self._widths = widths
+            table.set_widths(widths)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _say_count(self) -> None:
+        """The count line: where the cursor is among all matches, and how many are read."""
+        table = self.query_one("#people", DataTable)
+        if not self.total:
+            text = _("No contacts match.")
+        else:
+            position = min(table.cursor_row + 1, self.total) if table.row_count else 0
+            text = _("Person {position} of {total}").format(
+                position=f"{position:,}", total=f"{self.total:,}"
+            )
+            if self.loaded < self.total:
+                text += "  " + _("({loaded} read; more as you scroll)").format(
+                    loaded=f"{self.loaded:,}"
+                )
+        self.query_one("#count", Static).update(text)
 
     @on(DataTable.RowHighlighted, "#people")
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.loaded - 20:
+        self._say_count()
+        if event.cursor_row >= self.loaded - NEAR:
+            self._more()
+
+    def _scrolled(self, scroll_y: float) -> None:
+        # The wheel and the scroll bar move the view, not the cursor: read the next
+        # page when the view nears the end of what is read.
+        table = self.query_one("#people", DataTable)
+        if scroll_y + table.size.height >= self.loaded - NEAR:
             self._more()
 
     # -- opening -----------------------------------------------------------------

@@ -20,6 +20,7 @@ from crm_tui.common import (
     vocab_label,
     weekday,
 )
+from crm_tui.footer import Footer
 from crm_tui.institutional import SERIES_MARK, series_time, warn_series_errors
 from crm_tui.screens.base import BaseScreen
 from rich.text import Text
@@ -27,7 +28,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crm_core import clock, lunar
@@ -93,6 +94,7 @@ class DashboardScreen(BaseScreen):
                 yield Button(_("Load demo data"), id="load-demo", variant="primary")
         with Vertical(id="dash-body"):
             yield OptionList(id="dash-list")
+            yield Static("", id="dash-cue", classes="status-line")
             yield Vertical(id="dash-cards")
         yield Footer(compact=True)
 
@@ -106,7 +108,10 @@ class DashboardScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one("#welcome").display = False
-        self.query_one("#dash-list", OptionList).loading = True
+        option_list = self.query_one("#dash-list", OptionList)
+        option_list.loading = True
+        self.watch(option_list, "scroll_y", self._cue, init=False)
+        self.watch(option_list, "virtual_size", self._cue, init=False)
         self.action_reload()
 
     def on_screen_resume(self) -> None:
@@ -161,6 +166,20 @@ class DashboardScreen(BaseScreen):
             )
         self.complete = True
 
+    def _cue(self, _value: object = None) -> None:
+        """Say that the list goes on below the screen, and what is there (a scroll
+        bar alone is easy to miss)."""
+        lists, cues = self.query("#dash-list").results(OptionList), self.query("#dash-cue")
+        option_list, cue = next(lists, None), next(cues.results(Static), None)
+        if option_list is None or cue is None:
+            return  # the screen was closed meanwhile
+        below = option_list.max_scroll_y - round(option_list.scroll_y)
+        if below <= 0 or option_list.loading:
+            cue.display = False
+            return
+        cue.display = True
+        cue.update("▼ " + _("{n} more lines below (↓ / PgDn)").format(n=below))
+
     def _fill(self, dash: data.Dashboard) -> None:
         option_list = self.query_one("#dash-list", OptionList)
         highlighted = option_list.highlighted
@@ -168,8 +187,11 @@ class DashboardScreen(BaseScreen):
         option_list.add_options(self._options(dash))
         if highlighted is not None and highlighted < option_list.option_count:
             option_list.highlighted = highlighted
+        self.call_after_refresh(self._cue)
 
     def _options(self, dash: data.Dashboard) -> list[Option]:
+        # What needs doing comes first: today, who is overdue and what is due, then
+        # the coming week (at 80×24 the overdue would otherwise be below the fold).
         core = self.app.core
         tz = core.config.tz
         kinds = core.kinds
@@ -183,18 +205,6 @@ class DashboardScreen(BaseScreen):
             out.append(self._agenda_option(item, when, kinds))
         if dash.today_total > len(dash.today_items):
             out.append(self._more("agenda:day", dash.today_total - len(dash.today_items)))
-        out.append(_header(_("Next 7 days"), dash.week_total))
-        if not dash.week_items:
-            out.append(Option(Text("   " + _("Nothing planned."), "dim"), disabled=True))
-        for item in dash.week_items:
-            local = item.start.astimezone(tz)
-            when = f"{local:%m-%d} {weekday(local.date())} " + fmt_time(
-                item.start, tz, all_day=item.all_day
-            )
-            out.append(self._agenda_option(item, when, kinds))
-        if dash.week_total > len(dash.week_items):
-            out.append(self._more("agenda:week", dash.week_total - len(dash.week_items)))
-        out.extend(self._series_options())
         out.append(
             _header(_("Overdue contacts"), dash.overdue_total if dash.overdue_loaded else None)
         )
@@ -237,6 +247,18 @@ class DashboardScreen(BaseScreen):
             out.append(Option(line, id=f"fu:{f.id}"))
         if dash.follow_ups_total > len(dash.follow_ups):
             out.append(self._more("followups", dash.follow_ups_total - len(dash.follow_ups)))
+        out.append(_header(_("Next 7 days"), dash.week_total))
+        if not dash.week_items:
+            out.append(Option(Text("   " + _("Nothing planned."), "dim"), disabled=True))
+        for item in dash.week_items:
+            local = item.start.astimezone(tz)
+            when = f"{local:%m-%d} {weekday(local.date())} " + fmt_time(
+                item.start, tz, all_day=item.all_day
+            )
+            out.append(self._agenda_option(item, when, kinds))
+        if dash.week_total > len(dash.week_items):
+            out.append(self._more("agenda:week", dash.week_total - len(dash.week_items)))
+        out.extend(self._series_options())
         out.append(_header(_("This month's work")))
         if not dash.month_counts:
             out.append(

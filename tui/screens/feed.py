@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from crm_tui import identity
 from crm_tui.common import fmt_when, guarded
+from crm_tui.footer import Footer
 from crm_tui.screens import whoami
 from crm_tui.screens.base import BaseModal, BaseScreen
 from rich.text import Text
@@ -20,7 +21,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from crm_core.calendar import feeds
 from crm_core.i18n import N_, _

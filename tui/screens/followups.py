@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from crm_tui import data
 from crm_tui.common import DataTable, fmt_day, guarded, plain, report, shorten, status_word
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseModal, BaseScreen, FieldErrors
 from crm_tui.widgets.fields import FORM_CSS
 from textual import on
@@ -13,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from crm_core import clock
 from crm_core.errors import ValidationError

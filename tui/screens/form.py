@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from crm_tui.common import error_text, fmt_when, report, two_part, weekday
 from crm_tui.drafts import Draft
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from crm_tui.screens.drafts import Drafting
 from crm_tui.widgets.fields import FORM_CSS, placeholder, split_label
@@ -26,7 +27,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     Label,
     Select,

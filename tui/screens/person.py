@@ -14,13 +14,14 @@ from crm_tui.common import (
     status_word,
     vocab_label,
 )
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from crm_core.i18n import N_, _
 from crm_core.person_fields import gender_label

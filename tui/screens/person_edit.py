@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from crm_tui.common import error_text, report, vocab_label
 from crm_tui.drafts import Draft
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from crm_tui.screens.drafts import Drafting
 from crm_tui.widgets.fields import FORM_CSS
@@ -23,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
 from crm_core.errors import Conflict, TongxinError, ValidationError

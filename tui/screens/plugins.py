@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
-from crm_tui.common import shorten, status_word
+from crm_tui.common import shorten, status_word, two_part
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from crm_core.i18n import N_, _, language
 
@@ -23,6 +24,14 @@ STATUS_STYLE = {"ok": "green", "disabled": "dim", "error": "red", "failing": "ye
 def _when(at: datetime | None, tz: tzinfo) -> str:
     # A failure may be kept from an earlier run: when it happened, in the office's time.
     return f"[{at.astimezone(tz):%Y-%m-%d %H:%M}] " if at is not None else ""
+
+
+def plugin_label(name: str | None) -> str:
+    """Who a kind comes from: "built in" for tongxin's own (their module's name is no
+    plugin's), else the plugin's name."""
+    if not name or name.startswith("crm_core"):
+        return _("built in")
+    return name
 
 
 class PluginsScreen(BaseScreen):
@@ -78,9 +87,10 @@ class PluginsScreen(BaseScreen):
         for spec in core.kinds.values():
             kinds.add_row(
                 spec.label(lang),
-                spec.code,
-                spec.plugin,
-                ", ".join(f["name"] for f in spec.fields()),
+                spec.code,  # what `tongxin log CODE` takes
+                plugin_label(spec.plugin),
+                # The fields as the forms name them ("场合", not "occasion").
+                "、".join(two_part(f["description"]) or f["name"] for f in spec.fields()),
             )
         widget = self.query_one("#kinds-table", Static)
         widget.update(kinds)

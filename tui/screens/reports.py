@@ -10,13 +10,16 @@ as the built-in ones do.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from time import monotonic
+from typing import Any, ClassVar, TypeVar
 
 import platformdirs
 from crm_tui.common import error_text, guarded, report
+from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from rich.table import Table
 from rich.text import Text
@@ -24,8 +27,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Select, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from crm_core import clock
 from crm_core.errors import TongxinError, ValidationError
@@ -159,6 +164,31 @@ def section_table(section: Section, lang: str) -> Table:
     return table
 
 
+T = TypeVar("T")
+
+
+@dataclass
+class Job:
+    """The report or save running now (at most one: a new one cancels the last)."""
+
+    doing: str = ""
+    started: float = 0.0
+    running: bool = True
+    cancelled: bool = False
+    worker: Worker[None] | None = None
+    timer: Timer | None = None
+
+    def __post_init__(self) -> None:
+        self.running = bool(self.doing)
+
+    def cancel(self) -> None:
+        """Drop the result when it comes; the worker is told too."""
+        if self.running:
+            self.cancelled = True
+            if self.worker is not None:
+                self.worker.cancel()
+
+
 @dataclass
 class Shown:
     """The report on screen: which, for what period, and its result."""
@@ -175,6 +205,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", N_("Run report"), id="reports.run"),
         Binding("ctrl+s", "save", N_("Save"), id="reports.save", priority=True),
+        Binding("escape", "cancel", N_("Cancel"), id="reports.cancel"),
     ]
 
     def __init__(self, report: str | None = None, period: str | None = None) -> None:
@@ -185,6 +216,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
         self.shown: Shown | None = None
         self.saved: Path | None = None  # the last file written
         self._default_path = ""  # the path field's content while the user has not typed one
+        self.job = Job()
 
     # -- building ----------------------------------------------------------------
 
@@ -220,17 +252,19 @@ class ReportsScreen(FieldErrors, BaseScreen):
             id="report-heading",
             classes="status-line",
         )
+        yield ProgressBar(total=None, show_eta=False, id="report-progress")
         yield VerticalScroll(id="report-result")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#report-progress").display = False
         lang = language()
         self.reports = available_reports(self.app.core)
         options = self.query_one("#report-list", OptionList)
         for spec in self.reports.values():
             prompt = Text(spec.title(lang))
             if spec.plugin:
-                prompt.append(f"  · {spec.plugin}", "dim")
+                prompt.append("  · " + _("from a plugin"), "dim")
             options.add_option(Option(prompt, id=spec.code))
         options.border_title = _("Report")
         codes = list(self.reports)
@@ -368,7 +402,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
         if spec is None or period is None:
             return
         heading = self.query_one("#report-heading", Static)
-        heading.update(_("Running {title} …").format(title=spec.title(language())))
+        title = spec.title(language())
 
         def build(unit: Unit) -> Shown | Exception:
             try:
@@ -382,11 +416,66 @@ class ReportsScreen(FieldErrors, BaseScreen):
                 self.show(outcome)
                 return
             report(self.app, outcome)
-            heading.update(
-                Text(_("{title}: failed (see the message)").format(title=spec.title(language())))
-            )
+            heading.update(Text(_("{title}: failed (see the message)").format(title=title)))
 
-        self.load_in_thread(build, done, group="report")
+        self._start(_("Running {title} …").format(title=title), build, done, "report")
+
+    # -- long work: in a worker, with progress, cancellable ---------------------------
+
+    def _start(
+        self, doing: str, work: Callable[[Unit], T], then: Callable[[T], None], group: str
+    ) -> None:
+        """Run ``work`` in a thread while the screen shows ``doing``, the time it has
+        taken and a moving bar; Esc cancels. Keys keep working meanwhile; a result that
+        comes after a cancel (or after newer work was started) is dropped."""
+        self.job.cancel()
+        job = self.job = Job(doing=doing, started=monotonic())
+
+        def finished(result: T) -> None:
+            if job.cancelled or job is not self.job:
+                return
+            self._stop(job)
+            then(result)
+
+        job.worker = self.load_in_thread(work, finished, group=group)
+        job.timer = self.set_interval(1, self._tick)
+        self.query_one("#report-progress").display = True
+        self._tick()
+        self.refresh_bindings()
+
+    def _tick(self) -> None:
+        job = self.job
+        if not job.running:
+            return
+        seconds = int(monotonic() - job.started)
+        self.query_one("#report-heading", Static).update(
+            Text(job.doing + "  " + _("{seconds} s (Esc: cancel)").format(seconds=seconds))
+        )
+
+    def _stop(self, job: Job) -> None:
+        job.running = False
+        if job.timer is not None:
+            job.timer.stop()
+        self.query_one("#report-progress").display = False
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc (cancel) is offered only while a report or a save runs."""
+        if action == "cancel":
+            return self.job.running
+        return True
+
+    def action_cancel(self) -> None:
+        """Stop waiting for the report or the save that runs now: its result is
+        dropped (the database finishes the read it started, in the background)."""
+        job = self.job
+        if not job.running:
+            return
+        job.cancel()
+        self._stop(job)
+        self.query_one("#report-heading", Static).update(
+            Text(_("Cancelled: {doing}").format(doing=job.doing.rstrip(" …")), "yellow")
+        )
 
     def show(self, shown: Shown) -> None:
         """Show a report's result: a bordered table per section, its note under it."""
@@ -456,4 +545,4 @@ class ReportsScreen(FieldErrors, BaseScreen):
             else:
                 self.show_errors([("path", error_text(written))])
 
-        self.load_in_thread(save, saved, group="report-save")
+        self._start(_("Saving {name} …").format(name=path.name), save, saved, "report-save")

@@ -181,6 +181,7 @@ def import_command(
         str,
         typer.Option(
             "--source",
+            show_default=False,
             help=N_(
                 "The name the answers about unknown values are saved under (one per "
                 "office or sender of sheets)."

@@ -55,7 +55,7 @@ async def test_the_visit_form_shows_every_field(make_core: Callable[..., Tongxin
         occasion, county, discussed, concerns = shown.values()
         assert isinstance(occasion, Input) and occasion.placeholder == "如所随视察调研"
         assert isinstance(discussed, Input) and discussed.placeholder == "可不填"
-        assert isinstance(concerns, TextArea) and concerns.placeholder == "每条转为一项督办"
+        assert isinstance(concerns, TextArea) and concerns.placeholder == "每条转为一项跟踪事项"
         # 县（市、区）: the regions of config, by label; stored by code.
         assert isinstance(county, Select)
         county.focus()

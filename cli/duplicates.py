@@ -261,7 +261,9 @@ def not_duplicate_command(
 
 
 def unmerge_command(
-    audit_id: Annotated[str, typer.Argument(metavar="ENTRY", help=N_("The audit entry of the merge."))],
+    audit_id: Annotated[
+        str, typer.Argument(metavar="ENTRY", help=N_("The audit entry of the merge."))
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Undo a merge."""

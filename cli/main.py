@@ -133,15 +133,21 @@ def _open_tui() -> None:
 def web_command(
     host: HostOpt = "localhost",
     port: PortOpt = 8000,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help=N_(
+                "The address colleagues open (e.g. https://crm.office.lan/tongxin/), "
+                "said at start; the page's own links are relative."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Serve `tongxin` (the terminal UI) in a browser through textual-serve."""
     import shlex
 
-    from crm_core.extras import require
-
-    Server = require(
-        "textual_serve.server", extra="web", feature=N_("The web UI (tongxin web)")
-    ).Server
+    from crm_cli.web import make_server
 
     from crm_core.i18n import language
 
@@ -152,7 +158,10 @@ def web_command(
         command += ["--db", db_url]
     if as_user:
         command += ["--as", as_user]
-    Server(shlex.join(command), host=host, port=port, title="同心 tongxin").serve()
+    server = make_server(
+        shlex.join(command), host=host, port=port, public_url=public_url, title="同心 tongxin"
+    )
+    server.serve()
 
 
 def _translate(cmd: Any) -> None:

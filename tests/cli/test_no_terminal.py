@@ -21,5 +21,5 @@ def test_bare_tongxin_without_a_terminal_prints_the_commands_and_exits_2(tmp_pat
         text=True,
     )
     assert done.returncode == 2, done.stderr
-    assert "Usage: tongxin" in done.stdout and "contacts" in done.stdout
+    assert "用法：tongxin" in done.stdout and "contacts" in done.stdout  # Typer's words too
     assert "终端" in done.stderr  # "the terminal UI needs a terminal" (in Chinese)

@@ -112,9 +112,12 @@ def test_web_serves_the_page_and_the_app_behind_it(
     proc, port, db = web
     status, content_type, body = get_index(proc, port)
     assert status == 200 and content_type.startswith("text/html")
-    assert "<div>同心 tongxin</div>" in body  # the page names the app
+    assert "<title>同心 tongxin</title>" in body  # the page names the app
     assert "js/textual.js" in body  # textual-serve's terminal in the page
-    assert f"ws://127.0.0.1:{port}/ws" in body  # and connects to this server's app socket
+    # It connects to the app socket of whatever address the page was loaded from (a
+    # colleague's PC, a reverse proxy), never a host baked into the page.
+    assert 'new URL("ws", window.location.href)' in body
+    assert "127.0.0.1" not in body and "localhost" not in body
     # The browser's websocket starts `tongxin` itself: on the new, empty database its
     # dashboard offers the demo data, and that screen reaches the page.
     output = asyncio.run(screen_through_websocket(port, "载入演示数据"))

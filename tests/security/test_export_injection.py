@@ -213,7 +213,7 @@ def test_people_exports_keep_formulas_as_text_and_every_row(
     # The CSV imports back to the same people, quotes taken off: nothing changes (the
     # two rows with control characters are refused, naming them).
     code, out, err = tx("import", str(out_csv), "--json")
-    assert code == 0, err
+    assert code == 4, err  # two rows refused: exit 4 (docs/cli-json.md)
     data = json.loads(out)
     totals = data["totals"]
     assert totals["unchanged"] == hostile_office - 2 and totals["refuse"] == 2
@@ -297,14 +297,14 @@ def test_the_import_errors_file_keeps_refused_formulas_inert(
     for suffix in (".csv", ".xlsx"):
         errors = tmp_path / f"errors{suffix}"
         code, out, err = tx("import", str(roster), "--errors", str(errors), "--json")
-        assert code == 0, err
+        assert code == 4, err  # one row refused: exit 4 (docs/cli-json.md)
         assert json.loads(out)["errors"][0]["value"] == DDE
         if suffix == ".csv":
             rows = csv_table(errors)
             assert rows[0][2] == "'=来源()" and rows[1][:3] == ["孙八", "'" + DDE, "'" + FORMULA]
             # Imported again (as the office does once it is corrected): the same values.
             code, out, err = tx("import", str(errors), "--json", "--dry-run")
-            assert code == 0, err
+            assert code == 4, err  # the same row still refused: exit 4
             assert json.loads(out)["errors"][0]["value"] == DDE
         else:
             texts = xlsx_texts(errors)

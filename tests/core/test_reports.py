@@ -277,8 +277,12 @@ def test_visits(app: Tongxin, office: dict[str, Any]) -> None:
         _spec, result = run_report(unit, "visits", Q3)
     by_month = {r["county"]: r for r in rows_of(result, "by_month")}
     assert list(by_month) == [
-        "市直", "广陵区", "邗江区", "江都区", "宝应县", "仪征市", "高邮市", "（未注明）", "合计",
+        "市直", "广陵区", "邗江区", "江都区", "宝应县", "仪征市", "高邮市",
+        # The functional zones the shipped defaults know (issue 12): rows of zeros here.
+        "经济技术开发区", "蜀冈-瘦西湖风景名胜区", "生态科技新城",
+        "（未注明）", "合计",
     ]  # fmt: skip
+    assert [by_month["生态科技新城"][k] for k in ("2026-07", "total")] == [0, 0]
     months = ("2026-07", "2026-08", "2026-09", "total")
     assert [by_month["高邮市"][k] for k in months] == [1, 0, 1, 2]
     assert [by_month["（未注明）"][k] for k in months] == [0, 0, 1, 1]

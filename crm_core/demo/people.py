@@ -227,10 +227,14 @@ def person(
         ethnicity = minority(gen)
     lo, hi = born
     birth_year = rng.randint(lo, hi)
-    mobile = _mobile_of(gen) if rng.random() < 0.99 else None
-    phones = []
+    # Stored as every write path stores them (E.164, crm_core/phones.py), and searched by
+    # their national digits (phones.search_digits: the same for mainland numbers).
+    national = _mobile_of(gen) if rng.random() < 0.99 else None
+    landlines = []
     if rng.random() < 0.2:
-        phones.append(f"05148{rng.randrange(10_000_000):07d}")
+        landlines.append(f"05148{rng.randrange(10_000_000):07d}")
+    mobile = None if national is None else "+86" + national
+    phones = ["+86" + number[1:] for number in landlines]
     email = None
     if rng.random() < (0.4 if member else 0.25):
         domain = (
@@ -285,7 +289,7 @@ def person(
         "title": title,
         "mobile": mobile,
         "phones": phones,
-        "phone_digits": " ".join(p for p in [mobile, *phones] if p),
+        "phone_digits": " ".join(p for p in [national, *landlines] if p),
         "email": email,
         "address": address,
         "membership": membership,

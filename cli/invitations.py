@@ -85,6 +85,15 @@ def reply_command(
         out.print(_("{name}: {rsvp}").format(name=name, rsvp=_(rsvp)), markup=False)
 
 
+# What became of a message read from the mailbox (crm_core.calendar.itip_inbox).
+_STATUS = {
+    "applied": N_("applied"),
+    "unchanged": N_("already so"),
+    "refused": N_("not applied"),
+    "ignored": N_("not an answer"),
+}
+
+
 @invite_app.command(
     "fetch-replies", help=N_("Read the answers in the mailbox of [invitations] and set the RSVPs.")
 )
@@ -99,9 +108,10 @@ def fetch_replies_command(as_json: JsonOpt = False) -> None:
         return
     for o in report.outcomes:
         answers = "、".join(f"{name}: {_(rsvp)}" for name, rsvp in o.answers)
+        status = _(_STATUS.get(o.status, o.status))
         out.print(
             _("{message} from {sender}: {status} {detail}").format(
-                message=o.message, sender=o.sender or "—", status=_(o.status),
+                message=o.message, sender=o.sender or "—", status=status,
                 detail=answers or o.reason,
             ),
             markup=False,

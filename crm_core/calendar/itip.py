@@ -12,7 +12,10 @@ office's ``[smtp]`` server, and the answers coming back into the RSVPs.
   e-mail holding it) sets the RSVP of each ATTENDEE it names: ACCEPTED → accepted,
   DECLINED → declined, NEEDS-ACTION or TENTATIVE → invited. Staff enter it
   (``tongxin invite reply FILE``); it is refused, naming the value, when it is not a
-  REPLY, names no interaction of tongxin's, or an address not invited.
+  REPLY, names no interaction of tongxin's, or an address not invited. The same checks,
+  with the sender's address required to be the attendee's, are
+  :func:`read_reply`; :mod:`crm_core.calendar.itip_inbox` reads the office's mailbox
+  with them (``tongxin invite fetch-replies``).
 
 A confidential interaction sends no invitations (who takes part in a heart-to-heart
 talk is itself confidential).

@@ -28,6 +28,7 @@ import argparse
 import base64
 import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -259,6 +260,8 @@ def main() -> None:
         proc.terminate()
         proc.wait()
         app.close()
+        if store is not None:  # memory, not disk: given back
+            shutil.rmtree(store, ignore_errors=True)
     print(f"| {len(resources)} events, {args.workers} connections | seconds | floor | ratio |")
     print("|---|---:|---:|---:|")
     print(f"| first push (create all) | {push:.2f} | {floor_s:.2f} | {push / floor_s:.2f}× |")

@@ -28,6 +28,7 @@ import argparse
 import base64
 import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -57,8 +58,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_radicale(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Radicale in its own process, htpasswd auth, no delay after a failed login."""
+def start_radicale(folder: Path, store: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """Radicale in its own process, htpasswd auth, no delay after a failed login; its
+    collections in ``store`` (default: beside the database)."""
     users = folder / "users"
     users.write_text(f"{USER}:{PASSWORD}\n", "utf-8")
     port = _free_port()
@@ -68,7 +70,7 @@ def start_radicale(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         f"[auth]\ntype = htpasswd\nhtpasswd_filename = {users}\nhtpasswd_encryption = plain\n"
         "delay = 0\n"
         "[rights]\ntype = owner_only\n"
-        f"[storage]\nfilesystem_folder = {folder / 'collections'}\n"
+        f"[storage]\nfilesystem_folder = {(store or folder) / 'collections'}\n"
         "[logging]\nlevel = warning\n",
         "utf-8",
     )
@@ -215,12 +217,18 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2500)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--per-item", type=int, default=300, help="items PUT one at a time")
+    parser.add_argument(
+        "--tmpfs",
+        action="store_true",
+        help="Radicale's collections in /dev/shm (memory: its fsyncs cost nothing)",
+    )
     args = parser.parse_args()
     clock.freeze(NOW)
     folder = Path(tempfile.mkdtemp(prefix="tongxin-caldav-bench-"))
     print(f"building {args.items} planned items …", file=sys.stderr)
     app = dataset(folder, args.items)
-    proc, url = start_radicale(folder)
+    store = Path(tempfile.mkdtemp(prefix="tongxin-dav-", dir="/dev/shm")) if args.tmpfs else None
+    proc, url = start_radicale(folder, store)
     try:
 
         def timed_sync() -> tuple[Any, float]:
@@ -252,6 +260,8 @@ def main() -> None:
         proc.terminate()
         proc.wait()
         app.close()
+        if store is not None:  # memory, not disk: given back
+            shutil.rmtree(store, ignore_errors=True)
     print(f"| {len(resources)} events, {args.workers} connections | seconds | floor | ratio |")
     print("|---|---:|---:|---:|")
     print(f"| first push (create all) | {push:.2f} | {floor_s:.2f} | {push / floor_s:.2f}× |")

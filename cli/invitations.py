@@ -1,7 +1,8 @@
 """Invitations by e-mail on the command line: `tongxin invite send ID` (an iTIP REQUEST,
 or CANCEL for cancelled work, to each person taking part who has an address, through
 ``[smtp]``) and `tongxin invite reply FILE…` (an answer received: the .ics or the saved
-e-mail; sets the RSVP). See docs/calendar.md."""
+e-mail; sets the RSVP) and `tongxin invite fetch-replies` (the answers in the mailbox of
+``[invitations]``: a Maildir or an IMAP folder). See docs/calendar.md."""
 
 from __future__ import annotations
 
@@ -82,6 +83,46 @@ def reply_command(
         return
     for name, rsvp in answers:
         out.print(_("{name}: {rsvp}").format(name=name, rsvp=_(rsvp)), markup=False)
+
+
+# What became of a message read from the mailbox (crm_core.calendar.itip_inbox).
+_STATUS = {
+    "applied": N_("applied"),
+    "unchanged": N_("already so"),
+    "refused": N_("not applied"),
+    "ignored": N_("not an answer"),
+}
+
+
+@invite_app.command(
+    "fetch-replies", help=N_("Read the answers in the mailbox of [invitations] and set the RSVPs.")
+)
+def fetch_replies_command(as_json: JsonOpt = False) -> None:
+    from crm_cli.context import get_app
+
+    from crm_core.calendar.itip_inbox import fetch_replies
+
+    report = fetch_replies(get_app())
+    if as_json:
+        print_json(report.as_json())
+        return
+    for o in report.outcomes:
+        answers = "、".join(f"{name}: {_(rsvp)}" for name, rsvp in o.answers)
+        status = _(_STATUS.get(o.status, o.status))
+        out.print(
+            _("{message} from {sender}: {status} {detail}").format(
+                message=o.message, sender=o.sender or "—", status=status,
+                detail=answers or o.reason,
+            ),
+            markup=False,
+        )  # fmt: skip
+    out.print(
+        _("{source}: {n} messages, {applied} applied, {refused} not applied").format(
+            source=report.source, n=len(report.outcomes), applied=report.count("applied"),
+            refused=report.count("refused"),
+        ),
+        markup=False,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -186,6 +186,25 @@ class Smtp(Section):
     timeout_seconds: Annotated[float, Field(gt=0)] = 20
 
 
+class Invitations(Section):
+    """``[invitations]``: the mailbox the answers (iTIP REPLY) to the office's invitations
+    arrive in, read by ``tongxin invite fetch-replies`` and by the reminder service every
+    ``fetch_minutes``: a Maildir (``maildir``, where fetchmail/getmail deliver) or an IMAP
+    folder (``imap_host``; ``imap_tls`` ssl, starttls or none)."""
+
+    maildir: str = ""
+    imap_host: str = ""
+    imap_port: Annotated[int, Field(ge=1, le=65535)] = 993
+    imap_tls: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_username: str = ""
+    imap_password_env: str = "TONGXIN_IMAP_PASSWORD"
+    imap_folder: str = "INBOX"
+    # A CA file for an office's own certificate authority (empty: the system's).
+    imap_cafile: str = ""
+    timeout_seconds: Annotated[float, Field(gt=0)] = 20
+    fetch_minutes: Annotated[int, Field(ge=0)] = 10
+
+
 class Notify(Section):
     """``[notify]``: apprise URLs and e-mail addresses per username."""
 
@@ -287,6 +306,7 @@ class ConfigFile(Section):
     tui: Tui = Tui()
     smtp: Smtp = Smtp()
     notify: Notify = Notify()
+    invitations: Invitations = Invitations()
     caldav: Caldav = Caldav()
     duplicates: Duplicates = Duplicates()
 

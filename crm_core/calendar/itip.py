@@ -12,7 +12,10 @@ office's ``[smtp]`` server, and the answers coming back into the RSVPs.
   e-mail holding it) sets the RSVP of each ATTENDEE it names: ACCEPTED → accepted,
   DECLINED → declined, NEEDS-ACTION or TENTATIVE → invited. Staff enter it
   (``tongxin invite reply FILE``); it is refused, naming the value, when it is not a
-  REPLY, names no interaction of tongxin's, or an address not invited.
+  REPLY, names no interaction of tongxin's, or an address not invited. The same checks,
+  with the sender's address required to be the attendee's, are
+  :func:`read_reply`; :mod:`crm_core.calendar.itip_inbox` reads the office's mailbox
+  with them (``tongxin invite fetch-replies``).
 
 A confidential interaction sends no invitations (who takes part in a heart-to-heart
 talk is itself confidential).
@@ -243,9 +246,19 @@ def _calendar_part(raw: bytes) -> bytes:
     )
 
 
-def apply_reply(unit: Unit, raw: bytes) -> list[tuple[str, Rsvp]]:
-    """Set the RSVPs a REPLY carries (an .ics, or the e-mail holding it): the name and
-    the new RSVP of each person it answers for. All or nothing (one transaction)."""
+@dataclass
+class Answer:
+    """One attendee's answer a REPLY carries: the interaction, the person, the RSVP."""
+
+    interaction_id: uuid.UUID
+    person: Invitee
+    rsvp: Rsvp
+
+
+def read_reply(unit: Unit, raw: bytes, *, sender: str | None = None) -> list[Answer]:
+    """The answers a REPLY carries (an .ics, or the e-mail holding it), checked but not
+    applied. ``sender`` (the address the e-mail came from, when read from a mailbox)
+    must be the attendee's own: a REPLY answering for someone else is refused."""
     from crm_core.services import interactions
 
     body = _calendar_part(raw)
@@ -263,7 +276,7 @@ def apply_reply(unit: Unit, raw: bytes) -> list[tuple[str, Rsvp]]:
     events = [c for c in cal.subcomponents if c.name == "VEVENT"]
     if not events:
         raise ValidationError.one("reply", None, N_("holds no VEVENT"))
-    out: list[tuple[str, Rsvp]] = []
+    out: list[Answer] = []
     for ev in events:
         uid = str(ev.get("UID", ""))
         prefix, _sep, domain = uid.partition("@")
@@ -284,12 +297,36 @@ def apply_reply(unit: Unit, raw: bytes) -> list[tuple[str, Rsvp]]:
             person = people.get(address)
             if person is None:
                 raise ValidationError.one("attendee", address, N_("not invited to {uid}"), uid=uid)
+            if sender is not None and sender.strip().lower() != address:
+                raise ValidationError.one(
+                    "sender", sender, N_("answers for {attendee}, who did not send it"),
+                    attendee=address,
+                )  # fmt: skip
             partstat = str(a.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
             answer = RSVP_OF.get(partstat)
             if answer is None:
                 raise ValidationError.one(
                     "partstat", partstat, N_("one of ACCEPTED, DECLINED, TENTATIVE, NEEDS-ACTION")
                 )
-            interactions.set_participation(unit, i.id, person_id=person.person_id, rsvp=answer)
-            out.append((person.name, answer))
+            out.append(Answer(i.id, person, answer))
     return out
+
+
+def apply_answers(unit: Unit, answers: list[Answer]) -> list[tuple[str, Rsvp]]:
+    """Set the RSVPs of ``answers`` (from :func:`read_reply`); one that is already so is
+    left as it is (nothing written): the name and the RSVP of each answer."""
+    from crm_core.services import interactions
+
+    for a in answers:
+        if a.person.rsvp is not a.rsvp:
+            interactions.set_participation(
+                unit, a.interaction_id, person_id=a.person.person_id, rsvp=a.rsvp
+            )
+            a.person.rsvp = a.rsvp
+    return [(a.person.name, a.rsvp) for a in answers]
+
+
+def apply_reply(unit: Unit, raw: bytes) -> list[tuple[str, Rsvp]]:
+    """Set the RSVPs a REPLY carries (an .ics, or the e-mail holding it): the name and
+    the new RSVP of each person it answers for. All or nothing (one transaction)."""
+    return apply_answers(unit, read_reply(unit, raw))

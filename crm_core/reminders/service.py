@@ -91,6 +91,7 @@ JOB_PREFIX = "tongxin:"
 DIGEST_JOB = "tongxin:digest"
 REFRESH_JOB = "tongxin:refresh"
 DAV_JOB = "tongxin:dav-sync"  # [caldav.accounts] synced every [caldav] sync_minutes
+REPLIES_JOB = "tongxin:invitation-replies"  # [invitations] mailbox read every fetch_minutes
 MAX_ATTEMPTS = 5
 DONE = "*"  # the delivery-log row saying every channel of a reminder was handled
 # How far back planning looks for reminders that fell due while the service was
@@ -247,6 +248,26 @@ class ReminderService:
         )  # fmt: skip
         return 1
 
+    def _plan_replies(self, existing: dict[str, Any]) -> int:
+        """The job reading the answers to invitations from ``[invitations]``'s mailbox
+        every ``fetch_minutes``, first right at start; none when no mailbox is set."""
+        from crm_core.calendar.itip_inbox import configured, fetch_job
+
+        minutes = self.app.config.sections.invitations.fetch_minutes
+        if not configured(self.app.config) or minutes == 0:
+            if REPLIES_JOB in existing:
+                self.scheduler.remove_job(REPLIES_JOB)
+            return 0
+        trigger = IntervalTrigger(minutes=minutes, timezone=UTC)
+        job = existing.get(REPLIES_JOB)
+        if job is not None and str(job.trigger) == str(trigger):
+            return 0
+        self.scheduler.add_job(
+            fetch_job, trigger, args=[self.app], id=REPLIES_JOB, replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )  # fmt: skip
+        return 1
+
     def _run_at(self, at: datetime, now: datetime) -> datetime:
         # Due by the program's clock: now; later: after the same delay on the wall.
         return datetime.now(UTC) + max(at - now, timedelta(0))
@@ -269,6 +290,7 @@ class ReminderService:
             self.scheduler.add_job(self._refresh, refresh, id=REFRESH_JOB, replace_existing=True)
             added += 1
         added += self._plan_dav_sync(existing)
+        added += self._plan_replies(existing)
         now = clock.now()
         retry_conflicts(self._sync_series)
         since = now - CATCH_UP
@@ -284,7 +306,7 @@ class ReminderService:
                 if p.at >= since or (p.start is not None and p.start > now)
             ]
             done = _done_keys(unit, [p.key for p in wanted] + [_digest_key(day)])
-        keep = {DIGEST_JOB, REFRESH_JOB, DAV_JOB}
+        keep = {DIGEST_JOB, REFRESH_JOB, DAV_JOB, REPLIES_JOB}
         if _digest_key(day) not in done:
             job_id = JOB_PREFIX + _digest_key(day)
             keep.add(job_id)

@@ -20,6 +20,8 @@ from crm_core.app import Tongxin
 from crm_core.calendar import calendar_range, export_ics
 from crm_core.services import accounts, contacts, followups, interactions
 
+from .dav_server import radicale_server, two_way  # noqa: F401  (fixtures for every test here)
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)  # 10:00 in Yangzhou
 

@@ -7,20 +7,12 @@ a WSGI layer in front of it."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import caldav
 import icalendar
 import pytest
-import radicale.config
 from crm_cli.main import run
-from radicale.app import Application
 
 from crm_core.calendar import calendar_range, export_ics
 from crm_core.calendar.caldav_sync import CaldavError, resource_name, state_rows, sync_caldav
@@ -28,71 +20,7 @@ from crm_core.models import Interaction
 from crm_core.services import accounts, interactions
 
 from .conftest import World, local
-
-USER, PASSWORD = "office", "s3cret-口令"
-
-
-@dataclass
-class Radicale:
-    """A running Radicale and the requests it has seen: (method, path, headers)."""
-
-    url: str
-    seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
-
-    def writes(self) -> list[tuple[str, str, dict[str, str]]]:
-        return [r for r in self.seen if r[0] in ("PUT", "DELETE")]
-
-    def client(self) -> caldav.DAVClient:
-        return caldav.DAVClient(
-            url=self.url, username=USER, password=PASSWORD, enable_rfc6764=False
-        )
-
-
-class _Threading(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def radicale_server(tmp_path: Path) -> Iterator[Radicale]:
-    users = tmp_path / "users"
-    users.write_text(f"{USER}:{PASSWORD}\n", "utf-8")
-    config = radicale.config.load()
-    config.update(
-        {
-            "storage": {"filesystem_folder": str(tmp_path / "collections")},
-            "auth": {
-                "type": "htpasswd",
-                "htpasswd_filename": str(users),
-                "htpasswd_encryption": "plain",
-                "delay": "0",  # no pause after the client's first, unauthenticated try
-            },
-            "rights": {"type": "owner_only"},
-            "logging": {"level": "warning"},
-        },
-        "tongxin test",
-    )
-    app = Application(config)
-    box: list[Radicale] = []
-
-    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        headers = {
-            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
-        }
-        box[0].seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], headers))
-        return app(environ, start_response)
-
-    server = make_server("127.0.0.1", 0, counting, server_class=_Threading, handler_class=_Quiet)
-    box.append(Radicale(f"http://127.0.0.1:{server.server_address[1]}/"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box[0]
-    server.shutdown()
-    server.server_close()
+from .dav_server import PASSWORD, USER, Radicale
 
 
 def _push(world: World, rad: Radicale, **kw: Any) -> Any:

@@ -15,12 +15,9 @@ from crm_core.calendar.caldav_sync import state_rows
 from crm_core.models import Interaction
 from crm_core.services import interactions
 
-from . import test_caldav
 from .conftest import World, local
 from .test_caldav import Radicale, _export_uids, _push, _server_events
 from .test_caldav_two_way import _calendar, _edit_on_phone, _quiet, _uid
-
-radicale_server = test_caldav.radicale_server  # the same fixture: a real Radicale here
 
 
 def _many(world: World) -> None:

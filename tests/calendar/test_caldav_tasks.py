@@ -12,7 +12,6 @@ import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import caldav
 import icalendar
 import vobject
 from sqlalchemy import select
@@ -23,10 +22,9 @@ from crm_core.services import followups
 
 from . import test_caldav
 from .conftest import NOW, World, unfold
-from .test_caldav import Radicale, _push, _server_events
-from .test_caldav_two_way import _quiet
+from .dav_server import Radicale, TwoWay
+from .test_caldav import _server_events
 
-radicale_server = test_caldav.radicale_server  # the same fixture: a real Radicale here
 ICALJS = Path(__file__).parent / "icaljs"
 
 
@@ -99,13 +97,9 @@ def test_a_follow_up_is_a_task_every_reader_reads_the_same(world: World, tmp_pat
     assert js[_fuid(own.id)]["percent"] == 100 and js[_fuid(own.id)]["status"] == "COMPLETED"
 
 
-def _calendar(rad: Radicale, url: str) -> caldav.Calendar:
-    return caldav.Calendar(client=rad.client(), url=url)
-
-
-def _edit_task(rad: Radicale, url: str, uid: str, **changes: object) -> None:
+def _edit_task(two_way: TwoWay, uid: str, **changes: object) -> None:
     """Change a task as a phone does (fetch, edit, PUT with If-Match)."""
-    obj = _calendar(rad, url).todo_by_uid(uid)
+    obj = two_way.calendar().todo_by_uid(uid)
     cal = icalendar.Calendar.from_ical(obj.data)
     todo = cal.walk("VTODO")[0]
     for name, value in changes.items():
@@ -123,15 +117,11 @@ def _follow_up(world: World) -> FollowUp:
         return row
 
 
-def test_a_task_ticked_off_on_the_phone_closes_the_follow_up(
-    world: World, radicale_server: Radicale
-) -> None:
-    rad = radicale_server
-    url = _push(world, rad).calendar_url
+def test_a_task_ticked_off_on_the_phone_closes_the_follow_up(world: World, two_way: TwoWay) -> None:
     uid = _fuid(world.follow_up)
-    assert _server_events(rad, url)[uid].name == "VTODO"
-    _calendar(rad, url).todo_by_uid(uid).complete(datetime(2026, 9, 1, 3, 0, tzinfo=UTC))
-    report = _push(world, rad)
+    assert two_way.on_server()[uid].name == "VTODO"
+    two_way.calendar().todo_by_uid(uid).complete(datetime(2026, 9, 1, 3, 0, tzinfo=UTC))
+    report = two_way.sync()
     assert report.completed == [uid] and report.conflicts == []
     f = _follow_up(world)
     assert f.status is FollowUpStatus.closed and f.closed_on == date(2026, 9, 1)
@@ -145,46 +135,40 @@ def test_a_task_ticked_off_on_the_phone_closes_the_follow_up(
         ).first()
         assert entry is not None and "from the phone of wangzx" in (entry.actor or "")
         assert entry.after is not None and entry.after["status"] == "closed"
-    on_server = _server_events(rad, url)[uid]
+    on_server = two_way.on_server()[uid]
     assert on_server["STATUS"] == "COMPLETED"  # stays on the phone, ticked off
-    _quiet(world, rad)
+    two_way.quiet()
     # Reopened on the phone: open again in tongxin.
-    _edit_task(rad, url, uid, status="NEEDS-ACTION", percent_complete=0)
-    obj = _calendar(rad, url).todo_by_uid(uid)
+    _edit_task(two_way, uid, status="NEEDS-ACTION", percent_complete=0)
+    obj = two_way.calendar().todo_by_uid(uid)
     cal = icalendar.Calendar.from_ical(obj.data)
     cal.walk("VTODO")[0].pop("COMPLETED")
     obj.data = cal.to_ical().decode()
     obj.save()
-    report = _push(world, rad)
+    report = two_way.sync()
     assert report.reopened == [uid]
     assert _follow_up(world).status is FollowUpStatus.open
-    _quiet(world, rad)
+    two_way.quiet()
 
 
-def test_a_due_day_moved_on_the_phone_moves_the_follow_up(
-    world: World, radicale_server: Radicale
-) -> None:
-    rad = radicale_server
-    url = _push(world, rad).calendar_url
+def test_a_due_day_moved_on_the_phone_moves_the_follow_up(world: World, two_way: TwoWay) -> None:
     uid = _fuid(world.follow_up)
-    _edit_task(rad, url, uid, due=date(2026, 9, 19))
-    report = _push(world, rad)
+    _edit_task(two_way, uid, due=date(2026, 9, 19))
+    report = two_way.sync()
     assert report.rescheduled == [uid]
     assert _follow_up(world).due_on == date(2026, 9, 19)
-    assert _server_events(rad, url)[uid].decoded("due") == date(2026, 9, 19)
-    _quiet(world, rad)
+    assert two_way.on_server()[uid].decoded("due") == date(2026, 9, 19)
+    two_way.quiet()
 
 
-def test_a_task_deleted_on_the_phone_is_put_back(world: World, radicale_server: Radicale) -> None:
-    rad = radicale_server
-    url = _push(world, rad).calendar_url
+def test_a_task_deleted_on_the_phone_is_put_back(world: World, two_way: TwoWay) -> None:
     uid = _fuid(world.follow_up)
-    _calendar(rad, url).todo_by_uid(uid).delete()
-    report = _push(world, rad)
+    two_way.calendar().todo_by_uid(uid).delete()
+    report = two_way.sync()
     assert report.restored == [uid]  # a member's concern is not dropped from a phone
     assert _follow_up(world).status is FollowUpStatus.open
-    assert uid in _server_events(rad, url)
-    _quiet(world, rad)
+    assert uid in two_way.on_server()
+    two_way.quiet()
 
 
 def _phone_task(uid: str, **props: object) -> str:
@@ -200,48 +184,42 @@ def _phone_task(uid: str, **props: object) -> str:
     return str(cal.to_ical().decode())
 
 
-def test_a_task_made_on_the_phone_becomes_a_follow_up(
-    world: World, radicale_server: Radicale
-) -> None:
-    rad = radicale_server
-    url = _push(world, rad).calendar_url
-    cal = _calendar(rad, url)
+def test_a_task_made_on_the_phone_becomes_a_follow_up(world: World, two_way: TwoWay) -> None:
+    cal = two_way.calendar()
     cal.save_todo(_phone_task("PHONE-TASK-1", summary="回访李四", due=date(2026, 9, 24)))
     # What is not taken, and stays on the phone as it is: no due day, no title.
     cal.save_todo(_phone_task("PHONE-TASK-2", summary="买茶叶"))
     cal.save_todo(_phone_task("PHONE-TASK-3", summary="   ", due=date(2026, 9, 24)))
-    report = _push(world, rad)
+    report = two_way.sync()
     with world.app.unit() as unit:
         made = unit.session.scalars(select(FollowUp).where(col(FollowUp.title) == "回访李四")).one()
         assert made.owner_id == world.leader and made.due_on == date(2026, 9, 24)
         assert made.status is FollowUpStatus.open
     assert report.imported == [_fuid(made.id)]
     assert sorted(report.ignored) == ["PHONE-TASK-2", "PHONE-TASK-3"]
-    server = _server_events(rad, url)
+    server = two_way.on_server()
     assert "PHONE-TASK-1" not in server  # replaced by tongxin's task, not doubled
     assert server[_fuid(made.id)].decoded("due") == date(2026, 9, 24)
     assert {"PHONE-TASK-2", "PHONE-TASK-3"} <= set(server)
-    _quiet(world, rad)
+    two_way.quiet()
 
 
 def test_a_task_changed_on_both_sides_is_reported_and_tongxin_wins(
-    world: World, radicale_server: Radicale
+    world: World, two_way: TwoWay
 ) -> None:
-    rad = radicale_server
-    url = _push(world, rad).calendar_url
     uid = _fuid(world.follow_up)
-    _calendar(rad, url).todo_by_uid(uid).complete()
+    two_way.calendar().todo_by_uid(uid).complete()
     with world.app.unit("wangzx") as unit:
         followups.update_follow_up(unit, world.follow_up, due_on=date(2026, 9, 20))
-    report = _push(world, rad)
+    report = two_way.sync()
     assert [c["uid"] for c in report.conflicts] == [uid]
     assert report.conflicts[0]["state"] == "done"  # what the phone had
     assert report.completed == []
     f = _follow_up(world)
     assert f.status is FollowUpStatus.open and f.due_on == date(2026, 9, 20)
-    task = _server_events(rad, url)[uid]
+    task = two_way.on_server()[uid]
     assert task["STATUS"] == "NEEDS-ACTION" and task.decoded("due") == date(2026, 9, 20)
-    _quiet(world, rad)
+    two_way.quiet()
 
 
 def test_an_events_only_calendar_gets_no_tasks(world: World, radicale_server: Radicale) -> None:

@@ -17,12 +17,9 @@ from sqlmodel import col
 from crm_core.models import AuditLog, Interaction, InteractionParticipant, InteractionStatus
 from crm_core.services import interactions
 
-from . import test_caldav
 from .conftest import World, local
-from .test_caldav import Radicale, _push
-from .test_series import _dump
-
-radicale_server = test_caldav.radicale_server  # the same fixture: a real Radicale here
+from .dav_server import Radicale, TwoWay
+from .test_caldav import _push
 
 
 def _uid(iid: object) -> str:
@@ -56,13 +53,7 @@ def _edit_on_phone(rad: Radicale, url: str, uid: str, **changes: Any) -> int:
 
 def _quiet(world: World, rad: Radicale) -> None:
     """A second sync: no HTTP write, no database write."""
-    before = _dump(world)
-    rad.seen.clear()
-    again = _push(world, rad)
-    assert again.writes == 0 and rad.writes() == []
-    assert (again.created, again.updated, again.deleted) == (0, 0, 0)
-    assert not (again.rescheduled or again.cancelled or again.imported or again.conflicts)
-    assert _dump(world) == before
+    TwoWay(world, rad, "").quiet()
 
 
 def test_a_time_and_place_moved_on_the_phone_become_a_reschedule(

@@ -27,10 +27,7 @@ from crm_core.errors import PermissionDenied
 from crm_core.models import AuditLog, Person
 from crm_core.services import accounts, contacts
 
-from . import test_caldav
 from .test_caldav import PASSWORD, USER, Radicale
-
-radicale_server = test_caldav.radicale_server  # the same fixture: a real Radicale here
 
 BOOK = "同心 · 通讯录"
 

@@ -3,14 +3,19 @@ the panels' titles (Options, Commands, Arguments, Error), "[default: …]", "[re
 
 Typer keeps them as module constants (read when help is printed) and as literals in its
 vendored Click (the usage prefix, the --help option's text); the constants are set and
-the two literals replaced once, by wrapping the two methods that write them."""
+the two literals replaced once, by wrapping the two methods that write them. Click's
+error messages ("Missing argument", "No such option", "Invalid value …") are English
+f-strings: the exceptions' ``format_message`` is wrapped to translate them."""
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
+import typer.exceptions
 import typer.rich_utils
+from typer._click import exceptions as click_exceptions
 from typer._click.core import Command
 from typer._click.formatting import HelpFormatter
 
@@ -34,7 +39,54 @@ CONSTANTS = {
 }
 
 
+# Click's error messages, written as English f-strings: (pattern, msgid) applied to the
+# formatted message; the msgid's {…} are the pattern's groups.
+ERRORS = (
+    (r"Missing argument (.+?)\.", N_("Missing argument {0}.")),
+    (r"Missing option (.+?)\.", N_("Missing option {0}.")),
+    (r"Missing parameter: (\S+)", N_("Missing parameter: {0}")),
+    (r"No such option: (\S+)", N_("No such option: {0}")),
+    (r"No such command '(.+?)'\.", N_("No such command '{0}'.")),
+    (r"Invalid value for (.+?): ", N_("Invalid value for {0}: ")),
+    (r"Invalid value: ", N_("Invalid value: ")),
+    (
+        r"Got unexpected extra argument(?:s|\(s\))? \((.*?)\)",
+        N_("Unexpected extra arguments ({0})"),
+    ),
+    (r"\(Possible options: (.+?)\)", N_("(Possible options: {0})")),
+    (r"Did you mean (.+?)\?", N_("Did you mean {0}?")),
+    (r"Option '(.+?)' requires an argument\.", N_("Option '{0}' requires an argument.")),
+    (r"'(.*?)' is not one of (.+?)\.", N_("'{0}' is not one of {1}.")),
+    (r"Value '(.*?)' is not a valid (\w+)\.", N_("Value '{0}' is not a valid {1}.")),
+    (r"'(.*?)' is not a valid (\w+)\.", N_("'{0}' is not a valid {1}.")),
+)
+_ERROR_CLASSES = ("BadParameter", "MissingParameter", "NoSuchOption")
+
+
+def translate_error(message: str) -> str:
+    """A Click error message in the current language."""
+    for pattern, msgid in ERRORS:
+        message = re.sub(pattern, lambda m, i=msgid: _(i).format(*m.groups()), message)
+    return message
+
+
+def _wrap_errors() -> None:
+    classes = [typer.exceptions.TyperException]
+    classes += [getattr(click_exceptions, name) for name in _ERROR_CLASSES]
+    for cls in classes:
+        original = cls.__dict__.get("format_message")
+        if original is None or getattr(original, "_tongxin", False):
+            continue
+
+        def translated(self: Any, _original: Any = original) -> str:
+            return translate_error(_original(self))
+
+        translated._tongxin = True  # type: ignore[attr-defined]
+        cls.format_message = translated
+
+
 def _wrap_once() -> None:
+    _wrap_errors()
     if getattr(HelpFormatter.write_usage, "_tongxin", False):
         return
     write_usage = HelpFormatter.write_usage

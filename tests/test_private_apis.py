@@ -105,22 +105,30 @@ def test_textual_footer_key_and_bindings_ready_are_what_the_wrapping_footer_uses
 
 
 def test_textual_widgets_bindings_are_what_textual_i18n_translates() -> None:
-    # tui/textual_i18n.py: CommandPalette's and SelectOverlay's class _merged_bindings.
-    from crm_tui.textual_i18n import translate_textual
+    # tui/textual_i18n.py: CommandPalette's and SelectOverlay's class _merged_bindings,
+    # replaced by translated copies; the English originals kept (english_bindings).
+    # Another test in the same process may have set a language before this one.
+    import re
+
+    from crm_tui.textual_i18n import CLASSES, WORDS, english_bindings, translate_textual
     from textual.command import CommandPalette
     from textual.widgets._select import SelectOverlay
 
     from crm_core.i18n import set_language
 
-    english = {
-        b.description
-        for cls in (CommandPalette, SelectOverlay)
-        for bs in (cls._merged_bindings.key_to_bindings.values() if cls._merged_bindings else [])
-        for b in bs
-    }
-    assert {"Exit the command palette", "Dismiss menu"} <= english
+    def descriptions(bindings: object) -> set[str]:
+        return {b.description for bs in bindings.key_to_bindings.values() for b in bs}  # type: ignore[attr-defined]
+
+    assert {CommandPalette, SelectOverlay} <= set(CLASSES)
     set_language("zh")
     translate_textual()
+    for cls in CLASSES:
+        english = descriptions(english_bindings(cls))
+        assert {"Exit the command palette", "Dismiss menu"} & english
+        assert english <= set(WORDS), f"{cls.__name__}: Textual words not in WORDS"
+        shown = descriptions(cls()._bindings)  # what an instance made now shows
+        latin = {d for d in shown if re.search(r"[A-Za-z]{2,}", d)}
+        assert not latin, f"{cls.__name__}: untranslated {latin}"
     overlay = SelectOverlay()
     assert [b.description for b in overlay._bindings.key_to_bindings["escape"]] == ["收起列表"]
     set_language("en")
@@ -128,7 +136,10 @@ def test_textual_widgets_bindings_are_what_textual_i18n_translates() -> None:
     assert [b.description for b in SelectOverlay()._bindings.key_to_bindings["escape"]] == [
         "Dismiss menu"
     ]
+    for cls in CLASSES:  # back in English: Textual's own words again
+        assert descriptions(cls()._bindings) == descriptions(english_bindings(cls))
     set_language("zh")
+    translate_textual()
 
 
 def test_typer_vendored_click_methods_are_what_typer_words_wraps() -> None:

@@ -20,23 +20,54 @@ if TYPE_CHECKING:
     from textual.binding import BindingsMap
     from textual.dom import DOMNode
 
-# Textual's texts, as it writes them: the msgids of our catalogue.
-WORDS = (
-    N_("Exit the command palette"),
-    N_("Dismiss menu"),
-    N_("Go to bottom"),
-    N_("Go to top"),
-    N_("Next command"),
-    N_("Next page"),
-    N_("Previous page"),
-    N_("Previous command"),
-)
+# Textual's texts, as it writes them, and their msgids in our catalogue: every binding of
+# CLASSES (shown in the footer, or hidden but listed by Textual's keys panel).
+# tests/test_private_apis.py fails when a Textual upgrade adds one not here.
+WORDS: dict[str, str] = {
+    # CommandPalette
+    "Exit the command palette": N_("Exit the command palette"),
+    "Focus Next": N_("Focus Next"),
+    "Focus Previous": N_("Focus Previous"),
+    "Copy selected text": N_("Copy selected text"),
+    "Go to bottom": N_("Go to bottom"),
+    "Go to top": N_("Go to top"),
+    "Next command": N_("Next command"),
+    "Next page": N_("Next page"),
+    "Previous page": N_("Previous page"),
+    "Previous command": N_("Previous command"),
+    # SelectOverlay (an OptionList); "First"/"Last" are other words in our catalogue
+    "Dismiss menu": N_("Dismiss menu"),
+    "Up": N_("Up"),
+    "Down": N_("Down"),
+    "Scroll Left": N_("Scroll Left"),
+    "Scroll Right": N_("Scroll Right"),
+    "First": N_("First option"),
+    "Last": N_("Last option"),
+    "Page Up": N_("Page Up"),
+    "Page Down": N_("Page Down"),
+    "Page Left": N_("Page Left"),
+    "Page Right": N_("Page Right"),
+    "Select": N_("Select"),
+}
 PALETTE_PLACEHOLDER = N_("Search for commands…")
 THEMES_PLACEHOLDER = N_("Search for themes…")
 
 # The Textual classes whose bindings a user can see (in the footer).
 CLASSES: tuple[type[DOMNode], ...] = (CommandPalette, SelectOverlay)
 _ORIGINAL: dict[type[DOMNode], BindingsMap] = {}
+
+
+def _said(text: str) -> str:
+    """Textual's ``text`` in the current language (as Textual wrote it in English)."""
+    msgid = WORDS.get(text, text)
+    said = _(msgid) if text else ""
+    return text if said == msgid else said
+
+
+def english_bindings(cls: type[DOMNode]) -> BindingsMap | None:
+    """The bindings of Textual's class ``cls`` as Textual wrote them (untranslated),
+    whatever language was set before."""
+    return _ORIGINAL.get(cls, cls._merged_bindings)
 
 
 def translate_textual() -> None:
@@ -50,6 +81,6 @@ def translate_textual() -> None:
         fresh = original.copy()
         for key, bindings in fresh.key_to_bindings.items():
             fresh.key_to_bindings[key] = [
-                replace(b, description=_(b.description) if b.description else "") for b in bindings
+                replace(b, description=_said(b.description)) for b in bindings
             ]
         cls._merged_bindings = fresh

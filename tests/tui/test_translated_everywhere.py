@@ -163,3 +163,32 @@ async def test_every_screen_is_in_chinese(core: Tongxin) -> None:
         if words := english_in(_screen_text(app)):
             problems["drop-down"] = words
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+# Click's own error messages (Typer's vendored Click writes them as English f-strings).
+WRONG_COMMANDS = (
+    ["contacts", "show"],  # Missing argument
+    ["contacts", "--bogus"],  # No such option
+    ["nosuch"],  # No such command
+    ["contacts", "show", "a", "b"],  # unexpected extra argument
+    ["report", "visits", "--from"],  # an option without its value
+)
+
+
+def test_typers_own_errors_are_in_chinese(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("TONGXIN_DB", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("COLUMNS", "200")
+    problems = {}
+    for argv in WRONG_COMMANDS:
+        code = run(argv)
+        assert code == 2, (argv, code)  # a usage error, as Click reports it
+        shown = capsys.readouterr()
+        text = shown.out + shown.err
+        assert "错误" in text, (argv, text)
+        words = [w for w in english_in(text) if w not in CLI_CODES]
+        if words or re.search(r"Missing|No such|Invalid value|Got unexpected|Try ", text):
+            problems[" ".join(argv)] = (words, text)
+    set_language("zh")
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())

@@ -60,7 +60,15 @@ from crm_core.models import (
     PersonStatus,
     table_of,
 )
-from crm_core.services import audit, contacts, followups, interactions, organisations
+from crm_core.services import (
+    audit,
+    contacts,
+    followups,
+    interactions,
+    organisations,
+    relations,
+    tags,
+)
 from crm_core.unit import Unit
 
 ANONYMOUS = "已匿名"
@@ -98,7 +106,8 @@ def _the_person_and_duplicates(unit: Unit, person_id: uuid.UUID | str) -> list[P
 
 def export_person(unit: Unit, person_id: uuid.UUID | str) -> dict[str, Any]:
     """Everything tongxin holds about one person, as one JSON-ready document: the
-    person (and records merged into it), categories, committees, organisations,
+    person (and records merged into it), categories, committees, organisations, their
+    relationships (each seen from them) and tags,
     accounts linked to them, every interaction they take part in (with participants;
     confidential notes under the usual rules), their follow-ups and assignments, and
     the audit entries about them. Administrators only; the export itself is audited."""
@@ -171,6 +180,8 @@ def export_person(unit: Unit, person_id: uuid.UUID | str) -> dict[str, Any]:
             for a in keepers.values()
             if a.person_id in ids
         ],
+        "relations": [relations.relation_json(v) for v in relations.relations_of(unit, person.id)],
+        "tags": tags.person_tags(unit, person.id),
         "interactions": items,
         "follow_ups": follow_ups,
         "assignments": assignments,

@@ -294,11 +294,11 @@ def people_table(unit: Unit, people: list[Person]) -> tuple[list[TableColumn], l
         return value
 
     rows = []
-    links = person_links(unit, [p.id for p in people])
+    related = person_links(unit, [p.id for p in people])
     for p in people:
         roster = (p.extra or {}).get("roster") or {}
         rows.append(
-            [cell(f, p) for f in EXPORTED] + [roster.get(k) for k in extra_keys] + links[p.id]
+            [cell(f, p) for f in EXPORTED] + [roster.get(k) for k in extra_keys] + related[p.id]
         )
     columns = PEOPLE_COLUMNS + [TableColumn(k) for k in extra_keys] + LINK_COLUMNS
     return columns, rows

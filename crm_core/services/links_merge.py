@@ -40,13 +40,18 @@ def _row(image: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _key(row: Relation, keep: uuid.UUID, drop: uuid.UUID) -> tuple[Any, ...]:
-    """A relation as it reads once ``drop`` is ``keep``."""
+def _key(unit: Unit, row: Relation, keep: uuid.UUID, drop: uuid.UUID) -> tuple[Any, ...]:
+    """A relation as it reads once ``drop`` is ``keep`` (either way round for a type
+    that reads alike both ways)."""
 
     def me(pid: uuid.UUID | None) -> uuid.UUID | None:
         return keep if pid == drop else pid
 
-    return (row.type, me(row.person_id), me(row.other_id), row.organisation_id)
+    spec = unit.config.sections.relations.types.get(row.type)
+    sides: Any = (me(row.person_id), me(row.other_id))
+    if spec is not None and not spec.zh_reverse:
+        sides = frozenset(sides)
+    return (row.type, sides, row.organisation_id)
 
 
 def merge_links(unit: Unit, keep: Person, drop: Person) -> dict[str, Any]:
@@ -65,14 +70,14 @@ def merge_links(unit: Unit, keep: Person, drop: Person) -> dict[str, Any]:
         )
     )
     kept_keys = {
-        _key(r, keep.id, drop.id) for r in rows if drop.id not in (r.person_id, r.other_id)
+        _key(unit, r, keep.id, drop.id) for r in rows if drop.id not in (r.person_id, r.other_id)
     }
     moved: dict[str, list[str]] = {"person_id": [], "other_id": []}
     dropped: list[dict[str, Any]] = []
     for r in rows:
         if drop.id not in (r.person_id, r.other_id):
             continue
-        key = _key(r, keep.id, drop.id)
+        key = _key(unit, r, keep.id, drop.id)
         between = {r.person_id, r.other_id} == {keep.id, drop.id}
         if between or key in kept_keys:
             dropped.append(_image(r))

@@ -365,15 +365,14 @@ def relation_cells(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str
     seen_ids = {x for r in rows for x in (r.person_id, r.other_id) if x}
     names: dict[uuid.UUID, str] = {}
     for chunk in _chunks(sorted(seen_ids, key=str), 5000):
-        names.update(
-            unit.session.execute(
-                select(col(Person.id), col(Person.name)).where(
-                    col(Person.id).in_(chunk), *authz.person_scope(unit)
-                )
-            ).tuples()
+        found = unit.session.execute(
+            select(col(Person.id), col(Person.name)).where(
+                col(Person.id).in_(chunk), *authz.person_scope(unit)
+            )
         )
+        names.update((pid, name) for pid, name in found)
     orgs = dict(
-        unit.session.execute(select(col(Organisation.id), col(Organisation.name))).tuples().all()
+        unit.session.execute(select(col(Organisation.id), col(Organisation.name))).all()
     )
     out: dict[uuid.UUID, list[str]] = {}
     for r in rows:

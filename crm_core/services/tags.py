@@ -159,13 +159,13 @@ def all_tags(unit: Unit) -> list[tuple[str, int]]:
         .where(*authz.person_scope(unit))
         .group_by(col(PersonTag.tag))
     )
-    counts.update(dict(unit.session.execute(people).tuples().all()))
+    counts.update(dict(unit.session.execute(people).all()))
     talks = list(
         unit.session.execute(
             select(Interaction, col(InteractionTag.tag))
             .join(InteractionTag, col(InteractionTag.interaction_id) == col(Interaction.id))
             .where(*authz.interaction_scope(unit))
-        ).tuples()
+        ).all()
     )
     readable = authz.readable_ids(unit, {i.id: i for i, _t in talks}.values())
     counts.update(tag for i, tag in talks if i.id in readable)
@@ -205,7 +205,7 @@ def tags_by_person(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str
     out: dict[uuid.UUID, list[str]] = {}
     for pid, tag in unit.session.execute(
         select(col(PersonTag.person_id), col(PersonTag.tag)).order_by(col(PersonTag.tag))
-    ).tuples():
+    ).all():
         if pid in wanted:
             out.setdefault(pid, []).append(tag)
     return out

@@ -371,9 +371,7 @@ def relation_cells(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str
             )
         )
         names.update((pid, name) for pid, name in found)
-    orgs = dict(
-        unit.session.execute(select(col(Organisation.id), col(Organisation.name))).all()
-    )
+    orgs = dict(unit.session.execute(select(col(Organisation.id), col(Organisation.name))).all())
     out: dict[uuid.UUID, list[str]] = {}
     for r in rows:
         spec = every.get(r.type) or RelationType(zh=r.type)

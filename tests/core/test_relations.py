@@ -148,9 +148,7 @@ def test_relations_are_audited(app: Tongxin) -> None:
 
 def test_a_county_clerk_relates_and_sees_only_their_region(app: Tongxin) -> None:
     with app.unit() as unit:
-        accounts.create_account(
-            unit, username="gl", role="county_staff", region_scope="guangling"
-        )
+        accounts.create_account(unit, username="gl", role="county_staff", region_scope="guangling")
         zhang = contacts.create_person(unit, name="张三", region="guangling").id
         zhao = contacts.create_person(unit, name="赵六", region="guangling").id
         li = contacts.create_person(unit, name="李四", region="hanjiang").id

@@ -69,13 +69,11 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
 
 
 def person_tags(unit: Unit, person_id: uuid.UUID | str) -> list[str]:
-    """A person's tags, in order."""
+    """A person's tags, in order (of the characters, alike on every backend)."""
     person = get_person(unit, person_id)
-    return list(
+    return sorted(
         unit.session.scalars(
-            select(col(PersonTag.tag))
-            .where(col(PersonTag.person_id) == person.id)
-            .order_by(col(PersonTag.tag))
+            select(col(PersonTag.tag)).where(col(PersonTag.person_id) == person.id)
         )
     )
 
@@ -112,11 +110,9 @@ def interaction_tags(unit: Unit, interaction_id: uuid.UUID | str) -> list[str]:
     i = get_interaction(unit, interaction_id)
     if i.confidential and not authz.can_read_notes(unit, i):
         return []
-    return list(
+    return sorted(
         unit.session.scalars(
-            select(col(InteractionTag.tag))
-            .where(col(InteractionTag.interaction_id) == i.id)
-            .order_by(col(InteractionTag.tag))
+            select(col(InteractionTag.tag)).where(col(InteractionTag.interaction_id) == i.id)
         )
     )
 

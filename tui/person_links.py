@@ -58,7 +58,7 @@ def record_view(record: dict[str, Any]) -> Any:
     grid = Table(box=None, padding=(0, 1), show_edge=False, show_header=False)
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
-    grid.add_row(_("Contacts"), str(totals["contacts"]))
+    grid.add_row(_("Contacts made"), str(totals["contacts"]))
     kinds = "、".join(f"{k['label']} {k['count']}" for k in record["by_kind"])
     if kinds:
         grid.add_row(_("By kind"), kinds)

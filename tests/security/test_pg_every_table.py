@@ -46,7 +46,6 @@ from crm_core.calendar_models import (
     ReminderDelivery,
 )
 from crm_core.dedupe_models import NotDuplicate
-from crm_core.relation_models import InteractionTag, PersonTag, Relation
 from crm_core.models import (
     Organisation,
     OrganisationContact,
@@ -54,6 +53,7 @@ from crm_core.models import (
     PersonCommittee,
     Series,
 )
+from crm_core.relation_models import InteractionTag, PersonTag, Relation
 from crm_core.services import accounts, assignments, contacts, followups, interactions
 from tests.calendar.test_caldav import radicale_server  # noqa: F401  (a real CalDAV server)
 

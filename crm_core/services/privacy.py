@@ -60,6 +60,7 @@ from crm_core.models import (
     PersonStatus,
     table_of,
 )
+from crm_core.relation_models import Relation
 from crm_core.services import (
     audit,
     contacts,
@@ -479,6 +480,12 @@ def anonymise(unit: Unit, person_id: uuid.UUID | str) -> Anonymised:
         select(OrganisationContact).where(col(OrganisationContact.person_id).in_(ids))
     ):
         result.other_records += int(scrub(link, "role"))
+    for rel in unit.session.scalars(  # their relationships' notes (issue 18)
+        select(Relation).where(
+            or_(col(Relation.person_id).in_(ids), col(Relation.other_id).in_(ids))
+        )
+    ):
+        result.other_records += int(scrub(rel, "notes"))
     unit.session.flush()
     redacted = _redact(unit, "person", [str(i) for i in ids], PERSONAL_KEYS)
     alone = [str(i.id) for i in talks if i.id not in others]

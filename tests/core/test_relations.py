@@ -215,3 +215,17 @@ def test_a_merge_keeps_both_sides_relations_and_the_undo_restores_them(
         assert {p: _labels(unit, p) for p in (keep, drop, li, wang)} == before
         assert tags.person_tags(unit, keep) == ["重点"]
         assert tags.person_tags(unit, drop) == ["书法", "重点"]
+
+
+def test_anonymising_a_person_scrubs_their_name_from_relation_notes(
+    app: Tongxin, admin: str
+) -> None:
+    with app.unit() as unit:
+        zhang = contacts.create_person(unit, name="张三丰").id
+        li = contacts.create_person(unit, name="李四").id
+        relations.add_relation(unit, li, zhang, type="introduced_by", notes="张三丰推荐")
+    with app.unit(admin) as unit:
+        privacy.anonymise(unit, zhang)
+    with app.unit(admin) as unit:
+        [view] = relations.relations_of(unit, li)
+        assert view.other_name == "已匿名" and view.relation.notes == "已匿名推荐"

@@ -32,27 +32,27 @@ def _target(person: str | None, interaction: str | None) -> None:
         )
 
 
-def _change(add: bool, tag_list: list[str], person: str | None, interaction: str | None) -> Any:
+def _change(add: bool, labels: list[str], person: str | None, interaction: str | None) -> Any:
     _target(person, interaction)
 
     def work(unit: Unit) -> dict[str, Any]:
         if person is not None:
             who = contacts.resolve_person(unit, person)
             fn = tags.add_person_tags if add else tags.remove_person_tags
-            return {"person_id": str(who.id), "name": who.name, "tags": fn(unit, who.id, tag_list)}
+            return {"person_id": str(who.id), "name": who.name, "tags": fn(unit, who.id, labels)}
         fn = tags.add_interaction_tags if add else tags.remove_interaction_tags
-        return {"interaction_id": interaction, "tags": fn(unit, interaction or "", tag_list)}
+        return {"interaction_id": interaction, "tags": fn(unit, interaction or "", labels)}
 
     return run_unit(work)
 
 
 @app.command("add", help=N_("Tag a person or an interaction."))
 def add(
-    tag_list: TagsArg, person: PersonOpt = None, interaction: InteractionOpt = None,
+    labels: TagsArg, person: PersonOpt = None, interaction: InteractionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Add tags."""
-    data = _change(True, tag_list, person, interaction)
+    data = _change(True, labels, person, interaction)
     if as_json:
         print_json(data)
     else:
@@ -61,11 +61,11 @@ def add(
 
 @app.command("remove", help=N_("Take tags off a person or an interaction."))
 def remove(
-    tag_list: TagsArg, person: PersonOpt = None, interaction: InteractionOpt = None,
+    labels: TagsArg, person: PersonOpt = None, interaction: InteractionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Remove tags."""
-    data = _change(False, tag_list, person, interaction)
+    data = _change(False, labels, person, interaction)
     if as_json:
         print_json(data)
     else:

@@ -23,6 +23,7 @@ from crm_cli.main import run
 
 from crm_core import clock
 from crm_core.app import Tongxin
+from crm_core.errors import PermissionDenied
 from crm_core.reports import Period
 from crm_core.services import accounts, contacts, followups, interactions, liaison_record
 from crm_core.services.interactions import Participant
@@ -191,3 +192,19 @@ def test_the_files_print_the_figures_of_the_json_and_open_in_libreoffice(
     assert people["张三"]["contacts"] == shown["totals"]["contacts"]
     # The PDF is LibreOffice's own print of the Word document: whole, not truncated.
     assert pdf.read_bytes().rstrip().endswith(b"%%EOF") and pdf.stat().st_size > 5000
+
+
+def test_a_county_clerk_gets_records_of_their_region_only(app: Tongxin) -> None:
+    clock.freeze(NOW)
+    with app.unit() as unit:
+        accounts.create_account(unit, username="gl", role="county_staff", region_scope="guangling")
+        zhang = contacts.create_person(
+            unit, name="张三", region="guangling", committees=["economy"]
+        )
+        li = contacts.create_person(unit, name="李四", region="hanjiang", committees=["economy"])
+        interactions.log_interaction(unit, kind="call", people=[li.id], start=at(3, 1))
+    with app.unit("gl") as unit:
+        with pytest.raises(PermissionDenied):
+            liaison_record.liaison_record(unit, li.id, Period.year(2026))
+        _spec, table = liaison_record.record_summary(unit, Period.year(2026), committee="economy")
+        assert [r["name"] for r in table.sections[0].rows] == [zhang.name]

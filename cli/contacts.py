@@ -8,6 +8,7 @@ import typer
 from crm_cli import duplicates
 from crm_cli.context import label, open_unit, out, print_json, run_unit
 from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
+from crm_cli.relations import relations_table
 from rich.table import Table
 from rich.text import Text
 
@@ -18,7 +19,7 @@ from crm_core.models import Person
 from crm_core.person_fields import gender_label
 from crm_core.phones import display_phone
 from crm_core.plugins import missing_kind_label
-from crm_core.services import contacts, interactions
+from crm_core.services import contacts, interactions, relations, tags
 from crm_core.unit import Unit
 
 app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
@@ -36,6 +37,14 @@ def search(
     party: PartyOpt = None,
     committee: CommitteeOpt = None,
     region: RegionOpt = None,
+    related_to: Annotated[
+        str | None, typer.Option(help=N_("Only people related with this person."))
+    ] = None,
+    relation_type: Annotated[
+        str | None,
+        typer.Option(help=N_("Only relations of this type (with --related-to, or alone).")),
+    ] = None,
+    tag: Annotated[str | None, typer.Option(help=N_("Only people with this tag."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search contacts."""
@@ -43,7 +52,8 @@ def search(
         filters = contacts.resolve_filters(
             unit, category=category, sector=sector, party=party, committee=committee, region=region
         )
-        page = contacts.search_people(unit, query, limit=limit, offset=offset, **filters)
+        also = _link_filters(unit, related_to, relation_type, tag)
+        page = contacts.search_people(unit, query, limit=limit, offset=offset, also=also, **filters)
         if as_json:
             print_json(
                 {
@@ -88,6 +98,21 @@ def search(
         )
 
 
+def _link_filters(
+    unit: Unit, related_to: str | None, relation_type: str | None, tag: str | None
+) -> list[Any]:
+    # Relationships and tags narrow a search through their services (issue 18).
+    also: list[Any] = []
+    if related_to:
+        other = contacts.resolve_person(unit, related_to)
+        also.append(relations.related_filter(unit, other.id, relation_type))
+    elif relation_type:
+        also.append(relations.type_filter(unit, relation_type))
+    if tag:
+        also.append(tags.tag_filter(unit, tag))
+    return also
+
+
 def _summary(unit: Unit, p: Person) -> dict[str, Any]:
     return {
         "id": str(p.id),
@@ -117,11 +142,14 @@ def show(
         person = contacts.resolve_person(unit, ref)
         recent = interactions.timeline(unit, person.id, limit=10)
         seen = interactions.shown_all(unit, recent)  # confidential: only that it happened
+        links = [relations.relation_json(v) for v in relations.relations_of(unit, person.id)]
+        person_tags = tags.person_tags(unit, person.id)
         if as_json:
             data = contacts.person_json(unit, person)
             data["recent"] = [
                 interactions.interaction_json(unit, i, shown=seen[i.id]) for i in recent
             ]
+            data["relations"], data["tags"] = links, person_tags
             print_json(data)
             return
         rows = [
@@ -146,6 +174,7 @@ def show(
                 _("Special committees"),
                 "、".join(label("committees", c) for c in contacts.committees_of(unit, person.id)),
             ),
+            (_("Tags"), "、".join(person_tags)),
             ("ID", str(person.id)),
             (_("Merged into"), _merged_into(unit, person)),
         ]
@@ -156,6 +185,10 @@ def show(
             if v:
                 table.add_row(k, v)
         out.print(table)
+        if links:
+            out.print()
+            out.print(Text(_("Relationships"), "bold"))
+            out.print(relations_table(links))
         if recent:
             out.print()
             out.print(Text(_("Recent interactions"), "bold"))
@@ -188,11 +221,16 @@ def add(
     committee: Annotated[
         list[str] | None, typer.Option(help=N_("A special committee (repeatable)."))
     ] = None,
+    introduced_by: Annotated[
+        str | None, typer.Option(help=N_("Who brought this contact in (a person)."))
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option(help=N_("A tag (repeatable)."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a contact."""
 
     def work(unit: Unit) -> dict[str, Any]:
+        introducer = contacts.resolve_person(unit, introduced_by) if introduced_by else None
         person = contacts.create_person(
             unit,
             name=name,
@@ -207,7 +245,16 @@ def add(
             categories=category or [],
             committees=committee or [],
         )
-        return contacts.person_json(unit, person)
+        data = contacts.person_json(unit, person)
+        if introducer is not None:
+            relations.add_relation(unit, person.id, introducer.id, type="introduced_by")
+        if tag:
+            tags.add_person_tags(unit, person.id, tag)
+        data["relations"] = [
+            relations.relation_json(v) for v in relations.relations_of(unit, person.id)
+        ]
+        data["tags"] = tags.person_tags(unit, person.id)
+        return data
 
     data = run_unit(work)  # saved (run again if it met a concurrent write), then shown
     if as_json:

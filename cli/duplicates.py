@@ -48,6 +48,8 @@ LINK_WORDS = {
     "assignments": N_("Assignments"),
     "organisations": N_("Organisations"),
     "accounts": N_("Accounts"),
+    "relations": N_("Relationships"),  # issue 18
+    "tags": N_("Tags"),
 }
 MEMBERSHIP_WORDS = {
     "standing": N_("standing member"),

@@ -9,7 +9,20 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from crm_cli import admin, calendar, carddav, contacts, reports, roster, scaffold, security, work
+from crm_cli import (
+    admin,
+    calendar,
+    carddav,
+    contacts,
+    record,
+    relations,
+    reports,
+    roster,
+    scaffold,
+    security,
+    tags,
+    work,
+)
 from crm_cli.context import CliState, err, out, set_state, state
 from crm_cli.options import HostOpt, PortOpt
 from crm_cli.typer_words import translate_typer
@@ -91,6 +104,9 @@ def build_app() -> typer.Typer:
             _open_tui()
 
     app.add_typer(contacts.app, name="contacts")
+    app.add_typer(relations.app, name="relations")
+    app.add_typer(tags.app, name="tags")
+    record.register(app)  # record PERSON | record summary
     app.add_typer(admin.db_app, name="db")
     app.command("plugins", help=N_("List plugins: version, source, hooks, status, last error."))(
         admin.plugins_command

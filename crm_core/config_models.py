@@ -289,6 +289,27 @@ class Duplicates(Section):
     rules: dict[str, DuplicateRule] = {}
 
 
+class RelationType(Section):
+    """``[relations.types.CODE]``: a kind of relationship. ``zh``/``en`` name what the
+    other side is to the person it is recorded for (``introduced_by``: 介绍人), and
+    ``zh_reverse``/``en_reverse`` what that person is to the other side (经其介绍);
+    without them the type reads alike both ways (配偶, 同事). ``target`` is ``person``
+    (between two people) or ``organisation`` (a person and an organisation)."""
+
+    zh: str = Field(min_length=1)
+    en: str | None = None
+    zh_reverse: str | None = Field(default=None, min_length=1)
+    en_reverse: str | None = None
+    target: Literal["person", "organisation"] = "person"
+    enabled: bool = True
+
+
+class Relations(Section):
+    """``[relations]``: the types of relationship between people (and with organisations)."""
+
+    types: dict[str, RelationType] = {}
+
+
 class ConfigFile(Section):
     """The whole configuration, every section tongxin reads."""
 
@@ -309,6 +330,7 @@ class ConfigFile(Section):
     invitations: Invitations = Invitations()
     caldav: Caldav = Caldav()
     duplicates: Duplicates = Duplicates()
+    relations: Relations = Relations()
 
     def section(self, name: str) -> dict[str, Any]:
         """The table ``[name]`` as a plain dict, every key present (defaults filled in)."""

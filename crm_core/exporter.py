@@ -49,7 +49,7 @@ from crm_core.person_fields import (
 )
 from crm_core.phones import display_phone, vcard_tel
 from crm_core.private_files import private_open, private_path
-from crm_core.services import contacts
+from crm_core.services import contacts, relations, tags
 from crm_core.services.interactions import shown_all
 from crm_core.unit import Unit
 
@@ -294,10 +294,33 @@ def people_table(unit: Unit, people: list[Person]) -> tuple[list[TableColumn], l
         return value
 
     rows = []
+    related = person_links(unit, [p.id for p in people])
     for p in people:
         roster = (p.extra or {}).get("roster") or {}
-        rows.append([cell(f, p) for f in EXPORTED] + [roster.get(k) for k in extra_keys])
-    return PEOPLE_COLUMNS + [TableColumn(k) for k in extra_keys], rows
+        rows.append(
+            [cell(f, p) for f in EXPORTED] + [roster.get(k) for k in extra_keys] + related[p.id]
+        )
+    columns = PEOPLE_COLUMNS + [TableColumn(k) for k in extra_keys] + LINK_COLUMNS
+    return columns, rows
+
+
+# Relationships and tags (issue 18) after the roster's own columns; the importer skips
+# them (crm_core.roster.sheets), they live in their own tables.
+LINK_COLUMNS = [TableColumn("关系"), TableColumn("标签")]
+
+
+def person_links(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str | None]]:
+    """Per person, the 关系 cell ("介绍人：李四；配偶：王五", seen from them) and the 标签
+    cell ("重点、书法")."""
+    relation_cells = relations.relation_cells(unit, ids)
+    tag_cells = tags.tags_by_person(unit, ids)
+    return {
+        pid: [
+            "；".join(relation_cells.get(pid, [])) or None,
+            "、".join(tag_cells.get(pid, [])) or None,
+        ]
+        for pid in ids
+    }
 
 
 def export_people(unit: Unit, path: Path | str, **filters: str | None) -> int:

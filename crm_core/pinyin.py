@@ -374,3 +374,15 @@ def name_pinyin(name: str) -> tuple[str, str]:
             syllables.append(latin.lower())
         first = False
     return "".join(syllables), "".join(syl[0] for syl in syllables)
+
+
+def phrase_pinyin(text: str) -> tuple[str, str]:
+    """Return (full, initials) for any short phrase (a tag, a label), as
+    :func:`name_pinyin` does for names but reading every ideograph as a word, not the
+    first one as a surname: "重点" -> ("zhongdian", "zd"); "书法" -> ("shufa", "sf")."""
+    text = _fold_latin(normalize_text(text))
+    syllables: list[str] = []
+    for match in _TOKEN_RE.finditer(text):
+        han, latin = match.group(1), match.group(2)
+        syllables.extend(_han_syllables(han) if han else [latin.lower()])
+    return "".join(syllables), "".join(syl[0] for syl in syllables)

@@ -74,7 +74,9 @@ for _field, _names in {
     "committees": "专委会 专门委员会 所在专委会 所属专委会 committee committees",
     "membership": "委员身份 身份 委员类别 是否常委 membership",
     "notes": "备注 说明 notes note remarks remark",
-    "ignore": "序号 编号 no no. # 拼音 pinyin 原行号 错误说明 sourcerow errors",
+    # 关系 and 标签: a people export's relationships and tags, read from their own tables.
+    "ignore": "序号 编号 no no. # 拼音 pinyin 原行号 错误说明 sourcerow errors 关系 relations "
+    "标签 tags",
 }.items():
     for _name in _names.split():
         _HEADERS[_name.casefold()] = _field

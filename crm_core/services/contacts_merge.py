@@ -6,7 +6,8 @@ The audit entry of a merge (action ``merge``) holds what an undo needs
 (``keep``, ``drop``) and every link of the dropped record as it was (``links``: the
 participant rows moved or dropped because the kept record took part already, the
 organisation contacts likewise, the assignments, follow-ups and accounts moved, the
-assignments the merge ended, both records' categories and committees); ``after`` has
+assignments the merge ended, both records' categories and committees, their relations
+and tags: :mod:`crm_core.services.links_merge`); ``after`` has
 the kept record as the merge left it (``keep_after``)."""
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from crm_core.models import (
 )
 from crm_core.phones import search_digits
 from crm_core.services.contacts_search import categories_of, committees_of, get_person
+from crm_core.services.links_merge import merge_links
 from crm_core.unit import Unit, snapshot
 
 # Fields a reviewer picks one side of (``birth`` is year and month together).
@@ -259,6 +261,7 @@ def merge_pair(
             unit, OrganisationContact, OrganisationContact.organisation_id, drop, keep
         ),
     }
+    links["relations_tags"] = merge_links(unit, keep, drop)  # issue 18: relations, tags
     _set_codes(unit, PersonCategory, "category", drop.id, [])
     _set_codes(unit, PersonCommittee, "committee", drop.id, [])
     kept_cats = chosen_codes(chosen.get("categories", "both"), cats["keep"], cats["drop"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -156,11 +157,15 @@ def search_people(
     region: str | None = None,
     membership: str | None = None,
     status: str | None = None,
+    also: Sequence[ColumnElement[bool]] = (),
 ) -> Page:
     """Find people by a Chinese substring of name or employer, full pinyin
     (``zhangsan``), pinyin initials (``zs``) or phone digits; ranked with exact matches
     first, then prefixes, then substrings; paged. Filters narrow the result as in
-    :func:`list_people`. An empty query lists everyone in pinyin order. A query with
+    :func:`list_people`; ``also`` adds conditions on Person that other services make
+    (:func:`crm_core.services.relations.related_filter`,
+    :func:`crm_core.services.tags.tag_filter`). An empty query lists everyone in pinyin
+    order. A query with
     control characters, or longer than 200 characters, is a ValidationError (no name
     holds them; PostgreSQL could not even compare a NUL)."""
     validation.check_texts({"query": query})
@@ -210,6 +215,7 @@ def search_people(
         )
     if match is not None:
         conds.append(match)
+    conds += list(also)
     conds += authz.person_scope(unit)  # county staff see their region's people only
     # The page and the total in one statement: a substring search scans the table once,
     # not twice (half the time at 100,000 people; bench/RESULTS.md).

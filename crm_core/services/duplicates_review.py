@@ -21,7 +21,14 @@ from sqlmodel import col
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_
 from crm_core.models import Account, Person, PersonStatus
-from crm_core.services import assignments, followups, interactions, organisations
+from crm_core.services import (
+    assignments,
+    followups,
+    interactions,
+    organisations,
+    relations,
+    tags,
+)
 from crm_core.services.contacts_merge import (
     BOTH_FIELDS,
     TAKE_FIELDS,
@@ -108,6 +115,12 @@ def _links(unit: Unit, person: Person) -> dict[str, list[dict[str, Any]]]:
                 select(Account).where(col(Account.person_id) == person.id)
             )
         ],
+        # Issue 18: the relationships and tags the merge keeps (crm_core.services.links_merge).
+        "relations": [
+            {"id": str(v.other_id), "label": v.label, "name": v.other_name}
+            for v in relations.relations_of(unit, person.id)
+        ],
+        "tags": [{"name": t} for t in tags.person_tags(unit, person.id)],
     }
 
 

@@ -36,6 +36,7 @@ from crm_core.models import (
 from crm_core.services._common import as_uuid
 from crm_core.services.contacts_merge import UNRESTORED, chosen_codes
 from crm_core.services.contacts_search import categories_of, committees_of, get_person
+from crm_core.services.links_merge import unmerge_links
 from crm_core.unit import Unit, jsonable
 
 _ID_COLUMNS = {"id", "interaction_id", "person_id", "account_id", "organisation_id"}
@@ -145,6 +146,7 @@ def unmerge(unit: Unit, audit_id: uuid.UUID | str) -> tuple[Person, Person]:
             )
         if saved["deleted"]:
             session.execute(insert(link), [_row(r) for r in saved["deleted"]])
+    unmerge_links(unit, keep, drop, links.get("relations_tags"))  # issue 18
     ended = set(links["ended"])
     moved: tuple[tuple[Any, str, list[str]], ...] = (
         (Assignment, "contact_id", links["assignments"]),

@@ -60,7 +60,16 @@ from crm_core.models import (
     PersonStatus,
     table_of,
 )
-from crm_core.services import audit, contacts, followups, interactions, organisations
+from crm_core.relation_models import Relation
+from crm_core.services import (
+    audit,
+    contacts,
+    followups,
+    interactions,
+    organisations,
+    relations,
+    tags,
+)
 from crm_core.unit import Unit
 
 ANONYMOUS = "已匿名"
@@ -98,7 +107,8 @@ def _the_person_and_duplicates(unit: Unit, person_id: uuid.UUID | str) -> list[P
 
 def export_person(unit: Unit, person_id: uuid.UUID | str) -> dict[str, Any]:
     """Everything tongxin holds about one person, as one JSON-ready document: the
-    person (and records merged into it), categories, committees, organisations,
+    person (and records merged into it), categories, committees, organisations, their
+    relationships (each seen from them) and tags,
     accounts linked to them, every interaction they take part in (with participants;
     confidential notes under the usual rules), their follow-ups and assignments, and
     the audit entries about them. Administrators only; the export itself is audited."""
@@ -171,6 +181,8 @@ def export_person(unit: Unit, person_id: uuid.UUID | str) -> dict[str, Any]:
             for a in keepers.values()
             if a.person_id in ids
         ],
+        "relations": [relations.relation_json(v) for v in relations.relations_of(unit, person.id)],
+        "tags": tags.person_tags(unit, person.id),
         "interactions": items,
         "follow_ups": follow_ups,
         "assignments": assignments,
@@ -468,6 +480,12 @@ def anonymise(unit: Unit, person_id: uuid.UUID | str) -> Anonymised:
         select(OrganisationContact).where(col(OrganisationContact.person_id).in_(ids))
     ):
         result.other_records += int(scrub(link, "role"))
+    for rel in unit.session.scalars(  # their relationships' notes (issue 18)
+        select(Relation).where(
+            or_(col(Relation.person_id).in_(ids), col(Relation.other_id).in_(ids))
+        )
+    ):
+        result.other_records += int(scrub(rel, "notes"))
     unit.session.flush()
     redacted = _redact(unit, "person", [str(i) for i in ids], PERSONAL_KEYS)
     alone = [str(i.id) for i in talks if i.id not in others]

@@ -283,7 +283,7 @@ def test_the_preview_marks_differences_and_bad_choices_are_named(
         assert rows["phones"].result == ["+8613900000000", "+8651487331234"]
         moves = duplicates_review.preview_json(preview)["moves"]
         assert moves == {"interactions": 3, "follow_ups": 1, "assignments": 1,
-                         "organisations": 2, "accounts": 1}  # fmt: skip
+                         "organisations": 2, "accounts": 1, "relations": 0, "tags": 0}  # fmt: skip
         for take, field in (({"employr": "drop"}, "take"), ({"employer": "both"}, "take.employer"),
                             ({"phones": "all"}, "take.phones")):  # fmt: skip
             with pytest.raises(ValidationError) as caught:

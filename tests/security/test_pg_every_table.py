@@ -53,6 +53,7 @@ from crm_core.models import (
     PersonCommittee,
     Series,
 )
+from crm_core.relation_models import InteractionTag, PersonTag, Relation
 from crm_core.services import accounts, assignments, contacts, followups, interactions
 from tests.calendar.test_caldav import radicale_server  # noqa: F401  (a real CalDAV server)
 
@@ -171,6 +172,16 @@ def _expectations() -> dict[str, dict[str, dict[str, str]]]:
         ),
         "caldav_state": same(own),
         "contact_proposal": same(own),
+        # Issue 18: a relation is seen with both its people, a tag with its record.
+        "relation": same(
+            {
+                **everyone,
+                "county": f"{GL_PEOPLE} AND (other_id IS NULL OR "
+                f"{GL_PEOPLE.replace('person_id', 'other_id')})",
+            }
+        ),
+        "person_tag": same(via_people),
+        "interaction_tag": same(part_change),
         "not_duplicate": same(
             {
                 **everyone,
@@ -269,6 +280,16 @@ def world(app: Tongxin, names: Callable[[str], str], pg_roles: Callable[[str], N
         ids["gl_call"] = interactions.log_interaction(
             unit, kind="call", people=[zhang.id], region="guangling", summary="电话"
         ).id
+    with app.unit() as unit:
+        # Relations inside guangling, across the counties, and with an organisation; tags
+        # on both people and on each interaction (the confidential talk's included).
+        for one, other in ((zhang.id, zhang2.id), (li.id, zhang.id)):
+            unit.session.add(Relation(type="colleague", person_id=one, other_id=other))
+        unit.session.add(Relation(type="heads", person_id=li.id, organisation_id=org.id))
+        for p in (zhang, li):
+            unit.session.add(PersonTag(person_id=p.id, tag="重点"))
+        for key in ("talk", "visit", "gl_call"):
+            unit.session.add(InteractionTag(interaction_id=ids[key], tag="回访"))
     # Each role leaves an audit entry of its own (the program writes them).
     return World(users, ids)
 

@@ -43,7 +43,7 @@ LEVEL_WORDS = {"certain": N_("certain"), "possible": N_("possible")}
 LINK_WORDS = {
     "interactions": N_("Interactions"), "follow_ups": N_("Follow-ups"),
     "assignments": N_("Assignments"), "organisations": N_("Organisations"),
-    "accounts": N_("Accounts"),
+    "accounts": N_("Accounts"), "relations": N_("Relationships"), "tags": N_("Tags"),
 }  # fmt: skip
 SIDE_WORDS = {"keep": N_("KEEP's"), "drop": N_("DROP's"), "both": N_("both")}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from crm_tui import data
+from crm_tui import data, person_links
 from crm_tui.common import (
+    error_text,
     fmt_day,
     fmt_when,
     kind_label,
@@ -16,6 +17,7 @@ from crm_tui.common import (
 )
 from crm_tui.footer import Footer
 from crm_tui.screens.base import BaseScreen
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,9 +25,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from crm_core.errors import TongxinError
 from crm_core.i18n import N_, _
 from crm_core.person_fields import gender_label
 from crm_core.phones import display_phone
+from crm_core.services import tags
 
 
 class PersonScreen(BaseScreen):
@@ -38,17 +42,23 @@ class PersonScreen(BaseScreen):
         Binding("u", "follow_up", N_("Add follow-up"), id="person.follow_up"),
         Binding("e", "edit", N_("Edit"), id="person.edit"),
         Binding("r", "reload", N_("Refresh"), id="person.reload"),
+        # Issue 18: the liaison record of this year, and tagging (with completion).
+        Binding("a", "record", N_("Liaison record"), id="person.record", show=False),
+        Binding("t", "tag", N_("Tag"), id="person.tag", show=False),
     ]
 
     def __init__(self, person_id: str) -> None:
         super().__init__()
         self.person_id = person_id
         self.page: data.PersonPage | None = None
+        self.with_record = False
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="screen-title", id="person-title")
         with VerticalScroll(id="person-body"):
             yield Static("", id="profile", classes="section")
+            yield Static("", id="relations", classes="section")
+            yield Static("", id="record", classes="section")
             yield Static("", id="assignments", classes="section")
             yield Static("", id="follow-ups", classes="section")
             yield Static("", id="upcoming", classes="section")
@@ -66,6 +76,32 @@ class PersonScreen(BaseScreen):
     def action_reload(self) -> None:
         """Read the page again."""
         self.load_in_thread(lambda unit: data.load_person(unit, self.person_id), self.show)
+        self.load_in_thread(
+            lambda unit: person_links.load_links(
+                unit, self.person_id, with_record=self.with_record
+            ),
+            self.show_links,
+            group="links",
+        )
+
+    def show_links(self, links: person_links.PersonLinks) -> None:
+        """Fill the relationships, the tags line and (when asked for) the record."""
+        self.links = links
+        box = self.query_one("#relations", Static)
+        box.border_title = _("Relationships")
+        box.display = bool(links.relations or links.tags)
+        body = Text()
+        if links.tags:
+            body.append(_("Tags") + "  ", "dim")
+            body.append("、".join(links.tags))
+        box.update(Group(body, person_links.relations_table(links.relations)))
+        record = self.query_one("#record", Static)
+        record.display = bool(links.record)
+        if links.record:
+            record.border_title = _("Liaison record {period}").format(
+                period=links.record["period"]["label"]
+            )
+            record.update(person_links.record_view(links.record))
 
     def show(self, page: data.PersonPage) -> None:
         """Fill the page."""
@@ -198,6 +234,32 @@ class PersonScreen(BaseScreen):
             widget = Static(body, classes="section" + (" panel-error" if panel.error else ""))
             widget.border_title = panel.title
             box.mount(widget)
+
+    def action_record(self) -> None:
+        """Show (or hide) this person's liaison record of the current year."""
+        self.with_record = not self.with_record
+        self.action_reload()
+
+    def action_tag(self) -> None:
+        """Tag this person; the tags in use are completed as one types (pinyin too)."""
+        from crm_tui.screens.tag_prompt import TagPrompt, known_tags
+
+        def save(tag: str | None) -> None:
+            if not tag:
+                return
+            pid = self.person_id
+            try:
+                self.app.core.run(
+                    lambda unit: tags.add_person_tags(unit, pid, [tag]), actor=self.app.actor
+                )
+            except TongxinError as exc:
+                self.notify(error_text(exc), severity="error")
+                return
+            self.action_reload()
+
+        self.load_in_thread(
+            known_tags, lambda known: self.app.push_screen(TagPrompt(known), save), group="tags"
+        )
 
     def action_log(self) -> None:
         """Log work done with this person."""

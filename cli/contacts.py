@@ -7,10 +7,12 @@ from typing import Annotated, Any
 import typer
 from crm_cli import duplicates
 from crm_cli.context import label, open_unit, out, print_json, run_unit
+from crm_cli.groups import GroupOpt
 from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
 from rich.table import Table
 from rich.text import Text
 
+from crm_core.authz import narrowed_to
 from crm_core.errors import TongxinError
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
@@ -18,7 +20,7 @@ from crm_core.models import Person
 from crm_core.person_fields import gender_label
 from crm_core.phones import display_phone
 from crm_core.plugins import missing_kind_label
-from crm_core.services import contacts, interactions
+from crm_core.services import contacts, groups, interactions
 from crm_core.unit import Unit
 
 app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
@@ -36,6 +38,7 @@ def search(
     party: PartyOpt = None,
     committee: CommitteeOpt = None,
     region: RegionOpt = None,
+    group: GroupOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search contacts."""
@@ -43,7 +46,8 @@ def search(
         filters = contacts.resolve_filters(
             unit, category=category, sector=sector, party=party, committee=committee, region=region
         )
-        page = contacts.search_people(unit, query, limit=limit, offset=offset, **filters)
+        with narrowed_to(unit, groups.people_of(unit, group) if group else None):
+            page = contacts.search_people(unit, query, limit=limit, offset=offset, **filters)
         if as_json:
             print_json(
                 {

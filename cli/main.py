@@ -9,7 +9,19 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from crm_cli import admin, calendar, carddav, contacts, reports, roster, scaffold, security, work
+from crm_cli import (
+    admin,
+    bulk,
+    calendar,
+    carddav,
+    contacts,
+    groups,
+    reports,
+    roster,
+    scaffold,
+    security,
+    work,
+)
 from crm_cli.context import CliState, err, out, set_state, state
 from crm_cli.options import HostOpt, PortOpt
 from crm_cli.typer_words import translate_typer
@@ -91,6 +103,8 @@ def build_app() -> typer.Typer:
             _open_tui()
 
     app.add_typer(contacts.app, name="contacts")
+    app.add_typer(groups.app, name="groups")  # issue 18: groups and bulk actions
+    app.add_typer(bulk.app, name="bulk")
     app.add_typer(admin.db_app, name="db")
     app.command("plugins", help=N_("List plugins: version, source, hooks, status, last error."))(
         admin.plugins_command

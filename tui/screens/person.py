@@ -26,6 +26,7 @@ from textual.widgets import Static
 from crm_core.i18n import N_, _
 from crm_core.person_fields import gender_label
 from crm_core.phones import display_phone
+from crm_core.unit import Unit
 
 
 class PersonScreen(BaseScreen):
@@ -49,6 +50,7 @@ class PersonScreen(BaseScreen):
         yield Static("", classes="screen-title", id="person-title")
         with VerticalScroll(id="person-body"):
             yield Static("", id="profile", classes="section")
+            yield Static("", id="person-groups", classes="section")
             yield Static("", id="assignments", classes="section")
             yield Static("", id="follow-ups", classes="section")
             yield Static("", id="upcoming", classes="section")
@@ -66,6 +68,21 @@ class PersonScreen(BaseScreen):
     def action_reload(self) -> None:
         """Read the page again."""
         self.load_in_thread(lambda unit: data.load_person(unit, self.person_id), self.show)
+        self.load_in_thread(self._load_groups, self._show_groups, group="groups")
+
+    def _load_groups(self, unit: Unit) -> list[str]:
+        import uuid
+
+        from crm_core.services import groups
+
+        return [g.name for g in groups.groups_of(unit, uuid.UUID(str(self.person_id)))]
+
+    def _show_groups(self, names: list[str]) -> None:
+        """The groups the person is in (issue 18), as the reader sees them."""
+        widget = self.query_one("#person-groups", Static)
+        widget.border_title = _("Groups")
+        widget.display = bool(names)
+        widget.update(Text("、".join(names)))
 
     def show(self, page: data.PersonPage) -> None:
         """Fill the page."""

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from crm_cli.context import out, print_json, run_unit
+from crm_cli.context import out, run_unit
 from crm_cli.groups import GroupOpt, MembershipOpt, StatusOpt
+from crm_cli.groups import show_result as _show
 from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
-from rich.table import Table
 
 from crm_core import clock, exporter
 from crm_core.authz import narrowed_to
@@ -64,28 +64,6 @@ def _who(
         group=group, query=query, category=category, sector=sector, party=party,
         committee=committee, region=region, membership=membership, status=status,
     )  # fmt: skip
-
-
-def _show(result: bulk_actions.BulkResult, as_json: bool) -> None:
-    if as_json:
-        print_json(result.as_json())
-        return
-    if result.changes:
-        table = Table(box=None, header_style="bold")
-        for head in (_("Name"), _("Field"), _("Before"), _("After"), "ID"):
-            table.add_column(head)
-        for c in result.changes:
-            shown = [
-                ", ".join(v) if isinstance(v, list) else str(v or "") for v in (c.before, c.after)
-            ]
-            table.add_row(c.name, c.field, *shown, str(c.person_id)[:8])
-        out.print(table)
-    text = (
-        _("Dry run: {n} of {total} people would change ({same} already so); nothing written.")
-        if result.dry_run
-        else _("{n} of {total} people changed ({same} already so).")
-    )
-    out.print(text.format(n=len(result.changes), total=result.people, same=result.unchanged))
 
 
 @app.command("add-category", help=N_("Give everyone the category."))

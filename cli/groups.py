@@ -12,7 +12,7 @@ from rich.table import Table
 
 from crm_core.errors import NotFound, ValidationError
 from crm_core.i18n import N_, _
-from crm_core.services import contacts, groups
+from crm_core.services import bulk_actions, contacts, groups
 from crm_core.unit import Unit
 
 app = typer.Typer(
@@ -207,9 +207,6 @@ def remind(
     as_json: JsonOpt = False,
 ) -> None:
     """Assign the group's people to me at a cadence (the overdue list and reminders follow)."""
-    from crm_cli.bulk import _show
-
-    from crm_core.services import bulk_actions
 
     def work(unit: Unit) -> bulk_actions.BulkResult:
         if unit.actor is None:
@@ -219,4 +216,27 @@ def remind(
             unit, ids, unit.actor.id, every_days=every, dry_run=dry_run
         )
 
-    _show(run_unit(work), as_json)
+    show_result(run_unit(work), as_json)
+
+
+def show_result(result: bulk_actions.BulkResult, as_json: bool) -> None:
+    """Print a bulk action's result: the changes, then a line saying how many."""
+    if as_json:
+        print_json(result.as_json())
+        return
+    if result.changes:
+        table = Table(box=None, header_style="bold")
+        for head in (_("Name"), _("Field"), _("Before"), _("After"), "ID"):
+            table.add_column(head)
+        for c in result.changes:
+            shown = [
+                ", ".join(v) if isinstance(v, list) else str(v or "") for v in (c.before, c.after)
+            ]
+            table.add_row(c.name, c.field, *shown, str(c.person_id)[:8])
+        out.print(table)
+    text = (
+        _("Dry run: {n} of {total} people would change ({same} already so); nothing written.")
+        if result.dry_run
+        else _("{n} of {total} people changed ({same} already so).")
+    )
+    out.print(text.format(n=len(result.changes), total=result.people, same=result.unchanged))

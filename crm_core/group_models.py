@@ -11,10 +11,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from crm_core import clock
-from crm_core.models import Record
 from crm_core.types import JSONDoc, UTCDateTime, str_enum
 
 
@@ -25,11 +25,22 @@ class GroupKind(StrEnum):
     static = "static"
 
 
-class ContactGroup(Record, table=True):
+class ContactGroup(SQLModel, table=True):
     """A named group of people: personal (its owner's only) or shared (seen by everyone
-    who may read people; each still sees only the members their rights cover)."""
+    who may read people; each still sees only the members their rights cover). The
+    columns of :class:`crm_core.models.Record` (declared here: this module is imported
+    by that one), with the same optimistic version check."""
 
     __tablename__ = "contact_group"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
+    version: int = Field(default=1, sa_column_kwargs={"nullable": False})
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
     name: str = Field(index=True, nullable=False)
     kind: GroupKind = Field(default=GroupKind.smart, sa_type=str_enum(GroupKind))
     shared: bool = Field(default=False, nullable=False)

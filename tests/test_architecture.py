@@ -256,6 +256,7 @@ ABOVE_THE_APP = {"crm_tui.testing"}
 HOOKSPECS_MAY_REACH = {
     "crm_core.calendar_models",
     "crm_core.dedupe_models",
+    "crm_core.group_models",
     "crm_core.clock",
     "crm_core.config",
     "crm_core.config_models",  # the config file's pydantic models: types, no services

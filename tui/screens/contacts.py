@@ -71,7 +71,7 @@ class ContactsScreen(BaseScreen):
         Binding("ctrl+r", "clear", N_("Clear search"), id="contacts.clear"),
         Binding("down", "focus_table", N_("To the list"), id="contacts.to_list", show=False),
         Binding("slash", "focus_search", N_("Search"), id="contacts.search"),
-        Binding("ctrl+b", "bulk", N_("Bulk action"), id="contacts.bulk"),
+        Binding("ctrl+b", "bulk", N_("Bulk action"), id="contacts.bulk", show=False),
     ]
 
     FILTERS = ("category", "sector", "party", "committee", "region", "status")

@@ -50,7 +50,9 @@ class PersonScreen(BaseScreen):
         yield Static("", classes="screen-title", id="person-title")
         with VerticalScroll(id="person-body"):
             yield Static("", id="profile", classes="section")
-            yield Static("", id="person-groups", classes="section")
+            groups_box = Static("", id="person-groups", classes="section")
+            groups_box.display = False  # shown once the person is in a group
+            yield groups_box
             yield Static("", id="assignments", classes="section")
             yield Static("", id="follow-ups", classes="section")
             yield Static("", id="upcoming", classes="section")

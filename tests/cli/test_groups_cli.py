@@ -66,7 +66,7 @@ def test_save_list_show_and_use_a_group(tx, tmp_path: Path) -> None:  # type: ig
     assert code != 0 and "没有的组" in err
 
 
-def test_a_picked_group_and_bulk_actions_with_a_dry_run(tx) -> None:  # type: ignore[no-untyped-def]
+def test_a_picked_group_and_bulk_actions_with_a_dry_run(tx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, err = tx("groups", "add", "茶叙", "张三", "李四", "--json")
     assert code == 0, err
     assert (json.loads(out)["kind"], json.loads(out)["added"]) == ("static", 2)
@@ -87,6 +87,20 @@ def test_a_picked_group_and_bulk_actions_with_a_dry_run(tx) -> None:  # type: ig
     assert (json.loads(out)["changed"], json.loads(out)["unchanged"]) == (1, 1)
     code, out, err = tx("bulk", "set", "membership", "大人物", "--group", "茶叙")
     assert code != 0 and "membership" in err
+    code, out, err = tx("bulk", "schedule", "meeting", "--at", "2026-12-20 14:00", "--group",
+                        "茶叙", "--dry-run", "--json")  # fmt: skip
+    assert code == 0, err
+    assert (json.loads(out)["changed"], json.loads(out)["created_id"]) == (2, None)
+    code, out, err = tx("bulk", "schedule", "meeting", "--at", "2026-12-20 14:00", "--group",
+                        "茶叙", "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["created_id"], err
+    code, out, _ = tx("contacts", "show", "李四", "--json")
+    assert len(json.loads(out)["recent"]) == 1  # the meeting, planned with both
+    target = tmp_path / "tea.csv"
+    code, out, err = tx("bulk", "export", "-o", str(target), "--group", "茶叙")
+    assert code == 0, err
+    with target.open(encoding="utf-8-sig") as f:
+        assert sorted(r[0] for r in list(csv.reader(f))[1:]) == ["张三", "李四"]
     code, out, _ = tx("groups", "remove", "茶叙", "李四", "--json")
     assert json.loads(out)["count"] == 1
     code, _, err = tx("groups", "save", "茶叙", "x")  # not a second group of that name

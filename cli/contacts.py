@@ -7,11 +7,13 @@ from typing import Annotated, Any
 import typer
 from crm_cli import duplicates
 from crm_cli.context import label, open_unit, out, print_json, run_unit
+from crm_cli.groups import GroupOpt
 from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
 from crm_cli.relations import relations_table
 from rich.table import Table
 from rich.text import Text
 
+from crm_core.authz import narrowed_to
 from crm_core.errors import TongxinError
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _
@@ -19,7 +21,7 @@ from crm_core.models import Person
 from crm_core.person_fields import gender_label
 from crm_core.phones import display_phone
 from crm_core.plugins import missing_kind_label
-from crm_core.services import contacts, interactions, relations, tags
+from crm_core.services import contacts, groups, interactions, relations, tags
 from crm_core.unit import Unit
 
 app = typer.Typer(help=N_("Find, show and add contacts."), no_args_is_help=True)
@@ -45,6 +47,7 @@ def search(
         typer.Option(help=N_("Only relations of this type (with --related-to, or alone).")),
     ] = None,
     tag: Annotated[str | None, typer.Option(help=N_("Only people with this tag."))] = None,
+    group: GroupOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search contacts."""
@@ -53,7 +56,10 @@ def search(
             unit, category=category, sector=sector, party=party, committee=committee, region=region
         )
         also = _link_filters(unit, related_to, relation_type, tag)
-        page = contacts.search_people(unit, query, limit=limit, offset=offset, also=also, **filters)
+        with narrowed_to(unit, groups.people_of(unit, group) if group else None):
+            page = contacts.search_people(
+                unit, query, limit=limit, offset=offset, also=also, **filters
+            )
         if as_json:
             print_json(
                 {

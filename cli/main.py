@@ -11,9 +11,11 @@ from typing import Annotated, Any
 import typer
 from crm_cli import (
     admin,
+    bulk,
     calendar,
     carddav,
     contacts,
+    groups,
     record,
     relations,
     reports,
@@ -107,6 +109,8 @@ def build_app() -> typer.Typer:
     app.add_typer(relations.app, name="relations")
     app.add_typer(tags.app, name="tags")
     record.register(app)  # record PERSON | record summary
+    app.add_typer(groups.app, name="groups")  # issue 18: groups and bulk actions
+    app.add_typer(bulk.app, name="bulk")
     app.add_typer(admin.db_app, name="db")
     app.command("plugins", help=N_("List plugins: version, source, hooks, status, last error."))(
         admin.plugins_command

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from crm_cli.context import get_app, open_unit, out, print_json, state
+from crm_cli.groups import GroupOpt
 from crm_cli.options import FromOpt, JsonOpt, ToOpt
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +20,7 @@ from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
 from crm_core.reports import available_reports, period_from_options, report_json, run_report
 from crm_core.reports.output import write_report
+from crm_core.services import groups
 from crm_core.timeparse import TimeParseError, parse_date
 
 
@@ -53,6 +55,7 @@ def report_command(
         Path | None,
         typer.Option("-o", "--output", help=N_("Write the report to .xlsx, .docx or .csv.")),
     ] = None,
+    group: GroupOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a report."""
@@ -82,7 +85,8 @@ def report_command(
             year=year,
             today=clock.today(unit.config.tz),
         )
-        spec, result = run_report(unit, name, period)
+        people = groups.people_of(unit, group) if group else None
+        spec, result = run_report(unit, name, period, people=people)
     if output is not None:
         write_report(spec, period, result, output, lang=lang)
     if as_json:

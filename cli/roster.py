@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import err, label, out, print_json, run_unit, state
+from crm_cli.groups import GroupOpt
 from crm_cli.options import (
     CategoryOpt,
     CommitteeOpt,
@@ -35,9 +36,11 @@ from rich.prompt import Prompt
 from rich.text import Text
 
 from crm_core import clock, exporter, importer
+from crm_core.authz import narrowed_to
 from crm_core.errors import TongxinError, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.person_fields import GENDER_LABELS, MEMBERSHIP_ZH, PERSON_FIELDS
+from crm_core.services import groups
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
 
@@ -427,20 +430,23 @@ def export_people_command(
     party: PartyOpt = None,
     committee: CommitteeOpt = None,
     region: RegionOpt = None,
+    group: GroupOpt = None,
 ) -> None:
     """Export people."""
-    count = run_unit(
-        lambda unit: exporter.export_people(
-            unit,
-            output,
-            category=category,
-            sector=sector,
-            party=party,
-            committee=committee,
-            region=region,
-        ),
-        write=False,
-    )
+
+    def work(unit: Unit) -> int:
+        with narrowed_to(unit, groups.people_of(unit, group) if group else None):
+            return exporter.export_people(
+                unit,
+                output,
+                category=category,
+                sector=sector,
+                party=party,
+                committee=committee,
+                region=region,
+            )
+
+    count = run_unit(work, write=False)
     out.print(_("Wrote {count} people to {path}.").format(count=count, path=output), markup=False)
 
 

@@ -28,7 +28,8 @@ PostgreSQL enforces the same rules again for anyone connecting with their own ro
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,9 +167,30 @@ def _people_in(scope: str) -> Any:
 
 
 def person_scope(unit: Unit) -> list[ColumnElement[bool]]:
-    """WHERE conditions on Person that leave only the people the unit may see."""
+    """WHERE conditions on Person that leave only the people the unit may see (and,
+    inside :func:`narrowed_to`, only those of that set)."""
     scope = region_scope(unit)
-    return [] if scope is None else [col(Person.region) == scope]
+    conds = [] if scope is None else [col(Person.region) == scope]
+    narrowed = getattr(unit, "people_filter", None)
+    if narrowed is not None:
+        conds.append(col(Person.id).in_(narrowed))
+    return conds
+
+
+@contextmanager
+def narrowed_to(unit: Unit, people: Iterable[uuid.UUID] | None) -> Iterator[None]:
+    """Inside the block, every people query that applies the unit's scope
+    (:func:`person_scope`, :func:`person_ids_scope`, :func:`interaction_scope`) keeps
+    only ``people`` too (a group's members: ``--group``); None narrows nothing. It
+    only ever narrows: what the unit may not see stays out."""
+    before = getattr(unit, "people_filter", None)
+    if people is not None:
+        ids = list(people)
+        unit.people_filter = ids if before is None else [i for i in ids if i in set(before)]  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        unit.people_filter = before  # type: ignore[attr-defined]
 
 
 def can_see_person(unit: Unit, person: Person) -> bool:
@@ -209,9 +231,11 @@ def check_move(unit: Unit, region: str | None, what: str) -> None:
 def person_ids_scope(unit: Unit, column: Any) -> list[ColumnElement[bool]]:
     """WHERE conditions keeping rows whose ``column`` names a person the unit may see."""
     scope = region_scope(unit)
+    narrowed = getattr(unit, "people_filter", None)
+    conds = [] if narrowed is None else [column.in_(narrowed)]
     if scope is None:
-        return []
-    return [column.in_(_people_in(scope))]
+        return conds
+    return [column.in_(_people_in(scope)), *conds]
 
 
 # -- interactions -----------------------------------------------------------------------
@@ -232,6 +256,18 @@ def interaction_scope(unit: Unit) -> list[ColumnElement[bool]]:
     """WHERE conditions on Interaction that leave only those the unit may see: for
     county staff, those of their region, with a person of their region, or their own."""
     scope = region_scope(unit)
+    narrowed = getattr(unit, "people_filter", None)
+    if narrowed is not None:  # work with someone of the set (narrowed_to)
+        q = aliased(InteractionParticipant)
+        among = exists().where(
+            col(q.interaction_id) == col(Interaction.id), col(q.person_id).in_(narrowed)
+        )
+        return [among, *interaction_scope_of_region(unit, scope)]
+    return interaction_scope_of_region(unit, scope)
+
+
+def interaction_scope_of_region(unit: Unit, scope: str | None) -> list[ColumnElement[bool]]:
+    """:func:`interaction_scope` without a narrowing: the region's rule alone."""
     if scope is None:
         return []
     p = aliased(InteractionParticipant)
@@ -251,7 +287,7 @@ def interaction_scope(unit: Unit) -> list[ColumnElement[bool]]:
 def can_see_interaction(unit: Unit, interaction: Interaction) -> bool:
     """Whether the unit may see this interaction (its notes are a further question:
     :func:`can_read_notes`)."""
-    conds = interaction_scope(unit)
+    conds = interaction_scope_of_region(unit, region_scope(unit))  # never narrowed
     if not conds:
         return True
     if interaction.region == region_scope(unit):

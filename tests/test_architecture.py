@@ -257,6 +257,7 @@ HOOKSPECS_MAY_REACH = {
     "crm_core.calendar_models",
     "crm_core.dedupe_models",
     "crm_core.relation_models",  # relations and tags (issue 18): tables, like dedupe_models
+    "crm_core.group_models",
     "crm_core.clock",
     "crm_core.config",
     "crm_core.config_models",  # the config file's pydantic models: types, no services

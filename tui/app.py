@@ -22,6 +22,7 @@ from crm_tui.screens.duplicates import DuplicatesCommands
 from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
 from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
 from crm_tui.screens.form import InteractionForm
+from crm_tui.screens.groups import GroupsCommands
 from crm_tui.screens.help import HelpScreen
 from crm_tui.screens.interaction import InteractionDialog
 from crm_tui.screens.person import PersonScreen
@@ -64,7 +65,7 @@ class TongxinApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "同心 tongxin"
-    COMMANDS = App.COMMANDS | {TongxinCommands, DuplicatesCommands}
+    COMMANDS = App.COMMANDS | {TongxinCommands, DuplicatesCommands, GroupsCommands}
     # The palette opens with Ctrl+P (app.command_palette below; __init__ turns it on), but
     # Textual's own footer key for it stays off: at 80 columns it covers the screen's keys.
     ENABLE_COMMAND_PALETTE = False

@@ -54,6 +54,7 @@ from crm_core.panels import CardSpec, OpenTarget, PaletteCommandSpec, PanelSpec
 from crm_core.reports import Column, Period, ReportSpec, ReportTable, Section, note_scope, share
 from crm_core.services.contacts import create_person, describe, get_person, resolve_person
 from crm_core.services.followups import raise_follow_up, update_follow_up
+from crm_core.services.groups import people_of as group_people
 from crm_core.services.interactions import (
     Participant,
     Participation,
@@ -137,6 +138,7 @@ __all__ = [
     "get_interaction",
     "get_organisation",
     "get_person",
+    "group_people",
     "hookimpl",
     "interaction_json",
     "interactions",

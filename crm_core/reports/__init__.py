@@ -34,6 +34,8 @@ A plugin's report::
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from crm_core.errors import NotFound
@@ -89,10 +91,17 @@ def get_report(app: AppPort, code: str) -> ReportSpec:
     raise NotFound("report", f"{code} ({', '.join(reports)})")
 
 
-def run_report(unit: Unit, code: str, period: Period) -> tuple[ReportSpec, ReportTable]:
-    """Build the report ``code`` for ``period``, over what the acting account may see."""
+def run_report(
+    unit: Unit, code: str, period: Period, *, people: Iterable[uuid.UUID] | None = None
+) -> tuple[ReportSpec, ReportTable]:
+    """Build the report ``code`` for ``period``, over what the acting account may see;
+    with ``people`` (a group's members), over those people and the work with them only
+    (:func:`crm_core.authz.narrowed_to`)."""
+    from crm_core.authz import narrowed_to
+
     spec = get_report(unit.app, code)
-    result = spec.build(unit, period)
+    with narrowed_to(unit, people):
+        result = spec.build(unit, period)
     if not isinstance(result, ReportTable):
         raise TypeError(f"report {code} returned {type(result).__name__}, not a ReportTable")
     if spec.plugin is None and result.sections:

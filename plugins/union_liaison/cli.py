@@ -139,6 +139,13 @@ def gathering_command(
             help=N_("With --create: invite this person (id, name or pinyin; repeatable)."),
         ),
     ] = None,
+    invite_group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--invite-group",
+            help=N_("With --create: invite everyone of this group (its name; repeatable)."),
+        ),
+    ] = None,
     send: Annotated[
         bool,
         typer.Option(
@@ -149,6 +156,10 @@ def gathering_command(
     as_json: JsonOpt = False,
 ) -> None:
     """The year's gathering: date, invitees, RSVPs and attendance."""
+    if invite_group and not create:
+        raise typer.BadParameter(
+            _("--invite-group goes with --create"), param_hint="--invite-group"
+        )
     if invite and not create:
         raise typer.BadParameter(_("--invite goes with --create"), param_hint="--invite")
 
@@ -163,6 +174,8 @@ def gathering_command(
         gathering: Interaction | None
         if create:
             people = [api.resolve_person(unit, ref).id for ref in invite or []]
+            for name in invite_group or []:  # a group's members as the reader sees them
+                people += [p for p in api.group_people(unit, name) if p not in people]
             gathering = services.ensure_gathering(
                 unit, the_year, series_code=series, invitees=people
             )

@@ -46,6 +46,7 @@ from crm_core.calendar_models import (
     ReminderDelivery,
 )
 from crm_core.dedupe_models import NotDuplicate
+from crm_core.group_models import ContactGroup, ContactGroupMember, GroupKind
 from crm_core.models import (
     Organisation,
     OrganisationContact,
@@ -89,6 +90,10 @@ REVIEWED_DEFINER_FUNCTIONS = {"public.tongxin_redact_audit", "public.tongxin_red
 ALL = "true"
 NONE = "false"
 GL_PEOPLE = "person_id IN (SELECT id FROM person WHERE region = 'guangling')"
+
+
+def _in_groups(cond: str) -> str:
+    return f"group_id IN (SELECT id FROM contact_group WHERE {cond})"
 
 
 @dataclass
@@ -182,6 +187,28 @@ def _expectations() -> dict[str, dict[str, dict[str, str]]]:
         ),
         "person_tag": same(via_people),
         "interaction_tag": same(part_change),
+        # Groups: shared ones seen by all, personal ones by their owners; changed by the
+        # owner (a shared one by an administrator too); members as their person is seen.
+        "contact_group": by(
+            dict.fromkeys(ROLES, "(shared OR owner_id = %(me)s)"),
+            dict.fromkeys(ROLES, "owner_id = %(me)s"),
+            {**dict.fromkeys(ROLES, "owner_id = %(me)s"), "admin": "(owner_id = %(me)s OR shared)"},
+            {**dict.fromkeys(ROLES, "owner_id = %(me)s"), "admin": "(owner_id = %(me)s OR shared)"},
+        ),
+        "contact_group_member": by(
+            {
+                **dict.fromkeys(ROLES, _in_groups("shared OR owner_id = %(me)s")),
+                "county": f"{GL_PEOPLE} AND " + _in_groups("shared OR owner_id = %(me)s"),
+            },
+            *[
+                {
+                    **dict.fromkeys(ROLES, _in_groups("owner_id = %(me)s")),
+                    "admin": _in_groups("owner_id = %(me)s OR shared"),
+                    "county": f"{GL_PEOPLE} AND " + _in_groups("owner_id = %(me)s"),
+                }
+            ]
+            * 3,
+        ),
         "not_duplicate": same(
             {
                 **everyone,
@@ -237,6 +264,14 @@ def world(app: Tongxin, names: Callable[[str], str], pg_roles: Callable[[str], N
         for one, other in ((zhang.id, zhang2.id), (zhang.id, li.id)):
             low, high = sorted((one, other), key=str)
             unit.session.add(NotDuplicate(person_a=low, person_b=high))
+        # Groups: the leader's own and shared ones, the county clerk's own (issue 18).
+        for owner, shared in (("leader", False), ("leader", True), ("county", False)):
+            group = ContactGroup(name=f"{owner}-{shared}", kind=GroupKind.static, shared=shared,
+                                 owner_id=made[owner].id)  # fmt: skip
+            unit.session.add(group)
+            unit.session.flush()
+            for p in (zhang, li):
+                unit.session.add(ContactGroupMember(group_id=group.id, person_id=p.id))
         followups.raise_follow_up(unit, title="路灯", person_id=zhang.id)
         followups.raise_follow_up(unit, title="停车", person_id=li.id)
         followups.raise_follow_up(unit, title="自己的", owner_id=made["county"].id)

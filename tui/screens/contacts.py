@@ -71,6 +71,7 @@ class ContactsScreen(BaseScreen):
         Binding("ctrl+r", "clear", N_("Clear search"), id="contacts.clear"),
         Binding("down", "focus_table", N_("To the list"), id="contacts.to_list", show=False),
         Binding("slash", "focus_search", N_("Search"), id="contacts.search"),
+        Binding("ctrl+b", "bulk", N_("Bulk action"), id="contacts.bulk", show=False),
     ]
 
     FILTERS = ("category", "sector", "party", "committee", "region", "status")
@@ -307,6 +308,15 @@ class ContactsScreen(BaseScreen):
             table.focus()
         elif table.has_focus:
             table.action_cursor_down()
+
+    def action_bulk(self) -> None:
+        """A bulk action on everyone the search finds now (issue 18)."""
+        from crm_tui.screens.bulk import open_bulk
+
+        query, filters = self.query_one("#search", Input).value, self.filters()
+        open_bulk(self, query or _("Contacts"), lambda unit: [
+            p.id for p in contacts.search_people(unit, query, limit=10_000_000, **filters).items
+        ])  # fmt: skip
 
     def action_focus_search(self) -> None:
         """Back to the search box."""

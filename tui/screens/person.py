@@ -30,6 +30,7 @@ from crm_core.i18n import N_, _
 from crm_core.person_fields import gender_label
 from crm_core.phones import display_phone
 from crm_core.services import tags
+from crm_core.unit import Unit
 
 
 class PersonScreen(BaseScreen):
@@ -59,6 +60,9 @@ class PersonScreen(BaseScreen):
             yield Static("", id="profile", classes="section")
             yield Static("", id="relations", classes="section")
             yield Static("", id="record", classes="section")
+            groups_box = Static("", id="person-groups", classes="section")
+            groups_box.display = False  # shown once the person is in a group
+            yield groups_box
             yield Static("", id="assignments", classes="section")
             yield Static("", id="follow-ups", classes="section")
             yield Static("", id="upcoming", classes="section")
@@ -102,6 +106,21 @@ class PersonScreen(BaseScreen):
                 period=links.record["period"]["label"]
             )
             record.update(person_links.record_view(links.record))
+        self.load_in_thread(self._load_groups, self._show_groups, group="groups")
+
+    def _load_groups(self, unit: Unit) -> list[str]:
+        import uuid
+
+        from crm_core.services import groups
+
+        return [g.name for g in groups.groups_of(unit, uuid.UUID(str(self.person_id)))]
+
+    def _show_groups(self, names: list[str]) -> None:
+        """The groups the person is in (issue 18), as the reader sees them."""
+        widget = self.query_one("#person-groups", Static)
+        widget.border_title = _("Groups")
+        widget.display = bool(names)
+        widget.update(Text("、".join(names)))
 
     def show(self, page: data.PersonPage) -> None:
         """Fill the page."""

@@ -9,7 +9,18 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from crm_cli import admin, calendar, carddav, contacts, reports, roster, scaffold, security, work
+from crm_cli import (
+    admin,
+    api,
+    calendar,
+    carddav,
+    contacts,
+    reports,
+    roster,
+    scaffold,
+    security,
+    work,
+)
 from crm_cli.context import CliState, err, out, set_state, state
 from crm_cli.options import HostOpt, PortOpt
 from crm_cli.typer_words import translate_typer
@@ -117,6 +128,7 @@ def build_app() -> typer.Typer:
     roster.register(app)  # import; export people/interactions/vcf (after calendar's export)
     reports.register(app)  # report NAME, report --list
     security.register(app)  # users, audit, person export/anonymise, backup, restore
+    api.register(app)  # api token …, webhooks …
     app.command("web", help=N_("Serve the terminal UI to a browser (textual-serve)."))(web_command)
     return app
 

@@ -28,12 +28,14 @@ import re
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import cached_property
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 
 from crm_core import authz, clock
@@ -44,6 +46,7 @@ from crm_core.config import Config
 from crm_core.errors import Ambiguous, NotFound, PermissionDenied, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account, AuditLog
+from crm_core.ports import PluginHostPort
 from crm_core.services import accounts
 from crm_core.unit import Unit, audit_entry
 
@@ -261,6 +264,11 @@ class Feed:
     last_modified: datetime
 
     @cached_property
+    def http_date(self) -> str:
+        """``last_modified`` as an HTTP date, formatted once per cached feed."""
+        return format_datetime(self.last_modified.astimezone(UTC), usegmt=True)
+
+    @cached_property
     def gzipped(self) -> bytes:
         """The body gzip-compressed (about a seventh of its size for a calendar), made
         once per cached feed; ``mtime=0`` so the same body always gives the same bytes."""
@@ -293,13 +301,64 @@ def data_version(unit: Unit) -> tuple[object, ...]:
     through the services leaves an audit-log row (deletes too), so the newest row's time
     and how many rows carry it, with today's date (the calendar's span moves daily).
     Two index lookups, however long the log."""
-    top = unit.session.scalar(select(func.max(AuditLog.at)))
+    row = unit.session.execute(_VERSION).one()
+    return (row.top, row.same, clock.today(unit.config.tz))
+
+
+def _version_columns() -> tuple[Any, Any]:
+    # Aliases, so that no subquery correlates with another (each reads the whole log).
+    newest, counted, inner = (AuditLog.__table__.alias(n) for n in ("av1", "av2", "av3"))  # type: ignore[attr-defined]
+    top = select(func.max(newest.c.at)).scalar_subquery()
     same = (
-        unit.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.at == top))
-        if top is not None
-        else 0
+        select(func.count())
+        .select_from(counted)
+        .where(counted.c.at == select(func.max(inner.c.at)).scalar_subquery())
+        .scalar_subquery()
     )
-    return (top, same, clock.today(unit.config.tz))
+    return top.label("top"), same.label("same")
+
+
+_VERSION = select(*_version_columns())
+
+# One statement for a request: the token's row (by the hash's unique index), whether its
+# holder is active, and the data version (two index lookups). A cached feed is answered
+# from this alone, so a revoked token is refused at once whatever is cached.
+_PROBE = (
+    select(
+        col(FeedToken.id),
+        col(FeedToken.scope),
+        col(FeedToken.revoked_at),
+        col(FeedToken.account_id),
+        col(Account.active),
+        *_version_columns(),
+    )
+    .select_from(FeedToken)
+    .outerjoin(Account, col(Account.id) == col(FeedToken.account_id))
+    .where(col(FeedToken.token_hash) == bindparam("digest"))
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one request learns of its token in one statement: the live token's id and
+    the data version its cached feed must match."""
+
+    token_id: uuid.UUID
+    version: tuple[object, ...]
+
+
+def probe(execute: Callable[..., Any], token: str, tz: Any) -> Probe | None:
+    """The live token ``token`` (None if unknown, revoked, malformed, or its account is
+    disabled or gone) with the data version, in one statement run by ``execute`` (a
+    session's or a connection's ``execute``)."""
+    if not _TOKEN_RE.match(token):
+        return None
+    row = execute(_PROBE, {"digest": hash_token(token)}).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.scope == "user" and not row.active:  # no account (outer join: None) or disabled
+        return None
+    return Probe(row.id, (row.top, row.same, clock.today(tz)))
 
 
 class FeedCache:
@@ -314,9 +373,11 @@ class FeedCache:
         self._feeds: dict[uuid.UUID, tuple[tuple[object, ...], Feed]] = {}
         self._lock = threading.Lock()
 
-    def usable(self, unit: Unit) -> bool:
-        """Whether caching is safe with the plugins loaded."""
-        return not unit.plugins.pm.hook.add_events.get_hookimpls()
+    def usable(self, unit: Unit | PluginHostPort) -> bool:
+        """Whether caching is safe with the plugins loaded (those of ``unit``, or a
+        plugin host)."""
+        host = unit.plugins if isinstance(unit, Unit) else unit
+        return not host.pm.hook.add_events.get_hookimpls()
 
     def get(self, token_id: uuid.UUID, version: tuple[object, ...]) -> Feed | None:
         """The cached feed of a token if the data has not changed since."""
@@ -344,6 +405,7 @@ class Answer:
 
 
 NOT_FOUND = Answer(404, [("Content-Length", "0")], b"")
+METHOD_NOT_ALLOWED = Answer(405, [("Allow", "GET, HEAD"), ("Content-Length", "0")], b"")
 
 
 # Below this a calendar is not worth compressing (an empty one is a few hundred bytes).
@@ -400,26 +462,63 @@ def answer(
     calendar, and ``If-None-Match`` compares weakly, so either validator gives a 304.
     Every answer carries ``Vary: Accept-Encoding`` for caches in between."""
     if method not in ("GET", "HEAD"):
-        return Answer(405, [("Allow", "GET, HEAD"), ("Content-Length", "0")], b"")
+        return METHOD_NOT_ALLOWED
     m = PATH_RE.match(path.split("?", 1)[0])
     if m is None:
         return NOT_FOUND
-    row = resolve_token(unit, m.group(1))
-    if row is None:
+    found = probe(unit.session.execute, m.group(1), unit.config.tz)
+    if found is None:
+        return NOT_FOUND
+    row = unit.session.get(FeedToken, found.token_id)
+    if row is None:  # gone between the two reads
         return NOT_FOUND
     if cache is not None and cache.usable(unit):
-        version = data_version(unit)
-        cached = cache.get(row.id, version)
-        if cached is None:
-            cached = render_feed(unit, row)
-            cache.put(row.id, version, cached)
-        feed = cached
+        feed = cache.get(row.id, found.version)
+        if feed is None:
+            feed = render_feed(unit, row)
+            cache.put(row.id, found.version, feed)
     else:
         feed = render_feed(unit, row)
+    return respond(method, headers, feed, row.id)
+
+
+def answer_cached(
+    connect: Callable[[], Any],
+    plugins: PluginHostPort,
+    tz: Any,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    cache: FeedCache | None,
+) -> Answer | None:
+    """The answer :func:`answer` would give, when it needs no unit of work: an error, or
+    a cached feed still current (one statement on a connection from ``connect``: the
+    token's row and the data version, then a header compare). None when the feed must
+    be built (not cached, changed, or caching not usable): then :func:`answer`."""
+    if method not in ("GET", "HEAD"):
+        return METHOD_NOT_ALLOWED
+    m = PATH_RE.match(path.split("?", 1)[0])
+    if m is None:
+        return NOT_FOUND
+    if cache is None or not cache.usable(plugins):
+        return None
+    with connect() as conn:
+        found = probe(conn.execute, m.group(1), tz)
+    if found is None:
+        return NOT_FOUND
+    feed = cache.get(found.token_id, found.version)
+    if feed is None:
+        return None
+    return respond(method, headers, feed, found.token_id)
+
+
+def respond(method: str, headers: dict[str, str], feed: Feed, token_id: uuid.UUID) -> Answer:
+    """200 with ``feed`` (gzip-compressed if the client takes it) or 304 when the
+    request's validators show the client has it (see :func:`answer`)."""
     compress = len(feed.body) >= _GZIP_FROM and accepts_gzip(headers.get("accept-encoding"))
     common = [
         ("ETag", f"W/{feed.etag}" if compress else feed.etag),
-        ("Last-Modified", format_datetime(feed.last_modified.astimezone(UTC), usegmt=True)),
+        ("Last-Modified", feed.http_date),
         ("Cache-Control", "private, no-cache"),
         ("Vary", "Accept-Encoding"),
     ]
@@ -435,7 +534,7 @@ def answer(
         except (TypeError, ValueError):
             fresh = False
     if fresh:
-        return Answer(304, common, b"", row.id)
+        return Answer(304, common, b"", token_id)
     body = feed.gzipped if compress else feed.body
     out = [
         ("Content-Type", "text/calendar; charset=utf-8"),
@@ -443,7 +542,7 @@ def answer(
         ("Content-Length", str(len(body))),
         *common,
     ]
-    return Answer(200, out, b"" if method == "HEAD" else body, row.id)
+    return Answer(200, out, b"" if method == "HEAD" else body, token_id)
 
 
 def token_json(row: FeedToken, account: Account | None = None) -> dict[str, object]:

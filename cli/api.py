@@ -101,5 +101,8 @@ def token_revoke(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `api` (and `webhooks`) to the main command."""
+    """Add `api` and `webhooks` to the main command."""
+    from crm_cli.webhooks import webhooks_app
+
     app.add_typer(api_app, name="api")
+    app.add_typer(webhooks_app, name="webhooks")

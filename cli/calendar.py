@@ -166,11 +166,16 @@ def serve_command(
         ),
         markup=False,
     )
+    from crm_core.services.webhook_send import Dispatcher
+
+    dispatcher = Dispatcher(app)  # webhooks: the events due, every 10 s
+    dispatcher.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        dispatcher.stop()
         server.server_close()
 
 

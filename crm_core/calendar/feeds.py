@@ -36,6 +36,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from crm_core import authz, clock
@@ -341,24 +342,99 @@ _PROBE = (
 @dataclass(frozen=True)
 class Probe:
     """What one request learns of its token in one statement: the live token's id and
-    the data version its cached feed must match."""
+    the data version its cached feed must match (values as the driver gives them)."""
 
     token_id: uuid.UUID
     version: tuple[object, ...]
 
 
-def probe(execute: Callable[..., Any], token: str, tz: Any) -> Probe | None:
+def _probe_sql(dialect: Any) -> tuple[str, Callable[[str], Any]]:
+    """:data:`_PROBE` compiled once for ``dialect``, and how to pass the digest."""
+    compiled = _PROBE.compile(dialect=dialect)
+    sql = str(compiled)
+    if compiled.positional:
+        return sql, lambda digest: (digest,)
+    return sql, lambda digest: {"digest": digest}
+
+
+def _probe_row(row: Any, tz: Any) -> Probe | None:
+    if row is None:
+        return None
+    token_id, scope, revoked_at, _account_id, active, top, same = row
+    if revoked_at is not None:
+        return None
+    if scope == "user" and not active:  # no account (outer join: None) or disabled
+        return None
+    ident = token_id if isinstance(token_id, uuid.UUID) else uuid.UUID(str(token_id))
+    return Probe(ident, (top, same, clock.today(tz)))
+
+
+def probe(unit: Unit, token: str) -> Probe | None:
     """The live token ``token`` (None if unknown, revoked, malformed, or its account is
-    disabled or gone) with the data version, in one statement run by ``execute`` (a
-    session's or a connection's ``execute``)."""
+    disabled or gone) with the data version, in one statement on ``unit``'s
+    connection: the very statement :class:`Prober` runs, so both give the same keys."""
     if not _TOKEN_RE.match(token):
         return None
-    row = execute(_PROBE, {"digest": hash_token(token)}).one_or_none()
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.scope == "user" and not row.active:  # no account (outer join: None) or disabled
-        return None
-    return Probe(row.id, (row.top, row.same, clock.today(tz)))
+    conn = unit.session.connection()
+    sql, params = _probe_sql(conn.dialect)
+    row = conn.exec_driver_sql(sql, params(hash_token(token))).first()
+    return _probe_row(tuple(row) if row is not None else None, unit.config.tz)
+
+
+class Prober:
+    """:func:`probe` at the driver's speed for the server's threads: the statement is
+    compiled once, and each thread keeps one pooled connection (in autocommit: every
+    probe sees what is committed, and holds no transaction open) until
+    :meth:`release`. A cached 304 then costs this one statement and a header compare."""
+
+    def __init__(self, engine: Any, tz: Any) -> None:
+        self._engine = engine
+        self._tz = tz
+        self._sql, self._params = _probe_sql(engine.dialect)
+        self._local = threading.local()
+
+    def _connection(self) -> Any:
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            raw = self._engine.raw_connection()
+            if self._engine.dialect.name == "postgresql":
+                raw.driver_connection.autocommit = True
+            self._local.raw = raw
+        return raw
+
+    def probe(self, token: str) -> Probe | None:
+        """As :func:`probe`, on this thread's connection."""
+        if not _TOKEN_RE.match(token):
+            return None
+        raw = self._connection()
+        try:
+            cur = raw.cursor()
+            cur.execute(self._sql, self._params(hash_token(token)))
+            row = cur.fetchone()
+            cur.close()
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            self.release(broken=True)
+            # As SQLAlchemy reports it everywhere else (OperationalError, …); the
+            # parameters (the token's hash) are left out.
+            raise DBAPIError.instance(
+                self._sql, None, exc, self._engine.dialect.loaded_dbapi.Error
+            ) from exc
+        except Exception:
+            self.release(broken=True)
+            raise
+        return _probe_row(row, self._tz)
+
+    def release(self, *, broken: bool = False) -> None:
+        """Give this thread's connection back to the pool (a broken one is discarded)."""
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            return
+        self._local.raw = None
+        if broken:
+            raw.invalidate()
+        elif self._engine.dialect.name == "postgresql":
+            raw.driver_connection.autocommit = False
+        raw.close()
 
 
 class FeedCache:
@@ -466,7 +542,7 @@ def answer(
     m = PATH_RE.match(path.split("?", 1)[0])
     if m is None:
         return NOT_FOUND
-    found = probe(unit.session.execute, m.group(1), unit.config.tz)
+    found = probe(unit, m.group(1))
     if found is None:
         return NOT_FOUND
     row = unit.session.get(FeedToken, found.token_id)
@@ -483,18 +559,17 @@ def answer(
 
 
 def answer_cached(
-    connect: Callable[[], Any],
+    prober: Prober,
     plugins: PluginHostPort,
-    tz: Any,
     method: str,
     path: str,
     headers: dict[str, str],
     cache: FeedCache | None,
 ) -> Answer | None:
     """The answer :func:`answer` would give, when it needs no unit of work: an error, or
-    a cached feed still current (one statement on a connection from ``connect``: the
-    token's row and the data version, then a header compare). None when the feed must
-    be built (not cached, changed, or caching not usable): then :func:`answer`."""
+    a cached feed still current (one statement through ``prober``: the token's row and
+    the data version, then a header compare). None when the feed must be built (not
+    cached, changed, or caching not usable): then :func:`answer`."""
     if method not in ("GET", "HEAD"):
         return METHOD_NOT_ALLOWED
     m = PATH_RE.match(path.split("?", 1)[0])
@@ -502,8 +577,7 @@ def answer_cached(
         return NOT_FOUND
     if cache is None or not cache.usable(plugins):
         return None
-    with connect() as conn:
-        found = probe(conn.execute, m.group(1), tz)
+    found = prober.probe(m.group(1))
     if found is None:
         return NOT_FOUND
     feed = cache.get(found.token_id, found.version)

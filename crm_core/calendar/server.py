@@ -237,6 +237,13 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             _log(logging.INFO, "%s closed: idle or incomplete request", self.address_string())
 
+    def finish(self) -> None:
+        """The connection ends: its thread's database connection goes back to the pool."""
+        try:
+            super().finish()
+        finally:
+            self.server.prober.release()
+
     def handle_expect_100(self) -> bool:
         """Never "100 Continue": no request body is ever read."""
         return True
@@ -250,8 +257,8 @@ class FeedHandler(BaseHTTPRequestHandler):
             # A cached feed still current (or an error) needs no unit of work: one
             # statement (the token's row and the data version), then a header compare.
             quick = feeds.answer_cached(
-                app.engine.connect, app.plugins, app.config.tz, self.command, self.path,
-                headers, self.server.cache,
+                self.server.prober, app.plugins, self.command, self.path, headers,
+                self.server.cache,
             )  # fmt: skip
             if quick is not None:
                 return quick
@@ -353,6 +360,7 @@ class FeedServer(ThreadingHTTPServer):
     ):
         self.app = app
         self.api = api
+        self.prober = feeds.Prober(app.engine, app.config.tz)
         self.cache = feeds.FeedCache() if cache else None
         self.idle_timeout = float(timeout)
         self.max_request_line = max_request_line

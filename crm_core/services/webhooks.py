@@ -10,7 +10,7 @@ sent (:mod:`crm_core.services.webhook_send`), as the account sees the record the
 
 Only the account itself (or an administrator) adds, lists and removes its webhooks;
 adding and removing are audited (never the secret). A webhook starts at the newest
-audit entry: it receives what happens from then on, not the past.
+audit entry: it receives what happens after it was made, not the past.
 """
 
 from __future__ import annotations
@@ -65,13 +65,9 @@ def add_webhook(unit: Unit, url: str, events: list[str] | None = None) -> tuple[
     for e in chosen:
         if e not in EVENTS:
             raise ValidationError.one("events", e, N_("one of {events}"), events=", ".join(EVENTS))
-    newest = unit.session.execute(
-        select(AuditLog.at, AuditLog.id).order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
-    ).first()
     secret = secrets.token_urlsafe(32)
     row = Webhook(
         account_id=account.id, url=parts.geturl(), secret=secret, events=chosen,
-        cursor_at=newest.at if newest else None, cursor_id=newest.id if newest else None,
     )  # fmt: skip
     unit.session.add(row)
     unit.session.flush()
@@ -174,12 +170,20 @@ def enqueue(unit: Unit) -> int:
         if account is None or not account.active:
             continue
         holder = authz.acting_for(unit, account)
-        stmt = select(AuditLog).where(col(AuditLog.entity).in_(hook.events))
+        # After the webhook was made; from the cursor on (ids are random, so entries at
+        # the cursor's very time are told apart by whether they were delivered already).
+        stmt = select(AuditLog).where(
+            col(AuditLog.entity).in_(hook.events), col(AuditLog.at) > hook.created_at
+        )
         if hook.cursor_at is not None:
+            done = select(WebhookDelivery.id).where(
+                col(WebhookDelivery.webhook_id) == hook.id,
+                col(WebhookDelivery.audit_id) == AuditLog.id,
+            )
             stmt = stmt.where(
                 or_(
                     col(AuditLog.at) > hook.cursor_at,
-                    and_(col(AuditLog.at) == hook.cursor_at, col(AuditLog.id) > hook.cursor_id),
+                    and_(col(AuditLog.at) == hook.cursor_at, ~done.exists()),
                 )
             )
         entries = list(

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     clock.freeze(NOW)
     db, tokens = dataset(args.interactions, args.users, args.rebuild)
     paths = [f"/cal/{t}.ics" for t in tokens]
-    print(f"| stack | 304 requests/s | 304 p99 | 200 (cached) requests/s | 200 p99 |")
+    print("| stack | 304 requests/s | 304 p99 | 200 (cached) requests/s | 200 p99 |")
     print("| --- | ---: | ---: | ---: | ---: |")
     cmd = ""
     for stack in args.stacks.split(","):

@@ -50,11 +50,10 @@ def asgi_app(db: str, threads: bool) -> Any:
     host.load(entry_points_too=False)
     app = Tongxin(load_config(), db_url=db, plugins=host)
     cache = feeds.FeedCache()
+    prober = feeds.Prober(app.engine, app.config.tz)
 
     def answer(method: str, path: str, headers: dict[str, str]) -> feeds.Answer:
-        quick = feeds.answer_cached(
-            app.engine.connect, app.plugins, app.config.tz, method, path, headers, cache
-        )
+        quick = feeds.answer_cached(prober, app.plugins, method, path, headers, cache)
         if quick is not None:
             return quick
         with app.unit() as unit:

@@ -19,13 +19,12 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 from wsgiref.handlers import SimpleHandler
 
-if TYPE_CHECKING:
-    from crm_core.calendar.server import FeedHandler
-
+# The request handler of crm_core.calendar.server (not imported: it imports this module).
+FeedHandler = Any
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_BODY = 1 << 20  # bytes: a request body of the API (an interaction is a few kB)
 

@@ -8,6 +8,6 @@ naming the field's path) and writes the OpenAPI document (``/api/v1/openapi.json
 :mod:`crm_web_api.gateway` serves it from the feed server's own HTTP front.
 """
 
-from crm_web_api.app import make_api
+from crm_web_api.factory import make_api
 
 __all__ = ["make_api"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from a2wsgi import ASGIMiddleware
-from crm_web_api.app import make_api
+from crm_web_api.factory import make_api
 
 from crm_core.app import Tongxin
 

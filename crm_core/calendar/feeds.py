@@ -37,8 +37,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crm_core import authz, clock
+
 # Re-exported: the feed's public names (split out for size).
-from crm_core.calendar.feed_probe import _TOKEN_RE, Probe, Prober, data_version, hash_token, probe  # noqa: F401, E501
+from crm_core.calendar.feed_probe import _TOKEN_RE, Probe, Prober, data_version, hash_token, probe  # noqa: F401
 from crm_core.calendar.ics import SCOPES, calendar_range, etag_of, export_ics
 from crm_core.calendar.settings import feed_settings
 from crm_core.calendar_models import FeedToken

@@ -181,10 +181,15 @@ def serve_command(
 
 def _api(app: Tongxin) -> WsgiApp | None:
     """The HTTP API for `serve`, or None (with a warning) when FastAPI is missing."""
-    try:
-        from crm_web_api.gateway import wsgi_api
-    except ImportError as exc:
-        err.print(_("The HTTP API is off: {reason}").format(reason=exc), markup=False)
+    import importlib.util
+
+    from crm_web_api.gateway import wsgi_api
+
+    missing = [m for m in ("fastapi", "a2wsgi") if importlib.util.find_spec(m) is None]
+    if missing:
+        err.print(
+            _("The HTTP API is off: {reason}").format(reason=", ".join(missing)), markup=False
+        )
         return None
     return wsgi_api(app)
 

@@ -37,7 +37,8 @@ from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
 
 if TYPE_CHECKING:
-    pass
+    from crm_core.app import Tongxin
+    from crm_core.calendar.wsgi import WsgiApp
 
 export_app = typer.Typer(help=N_("Export data to files."), no_args_is_help=True)
 feed_app = typer.Typer(
@@ -151,11 +152,13 @@ def serve_command(
         ),
     ] = 10.0,
 ) -> None:
-    """Serve the calendar feeds (/cal/TOKEN.ics) to phones, behind a TLS reverse proxy."""
+    """Serve the calendar feeds (/cal/TOKEN.ics) to phones, and the HTTP API (/api/v1/),
+    behind a TLS reverse proxy."""
     from crm_core.calendar.server import make_server
 
     logging.getLogger("tongxin").setLevel(logging.INFO)
-    server = make_server(get_app(), host, port, cache=cache, timeout=timeout)
+    app = get_app()
+    server = make_server(app, host, port, cache=cache, timeout=timeout, api=_api(app))
     address = server.server_address
     err.print(
         _("Serving calendar feeds on http://{host}:{port}/cal/TOKEN.ics (Ctrl-C stops).").format(
@@ -163,12 +166,32 @@ def serve_command(
         ),
         markup=False,
     )
+    from crm_core.services.webhook_send import Dispatcher
+
+    dispatcher = Dispatcher(app)  # webhooks: the events due, every 10 s
+    dispatcher.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        dispatcher.stop()
         server.server_close()
+
+
+def _api(app: Tongxin) -> WsgiApp | None:
+    """The HTTP API for `serve`, or None (with a warning) when FastAPI is missing."""
+    import importlib.util
+
+    from crm_web_api.gateway import wsgi_api
+
+    missing = [m for m in ("fastapi", "a2wsgi") if importlib.util.find_spec(m) is None]
+    if missing:
+        err.print(
+            _("The HTTP API is off: {reason}").format(reason=", ".join(missing)), markup=False
+        )
+        return None
+    return wsgi_api(app)
 
 
 def _token_owner(unit: Unit, user: str | None, shared: str | None) -> tuple[Account | None, str]:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from crm_cli import (
     admin,
+    api,
     bulk,
     calendar,
     carddav,
@@ -137,6 +138,7 @@ def build_app() -> typer.Typer:
     roster.register(app)  # import; export people/interactions/vcf (after calendar's export)
     reports.register(app)  # report NAME, report --list
     security.register(app)  # users, audit, person export/anonymise, backup, restore
+    api.register(app)  # api token …, webhooks …
     app.command("web", help=N_("Serve the terminal UI to a browser (textual-serve)."))(web_command)
     return app
 

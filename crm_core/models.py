@@ -356,11 +356,14 @@ __all__ = [
 # The calendar and reminder tables (feed tokens, CalDAV state, the reminder delivery log)
 # live in their own module; imported here, at the end, so that
 # whoever imports the models has the complete metadata (migrations, schema checks).
-from crm_core import calendar_models, dedupe_models, group_models, relation_models  # noqa: E402, F401
+from crm_core import (  # noqa: E402, F401
+    access_models,
+    calendar_models,
+    dedupe_models,
+    group_models,
+    relation_models,
+)
 
 AUDITED = (*AUDITED, *relation_models.AUDITED_LINKS)  # relationships and tags (issue 18)
-# Groups and their picked members are audited like people (issue 18).
-AUDITED = (*AUDITED, group_models.ContactGroup, group_models.ContactGroupMember)
-
 # Groups and their picked members are audited like people (issue 18).
 AUDITED = (*AUDITED, group_models.ContactGroup, group_models.ContactGroupMember)

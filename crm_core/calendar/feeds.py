@@ -33,10 +33,13 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import cached_property
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from crm_core import authz, clock
+
+# Re-exported: the feed's public names (split out for size).
+from crm_core.calendar.feed_probe import _TOKEN_RE, Probe, Prober, data_version, hash_token, probe  # noqa: F401
 from crm_core.calendar.ics import SCOPES, calendar_range, etag_of, export_ics
 from crm_core.calendar.settings import feed_settings
 from crm_core.calendar_models import FeedToken
@@ -44,17 +47,12 @@ from crm_core.config import Config
 from crm_core.errors import Ambiguous, NotFound, PermissionDenied, ValidationError
 from crm_core.i18n import N_, _
 from crm_core.models import Account, AuditLog
+from crm_core.ports import PluginHostPort
 from crm_core.services import accounts
 from crm_core.unit import Unit, audit_entry
 
 TOKEN_BYTES = 32
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
 PATH_RE = re.compile(r"^/cal/([A-Za-z0-9_-]{1,128})\.ics$")
-
-
-def hash_token(token: str) -> str:
-    """The SHA-256 (hex) under which a token is stored."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def create_token(
@@ -261,6 +259,11 @@ class Feed:
     last_modified: datetime
 
     @cached_property
+    def http_date(self) -> str:
+        """``last_modified`` as an HTTP date, formatted once per cached feed."""
+        return format_datetime(self.last_modified.astimezone(UTC), usegmt=True)
+
+    @cached_property
     def gzipped(self) -> bytes:
         """The body gzip-compressed (about a seventh of its size for a calendar), made
         once per cached feed; ``mtime=0`` so the same body always gives the same bytes."""
@@ -288,20 +291,6 @@ def render_feed(unit: Unit, row: FeedToken) -> Feed:
     return Feed(body, etag_of(body), row.content_changed_at)
 
 
-def data_version(unit: Unit) -> tuple[object, ...]:
-    """What changes whenever anything a calendar shows may have changed: every write
-    through the services leaves an audit-log row (deletes too), so the newest row's time
-    and how many rows carry it, with today's date (the calendar's span moves daily).
-    Two index lookups, however long the log."""
-    top = unit.session.scalar(select(func.max(AuditLog.at)))
-    same = (
-        unit.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.at == top))
-        if top is not None
-        else 0
-    )
-    return (top, same, clock.today(unit.config.tz))
-
-
 class FeedCache:
     """The last feed served per token, reused while :func:`data_version` is unchanged,
     so an unchanged calendar is answered (200 or 304) without being built again.
@@ -314,9 +303,11 @@ class FeedCache:
         self._feeds: dict[uuid.UUID, tuple[tuple[object, ...], Feed]] = {}
         self._lock = threading.Lock()
 
-    def usable(self, unit: Unit) -> bool:
-        """Whether caching is safe with the plugins loaded."""
-        return not unit.plugins.pm.hook.add_events.get_hookimpls()
+    def usable(self, unit: Unit | PluginHostPort) -> bool:
+        """Whether caching is safe with the plugins loaded (those of ``unit``, or a
+        plugin host)."""
+        host = unit.plugins if isinstance(unit, Unit) else unit
+        return not host.pm.hook.add_events.get_hookimpls()
 
     def get(self, token_id: uuid.UUID, version: tuple[object, ...]) -> Feed | None:
         """The cached feed of a token if the data has not changed since."""
@@ -344,6 +335,7 @@ class Answer:
 
 
 NOT_FOUND = Answer(404, [("Content-Length", "0")], b"")
+METHOD_NOT_ALLOWED = Answer(405, [("Allow", "GET, HEAD"), ("Content-Length", "0")], b"")
 
 
 # Below this a calendar is not worth compressing (an empty one is a few hundred bytes).
@@ -400,26 +392,61 @@ def answer(
     calendar, and ``If-None-Match`` compares weakly, so either validator gives a 304.
     Every answer carries ``Vary: Accept-Encoding`` for caches in between."""
     if method not in ("GET", "HEAD"):
-        return Answer(405, [("Allow", "GET, HEAD"), ("Content-Length", "0")], b"")
+        return METHOD_NOT_ALLOWED
     m = PATH_RE.match(path.split("?", 1)[0])
     if m is None:
         return NOT_FOUND
-    row = resolve_token(unit, m.group(1))
-    if row is None:
+    found = probe(unit, m.group(1))
+    if found is None:
+        return NOT_FOUND
+    row = unit.session.get(FeedToken, found.token_id)
+    if row is None:  # gone between the two reads
         return NOT_FOUND
     if cache is not None and cache.usable(unit):
-        version = data_version(unit)
-        cached = cache.get(row.id, version)
-        if cached is None:
-            cached = render_feed(unit, row)
-            cache.put(row.id, version, cached)
-        feed = cached
+        feed = cache.get(row.id, found.version)
+        if feed is None:
+            feed = render_feed(unit, row)
+            cache.put(row.id, found.version, feed)
     else:
         feed = render_feed(unit, row)
+    return respond(method, headers, feed, row.id)
+
+
+def answer_cached(
+    prober: Prober,
+    plugins: PluginHostPort,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    cache: FeedCache | None,
+) -> Answer | None:
+    """The answer :func:`answer` would give, when it needs no unit of work: an error, or
+    a cached feed still current (one statement through ``prober``: the token's row and
+    the data version, then a header compare). None when the feed must be built (not
+    cached, changed, or caching not usable): then :func:`answer`."""
+    if method not in ("GET", "HEAD"):
+        return METHOD_NOT_ALLOWED
+    m = PATH_RE.match(path.split("?", 1)[0])
+    if m is None:
+        return NOT_FOUND
+    if cache is None or not cache.usable(plugins):
+        return None
+    found = prober.probe(m.group(1))
+    if found is None:
+        return NOT_FOUND
+    feed = cache.get(found.token_id, found.version)
+    if feed is None:
+        return None
+    return respond(method, headers, feed, found.token_id)
+
+
+def respond(method: str, headers: dict[str, str], feed: Feed, token_id: uuid.UUID) -> Answer:
+    """200 with ``feed`` (gzip-compressed if the client takes it) or 304 when the
+    request's validators show the client has it (see :func:`answer`)."""
     compress = len(feed.body) >= _GZIP_FROM and accepts_gzip(headers.get("accept-encoding"))
     common = [
         ("ETag", f"W/{feed.etag}" if compress else feed.etag),
-        ("Last-Modified", format_datetime(feed.last_modified.astimezone(UTC), usegmt=True)),
+        ("Last-Modified", feed.http_date),
         ("Cache-Control", "private, no-cache"),
         ("Vary", "Accept-Encoding"),
     ]
@@ -435,7 +462,7 @@ def answer(
         except (TypeError, ValueError):
             fresh = False
     if fresh:
-        return Answer(304, common, b"", row.id)
+        return Answer(304, common, b"", token_id)
     body = feed.gzipped if compress else feed.body
     out = [
         ("Content-Type", "text/calendar; charset=utf-8"),
@@ -443,7 +470,7 @@ def answer(
         ("Content-Length", str(len(body))),
         *common,
     ]
-    return Answer(200, out, b"" if method == "HEAD" else body, row.id)
+    return Answer(200, out, b"" if method == "HEAD" else body, token_id)
 
 
 def token_json(row: FeedToken, account: Account | None = None) -> dict[str, object]:

@@ -47,6 +47,7 @@ from crm_core.app import Tongxin
 from crm_core.calendar import feeds
 from crm_core.calendar.retry import retry_conflicts
 from crm_core.calendar.series import sync_series
+from crm_core.calendar.wsgi import WsgiApp, serve_wsgi
 from crm_core.i18n import _
 from crm_core.unit import Unit
 
@@ -223,7 +224,9 @@ class FeedHandler(BaseHTTPRequestHandler):
                 self.send_error(HTTPStatus.BAD_REQUEST)
                 return
             self._head.done()
-            if self.command in ("GET", "HEAD"):
+            if self.server.api is not None and self.path.startswith("/api/"):
+                serve_wsgi(self, self.server.api)
+            elif self.command in ("GET", "HEAD"):
                 self._handle()
             else:
                 self._refuse_method()
@@ -234,6 +237,13 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             _log(logging.INFO, "%s closed: idle or incomplete request", self.address_string())
 
+    def finish(self) -> None:
+        """The connection ends: its thread's database connection goes back to the pool."""
+        try:
+            super().finish()
+        finally:
+            self.server.prober.release()
+
     def handle_expect_100(self) -> bool:
         """Never "100 Continue": no request body is ever read."""
         return True
@@ -241,7 +251,17 @@ class FeedHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}
 
+        app = self.server.app
+
         def work() -> feeds.Answer:
+            # A cached feed still current (or an error) needs no unit of work: one
+            # statement (the token's row and the data version), then a header compare.
+            quick = feeds.answer_cached(
+                self.server.prober, app.plugins, self.command, self.path, headers,
+                self.server.cache,
+            )  # fmt: skip
+            if quick is not None:
+                return quick
             # As the service's own login, which finds the token and writes only the
             # bookkeeping (when a token's calendar last changed); the calendar itself is
             # built acting as the token's holder.
@@ -299,7 +319,8 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def _what(self) -> str:
         method = self.command if self.command in _METHODS else "-"
-        route = "/cal" if (self.path or "").startswith("/cal/") else "-"
+        path = self.path or ""
+        route = "/cal" if path.startswith("/cal/") else "/api" if path.startswith("/api/") else "-"
         return f"{method} {route}"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -335,8 +356,11 @@ class FeedServer(ThreadingHTTPServer):
         timeout: float = DEFAULT_TIMEOUT,
         max_request_line: int = MAX_REQUEST_LINE,
         max_header_bytes: int = MAX_HEADER_BYTES,
+        api: WsgiApp | None = None,
     ):
         self.app = app
+        self.api = api
+        self.prober = feeds.Prober(app.engine, app.config.tz)
         self.cache = feeds.FeedCache() if cache else None
         self.idle_timeout = float(timeout)
         self.max_request_line = max_request_line
@@ -363,12 +387,15 @@ def make_server(
     timeout: float = DEFAULT_TIMEOUT,
     max_request_line: int = MAX_REQUEST_LINE,
     max_header_bytes: int = MAX_HEADER_BYTES,
+    api: WsgiApp | None = None,
 ) -> FeedServer:
     """A feed server bound to ``host``:``port`` (0: any free port), not yet serving;
     ``cache`` keeps each token's last feed while the data is unchanged
     (:class:`crm_core.calendar.feeds.FeedCache`); a connection idle (or slow to send a
     request's head) for ``timeout`` seconds is closed; a request line over
-    ``max_request_line`` bytes gets 414, headers over ``max_header_bytes`` 431. The
+    ``max_request_line`` bytes gets 414, headers over ``max_header_bytes`` 431.
+    ``api``: a WSGI application answering every path under ``/api/`` (the HTTP API,
+    :func:`crm_web_api.gateway.wsgi_api`), on the same connections and threads. The
     institutional series are brought in step with config first, so requests only
     read. PermissionDenied unless the application's login may administer (the server
     acts for every token holder); ValueError for a timeout or bound that is not
@@ -390,6 +417,7 @@ def make_server(
         timeout=timeout,
         max_request_line=max_request_line,
         max_header_bytes=max_header_bytes,
+        api=api,
     )
 
 

@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from crm_core import clock
+from crm_core.access_models import Webhook, WebhookDelivery
 from crm_core.app import Tongxin
 from crm_core.calendar import feeds
 from crm_core.calendar.caldav_sync import sync_caldav
@@ -55,7 +56,7 @@ from crm_core.models import (
     Series,
 )
 from crm_core.relation_models import InteractionTag, PersonTag, Relation
-from crm_core.services import accounts, assignments, contacts, followups, interactions
+from crm_core.services import accounts, api_tokens, assignments, contacts, followups, interactions
 from tests.calendar.test_caldav import radicale_server  # noqa: F401  (a real CalDAV server)
 
 from .conftest import PG_ADMIN_URL
@@ -209,6 +210,10 @@ def _expectations() -> dict[str, dict[str, dict[str, str]]]:
             ]
             * 3,
         ),
+        # The HTTP API's tokens, webhooks and their delivery log (migration 0012).
+        "api_token": same(own),
+        "webhook": same(own),
+        "webhook_delivery": same(own),
         "not_duplicate": same(
             {
                 **everyone,
@@ -297,6 +302,17 @@ def world(app: Tongxin, names: Callable[[str], str], pg_roles: Callable[[str], N
             unit.session.add(
                 ContactProposal(book_url=f"https://dav.example/{role}/book/", person_id=zhang.id,
                                 phones=["13900000000"], account_id=made[role].id)
+            )  # fmt: skip
+        for role in ("county", "leader"):
+            api_tokens.create_token(unit, made[role], name=f"{role} app")
+            hook = Webhook(account_id=made[role].id, url=f"https://hooks.example/{role}",
+                           secret="s", events=["person"])  # fmt: skip
+            unit.session.add(hook)
+            unit.session.flush()
+            unit.session.add(
+                WebhookDelivery(webhook_id=hook.id, account_id=made[role].id,
+                                event="person.update", entity_id=str(zhang.id),
+                                audit_id=uuid.uuid4())
             )  # fmt: skip
         unit.session.add(
             ReminderDelivery(key="item:x", channel="email", recipient="wang@example.org",

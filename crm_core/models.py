@@ -356,4 +356,4 @@ __all__ = [
 # The calendar and reminder tables (feed tokens, CalDAV state, the reminder delivery log)
 # live in their own module; imported here, at the end, so that
 # whoever imports the models has the complete metadata (migrations, schema checks).
-from crm_core import calendar_models, dedupe_models  # noqa: E402, F401
+from crm_core import calendar_models, dedupe_models, search_index  # noqa: E402, F401

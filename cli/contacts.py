@@ -88,7 +88,7 @@ def search(
         )
 
 
-def _summary(unit: Unit, p: Person) -> dict[str, Any]:
+def _summary(unit: Unit, p: Person | contacts.PersonRow) -> dict[str, Any]:
     return {
         "id": str(p.id),
         "name": p.name,

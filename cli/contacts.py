@@ -119,7 +119,7 @@ def _link_filters(
     return also
 
 
-def _summary(unit: Unit, p: Person) -> dict[str, Any]:
+def _summary(unit: Unit, p: Person | contacts.PersonRow) -> dict[str, Any]:
     return {
         "id": str(p.id),
         "name": p.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from crm_core import pinyin
+from crm_core import pinyin, search_index
 from crm_core.demo.sizes import BATCH, MEMBERS
 from crm_core.demo.state import _State
 from crm_core.demo.tables import (
@@ -45,6 +45,7 @@ from crm_core.models import (
     PersonCommittee,
     PersonStatus,
 )
+from crm_core.search_models import PersonGram
 
 # -- people --------------------------------------------------------------------
 
@@ -382,6 +383,7 @@ def _flush_people(gen: _State, rows: list[dict[str, Any]]) -> None:
         return
     first = len(gen.people) - len(rows)
     gen.insert(Person, rows)
+    gen.insert(PersonGram, list(search_index.gram_rows(rows)))  # the substring index
     links = gen.people[first:]
     cats = [{"person_id": p.id, "category": c} for p in links for c in p.categories]
     comms = [{"person_id": p.id, "committee": c} for p in links for c in p.committees]

@@ -44,6 +44,9 @@ from crm_core.services.contacts_search import (
     Page as Page,
 )
 from crm_core.services.contacts_search import (
+    PersonRow as PersonRow,
+)
+from crm_core.services.contacts_search import (
     categories_of as categories_of,
 )
 from crm_core.services.contacts_search import (

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from crm_core import authz, clock, pinyin, validation
+from crm_core import authz, clock, pinyin, search_index, validation
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_
 from crm_core.models import (
@@ -347,6 +347,7 @@ def create_in_batches(
         people: list[Any], categories: list[Any], committees: list[Any], audit: list[Any]
     ) -> None:
         insert_rows(conn, Person.__table__, people)  # type: ignore[attr-defined]
+        search_index.index_new(conn, people)  # the substring index, beside the rows
         insert_rows(conn, PersonCategory.__table__, categories)  # type: ignore[attr-defined]
         insert_rows(conn, PersonCommittee.__table__, committees)  # type: ignore[attr-defined]
         write_audit(conn, audit)

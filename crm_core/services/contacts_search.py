@@ -12,15 +12,18 @@ import uuid
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select
 from sqlmodel import col
 
-from crm_core import authz, pinyin, validation
+from crm_core import authz, pinyin, search_index, validation
 from crm_core.errors import Ambiguous, NotFound, ValidationError
 from crm_core.i18n import N_
 from crm_core.models import (
+    Gender,
+    Membership,
     Person,
     PersonCategory,
     PersonCommittee,
@@ -37,11 +40,41 @@ from crm_core.unit import (
 )
 
 
+class PersonRow(NamedTuple):
+    """A person as a search shows them: the columns of ``person`` a list or a choice
+    needs (no address, email or notes), read without the ORM.
+    Immutable; :func:`get_person` gives the whole record."""
+
+    id: uuid.UUID
+    name: str
+    name_pinyin: str
+    name_initials: str
+    gender: Gender | None
+    birth_year: int | None
+    birth_month: int | None
+    party: str | None
+    sector: str | None
+    region: str | None
+    employer: str | None
+    title: str | None
+    mobile: str | None
+    phones: list[str]
+    membership: Membership
+    status: PersonStatus
+    organisation_id: uuid.UUID | None
+    merged_into_id: uuid.UUID | None
+    updated_at: datetime
+
+
+_ROW_COLUMNS = [Person.__table__.c[f] for f in PersonRow._fields]  # type: ignore[attr-defined]
+T = TypeVar("T")
+
+
 @dataclass
-class Page:
+class Page(Generic[T]):
     """One page of people, with the total count of matches."""
 
-    items: list[Person]
+    items: list[T]
     total: int
     offset: int
     limit: int
@@ -158,7 +191,7 @@ def search_people(
     membership: str | None = None,
     status: str | None = None,
     also: Sequence[ColumnElement[bool]] = (),
-) -> Page:
+) -> Page[PersonRow]:
     """Find people by a Chinese substring of name or employer, full pinyin
     (``zhangsan``), pinyin initials (``zs``) or phone digits; ranked with exact matches
     first, then prefixes, then substrings; paged. Filters narrow the result as in
@@ -168,18 +201,48 @@ def search_people(
     order. A query with
     control characters, or longer than 200 characters, is a ValidationError (no name
     holds them; PostgreSQL could not even compare a NUL)."""
+    filters = {
+        "category": category,
+        "sector": sector,
+        "party": party,
+        "committee": committee,
+        "region": region,
+        "membership": membership,
+        "status": status,
+    }
+    conds, rank = _conditions(unit, query, filters)
+    conds += list(also)  # relationships, tags (issue 18): conditions on Person
+    # The page and the total in one statement, read by Core into light rows: no ORM
+    # objects, no identity map (bench/RESULTS.md, "Core operations").
+    stmt = (
+        select(*_ROW_COLUMNS, func.count().over().label("total"))
+        .where(*conds)
+        .order_by(rank, col(Person.name_pinyin), col(Person.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    conn = _connection(unit)
+    rows = conn.execute(stmt).all()
+    if rows:
+        total = int(rows[0][-1])
+    elif offset:  # past the last page: count on its own
+        total = conn.execute(select(func.count()).select_from(Person).where(*conds)).scalar() or 0
+    else:
+        total = 0
+    make = PersonRow._make
+    return Page([make(row[:-1]) for row in rows], total, offset, limit)
+
+
+def _conditions(
+    unit: Unit, query: str, filters: dict[str, str | None]
+) -> tuple[list[ColumnElement[bool]], Any]:
+    """The WHERE conditions (filters, the match, the reader's scope) and the rank of a
+    search for ``query``."""
     validation.check_texts({"query": query})
     q = pinyin.normalize_text(query or "")
-    conds = _filters(
-        category=category,
-        sector=sector,
-        party=party,
-        committee=committee,
-        region=region,
-        membership=membership,
-        status=status,
-    )
+    conds = _filters(**filters)
     rank: Any
+    narrow: ColumnElement[bool] | None = None  # candidates from the substring index
     digits = re.sub(r"[\s\-+]", "", q)
     number = digits
     if digits.isdigit():
@@ -191,6 +254,7 @@ def search_people(
         rank = literal(0)  # everyone ranks alike: pinyin order (a bare 0 is no ORDER BY term)
     elif digits.isdigit() and len(digits) >= 3:
         match = col(Person.phone_digits).contains(digits, autoescape=True)
+        narrow = search_index.candidates(search_index.query_phone_grams(digits))
         rank = case((col(Person.mobile) == number, 0), else_=1)
     elif pinyin.query_is_pinyin(q):
         p = q.lower().replace(" ", "")
@@ -207,39 +271,63 @@ def search_people(
             col(Person.employer).contains(q, autoescape=True),
             col(Person.title).contains(q, autoescape=True),
         )
+        narrow = search_index.candidates(
+            search_index.query_text_grams(name_q), search_index.query_text_grams(q)
+        )
         rank = case(
             (col(Person.name) == name_q, 0),
             (_prefix(Person.name, name_q), 1),
             (col(Person.name).contains(name_q, autoescape=True), 2),
             else_=3,
         )
+    if narrow is not None:
+        conds.append(narrow)  # the index finds the few candidates; `match` tests them
     if match is not None:
         conds.append(match)
-    conds += list(also)
     conds += authz.person_scope(unit)  # county staff see their region's people only
-    # The page and the total in one statement: a substring search scans the table once,
-    # not twice (half the time at 100,000 people; bench/RESULTS.md).
+    return conds, rank
+
+
+def _connection(unit: Unit) -> Any:
+    """The unit's connection, after flushing what its session holds (a search sees the
+    unit's own writes, as an ORM query would after its autoflush)."""
+    session = unit.session
+    if session.new or session.deleted or session.dirty:
+        session.flush()
+    return session.connection()
+
+
+def list_people(
+    unit: Unit,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    **filters: Any,
+) -> Page[Person]:
+    """People in pinyin order, filtered by category, sector, party, committee, region,
+    membership and status (codes); merged records are left out unless asked for. Whole
+    records (exports and address books need every column); a screen's list is
+    ``search_people(unit, "")``, which reads light rows."""
+    known = ("category", "sector", "party", "committee", "region", "membership", "status")
+    conds, _rank = _conditions(unit, "", {k: filters.get(k) for k in known})
+    unknown = set(filters) - set(known)
+    if unknown:
+        raise TypeError(f"list_people() got unexpected filters {sorted(unknown)}")
     stmt = (
         select(Person, func.count().over().label("total"))
         .where(*conds)
-        .order_by(rank, col(Person.name_pinyin), col(Person.id))
+        .order_by(col(Person.name_pinyin), col(Person.id))
         .limit(limit)
         .offset(offset)
     )
     rows = unit.session.execute(stmt).all()
     if rows:
         total = int(rows[0].total)
-    elif offset:  # past the last page: count on its own
+    elif offset:
         total = unit.session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
     else:
         total = 0
     return Page([row[0] for row in rows], total, offset, limit)
-
-
-def list_people(unit: Unit, *, limit: int = 50, offset: int = 0, **filters: Any) -> Page:
-    """People in pinyin order, filtered by category, sector, party, committee, region,
-    membership and status (codes); merged records are left out unless asked for."""
-    return search_people(unit, "", limit=limit, offset=offset, **filters)
 
 
 def has_people(unit: Unit) -> bool:
@@ -265,15 +353,15 @@ def resolve_person(unit: Unit, ref: str) -> Person:
     except NotFound:
         pass
     page = search_people(unit, ref, limit=10)
-    exact = [
+    exact: list[Any] = [
         p
         for p in page.items
         if p.name == pinyin.normalize_name(ref) or ref.lower() in (p.name_pinyin, p.name_initials)
     ]
     if len(exact) == 1:
-        return exact[0]
+        return _record(unit, exact[0].id)
     if page.total == 1:
-        return page.items[0]
+        return _record(unit, page.items[0].id)
     if page.total == 0:
         raise NotFound("person", ref)
     shown = exact or page.items
@@ -284,7 +372,14 @@ def resolve_person(unit: Unit, ref: str) -> Person:
     )
 
 
-def describe(person: Person) -> str:
+def _record(unit: Unit, person_id: uuid.UUID) -> Person:
+    person = unit.session.get(Person, person_id)
+    if person is None:  # gone between the two reads
+        raise NotFound("person", str(person_id))
+    return person
+
+
+def describe(person: Person | PersonRow) -> str:
     """One line naming a person unambiguously: name, employer and title, short id."""
     bits = [person.name]
     if person.employer or person.title:

@@ -147,6 +147,7 @@ def _expectations() -> dict[str, dict[str, dict[str, str]]]:
         "person": same(people),
         "person_category": same(via_people),
         "person_committee": same(via_people),
+        "person_gram": same(via_people),
         "organisation_contact": same(via_people),
         "assignment": same({**everyone, "county": GL_PEOPLE.replace("person_id", "contact_id")}),
         "organisation": same(everyone),

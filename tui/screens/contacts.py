@@ -47,7 +47,7 @@ class Row:
     mobile: str | None
 
 
-def _rows(page: contacts.Page) -> list[Row]:
+def _rows(page: contacts.Page[contacts.PersonRow]) -> list[Row]:
     return [
         Row(
             str(p.id),

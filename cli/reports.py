@@ -19,6 +19,7 @@ from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
 from crm_core.reports import available_reports, period_from_options, report_json, run_report
 from crm_core.reports.output import write_report
+from crm_core.reports.spec import PAGE
 from crm_core.timeparse import TimeParseError, parse_date
 
 
@@ -54,6 +55,14 @@ def report_command(
         typer.Option("-o", "--output", help=N_("Write the report to .xlsx, .docx or .csv.")),
     ] = None,
     as_json: JsonOpt = False,
+    offset: Annotated[
+        int,
+        typer.Option(min=0, help=N_("--json: skip this many names of each not-reached list.")),
+    ] = 0,
+    limit: Annotated[
+        int,
+        typer.Option(min=0, help=N_("--json: at most this many names of each not-reached list.")),
+    ] = PAGE,
 ) -> None:
     """Run a report."""
     lang = language()
@@ -82,11 +91,14 @@ def report_command(
             year=year,
             today=clock.today(unit.config.tz),
         )
-        spec, result = run_report(unit, name, period)
-    if output is not None:
-        write_report(spec, period, result, output, lang=lang)
+        # A JSON answer reads a page of the names not reached, a file or the screen all
+        # of them: both while the unit is open.
+        spec, result = run_report(unit, name, period, lazy=as_json and output is None)
+        if output is not None:
+            write_report(spec, period, result, output, lang=lang)
+        if as_json:
+            data = report_json(spec, period, result, lang, offset=offset, limit=limit)
     if as_json:
-        data = report_json(spec, period, result, lang)
         if output is not None:
             data["output"] = str(output)
         print_json(data)

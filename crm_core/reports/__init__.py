@@ -89,14 +89,21 @@ def get_report(app: AppPort, code: str) -> ReportSpec:
     raise NotFound("report", f"{code} ({', '.join(reports)})")
 
 
-def run_report(unit: Unit, code: str, period: Period) -> tuple[ReportSpec, ReportTable]:
-    """Build the report ``code`` for ``period``, over what the acting account may see."""
+def run_report(
+    unit: Unit, code: str, period: Period, *, lazy: bool = False
+) -> tuple[ReportSpec, ReportTable]:
+    """Build the report ``code`` for ``period``, over what the acting account may see.
+    With ``lazy``, a paged section (the names not reached) reads its rows only when
+    asked, a page at a time for JSON (:func:`report_json`): use the result before the
+    unit closes."""
     spec = get_report(unit.app, code)
     result = spec.build(unit, period)
     if not isinstance(result, ReportTable):
         raise TypeError(f"report {code} returned {type(result).__name__}, not a ReportTable")
     if spec.plugin is None and result.sections:
         note_scope(unit, result.sections[0])
+    if not lazy:
+        result.load()
     return spec, result
 
 

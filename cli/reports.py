@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from crm_cli.context import get_app, open_unit, out, print_json, state
 from crm_cli.options import FromOpt, JsonOpt, ToOpt
+from crm_cli.progress import bar
 from rich.table import Table
 from rich.text import Text
 
@@ -93,9 +94,17 @@ def report_command(
         )
         # A JSON answer reads a page of the names not reached, a file or the screen all
         # of them: both while the unit is open.
-        spec, result = run_report(unit, name, period, lazy=as_json and output is None)
-        if output is not None:
-            write_report(spec, period, result, output, lang=lang)
+        with bar(_("Running the report…"), as_json=as_json) as progress:
+            steps = 2 if output is not None else 1
+            if progress:
+                progress(0, steps)
+            spec, result = run_report(unit, name, period, lazy=as_json and output is None)
+            if progress:
+                progress(1, steps)
+            if output is not None:
+                write_report(spec, period, result, output, lang=lang)
+                if progress:
+                    progress(2, steps)
         if as_json:
             data = report_json(spec, period, result, lang, offset=offset, limit=limit)
     if as_json:

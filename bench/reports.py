@@ -237,7 +237,7 @@ def county_account(unit: Unit) -> Account:
     return max(rows, key=lambda a: counts.get(a.region_scope, 0))
 
 
-PERIOD = Period.year(TODAY.year)
+PERIOD = Period.quarter(TODAY.year, (TODAY.month + 2) // 3)  # the default: this quarter
 
 
 def run(app: Tongxin, repeat: int, limit: int = 100) -> list[Result]:

@@ -145,6 +145,7 @@ BENCHMARKS = (
             s.db("tui_startup", b),
         ],
         backends=("sqlite",),
+        ci=False,  # starts a dozen Textual processes at any size; tests/tui cover start-up
     ),
 )
 

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PROSE = "# Benchmarks\n\nHand-written prose that the command leaves alone.\n"
 
 
+@pytest.mark.timeout(1800)  # about a minute on 2 idle cores; much longer on a shared machine
 def test_python_m_bench_runs_every_benchmark_and_each_agrees(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text(PROSE, "utf-8")

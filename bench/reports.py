@@ -17,9 +17,10 @@ import argparse
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,72 @@ def service_coverage(
     return figures, listed
 
 
+_LIAISON = """
+WITH pairs AS (
+  SELECT DISTINCT keeper_id, contact_id FROM assignment
+  WHERE start_on <= :last_day AND (end_on IS NULL OR end_on > :first_day)),
+j AS (
+  SELECT p.keeper_id, p.contact_id, max(i.start_at) AS last,
+         count(CASE WHEN i.start_at >= :lo AND i.start_at < :hi THEN 1 END) AS n
+  FROM pairs p
+  JOIN interaction_participant c ON c.person_id = p.contact_id
+  JOIN interaction_participant k
+    ON k.interaction_id = c.interaction_id AND k.account_id = p.keeper_id
+  JOIN interaction i ON i.id = c.interaction_id
+  WHERE i.status = 'done' AND i.start_at < :hi
+  GROUP BY p.keeper_id, p.contact_id)
+SELECT keeper_id, sum(n), sum(CASE WHEN n > 0 THEN 1 ELSE 0 END), max(last) FROM j
+GROUP BY keeper_id
+"""
+
+
+def sql_liaison(conn: Connection, period: Period, tz: Any) -> dict[str, tuple[Any, ...]]:
+    """Per keeper: contacts assigned in the period, contacts made with them in it, the
+    people reached and the day of the last contact (two statements)."""
+    days = {"first_day": period.start, "last_day": period.end}
+    assigned = {
+        str(_uuid(k)): int(n)
+        for k, n in conn.execute(
+            text(
+                "SELECT keeper_id, count(*) FROM assignment WHERE start_on <= :last_day "
+                "AND (end_on IS NULL OR end_on > :first_day) GROUP BY keeper_id"
+            ),
+            days,
+        )
+    }
+    made = {
+        str(_uuid(k)): (int(n or 0), int(r or 0), _utc(last))
+        for k, n, r, last in conn.execute(text(_LIAISON), {**days, **_bounds(conn, period, tz)})
+    }
+    out = {}
+    for k, n in assigned.items():
+        contacts, reached, last = made.get(k, (0, 0, None))
+        out[k] = (n, contacts, reached, last.astimezone(tz).date() if last else None)
+    return out
+
+
+def service_liaison(unit: Unit, period: Period) -> dict[str, tuple[Any, ...]]:
+    """The same figures from ``tongxin report liaison``."""
+    _spec, result = run_report(unit, "liaison", period)
+    return {
+        r["keeper_id"]: (r["assigned"], r["contacts"], r["reached"], r["last_contact"])
+        for r in result.sections[0].rows
+        if r["assigned"]
+    }
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 # ---------------------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------------------
@@ -264,6 +331,12 @@ def run(app: Tongxin, repeat: int, limit: int = 100) -> list[Result]:
             results.append(
                 Result(label, service, sql, f"{everyone[1]:,} of {everyone[0]:,} reached")
             )
+        got_l, want_l = service_liaison(unit, PERIOD), sql_liaison(conn, PERIOD, tz)
+        assert got_l == want_l, ("liaison", got_l, want_l)
+        service = median_ms(lambda: service_liaison(unit, PERIOD), repeat)
+        sql = median_ms(lambda: sql_liaison(conn, PERIOD, tz), repeat)
+        made = sum(v[1] for v in want_l.values())
+        results.append(Result("liaison (office)", service, sql, f"{made:,} contacts made"))
     return results
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from crm_cli.main import run
@@ -78,3 +79,20 @@ def test_county_staff_page_only_their_region(app: Tongxin, people: dict[str, obj
         page = report_json(spec, YEAR, result, limit=10)
     assert _everyone(page)["names"] == ["艾一", "白二", "蔡三", "丁四", "方五"]
     assert page["summary"] == {"people": 6, "reached": 1, "share": pytest.approx(1 / 6, abs=1e-4)}
+
+
+def test_the_workbook_lists_the_names_one_a_row(
+    app: Tongxin, people: dict[str, object], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from crm_core.reports.output import write_report
+
+    with app.unit() as unit:
+        spec, result = run_report(unit, "coverage", YEAR)
+    path = write_report(spec, YEAR, result, tmp_path / "c.xlsx")
+    ws = load_workbook(path)["未联系名单"]
+    assert [c.value for c in ws[3]] == ["分组方式", "分组", "未联系名单"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4) if r[0].value]
+    everyone = [name for dim, group, name in rows if group == "全部联系对象"]
+    assert everyone == ["艾一", "白二", "蔡三", "丁四", "方五", "高六"]

@@ -154,8 +154,14 @@ def demo_command(
     from crm_cli.security import keep_the_login_in
 
     keep_the_login_in()  # the demo adds accounts: the login who ran it stays an administrator
-    with err.status(_("Making demo data…")):
-        summary = demo.generate(app, contacts=contacts, seed=seed)
+    from crm_cli.progress import bar
+
+    with bar(_("Making demo data…")) as progress:
+        if progress is None:
+            with err.status(_("Making demo data…")):
+                summary = demo.generate(app, contacts=contacts, seed=seed)
+        else:
+            summary = demo.generate(app, contacts=contacts, seed=seed, progress=progress)
     ready = _(
         "Demo data ready: {people} people, {accounts} accounts, {interactions} interactions, "
         "{follow_ups} follow-ups, {assignments} assignments."

@@ -11,6 +11,7 @@ import typer
 from crm_cli.context import get_app, open_unit, out, print_json, state
 from crm_cli.groups import GroupOpt
 from crm_cli.options import FromOpt, JsonOpt, ToOpt
+from crm_cli.progress import bar
 from rich.table import Table
 from rich.text import Text
 
@@ -20,6 +21,7 @@ from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
 from crm_core.reports import available_reports, period_from_options, report_json, run_report
 from crm_core.reports.output import write_report
+from crm_core.reports.spec import PAGE
 from crm_core.services import groups
 from crm_core.timeparse import TimeParseError, parse_date
 
@@ -57,6 +59,14 @@ def report_command(
     ] = None,
     group: GroupOpt = None,
     as_json: JsonOpt = False,
+    offset: Annotated[
+        int,
+        typer.Option(min=0, help=N_("--json: skip this many names of each not-reached list.")),
+    ] = 0,
+    limit: Annotated[
+        int,
+        typer.Option(min=0, help=N_("--json: at most this many names of each not-reached list.")),
+    ] = PAGE,
 ) -> None:
     """Run a report."""
     lang = language()
@@ -86,11 +96,24 @@ def report_command(
             today=clock.today(unit.config.tz),
         )
         people = groups.people_of(unit, group) if group else None
-        spec, result = run_report(unit, name, period, people=people)
-    if output is not None:
-        write_report(spec, period, result, output, lang=lang)
+        # A JSON answer reads a page of the names not reached, a file or the screen all
+        # of them: both while the unit is open.
+        with bar(_("Running the report…"), as_json=as_json) as progress:
+            steps = 2 if output is not None else 1
+            if progress:
+                progress(0, steps)
+            spec, result = run_report(
+                unit, name, period, people=people, lazy=as_json and output is None
+            )
+            if progress:
+                progress(1, steps)
+            if output is not None:
+                write_report(spec, period, result, output, lang=lang)
+                if progress:
+                    progress(2, steps)
+        if as_json:
+            data = report_json(spec, period, result, lang, offset=offset, limit=limit)
     if as_json:
-        data = report_json(spec, period, result, lang)
         if output is not None:
             data["output"] = str(output)
         print_json(data)

@@ -30,8 +30,8 @@ from crm_cli.options import (
     SectorOpt,
     ToOpt,
 )
+from crm_cli.progress import Bar
 from crm_cli.roster_unknowns import ask_unknown, print_unknowns
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.prompt import Prompt
 from rich.text import Text
 
@@ -64,34 +64,16 @@ EXIT_ROWS_NOT_IMPORTED = 4
 PROGRESS_FROM = 2000  # rows: smaller files need no progress bar
 
 
-class _Bar:
-    """A progress bar on stderr (only on a terminal, only for large files)."""
+class _Bar(Bar):
+    """A progress bar on stderr (only on a terminal, only for large files):
+    :class:`crm_cli.progress.Bar` with the import's stages."""
 
     def __init__(self) -> None:
-        self.progress: Progress | None = None
-        self.tasks: dict[str, Any] = {}
+        super().__init__(_("Writing people"), {"read": _("Reading rows")}, PROGRESS_FROM)
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if total < PROGRESS_FROM or not err.is_terminal:
-            return
-        if self.progress is None:
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            )
-            self.progress.start()
-        if stage not in self.tasks:
-            label = _("Reading rows") if stage == "read" else _("Writing people")
-            self.tasks[stage] = self.progress.add_task(label, total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
-
-    def stop(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+    def __call__(self, stage: str, done: int, total: int) -> None:  # type: ignore[override]
+        if err.is_terminal:
+            self.stage(stage, done, total)
 
 
 class _Answers:

@@ -457,11 +457,14 @@ def backup_command(
     """Back the database up (SQLite online backup; PostgreSQL pg_dump), checked."""
     _require_admin(_("make backups"))
     engine = get_app().engine
-    result = (
-        backups.backup_rotating(engine, target, keep)
-        if keep is not None
-        else backups.backup(engine, target)
-    )
+    from crm_cli.progress import bar
+
+    with bar(_("Backing up…"), as_json=as_json) as progress:
+        result = (
+            backups.backup_rotating(engine, target, keep, progress)
+            if keep is not None
+            else backups.backup(engine, target, progress)
+        )
     if as_json:
         print_json(backups.describe(result))
         return

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -34,19 +35,29 @@ from crm_core.private_files import make_private_dirs, private_path
 # -- backup -------------------------------------------------------------------------------
 
 
-def backup(engine: Engine, target: Path | str) -> BackupResult:
+def backup(
+    engine: Engine, target: Path | str, progress: Callable[[int, int], None] | None = None
+) -> BackupResult:
     """Back the database of ``engine`` up into the file ``target`` (replaced if it
-    exists, only once the new backup is complete and checked), with its manifest."""
+    exists, only once the new backup is complete and checked), with its manifest;
+    ``progress(done, total)`` is called as it goes (SQLite: pages copied)."""
     target = Path(target).expanduser().resolve()
     make_private_dirs(target.parent)
     if engine.dialect.name == "sqlite":
-        return _backup_sqlite(engine, target)
+        return _backup_sqlite(engine, target, progress)
     if engine.dialect.name == "postgresql":
-        return _backup_pg(engine, target)
+        if progress is not None:
+            progress(0, 1)
+        result = _backup_pg(engine, target)
+        if progress is not None:
+            progress(1, 1)
+        return result
     raise BackupError(N_("cannot back up a {dialect} database"), dialect=engine.dialect.name)
 
 
-def _backup_sqlite(engine: Engine, target: Path) -> BackupResult:
+def _backup_sqlite(
+    engine: Engine, target: Path, progress: Callable[[int, int], None] | None = None
+) -> BackupResult:
     source = _sqlite_path(engine)
     # mkstemp: created 0600 with O_EXCL; SQLite writes into it (and its journal takes
     # its mode), so the backup is private from its first page.
@@ -57,7 +68,13 @@ def _backup_sqlite(engine: Engine, target: Path) -> BackupResult:
         src = sqlite3.connect(source, timeout=db.SQLITE_BUSY_TIMEOUT_MS / 1000)
         dst = sqlite3.connect(tmp)
         try:
-            src.backup(dst)  # a consistent snapshot, page by page, while others work
+            # A consistent snapshot, page by page, while others work.
+            if progress is None:
+                src.backup(dst)
+            else:
+                src.backup(
+                    dst, pages=4096, progress=lambda _s, left, total: progress(total - left, total)
+                )
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             dst.close()
@@ -106,7 +123,12 @@ def _backup_pg(engine: Engine, target: Path) -> BackupResult:
     return BackupResult(target, manifest, "postgresql", revision, counts)
 
 
-def backup_rotating(engine: Engine, folder: Path | str, keep: int) -> BackupResult:
+def backup_rotating(
+    engine: Engine,
+    folder: Path | str,
+    keep: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> BackupResult:
     """A new backup ``tongxin-YYYYMMDD-HHMMSS.sqlite|pgdump`` in ``folder``; then only
     the newest ``keep`` such backups (and their manifests) stay. For a systemd timer,
     cron or a scheduler job."""
@@ -120,7 +142,7 @@ def backup_rotating(engine: Engine, folder: Path | str, keep: int) -> BackupResu
     while target.exists():
         target = folder / f"tongxin-{stamp}-{n}.{ext}"
         n += 1
-    result = backup(engine, target)
+    result = backup(engine, target, progress)
     made = sorted(
         (p for p in folder.iterdir() if ROTATED.match(p.name)),
         key=lambda p: (p.stat().st_mtime, p.name),

@@ -92,20 +92,31 @@ def get_report(app: AppPort, code: str) -> ReportSpec:
 
 
 def run_report(
-    unit: Unit, code: str, period: Period, *, people: Iterable[uuid.UUID] | None = None
+    unit: Unit,
+    code: str,
+    period: Period,
+    *,
+    people: Iterable[uuid.UUID] | None = None,
+    lazy: bool = False,
 ) -> tuple[ReportSpec, ReportTable]:
     """Build the report ``code`` for ``period``, over what the acting account may see;
     with ``people`` (a group's members), over those people and the work with them only
-    (:func:`crm_core.authz.narrowed_to`)."""
+    (:func:`crm_core.authz.narrowed_to`). With ``lazy``, a paged section (the names not
+    reached) reads its rows only when asked, a page at a time for JSON
+    (:func:`report_json`): use the result before the unit closes."""
     from crm_core.authz import narrowed_to
 
     spec = get_report(unit.app, code)
     with narrowed_to(unit, people):
         result = spec.build(unit, period)
-    if not isinstance(result, ReportTable):
-        raise TypeError(f"report {code} returned {type(result).__name__}, not a ReportTable")
-    if spec.plugin is None and result.sections:
-        note_scope(unit, result.sections[0])
+        if not isinstance(result, ReportTable):
+            raise TypeError(f"report {code} returned {type(result).__name__}, not a ReportTable")
+        if spec.plugin is None and result.sections:
+            note_scope(unit, result.sections[0])
+        # A group's narrowing holds only in here: a lazy section would read its pages
+        # after it, over everyone, so a report of a group is read whole now.
+        if not lazy or people is not None:
+            result.load()
     return spec, result
 
 

@@ -92,7 +92,7 @@ def _csv_cell(value: Any, kind: str) -> str:
 def _xlsx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lang: str) -> None:
     from openpyxl import Workbook
 
-    from crm_core.exporter import TableColumn, sheet_title, write_sheet
+    from crm_core.exporter import sheet_title, write_sheet
 
     wb = Workbook()
     first = True
@@ -106,13 +106,9 @@ def _xlsx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
             name = sheet_title(name[:28] + f"_{len(used)}")
         used.add(name)
         ws.title = name
-        columns = [
-            TableColumn(c.title(lang), "text" if c.kind == "list" else c.kind)
-            for c in section.columns
-        ]
-        rows = [
-            [_xlsx_value(row.get(c.key), c.kind) for c in section.columns] for row in section.rows
-        ]
+        columns, rows = (
+            _name_rows(section, lang) if getattr(section, "paged", False) else _cells(section, lang)
+        )
         write_sheet(
             ws,
             columns,
@@ -127,6 +123,33 @@ def _xlsx(spec: ReportSpec, period: Period, result: ReportTable, path: Path, lan
     wb.properties.creator = "tongxin"
     with private_path(path) as tmp:
         wb.save(tmp)
+
+
+def _cells(section: Section, lang: str) -> tuple[list[Any], list[list[Any]]]:
+    from crm_core.exporter import TableColumn
+
+    columns = [
+        TableColumn(c.title(lang), "text" if c.kind == "list" else c.kind) for c in section.columns
+    ]
+    rows = [[_xlsx_value(row.get(c.key), c.kind) for c in section.columns] for row in section.rows]
+    return columns, rows
+
+
+def _name_rows(section: Section, lang: str) -> tuple[list[Any], list[list[Any]]]:
+    """A paged section (the names not reached) on its sheet: one row per name, so that
+    tens of thousands of names never meet Excel's 32,767 characters per cell."""
+    from crm_core.exporter import TableColumn
+
+    texts = [c for c in section.columns if c.kind == "text"]
+    lists = [c for c in section.columns if c.kind == "list"]
+    columns = [TableColumn(c.title(lang), "text") for c in texts + lists]
+    rows = [
+        [row.get(c.key) for c in texts] + [name]
+        for row in section.rows
+        for c in lists[:1]
+        for name in row.get(c.key) or []
+    ]
+    return columns, rows
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:

@@ -175,6 +175,13 @@ class ReportTable:
     sections: list[Section]
     summary: dict[str, Any] = field(default_factory=dict)
 
+    def load(self) -> ReportTable:
+        """Read every row a section reads on demand (the names not reached), while the
+        unit is still open; returns the table."""
+        for s in self.sections:
+            s.rows  # noqa: B018 - a paged section reads its rows on first access
+        return self
+
 
 @dataclass(frozen=True)
 class ReportSpec:
@@ -204,26 +211,45 @@ def jsonable(value: Any, kind: str = "text") -> Any:
     return value
 
 
+PAGE = 100  # names per group in a paged section's JSON, unless --limit says otherwise
+
+
+def _section_rows(s: Section, offset: int, limit: int | None) -> list[dict[str, Any]]:
+    page = getattr(s, "page", None)
+    return page(offset, limit) if getattr(s, "paged", False) and page else s.rows
+
+
+def _section_json(s: Section, lang: str, offset: int, limit: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "key": s.key,
+        "title": s.title(lang),
+        "columns": [{"key": c.key, "title": c.title(lang), "kind": c.kind} for c in s.columns],
+        "rows": [
+            {c.key: jsonable(row.get(c.key), c.kind) for c in s.columns}
+            for row in _section_rows(s, offset, limit)
+        ],
+    }
+    if getattr(s, "paged", False):
+        out["offset"], out["limit"] = offset, limit
+    return out
+
+
 def report_json(
-    spec: ReportSpec, period: Period, result: ReportTable, lang: str = "zh"
+    spec: ReportSpec,
+    period: Period,
+    result: ReportTable,
+    lang: str = "zh",
+    *,
+    offset: int = 0,
+    limit: int | None = PAGE,
 ) -> dict[str, Any]:
-    """The stable JSON form of a report result (``tongxin report NAME --json``)."""
+    """The stable JSON form of a report result (``tongxin report NAME --json``). A
+    paged section (the names not reached) lists at most ``limit`` names of each group
+    from ``offset`` (None: all); its count column says how many there are."""
     return {
         "report": spec.code,
         "title": spec.title(lang),
         "period": period.as_json(),
         "summary": {k: jsonable(v) for k, v in result.summary.items()},
-        "sections": [
-            {
-                "key": s.key,
-                "title": s.title(lang),
-                "columns": [
-                    {"key": c.key, "title": c.title(lang), "kind": c.kind} for c in s.columns
-                ],
-                "rows": [
-                    {c.key: jsonable(row.get(c.key), c.kind) for c in s.columns} for row in s.rows
-                ],
-            }
-            for s in result.sections
-        ],
+        "sections": [_section_json(s, lang, offset, limit) for s in result.sections],
     }

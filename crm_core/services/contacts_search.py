@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, case, exists, func, literal, or_, select
 from sqlmodel import col
 
 from crm_core import authz, pinyin, search_index, validation
@@ -352,6 +352,9 @@ def resolve_person(unit: Unit, ref: str) -> Person:
             return authz.check_person(unit, person)
     except NotFound:
         pass
+    by_prefix = _by_short_id(unit, ref)
+    if by_prefix is not None:
+        return by_prefix
     page = search_people(unit, ref, limit=10)
     exact: list[Any] = [
         p
@@ -370,6 +373,31 @@ def resolve_person(unit: Unit, ref: str) -> Person:
         [describe(p) for p in shown]
         + ([f"… ({page.total} in all)"] if page.total > len(shown) else []),
     )
+
+
+_SHORT_ID = re.compile(r"[0-9a-f]{8,31}")
+
+
+def _by_short_id(unit: Unit, ref: str) -> Person | None:
+    """The person whose id starts with ``ref`` (8 hex digits or more, as every listing
+    and every "which one?" answer shows it: ``[c1ed8920]``), when exactly one the reader
+    may see does; None otherwise, and the reference is searched as text (a run of phone
+    digits is also hex)."""
+    bare = ref.lower().replace("-", "")
+    if not _SHORT_ID.fullmatch(bare):
+        return None
+    # The id as hex without hyphens on both backends (CHAR(32) on SQLite, uuid on
+    # PostgreSQL, whose text form has hyphens).
+    hex_id = func.replace(func.cast(Person.id, String), "-", "")
+    ids = (
+        _connection(unit)
+        .execute(
+            select(Person.id).where(hex_id.like(bare + "%"), *authz.person_scope(unit)).limit(2)
+        )
+        .scalars()
+        .all()
+    )
+    return _record(unit, ids[0]) if len(ids) == 1 else None
 
 
 def _record(unit: Unit, person_id: uuid.UUID) -> Person:

@@ -434,6 +434,25 @@ def test_resolve_a_unique_person_by_name_pinyin_initials_phone_or_id(app: Tongxi
             assert contacts.resolve_person(unit, ref).id == pid, ref
 
 
+def test_resolve_by_the_short_id_every_listing_shows(app: Tongxin) -> None:
+    # `contacts search` and a "which one?" answer show `[c1ed8920]`: that is a reference.
+    with app.unit() as unit:
+        pid = add(unit, "张三", employer="扬州大学")
+        other = add(unit, "张三", employer="广陵区人民医院")
+    with app.unit() as unit:
+        with pytest.raises(Ambiguous) as caught:
+            contacts.resolve_person(unit, "张三")
+        short = str(pid)[:8]
+        assert any(f"[{short}]" in c for c in caught.value.candidates)
+        for ref in (short, short.upper(), str(pid)[:13], str(pid).replace("-", "")[:20]):
+            assert contacts.resolve_person(unit, ref).id == pid, ref
+        assert contacts.resolve_person(unit, str(other)[:8]).id == other
+        with pytest.raises(NotFound):
+            contacts.resolve_person(unit, "0000000f")  # hex, nobody's id, no one's text
+        with pytest.raises(NotFound):
+            contacts.resolve_person(unit, str(pid)[:7])  # too short to be an id: text
+
+
 def test_resolve_prefers_the_one_exact_match_over_longer_ones(app: Tongxin) -> None:
     with app.unit() as unit:
         pid = add(unit, "张三")

@@ -40,8 +40,8 @@ def _change(add: bool, labels: list[str], person: str | None, interaction: str |
             who = contacts.resolve_person(unit, person)
             fn = tags.add_person_tags if add else tags.remove_person_tags
             return {"person_id": str(who.id), "name": who.name, "tags": fn(unit, who.id, labels)}
-        fn = tags.add_interaction_tags if add else tags.remove_interaction_tags
-        return {"interaction_id": interaction, "tags": fn(unit, interaction or "", labels)}
+        on_work = tags.add_interaction_tags if add else tags.remove_interaction_tags
+        return {"interaction_id": interaction, "tags": on_work(unit, interaction or "", labels)}
 
     return run_unit(work)
 

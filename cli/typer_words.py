@@ -66,7 +66,11 @@ _ERROR_CLASSES = ("BadParameter", "MissingParameter", "NoSuchOption")
 def translate_error(message: str) -> str:
     """A Click error message in the current language."""
     for pattern, msgid in ERRORS:
-        message = re.sub(pattern, lambda m, i=msgid: _(i).format(*m.groups()), message)
+
+        def said(match: re.Match[str], msgid: str = msgid) -> str:
+            return _(msgid).format(*match.groups())
+
+        message = re.sub(pattern, said, message)
     return message
 
 
@@ -82,7 +86,7 @@ def _wrap_errors() -> None:
             return translate_error(_original(self))
 
         translated._tongxin = True  # type: ignore[attr-defined]
-        cls.format_message = translated
+        setattr(cls, "format_message", translated)  # noqa: B010 (a method, replaced)
 
 
 def _wrap_once() -> None:

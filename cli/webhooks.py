@@ -58,7 +58,7 @@ def list_(as_json: JsonOpt = False) -> None:
     for head in (_("Webhook"), _("URL"), _("Events")):
         table.add_column(head)
     for w in rows:
-        table.add_row(str(w["id"])[:8], str(w["url"]), ", ".join(w["events"]))  # type: ignore[arg-type]
+        table.add_row(str(w["id"])[:8], str(w["url"]), ", ".join(w["events"]))
     out.print(table)
 
 

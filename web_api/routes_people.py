@@ -19,7 +19,7 @@ Limit = Annotated[int, Query(ge=1, le=200, description="How many results per pag
 Offset = Annotated[int, Query(ge=0, description="Skip this many results (paging).")]
 
 
-def person_summary(unit: Unit, p: Person) -> dict[str, Any]:
+def person_summary(unit: Unit, p: Person | contacts.PersonRow) -> dict[str, Any]:
     """A search result as ``contacts search --json`` gives it (no phones, no address)."""
     return {
         "id": str(p.id),
@@ -68,7 +68,9 @@ def router(api: Api) -> APIRouter:
         def work(unit: Unit) -> dict[str, Any]:
             filters = contacts.resolve_filters(unit, region=region, category=category)
             if q.strip():
-                page = contacts.search_people(unit, q, limit=limit, offset=offset, **filters)
+                page: contacts.Page[Any] = contacts.search_people(
+                    unit, q, limit=limit, offset=offset, also=(), **filters
+                )
             else:
                 page = contacts.list_people(unit, limit=limit, offset=offset, **filters)
             return {

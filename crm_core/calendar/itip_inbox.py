@@ -192,7 +192,7 @@ class _Imap:
             raise MailboxError.of(N_("reading {source}: {error}"), source=self.name, error=data)
         out = []
         for uid in (data[0] or b"").split():
-            status, parts = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
+            status, parts = self.conn.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
             raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
             if status == "OK" and isinstance(raw, bytes):
                 out.append((uid.decode("ascii"), raw))

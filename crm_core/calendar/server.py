@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 from crm_core import authz
 from crm_core.app import Tongxin
 from crm_core.calendar import feeds
+from crm_core.calendar.feed_probe import Prober
 from crm_core.calendar.retry import retry_conflicts
 from crm_core.calendar.series import sync_series
 from crm_core.calendar.wsgi import WsgiApp, serve_wsgi
@@ -360,7 +361,7 @@ class FeedServer(ThreadingHTTPServer):
     ):
         self.app = app
         self.api = api
-        self.prober = feeds.Prober(app.engine, app.config.tz)
+        self.prober = Prober(app.engine, app.config.tz)
         self.cache = feeds.FeedCache() if cache else None
         self.idle_timeout = float(timeout)
         self.max_request_line = max_request_line

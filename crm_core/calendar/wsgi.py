@@ -126,12 +126,13 @@ def serve_wsgi(handler: FeedHandler, app: WsgiApp) -> None:
         return
     body = _Body(handler.rfile, length)
     environ = _environ(handler, body, length)
-    gateway = _Handler(body, handler.wfile, sys.stderr, environ, multithread=True)
+    gateway = _Handler(body, handler.wfile, sys.stderr, environ, multithread=True)  # type: ignore[arg-type]
     gateway.request_handler = handler  # type: ignore[attr-defined]
     handler.request.settimeout(handler.server.idle_timeout)
     gateway.run(app)
-    status = int((gateway.status or "500").split(" ", 1)[0])
-    headers = gateway.headers
+    # Set by wsgiref's BaseHandler once the app has started its answer.
+    status = int((getattr(gateway, "status", None) or "500").split(" ", 1)[0])
+    headers = getattr(gateway, "headers", None)
     if body.left or headers is None or "Content-Length" not in headers:
         handler.close_connection = True  # unread body, or an answer without a length
     if (handler.headers.get("Connection") or "").lower() == "close":

@@ -201,7 +201,7 @@ class NamesSection(Section):
         self._loaded: list[dict[str, Any]] | None = None
         super().__init__("not_reached", "未联系名单", "Not yet reached", NAMES_COLUMNS)
 
-    @property  # type: ignore[override]
+    @property
     def rows(self) -> list[dict[str, Any]]:  # every name of every group
         if self._loaded is None:
             self._loaded = self.page(0, None)

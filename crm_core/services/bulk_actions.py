@@ -107,7 +107,9 @@ def target_people(
     if people is not None:
         within = list(people) if within is None else [p for p in within if p in set(people)]
     with authz.narrowed_to(unit, within):
-        page = search_people(unit, query or "", limit=groups.ALL, **(filters or {}))
+        page = search_people(
+            unit, query or "", limit=groups.ALL, offset=0, also=(), **(filters or {})
+        )
     return [p.id for p in page.items]
 
 
@@ -144,7 +146,7 @@ def _each(
     one: Callable[[Person, list[str]], Change | None],
 ) -> BulkResult:
     result = BulkResult(action, dry_run, len(ids))
-    people, cats, _comms = people_by_ids(unit, ids)
+    people, cats, _comms = people_by_ids(unit, list(ids))
     with _maybe_rolled_back(unit, dry_run):
         for pid in ids:
             person = people.get(pid)
@@ -170,8 +172,8 @@ def add_category(
     def one(person: Person, have: list[str]) -> Change | None:
         if code in have:
             return None
-        unit.session.add(PersonCategory(person_id=person.id, category=code))
-        return Change(person.id, person.name, "categories", have, sorted([*have, code]))  # type: ignore[list-item]
+        unit.session.add(PersonCategory(person_id=person.id, category=str(code)))
+        return Change(person.id, person.name, "categories", have, sorted([*have, str(code)]))
 
     return _each(unit, ids, "add-category", dry_run, one)
 
@@ -207,7 +209,7 @@ def set_field(
     def one(person: Person, _have: list[str]) -> Change | None:
         before = getattr(person, name)
         before = before.value if hasattr(before, "value") else before
-        contacts.update_person(unit, person.id, **{name: value})
+        contacts.update_person(unit, person.id, **{name: value})  # type: ignore[arg-type]
         after = getattr(person, name)
         after = after.value if hasattr(after, "value") else after
         return None if after == before else Change(person.id, person.name, name, before, after)
@@ -266,7 +268,7 @@ def schedule_with_all(
     from crm_core.services import interactions
 
     result = BulkResult("schedule", dry_run, len(ids))
-    people, _cats, _comms = people_by_ids(unit, ids)
+    people, _cats, _comms = people_by_ids(unit, list(ids))
     shown = [people[i] for i in ids if i in people]
     for p in shown:
         result.changes.append(Change(p.id, p.name, "participant", None, kind))

@@ -388,11 +388,13 @@ def _by_short_id(unit: Unit, ref: str) -> Person | None:
         return None
     # The id as hex without hyphens on both backends (CHAR(32) on SQLite, uuid on
     # PostgreSQL, whose text form has hyphens).
-    hex_id = func.replace(func.cast(Person.id, String), "-", "")
+    hex_id = func.replace(func.cast(col(Person.id), String), "-", "")
     ids = (
         _connection(unit)
         .execute(
-            select(Person.id).where(hex_id.like(bare + "%"), *authz.person_scope(unit)).limit(2)
+            select(col(Person.id))
+            .where(hex_id.like(bare + "%"), *authz.person_scope(unit))
+            .limit(2)
         )
         .scalars()
         .all()

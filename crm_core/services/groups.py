@@ -138,7 +138,9 @@ def save_group(
         if value not in allowed[key]:
             raise ValidationError.one(key, value, N_("not a valid value"))
     codes = {**resolve_filters(unit, **given), **plain}
-    search_people(unit, query or "", limit=1, **codes)  # the query itself is checked too
+    search_people(
+        unit, query or "", limit=1, offset=0, also=(), **codes
+    )  # the query itself is checked too
     _clash(unit, name, shared)
     group = ContactGroup(
         name=name,

@@ -378,8 +378,8 @@ def record_summary(
     if not committee and not sector:
         raise ValidationError.one("--committee", None, N_("give --committee or --sector"))
     filters = contacts.resolve_filters(unit, committee=committee, sector=sector)
-    people = contacts.list_people(unit, limit=100_000, **filters).items
-    rows = []
+    people = contacts.list_people(unit, limit=100_000, offset=0, **filters).items
+    rows: list[dict[str, Any]] = []
     for p in people:
         rec = liaison_record(unit, p.id, period)
         kinds = "、".join(f"{k['label']} {k['count']}" for k in rec.by_kind)

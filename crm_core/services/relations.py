@@ -279,6 +279,7 @@ def relations_of(unit: Unit, person_id: uuid.UUID | str) -> list[RelationView]:
     for r in rows:
         spec = every.get(r.type) or RelationType(zh=r.type)
         reverse = r.person_id != person.id
+        oid: uuid.UUID | None
         if r.organisation_id is not None:
             org = orgs.get(r.organisation_id)
             if org is None:
@@ -290,6 +291,7 @@ def relations_of(unit: Unit, person_id: uuid.UUID | str) -> list[RelationView]:
             if other is None:
                 continue
             kind, name = "person", other.name
+        assert oid is not None  # an organisation's id, or the other person's
         out.append(
             RelationView(r, r.type, type_label(spec, reverse=reverse), reverse, kind, oid, name)
         )
@@ -375,13 +377,17 @@ def relation_cells(unit: Unit, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str
     out: dict[uuid.UUID, list[str]] = {}
     for r in rows:
         spec = every.get(r.type) or RelationType(zh=r.type)
-        sides = [(r.person_id, False, r.other_id)]
+        sides: list[tuple[uuid.UUID, bool, uuid.UUID | None]] = [(r.person_id, False, r.other_id)]
         if r.other_id is not None:
             sides.append((r.other_id, True, r.person_id))
         for me, reverse, other in sides:
             if me not in wanted or me not in names:
                 continue
-            name = orgs.get(r.organisation_id) if r.organisation_id else names.get(other)
+            name = (
+                orgs.get(r.organisation_id)
+                if r.organisation_id
+                else (names.get(other) if other else None)
+            )
             if name:
                 out.setdefault(me, []).append(f"{type_label(spec, reverse=reverse)}：{name}")
     return out

@@ -21,6 +21,7 @@ read, sent, and their outcome written in a unit of its own each.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -122,6 +123,13 @@ def _post(url: str, secret: str, body: bytes, delivery: WebhookDelivery) -> tupl
         return None, type(exc).__name__
 
 
+def _record_in(
+    unit: Unit, *, delivery_id: uuid.UUID, outcome: tuple[int | None, str] | None
+) -> str:
+    """:func:`_record` with its arguments by name (for ``app.run``)."""
+    return _record(unit, delivery_id, outcome)
+
+
 def _record(unit: Unit, delivery_id: uuid.UUID, outcome: tuple[int | None, str] | None) -> str:
     """Write how a delivery went: delivered, retried later (back-off), failed, dropped."""
     row = unit.session.get(WebhookDelivery, delivery_id)
@@ -169,7 +177,9 @@ def deliver_due(app: Tongxin, *, limit: int = 100) -> dict[str, int]:
                 unit.session.expunge(row)
             outcome = _post(*prepared, row)
 
-        counts[app.run(lambda unit, o=outcome, d=delivery_id: _record(unit, d, o))] += 1
+        counts[
+            app.run(functools.partial(_record_in, delivery_id=delivery_id, outcome=outcome))
+        ] += 1
     return counts
 
 

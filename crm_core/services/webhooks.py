@@ -140,7 +140,7 @@ def _visible(holder: Unit, entry: AuditLog) -> bool:
         key = uuid.UUID(entry.entity_id)
     except ValueError:
         return False
-    row = holder.session.get(model, key)
+    row = holder.session.get(model, key)  # type: ignore[arg-type]
     if row is None:
         scope = authz.region_scope(holder)
         if scope is None:
@@ -176,7 +176,7 @@ def enqueue(unit: Unit) -> int:
             col(AuditLog.entity).in_(hook.events), col(AuditLog.at) > hook.created_at
         )
         if hook.cursor_at is not None:
-            done = select(WebhookDelivery.id).where(
+            done = select(col(WebhookDelivery.id)).where(
                 col(WebhookDelivery.webhook_id) == hook.id,
                 col(WebhookDelivery.audit_id) == AuditLog.id,
             )

@@ -48,7 +48,7 @@ class BulkScreen(BaseScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", N_("Back"), id="bulk.back"),
-        Binding("space", "toggle", N_("Pick / unpick"), id="bulk.toggle"),
+        Binding("space", "pick", N_("Pick / unpick"), id="bulk.toggle"),
         Binding("p", "preview", N_("Preview"), id="bulk.preview"),
         Binding("a", "apply", N_("Apply"), id="bulk.apply"),
     ]
@@ -101,7 +101,7 @@ class BulkScreen(BaseScreen):
         line = _("{n} of {total} people picked.").format(n=len(self.picked), total=len(self.people))
         self.query_one("#bulk-status", Static).update(f"{line}  {text}".strip())
 
-    def action_toggle(self) -> None:
+    def action_pick(self) -> None:
         """Pick or unpick the highlighted person."""
         table = self.query_one("#bulk-people", DataTable)
         if not self.people:

@@ -172,7 +172,7 @@ class ContactsScreen(BaseScreen):
         filters = self.filters()
 
         def load(unit: Unit) -> tuple[list[Row], int]:
-            page = contacts.search_people(unit, query, limit=PAGE, offset=0, **filters)
+            page = contacts.search_people(unit, query, limit=PAGE, offset=0, also=(), **filters)
             return _rows(page), page.total
 
         self.load_in_thread(load, lambda result: self._show(generation, result, replace=True))
@@ -187,7 +187,9 @@ class ContactsScreen(BaseScreen):
         offset = self.loaded
 
         def load(unit: Unit) -> tuple[list[Row], int]:
-            page = contacts.search_people(unit, query, limit=PAGE, offset=offset, **filters)
+            page = contacts.search_people(
+                unit, query, limit=PAGE, offset=offset, also=(), **filters
+            )
             return _rows(page), page.total
 
         self.load_in_thread(
@@ -315,7 +317,9 @@ class ContactsScreen(BaseScreen):
 
         query, filters = self.query_one("#search", Input).value, self.filters()
         open_bulk(self, query or _("Contacts"), lambda unit: [
-            p.id for p in contacts.search_people(unit, query, limit=10_000_000, **filters).items
+            p.id for p in contacts.search_people(
+                unit, query, limit=10_000_000, offset=0, also=(), **filters
+            ).items
         ])  # fmt: skip
 
     def action_focus_search(self) -> None:

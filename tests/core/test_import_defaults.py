@@ -80,3 +80,28 @@ def test_tongxin_import_of_the_sample_on_a_fresh_install_says_what_a_user_checks
     assert data["config_written"] is None
     code = run(["--db", db_url, "contacts", "search", "", "--limit", "1000", "--json"])
     assert len(json.loads(capsys.readouterr().out)["results"]) == 40
+
+
+def test_hong_kong_macao_and_taiwan_mobiles_in_a_sheet_are_stored_in_e164_and_found(
+    db_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "港澳台委员.csv"
+    path.write_text(
+        "姓名,性别,手机\n陈大文,男,+852 9123 4567\n何美玲,女,+853 6612 3456\n"
+        "林志明,男,+886 912 345 678\n",
+        "utf-8",
+    )
+    assert run(["--db", db_url, "--lang", "en", "import", str(path)]) == 0
+    capsys.readouterr()
+
+    def tx(*args: str) -> dict:  # type: ignore[type-arg]
+        assert run(["--db", db_url, *args, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+    stored = {n: tx("contacts", "show", n)["mobile"] for n in ("陈大文", "何美玲", "林志明")}
+    assert stored == {"陈大文": "+85291234567", "何美玲": "+85366123456", "林志明": "+886912345678"}
+    # +852 9123 4567, and 0912 345 678 (Taiwan's national form) hold the run 9123
+    found = sorted(r["name"] for r in tx("contacts", "search", "9123")["results"])
+    assert found == ["林志明", "陈大文"]
+    assert [r["name"] for r in tx("contacts", "search", "6612")["results"]] == ["何美玲"]
+    i18n.set_language("zh")

@@ -42,6 +42,13 @@ _EXT_WORDS = re.compile(r"\s*(?:转|轉|分机|分機|内线|內線|内|ext\.?|x
 _DASH_EXT = re.compile(r"^(0\d{2,3})[\s\-–—]*(\d{7,8})[\s]*[\-–—]\s*(\d{1,6})$")
 _STORED_MOBILE_CN = re.compile(r"^\+861[3-9]\d{9}$")  # the common case, without a parse
 _MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+# A mainland mobile as typed (spaces, dashes, +86 / 0086): read without a parse when its
+# digits match phonenumbers' own metadata for a mainland mobile (so the result is the
+# one the parse gives); anything else takes the parse.
+_TYPED_MOBILE_CN = re.compile(r"^(?:\+86|0086)?(1[3-9]\d{9})$")
+_CN_META = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+_CN_GENERAL = re.compile(_CN_META.general_desc.national_number_pattern)
+_CN_MOBILE = re.compile(_CN_META.mobile.national_number_pattern)
 
 
 class PhoneError(ValueError):
@@ -109,6 +116,10 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     A number without ``+``/``00`` is read as a number of ``region`` (mainland China by
     default). Raises :class:`PhoneError` (a ValueError) saying why a value is not a
     phone number."""
+    if region == DEFAULT_REGION:
+        fast = _TYPED_MOBILE_CN.match(_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)))
+        if fast and _CN_MOBILE.fullmatch(fast[1]) and _CN_GENERAL.fullmatch(fast[1]):
+            return f"+86{fast[1]}"
     text = _prepared(raw)
     if not text:
         raise PhoneError(N_("contains characters that are not digits"))
@@ -186,6 +197,8 @@ def search_key(number: str) -> str:
     """The digits a stored number is searched by: those of its display form for a
     mainland number (``13812345678``, ``051487654321``), with the country code for a
     number abroad (``85291234567``); a value not in the stored form: its digits."""
+    if _STORED_MOBILE_CN.match(number):  # its national form: the 11 digits
+        return number[3:]
     parsed = _parsed(number)
     if parsed is None:
         return re.sub(r"\D", "", number)
@@ -203,6 +216,10 @@ def search_digits(numbers: Iterable[str | None]) -> str:
     out: list[str] = []
     for number in numbers:
         if not number:
+            continue
+        if _STORED_MOBILE_CN.match(number):
+            if number[3:] not in out:
+                out.append(number[3:])
             continue
         parsed = _parsed(number)
         keys = [search_key(number)]

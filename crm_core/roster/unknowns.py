@@ -22,21 +22,18 @@ the same source imports with no questions.
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any, Literal
-
-from pypinyin import lazy_pinyin
 
 from crm_core.config import Term, Vocabulary
 from crm_core.config_writer import new_code
 from crm_core.errors import ValidationError
 from crm_core.i18n import N_, _
 from crm_core.roster.cells import LeftOut, UnknownTerm
+from crm_core.roster.closest import suggest, value_key
 
 # Fields read against a vocabulary, and the vocabulary (config name) of each.
 VOCAB_FIELDS = {
@@ -136,42 +133,6 @@ class UnknownPolicy:
     value_maps: list[ValueMap] = _field(default_factory=list)
     ask: Ask | None = None
     source: str = DEFAULT_SOURCE
-
-
-def value_key(text: str) -> str:
-    """A value as compared: NFKC, case and spaces, dashes and brackets ignored."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\s\-–—·・()（）]+", "", text)
-
-
-def suggest(value: str, vocab: Iterable[Term], n: int = 3) -> list[Term]:
-    """The entries closest to ``value``: by characters (difflib's ratio against the
-    label and the aliases, a label inside the value or the value inside a label counting
-    as close) and by sound (the pinyin), best first."""
-    key = value_key(value)
-    sound = "".join(lazy_pinyin(key))
-    scored: list[tuple[float, int, Term]] = []
-    for i, term in enumerate(vocab):
-        best = 0.0
-        for label in (term.zh, *(term.extra.get("aliases") or [])):
-            lk = value_key(str(label))
-            if not lk:
-                continue
-            ratio = difflib.SequenceMatcher(None, key, lk).ratio()
-            if _inside(lk, key) or _inside(key, lk):
-                ratio = max(ratio, 0.6 + 0.4 * min(len(lk), len(key)) / max(len(lk), len(key)))
-            heard = difflib.SequenceMatcher(None, sound, "".join(lazy_pinyin(lk))).ratio()
-            best = max(best, ratio, heard * 0.9)
-        if best >= 0.45:
-            scored.append((best, -i, term))
-    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
-    return [t for _s, _i, t in scored[:n]]
-
-
-def _inside(short: str, long: str) -> bool:
-    # A label with its generic ending dropped (委员会, 区, 界) still inside the value.
-    core = re.sub(r"(委员会|区|县|市|界|人士)$", "", short)
-    return len(core) >= 2 and core in long
 
 
 def resolve_value_maps(

@@ -46,9 +46,17 @@ _MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 # digits match phonenumbers' own metadata for a mainland mobile (so the result is the
 # one the parse gives); anything else takes the parse.
 _TYPED_MOBILE_CN = re.compile(r"^(?:\+86|0086)?(1[3-9]\d{9})$")
-_CN_META = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-_CN_GENERAL = re.compile(_CN_META.general_desc.national_number_pattern)
-_CN_MOBILE = re.compile(_CN_META.mobile.national_number_pattern)
+
+
+def _cn_patterns() -> tuple[str, str]:
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    assert meta is not None and meta.general_desc is not None and meta.mobile is not None
+    general, mobile = meta.general_desc.national_number_pattern, meta.mobile.national_number_pattern
+    assert general is not None and mobile is not None
+    return general, mobile
+
+
+_CN_GENERAL, _CN_MOBILE = (re.compile(p) for p in _cn_patterns())
 
 
 class PhoneError(ValueError):

@@ -27,6 +27,7 @@ from crm_core.roster.cells import (
     split_employer_title,
     split_list,
 )
+from crm_core.roster.closest import value_key
 from crm_core.roster.report import CellError, Column, ImportReport, Progress
 from crm_core.roster.sheets import (
     _HEADERS,
@@ -35,7 +36,7 @@ from crm_core.roster.sheets import (
     _header_key,
     header_field,
 )
-from crm_core.roster.unknowns import Choice, value_key
+from crm_core.roster.unknowns import Choice
 from crm_core.services._common import clean_text
 from crm_core.sheetguard import RosterError
 from crm_core.unit import Unit

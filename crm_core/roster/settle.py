@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crm_core.config import Term, user_config_path
 from crm_core.config_writer import NewTerm, SavedChoice, write_import_choices
+from crm_core.roster.closest import value_key
 from crm_core.roster.planner_read import _Reader, _Row
 from crm_core.roster.unknowns import (
     VOCAB_FIELDS,
@@ -19,7 +20,6 @@ from crm_core.roster.unknowns import (
     resolve_value_maps,
     saved_choice,
     suggest,
-    value_key,
 )
 from crm_core.unit import Unit
 

@@ -86,7 +86,9 @@ def token_list(
 
 @token_app.command("revoke", help=N_("Revoke an API token (its id, or 8+ characters of it)."))
 def token_revoke(
-    token_id: Annotated[str, typer.Argument(help=N_("The token's id as `api token list` shows."))],
+    token_id: Annotated[
+        str, typer.Argument(metavar="TOKEN", help=N_("The token's id as `api token list` shows."))
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     def work(unit: Unit) -> dict[str, object]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
 from crm_core import retry as retry_mod
+from crm_core import search_index  # noqa: F401  (keeps the substring index on every flush)
 from crm_core.config import Config, Term, Vocabulary, load_config
 from crm_core.db import ensure_schema, make_engine
 from crm_core.errors import Conflict, NotFound, PermissionDenied

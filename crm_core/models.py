@@ -362,7 +362,7 @@ from crm_core import (  # noqa: E402, F401
     dedupe_models,
     group_models,
     relation_models,
-    search_index,
+    search_models,
 )
 
 AUDITED = (*AUDITED, *relation_models.AUDITED_LINKS)  # relationships and tags (issue 18)

@@ -260,6 +260,7 @@ HOOKSPECS_MAY_REACH = {
     "crm_core.dedupe_models",
     "crm_core.relation_models",  # relations and tags (issue 18): tables, like dedupe_models
     "crm_core.group_models",
+    "crm_core.search_models",  # the substring index's table (issue 16), like dedupe_models
     "crm_core.clock",
     "crm_core.config",
     "crm_core.config_models",  # the config file's pydantic models: types, no services

@@ -431,7 +431,7 @@ def export_ics(unit: Unit, rng: CalendarRange) -> bytes:
     end = b"END:VCALENDAR\r\n"
     head = bytes(new_calendar(unit, rng).to_ical())
     parts = [head[: -len(end)]]
-    for item in build_items(unit, rng, ics_cache.cached_event(_interaction_event)):
+    for item in build_items(unit, rng, ics_cache.cached_event(_interaction_event, alarm_offsets)):
         parts.append(item if isinstance(item, bytes) else bytes(item.to_ical()))
     parts.append(end)
     return b"".join(parts)

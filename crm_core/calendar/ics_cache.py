@@ -37,9 +37,14 @@ def clear() -> None:
     _CACHE.clear()
 
 
-def _key(unit: Unit, rng: Any, i: Interaction, who: Any, labels: dict[str, str]) -> bytes:
-    from crm_core.calendar.ics import alarm_offsets
-
+def _key(
+    unit: Unit,
+    rng: Any,
+    i: Interaction,
+    who: Any,
+    labels: dict[str, str],
+    alarm_offsets: Callable[[Unit, Interaction], Any],
+) -> bytes:
     region = unit.config.vocab["regions"].get(i.region) if i.region else None
     content = (
         language(),
@@ -56,12 +61,14 @@ def _key(unit: Unit, rng: Any, i: Interaction, who: Any, labels: dict[str, str])
     return hashlib.blake2b(repr(content).encode(), digest_size=20).digest()
 
 
-def cached_event(make: Callable[..., Any]) -> Callable[..., bytes]:
+def cached_event(
+    make: Callable[..., Any], alarm_offsets: Callable[[Unit, Interaction], Any]
+) -> Callable[..., bytes]:
     """A maker of interaction items that returns each event's serialised bytes, from
     the cache when an event of the same content was serialised before."""
 
     def cached(unit: Unit, rng: Any, i: Interaction, who: Any, labels: dict[str, str]) -> bytes:
-        key = _key(unit, rng, i, who, labels)
+        key = _key(unit, rng, i, who, labels, alarm_offsets)
         body = _CACHE.get(key)
         if body is not None:
             _CACHE.move_to_end(key)

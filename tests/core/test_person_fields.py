@@ -80,7 +80,7 @@ def test_gender_words_are_read_by_the_services_and_the_roster() -> None:
 
 def test_one_person_exported_with_every_field_and_read_back(app: Tongxin, tmp_path: Path) -> None:
     with app.unit() as unit:
-        contacts.create_person(
+        person = contacts.create_person(
             unit,
             name="王晓梅",
             gender="女",
@@ -100,6 +100,9 @@ def test_one_person_exported_with_every_field_and_read_back(app: Tongxin, tmp_pa
             membership="standing",
             notes="常委会委员",
         )
+        from crm_core.services import tags
+
+        tags.add_person_tags(unit, person.id, ["重点"])
     path = tmp_path / "people.csv"
     with app.unit() as unit:
         assert exporter.export_people(unit, path) == 1
@@ -124,6 +127,10 @@ def test_one_person_exported_with_every_field_and_read_back(app: Tongxin, tmp_pa
         "专委会": "经济委员会",
         "委员身份": "常委",
         "备注": "常委会委员",
+        # Relationships and tags (issue 18) travel with the export; the importer leaves
+        # these two columns to their own commands.
+        "关系": "",
+        "标签": "重点",
     }
     # Imported again, the file names the same person with nothing to change.
     with app.unit() as unit:

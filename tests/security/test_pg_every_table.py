@@ -57,7 +57,7 @@ from crm_core.models import (
 )
 from crm_core.relation_models import InteractionTag, PersonTag, Relation
 from crm_core.services import accounts, api_tokens, assignments, contacts, followups, interactions
-from tests.calendar.test_caldav import radicale_server  # noqa: F401  (a real CalDAV server)
+from tests.calendar.dav_server import radicale_server  # noqa: F401  (a real CalDAV server)
 
 from .conftest import PG_ADMIN_URL
 

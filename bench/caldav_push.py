@@ -263,7 +263,7 @@ def main() -> None:
         if store is not None:  # memory, not disk: given back
             shutil.rmtree(store, ignore_errors=True)
     print(f"| {len(resources)} events, {args.workers} connections | seconds | floor | ratio |")
-    print("|---|---:|---:|---:|")
+    print("| --- | ---: | ---: | ---: |")
     print(f"| first push (create all) | {push:.2f} | {floor_s:.2f} | {push / floor_s:.2f}× |")
     print(
         f"| quiet sync (nothing changed) | {quiet_s:.2f} | {listing_s:.2f} "

@@ -193,6 +193,8 @@ def main() -> None:
         reads.append(read_s)
         imports.append(import_s)
         totals = report.totals
+        if totals["create"] != args.rows:  # every row of the roster is a distinct person
+            raise SystemExit(f"created {totals['create']} of {args.rows} rows: {totals}")
         first_write = stages.get("write", import_s)
         print(
             f"round {round_no}: bare python-calamine read (best of 3) {read_s:.2f} s; "
@@ -204,6 +206,17 @@ def main() -> None:
     read_m, import_m = statistics.median(reads), statistics.median(imports)
     print(f"median bare read: {read_m:.2f} s; median whole import ({backend}): {import_m:.2f} s")
     print(f"ratio: {import_m / read_m:.1f}x  ({args.rows / import_m:,.0f} rows/s)")
+    # The Markdown table ``python -m bench`` copies into bench/RESULTS.md.
+    print()
+    print(
+        "| rows | backend | bare read (s) | whole import (s) | import / read | rows/s "
+        "| created | refused |"
+    )
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        f"| {args.rows} | {backend} | {read_m:.2f} | {import_m:.2f} | {import_m / read_m:.1f}x "
+        f"| {args.rows / import_m:,.0f} | {totals['create']} | {totals['refuse']} |"
+    )
 
 
 if __name__ == "__main__":

@@ -3,14 +3,23 @@ transaction (all or nothing), one audit entry per person, `--dry-run` to see fir
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from crm_cli.context import out, run_unit
 from crm_cli.groups import GroupOpt, MembershipOpt, StatusOpt
 from crm_cli.groups import show_result as _show
-from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
+from crm_cli.options import (
+    CategoryOpt,
+    CommitteeOpt,
+    DryRunOpt,
+    JsonOpt,
+    LocationOpt,
+    OutputOpt,
+    PartyOpt,
+    RegionOpt,
+    SectorOpt,
+)
 
 from crm_core import clock, exporter
 from crm_core.authz import narrowed_to
@@ -28,9 +37,6 @@ app = typer.Typer(
 QueryOpt = Annotated[
     str | None,
     typer.Option("--query", help=N_("Only who matches this search (as contacts search).")),
-]
-DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help=N_("Show what would change; change nothing."))
 ]
 
 
@@ -142,7 +148,7 @@ def assign(
 def schedule(
     kind: Annotated[str, typer.Argument(help=N_("The kind of work: meeting, visit …"))],
     at: Annotated[str, typer.Option("--at", help=N_("When: 2026-12-20 14:00, 下周三下午 …"))],
-    location: Annotated[str | None, typer.Option(help=N_("Where."))] = None,
+    location: LocationOpt = None,
     summary: Annotated[str | None, typer.Option(help=N_("What it is about."))] = None,
     group: GroupOpt = None, query: QueryOpt = None, category: CategoryOpt = None,
     sector: SectorOpt = None, party: PartyOpt = None, committee: CommitteeOpt = None,
@@ -168,9 +174,7 @@ def schedule(
 
 @app.command("export", help=N_("Write everyone to .xlsx or .csv."))
 def export(
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help=N_("The file to write (.xlsx or .csv)."))
-    ],
+    output: OutputOpt,
     group: GroupOpt = None, query: QueryOpt = None, category: CategoryOpt = None,
     sector: SectorOpt = None, party: PartyOpt = None, committee: CommitteeOpt = None,
     region: RegionOpt = None, membership: MembershipOpt = None, status: StatusOpt = None,

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import label, open_unit, out, print_json, run_unit
-from crm_cli.options import CategoryOpt, CommitteeOpt, JsonOpt, PartyOpt, RegionOpt, SectorOpt
+from crm_cli.options import (
+    CategoryOpt,
+    CommitteeOpt,
+    DryRunOpt,
+    JsonOpt,
+    PartyOpt,
+    RegionOpt,
+    SectorOpt,
+)
 from rich.table import Table
 
 from crm_core.errors import NotFound, ValidationError
@@ -201,9 +209,7 @@ def delete(
 def remind(
     name: Annotated[str, typer.Argument(help=N_("The group's name or id."))],
     every: Annotated[int, typer.Option(help=N_("Every this many days (90: quarterly)."))] = 90,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help=N_("Show what would change; change nothing."))
-    ] = False,
+    dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Assign the group's people to me at a cadence (the overdue list and reminders follow)."""

@@ -4,6 +4,7 @@ everywhere (and are translated once)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +29,7 @@ FromOpt = Annotated[
 ]
 ToOpt = Annotated[str | None, typer.Option("--to", help=N_("To this day, included."))]
 YearOpt = Annotated[int | None, typer.Option(help=N_("The year (default: this year)."))]
+WholeYearOpt = Annotated[int | None, typer.Option(help=N_("A whole year: 2026."))]
 
 # Accounts: whose work, and the county of a county staff account.
 KeeperOpt = Annotated[
@@ -42,6 +44,15 @@ PasswordEnvOpt = Annotated[
     str | None,
     typer.Option("--password-env", help=N_("Environment variable holding the password.")),
 ]
+
+# Writing and changing.
+OutputOpt = Annotated[
+    Path, typer.Option("-o", "--output", help=N_("The file to write (.xlsx or .csv)."))
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help=N_("Show what would change; change nothing."))
+]
+LocationOpt = Annotated[str | None, typer.Option(help=N_("Where."))]
 
 
 def password_from_env(name: str | None) -> str | None:

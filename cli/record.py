@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from crm_cli.context import open_unit, out, print_json, state
-from crm_cli.options import FromOpt, JsonOpt, ToOpt
+from crm_cli.options import FromOpt, JsonOpt, ToOpt, WholeYearOpt
 from crm_cli.reports import _day
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +20,6 @@ from crm_core.reports import Period, period_from_options, report_json
 from crm_core.reports.output import write_report
 from crm_core.services import contacts, liaison_record
 
-YearArg = Annotated[int | None, typer.Option(help=N_("A whole year: 2026."))]
 OutOpt = Annotated[
     Path | None, typer.Option("-o", "--output", help=N_("Write it to .docx, .pdf or .xlsx."))
 ]
@@ -39,7 +38,7 @@ def record_command(
     person: Annotated[
         str, typer.Argument(help=N_("The person (id, name or pinyin), or `summary`."))
     ],
-    year: YearArg = None,
+    year: WholeYearOpt = None,
     from_: FromOpt = None,
     to: ToOpt = None,
     committee: Annotated[

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from crm_cli.context import get_app, open_unit, out, print_json, state
 from crm_cli.groups import GroupOpt
-from crm_cli.options import FromOpt, JsonOpt, ToOpt
+from crm_cli.options import FromOpt, JsonOpt, ToOpt, WholeYearOpt
 from crm_cli.progress import bar
 from rich.table import Table
 from rich.text import Text
@@ -52,7 +52,7 @@ def report_command(
     quarter: Annotated[
         str | None, typer.Option(help=N_("A quarter: 2026Q3. Default: the current quarter."))
     ] = None,
-    year: Annotated[int | None, typer.Option(help=N_("A whole year: 2026."))] = None,
+    year: WholeYearOpt = None,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help=N_("Write the report to .xlsx, .docx or .csv.")),

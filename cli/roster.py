@@ -25,6 +25,7 @@ from crm_cli.options import (
     CommitteeOpt,
     FromOpt,
     JsonOpt,
+    OutputOpt,
     PartyOpt,
     RegionOpt,
     SectorOpt,
@@ -44,9 +45,6 @@ from crm_core.services import groups
 from crm_core.timeparse import TimeParseError, parse_date
 from crm_core.unit import Unit
 
-OutOpt = Annotated[
-    Path, typer.Option("-o", "--output", help=N_("The file to write (.xlsx or .csv)."))
-]
 ACTIONS = {
     "create": N_("created"),
     "update": N_("updated"),
@@ -406,7 +404,7 @@ def _date(text: str | None, option: str) -> date | None:
 
 
 def export_people_command(
-    output: OutOpt,
+    output: OutputOpt,
     category: CategoryOpt = None,
     sector: SectorOpt = None,
     party: PartyOpt = None,
@@ -433,7 +431,7 @@ def export_people_command(
 
 
 def export_interactions_command(
-    output: OutOpt,
+    output: OutputOpt,
     from_: FromOpt = None,
     to: ToOpt = None,
     kind: Annotated[

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypedDict
 
 import typer
 from crm_cli.context import err, label, open_unit, out, print_json, run_unit
-from crm_cli.options import JsonOpt, KeeperOpt
+from crm_cli.options import JsonOpt, KeeperOpt, LocationOpt
 from rich.table import Table
 from rich.text import Text
 
@@ -42,7 +42,6 @@ FieldOpt = Annotated[
 ]
 SummaryOpt = Annotated[str | None, typer.Option(help=N_("One line saying what happened."))]
 NotesOpt = Annotated[str | None, typer.Option(help=N_("The detailed record."))]
-LocationOpt = Annotated[str | None, typer.Option(help=N_("Where."))]
 
 
 def _when(unit: Unit, text: str | None, field: str) -> tuple[datetime | None, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import inspect
@@ -81,9 +82,17 @@ def displayable(value: Any) -> Any:
                 continue
             current = getattr(value, f.name)
             cleaned = displayable(current)
-            if cleaned is not current:
+            if cleaned is not current and cleaned != current:
                 changes[f.name] = cleaned
-        return dataclasses.replace(value, **changes) if changes else value
+        if not changes:
+            return value
+        # A copy with the cleaned fields set, not dataclasses.replace: a subclass may
+        # have its own __init__ (the report's NamesSection takes groups and a reader,
+        # and keeps its rows behind a property), so calling it with the fields fails.
+        copied = copy.copy(value)
+        for name, cleaned in changes.items():
+            object.__setattr__(copied, name, cleaned)
+        return copied
     return value
 
 

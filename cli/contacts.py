@@ -67,7 +67,7 @@ def search(
                     "total": page.total,
                     "offset": page.offset,
                     "limit": page.limit,
-                    "results": [_summary(unit, p) for p in page.items],
+                    "results": [contacts.summary_json(unit, p) for p in page.items],
                 }
             )
             return
@@ -117,23 +117,6 @@ def _link_filters(
     if tag:
         also.append(tags.tag_filter(unit, tag))
     return also
-
-
-def _summary(unit: Unit, p: Person | contacts.PersonRow) -> dict[str, Any]:
-    return {
-        "id": str(p.id),
-        "name": p.name,
-        "pinyin": p.name_pinyin,
-        "initials": p.name_initials,
-        "gender": p.gender.value if p.gender else None,
-        "sector": p.sector,
-        "party": p.party,
-        "region": p.region,
-        "employer": p.employer,
-        "title": p.title,
-        "membership": p.membership.value,
-        "categories": contacts.categories_of(unit, p.id),
-    }
 
 
 @app.command("show", help=N_("Show one contact: profile, categories and recent interactions."))

@@ -19,24 +19,6 @@ Limit = Annotated[int, Query(ge=1, le=200, description="How many results per pag
 Offset = Annotated[int, Query(ge=0, description="Skip this many results (paging).")]
 
 
-def person_summary(unit: Unit, p: Person | contacts.PersonRow) -> dict[str, Any]:
-    """A search result as ``contacts search --json`` gives it (no phones, no address)."""
-    return {
-        "id": str(p.id),
-        "name": p.name,
-        "pinyin": p.name_pinyin,
-        "initials": p.name_initials,
-        "gender": p.gender.value if p.gender else None,
-        "sector": p.sector,
-        "party": p.party,
-        "region": p.region,
-        "employer": p.employer,
-        "title": p.title,
-        "membership": p.membership.value,
-        "categories": contacts.categories_of(unit, p.id),
-    }
-
-
 def person_of(unit: Unit, ref: str) -> Person:
     """The person ``ref`` (an id) names, if the caller may see them: 404 otherwise, the
     same whether the person is out of the caller's county or does not exist."""
@@ -78,7 +60,7 @@ def router(api: Api) -> APIRouter:
                 "total": page.total,
                 "offset": page.offset,
                 "limit": page.limit,
-                "results": [person_summary(unit, p) for p in page.items],
+                "results": [contacts.summary_json(unit, p) for p in page.items],
             }
 
         return json_answer(request, api.run(request, work))

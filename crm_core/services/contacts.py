@@ -76,6 +76,9 @@ from crm_core.services.contacts_search import (
 from crm_core.services.contacts_search import (
     search_people as search_people,
 )
+from crm_core.services.contacts_search import (
+    summary_json as summary_json,
+)
 from crm_core.unit import (
     Unit,
 )

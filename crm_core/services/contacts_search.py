@@ -417,6 +417,25 @@ def describe(person: Person | PersonRow) -> str:
     return f"{' · '.join(bits)}  [{str(person.id)[:8]}]"
 
 
+def summary_json(unit: Unit, p: Person | PersonRow) -> dict[str, Any]:
+    """A search result in its stable JSON form (``contacts search --json`` and the HTTP
+    API's ``results``, docs/cli-json.md): no phones, no address."""
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "pinyin": p.name_pinyin,
+        "initials": p.name_initials,
+        "gender": p.gender.value if p.gender else None,
+        "sector": p.sector,
+        "party": p.party,
+        "region": p.region,
+        "employer": p.employer,
+        "title": p.title,
+        "membership": p.membership.value,
+        "categories": categories_of(unit, p.id),
+    }
+
+
 def person_json(unit: Unit, person: Person) -> dict[str, Any]:
     """The stable JSON form of a person (documented in docs/cli-json.md)."""
     birth = None

@@ -16,6 +16,7 @@ from typing import Any
 import typer.exceptions
 import typer.rich_utils
 from typer._click import exceptions as click_exceptions
+from typer.core import TyperOption
 from typer._click.core import Command
 from typer._click.formatting import HelpFormatter
 
@@ -89,8 +90,29 @@ def _wrap_errors() -> None:
         setattr(cls, "format_message", translated)  # noqa: B010 (a method, replaced)
 
 
+def _option_type(self: TyperOption, ctx: Any) -> str | None:
+    """The type column of an option in --help: nothing for a flag (it takes no value,
+    Typer 0.29 prints ``<bool>``), the element type and "…" for a repeatable option
+    (Typer prints ``<list[str]>``, which reads as if one option took a Python list)."""
+    if self.metavar is not None:
+        return str(self.metavar)
+    if self.is_flag or self.count:
+        return None
+    if self.multiple:
+        label = self.display_type(ctx)
+        inner = re.fullmatch(r"<list\[(.+)\]>", label)
+        return f"<{inner.group(1)}>…" if inner else f"{label}…"
+    return _original_option_type(self, ctx)
+
+
+_original_option_type = TyperOption.display_type_rich
+
+
 def _wrap_once() -> None:
     _wrap_errors()
+    if not getattr(TyperOption.display_type_rich, "_tongxin", False):
+        _option_type._tongxin = True  # type: ignore[attr-defined]
+        TyperOption.display_type_rich = _option_type  # type: ignore[method-assign,assignment]
     if getattr(HelpFormatter.write_usage, "_tongxin", False):
         return
     write_usage = HelpFormatter.write_usage

@@ -61,3 +61,19 @@ def test_from_last_month_first_as_the_help_says(
                 "--from", "上月1日", "--to", "上月底"])  # fmt: skip
     assert code == 0, capsys.readouterr()  # was: cannot read '上月1日' as a date/time
     assert (tmp_path / "i.csv").exists()
+
+
+def test_help_shows_no_value_for_a_flag_and_one_value_for_a_repeatable_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Typer 0.29 prints "<bool>" beside a flag (which takes no value) and "<list[str]>"
+    # beside a repeatable option (which takes one value each time it is given).
+    monkeypatch.setenv("COLUMNS", "200")
+    code = run(["--db", str(tmp_path / "t.db"), "contacts", "add", "--help"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "<bool>" not in out and "list[" not in out, out
+    tag = next(line for line in out.splitlines() if "--tag " in line)
+    assert "<str>…" in tag, tag
+    json_line = next(line for line in out.splitlines() if "--json" in line)
+    assert "<" not in json_line, json_line

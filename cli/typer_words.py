@@ -16,9 +16,9 @@ from typing import Any
 import typer.exceptions
 import typer.rich_utils
 from typer._click import exceptions as click_exceptions
-from typer.core import TyperOption
 from typer._click.core import Command
 from typer._click.formatting import HelpFormatter
+from typer.core import TyperOption
 
 from crm_core.i18n import N_, _
 
@@ -112,7 +112,7 @@ def _wrap_once() -> None:
     _wrap_errors()
     if not getattr(TyperOption.display_type_rich, "_tongxin", False):
         _option_type._tongxin = True  # type: ignore[attr-defined]
-        TyperOption.display_type_rich = _option_type  # type: ignore[method-assign,assignment]
+        TyperOption.display_type_rich = _option_type  # type: ignore[method-assign]
     if getattr(HelpFormatter.write_usage, "_tongxin", False):
         return
     write_usage = HelpFormatter.write_usage

@@ -90,6 +90,9 @@ def _wrap_errors() -> None:
         setattr(cls, "format_message", translated)  # noqa: B010 (a method, replaced)
 
 
+_original_option_type = TyperOption.display_type_rich
+
+
 def _option_type(self: TyperOption, ctx: Any) -> str | None:
     """The type column of an option in --help: nothing for a flag (it takes no value,
     Typer 0.29 prints ``<bool>``), the element type and "…" for a repeatable option
@@ -103,9 +106,6 @@ def _option_type(self: TyperOption, ctx: Any) -> str | None:
         inner = re.fullmatch(r"<list\[(.+)\]>", label)
         return f"<{inner.group(1)}>…" if inner else f"{label}…"
     return _original_option_type(self, ctx)
-
-
-_original_option_type = TyperOption.display_type_rich
 
 
 def _wrap_once() -> None:

@@ -55,9 +55,8 @@ def test_language_switch() -> None:
 
 
 def test_follow_ups_have_one_chinese_name() -> None:
-    # The UI calls a follow-up 跟踪事项 everywhere; one help text said 督办事项 (a different
-    # word: supervision of proposals by the committee), which made users ask if the
-    # report had a second list.
+    # The UI calls a follow-up 跟踪事项 everywhere; the reports' help said 督办事项, the one
+    # place issue 14 found the other word.
     with (CATALOG / "tongxin.po").open("rb") as fh:
         said = [m.string for m in read_po(fh) if m.id and isinstance(m.string, str)]
     assert [s for s in said if "督办" in s] == []

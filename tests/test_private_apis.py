@@ -169,3 +169,28 @@ def test_the_installed_version_is_inside_the_pinned_range(package: str) -> None:
     requires = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
     (line,) = [r for r in requires if r.lower().startswith(package)]
     assert importlib.metadata.version(package) in Requirement(line).specifier
+
+
+def test_typer_option_type_column_is_what_typer_words_replaces() -> None:
+    # cli/typer_words.py replaces TyperOption.display_type_rich and reads Typer's own
+    # display_type of a repeatable option, "<list[str]>", to print "<str>…".
+    import typer
+    import typer.main
+    from crm_cli.typer_words import translate_typer
+    from typer._click import Context
+    from typer.core import TyperOption
+
+    app = typer.Typer()
+
+    @app.command()
+    def command(tag: list[str] = typer.Option([]), flag: bool = False) -> None:
+        """A command with a repeatable option and a flag."""
+
+    click_command = typer.main.get_command(app)
+    ctx = Context(click_command)
+    options = {p.name: p for p in click_command.params if isinstance(p, TyperOption)}
+    assert options["tag"].multiple and options["flag"].is_flag
+    assert options["tag"].display_type(ctx) == "<list[str]>"
+    translate_typer()
+    assert options["tag"].display_type_rich(ctx) == "<str>…"
+    assert options["flag"].display_type_rich(ctx) is None

@@ -3,8 +3,9 @@
     python -m bench.feed_server [--users 50] [--seconds 5] [--threads 2] [--connections 10]
                                 [--interactions 10000] [--rebuild]
 
-Needs ``wrk`` (Debian: ``apt-get install wrk``); benchmark only, not CI. The dataset is
-the demo (core kinds) in ``bench/data/feeds-<interactions>.db``; ``--users`` accounts
+Needs ``wrk`` (Debian: ``apt-get install wrk``; .ci/run installs it, since
+tests/test_bench.py runs every benchmark at a small size). The dataset is the demo
+(core kinds) in ``bench/data/feeds-<interactions>.db``; ``--users`` accounts
 (the demo's, plus accounts linked to demo people when there are fewer) each get a feed
 token. ``tongxin serve`` runs in its own process on 127.0.0.1 (a free port); wrk then
 fetches the 50 users' feeds in turn for a bounded time, twice:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from pypinyin import lazy_pinyin
 from tomlkit.items import AoT, Table
 
 from crm_core.errors import ConfigError
@@ -59,6 +58,10 @@ class SavedChoice:
 def new_code(label: str, taken: Iterable[str]) -> str:
     """A code for a new entry, from the pinyin of its label (经济技术开发区 ->
     ``jingji_jishu_kaifaqu``-like, lower-case ASCII), not one of ``taken``."""
+    # Imported here: pypinyin's phrase dictionary costs ~0.3 s, and every `tongxin`
+    # command imports this module (through the import commands) but few write codes.
+    from pypinyin import lazy_pinyin  # type: ignore[import-untyped, unused-ignore]
+
     words = [re.sub(r"[^a-z0-9]+", "", w.lower()) for w in lazy_pinyin(label)]
     base = "_".join(w for w in words if w)[:40].strip("_") or "entry"
     used = set(taken)

@@ -28,8 +28,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from pypinyin import lazy_pinyin
-
 from crm_core.config import Term
 
 THRESHOLD = 0.5
@@ -77,6 +75,9 @@ def _shared(a: str, b: str, weight: dict[str, float]) -> float:
 
 
 def _heard(a: str, b: str) -> float:
+    # Imported on first use (pypinyin's phrase dictionary costs ~0.3 s of every start).
+    from pypinyin import lazy_pinyin  # type: ignore[import-untyped, unused-ignore]
+
     pa, pb = lazy_pinyin(a), lazy_pinyin(b)
     ratio = difflib.SequenceMatcher(None, pa, pb).ratio()
     return 0.85 * ratio if ratio >= 0.75 else 0.0

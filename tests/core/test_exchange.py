@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -15,11 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel, col
 
-from crm_core import clock, demo
+from crm_core import clock, db, demo
 from crm_core.app import Tongxin
 from crm_core.config import load_config
 from crm_core.errors import PermissionDenied
@@ -37,6 +39,7 @@ from crm_core.models import (
 )
 from crm_core.plugins import PluginHost
 from crm_core.services import contacts, followups, interactions
+from tests.conftest import PG_ADMIN_URL, _empty_pg, _pg_database
 
 TODAY = date(2026, 5, 20)
 NOW = datetime(2026, 5, 20, 1, 30, tzinfo=UTC)
@@ -52,12 +55,35 @@ def _key_and_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clock.freeze(None)
 
 
+@pytest.fixture(scope="module")
+def county_pg(worker_id: str) -> Iterator[str]:
+    """A migrated PostgreSQL database for the county, made once for this module."""
+    url = _pg_database(worker_id)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 @pytest.fixture
-def county(empty_db_url: str, plugins: PluginHost) -> Iterator[Tongxin]:
-    """The county's installation: another database of the same backend, its own config."""
-    application = Tongxin(load_config(), db_url=empty_db_url, plugins=plugins)
+def county(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, plugins: PluginHost
+) -> Iterator[Tongxin]:
+    """The county's installation: another database of the same backend (a copy of the
+    migrated SQLite template; on PostgreSQL this module's database, emptied after each
+    test), with a config of its own."""
+    if backend == "sqlite":
+        url = str(tmp_path / "county.db")
+        shutil.copy(request.getfixturevalue("sqlite_template"), url)
+    else:
+        url = request.getfixturevalue("county_pg")
+    application = Tongxin(load_config(), db_url=url, plugins=plugins)
     yield application
     application.close()
+    if backend == "postgresql":
+        _empty_pg(url)
 
 
 @dataclass

@@ -11,7 +11,7 @@ installation's last export of the region). Confidential interactions travel only
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,6 @@ class ExportSummary:
     confidential_withheld: int
     digest: str
     created_at: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The JSON form (docs/cli-json.md)."""

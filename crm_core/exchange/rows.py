@@ -16,6 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
@@ -65,10 +66,8 @@ def content_hash(fields: dict[str, Any]) -> str:
 
 def plain(value: Any) -> Any:
     """A column's value as JSON holds it (enums by value, times and dates ISO 8601)."""
-    if hasattr(value, "value") and not isinstance(value, (int, str)):
+    if isinstance(value, Enum):
         return value.value
-    if isinstance(value, str) and hasattr(value, "value"):
-        return str(value.value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -24,9 +24,9 @@ from sqlmodel import SQLModel, col
 from crm_core import clock, db, demo
 from crm_core.app import Tongxin
 from crm_core.config import load_config
-from crm_core.errors import PermissionDenied
+from crm_core.errors import PermissionDenied, ValidationError
 from crm_core.exchange import BundleRefused, export_bundle, import_bundle
-from crm_core.exchange.bundle import sign
+from crm_core.exchange.bundle import sign, write_bundle
 from crm_core.exchange_models import ExchangeRow
 from crm_core.models import (
     Account,
@@ -279,6 +279,15 @@ def test_unsigned_tampered_wrong_key_and_unknown_version_are_refused_whole(
         _rewrite(bundle, target, change)
         with pytest.raises(BundleRefused, match=message):
             _import(app, target)
+    # Signed with the right key, but a row the city cannot take: an error naming the row
+    # and the field; nothing of the bundle is written.
+    rows = [json.loads(line) for line in body.decode().splitlines()]
+    bad = next(r for r in rows if r["entity"] == "interaction")
+    bad["fields"]["kind"] = "no_such_kind"
+    odd = tmp_path / "odd.zip"
+    write_bundle(odd, KEY.encode(), {k: v for k, v in json.loads(head).items()}, rows)
+    with pytest.raises(ValidationError, match=f"interaction {bad['id']}: kind"):
+        _import(app, odd)
     monkeypatch.setenv("TONGXIN_EXCHANGE_KEY", "another key, as long as it")
     with pytest.raises(BundleRefused, match="signature does not match"):
         _import(app, bundle)

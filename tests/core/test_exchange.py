@@ -38,7 +38,7 @@ from crm_core.models import (
     Role,
 )
 from crm_core.plugins import PluginHost
-from crm_core.services import contacts, followups, interactions
+from crm_core.services import accounts, assignments, contacts, followups, interactions
 from tests.conftest import PG_ADMIN_URL, _empty_pg, _pg_database
 
 TODAY = date(2026, 5, 20)
@@ -134,6 +134,9 @@ def _world(city: Tongxin, county: Tongxin) -> World:
             unit, name="欧阳明华", mobile="13912345678", region="yizheng"
         ).id
         new = contacts.create_person(unit, name="司马青云", region="yizheng").id
+        # A keeper only the county has: the city cannot take the assignment.
+        keeper = accounts.create_account(unit, username="yz_keeper", role="staff")
+        assignments.assign(unit, keeper_id=keeper.id, contact_id=new, start_on=TODAY)
         work = interactions.log_interaction(
             unit, kind="call", people=[shared[0]], region="yizheng", summary="电话回访"
         )
@@ -194,6 +197,9 @@ def test_counts_conflicts_candidates_dry_run_and_idempotence(
         {"field": "title", "ours": "市里改的职务", "theirs": "县里改的职务"}
     ]
     assert real["conflicts_remaining"] == 1
+    assert [(x["entity"], x["reason"]) for x in real["skipped"]] == [
+        ("assignment", "keeper_unknown")
+    ]
     assert [(m["a"], m["b"], m["rule"]) for m in real["merge_candidates"]] == [
         (str(world.only_city), str(world.duplicate), "mobile")
     ]

@@ -16,6 +16,7 @@ from crm_cli import (
     calendar,
     carddav,
     contacts,
+    exchange,
     groups,
     record,
     relations,
@@ -139,6 +140,7 @@ def build_app() -> typer.Typer:
     reports.register(app)  # report NAME, report --list
     security.register(app)  # users, audit, person export/anonymise, backup, restore
     api.register(app)  # api token …, webhooks …
+    exchange.register(app)  # exchange export|import (issue 19, part 3)
     app.command("web", help=N_("Serve the terminal UI to a browser (textual-serve)."))(web_command)
     return app
 

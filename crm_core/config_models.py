@@ -310,6 +310,20 @@ class Relations(Section):
     types: dict[str, RelationType] = {}
 
 
+class Exchange(Section):
+    """``[exchange]``: county → city bundles (``tongxin exchange``). ``key_file`` holds
+    the shared signing key (the environment's ``TONGXIN_EXCHANGE_KEY`` wins);
+    ``installation_id`` names this installation in the bundles it writes (empty: one
+    derived from the database's address). Confidential talks travel only when the
+    sender's ``send_confidential`` and the receiver's ``accept_confidential`` are both
+    true."""
+
+    key_file: str = ""
+    installation_id: str = ""
+    send_confidential: bool = False
+    accept_confidential: bool = False
+
+
 class ConfigFile(Section):
     """The whole configuration, every section tongxin reads."""
 
@@ -331,6 +345,7 @@ class ConfigFile(Section):
     caldav: Caldav = Caldav()
     duplicates: Duplicates = Duplicates()
     relations: Relations = Relations()
+    exchange: Exchange = Exchange()
 
     def section(self, name: str) -> dict[str, Any]:
         """The table ``[name]`` as a plain dict, every key present (defaults filled in)."""

@@ -35,7 +35,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration shipped. Kept here so that opening a current database never imports
 # Alembic (a tenth of a second on every command); tests/core/test_migrations.py checks it
 # against the migration scripts.
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 

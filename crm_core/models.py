@@ -360,6 +360,7 @@ from crm_core import (  # noqa: E402, F401
     access_models,
     calendar_models,
     dedupe_models,
+    exchange_models,
     group_models,
     relation_models,
     search_models,

@@ -258,6 +258,7 @@ HOOKSPECS_MAY_REACH = {
     "crm_core.access_models",  # the tables of API tokens and webhooks (models.py imports it)
     "crm_core.calendar_models",
     "crm_core.dedupe_models",
+    "crm_core.exchange_models",  # the exchange base tables (issue 19), like dedupe_models
     "crm_core.relation_models",  # relations and tags (issue 18): tables, like dedupe_models
     "crm_core.group_models",
     "crm_core.search_models",  # the substring index's table (issue 16), like dedupe_models

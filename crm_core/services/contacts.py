@@ -167,14 +167,17 @@ def _replace_links(
             session.add(model(person_id=person_id, **{column: code}))
 
 
-def create_person(unit: Unit, **values: Any) -> Person:
+def create_person(unit: Unit, *, person_id: uuid.UUID | None = None, **values: Any) -> Person:
     """Create a person from ``values`` (the fields of :class:`PersonFields`); ``name`` is
-    required. Pinyin and initials are derived from the name."""
+    required. Pinyin and initials are derived from the name. ``person_id``: the UUID the
+    record keeps (a person an exchange bundle brings from another installation)."""
     fields = parse(PersonFields, values)
     if not fields.name:
         raise ValidationError.one("name", values.get("name"), N_("a name is required"))
     links = _link_codes(unit, fields)  # before anything is written
     person = Person(name="", name_pinyin="", name_initials="")
+    if person_id is not None:
+        person.id = person_id
     _apply(unit, person, fields)
     person.region = authz.check_region(unit, person.region, person.name)
     unit.session.add(person)

@@ -47,6 +47,7 @@ from crm_core.calendar_models import (
     ReminderDelivery,
 )
 from crm_core.dedupe_models import NotDuplicate
+from crm_core.exchange_models import ExchangePeer, ExchangeRow
 from crm_core.group_models import ContactGroup, ContactGroupMember, GroupKind
 from crm_core.models import (
     Organisation,
@@ -215,6 +216,16 @@ def _expectations() -> dict[str, dict[str, dict[str, str]]]:
         "api_token": same(own),
         "webhook": same(own),
         "webhook_delivery": same(own),
+        # County → city exchange (migration 0014): the base of imports is the office's;
+        # an export record is seen by all, county staff only their region's.
+        "exchange_peer": same(
+            {
+                **dict.fromkeys(ROLES, "direction = 'export'"),
+                "county": "direction = 'export' AND region = 'guangling'",
+                "admin": ALL,
+            }
+        ),
+        "exchange_row": same(admins),
         "not_duplicate": same(
             {
                 **everyone,
@@ -320,6 +331,17 @@ def world(app: Tongxin, names: Callable[[str], str], pg_roles: Callable[[str], N
                              account_id=made["leader"].id, status="sent")
         )  # fmt: skip
         unit.session.add(ReminderDelivery(key="item:x", channel="*", recipient="*", status="sent"))
+        # Exchange records: an import base and exports of two regions (issue 19).
+        peers = [
+            ExchangePeer(peer=f"county-{n}", region=region, direction=direction)
+            for n, (region, direction) in enumerate(
+                (("guangling", "import"), ("guangling", "export"), ("hanjiang", "export"))
+            )
+        ]
+        unit.session.add_all(peers)
+        unit.session.flush()
+        unit.session.add(ExchangeRow(peer_id=peers[0].id, entity="person", row_id=zhang.id,
+                                     version=1, content_hash="x"))  # fmt: skip
     with app.unit(users["leader"]) as unit:
         ids["talk"] = interactions.log_interaction(
             unit, kind="meeting", people=[zhang.id], region="guangling", summary="谈心谈话",

@@ -87,6 +87,7 @@ def followups(unit: Unit, period: Period) -> ReportTable:
     tz = unit.config.tz
     today = clock.today(tz)
     raised, age, late, where, _open = _figures(unit, period, today)
+    conn = unit.session.connection()  # Core rows: no ORM result processing
     grouped = (
         select(
             col(FollowUp.status),
@@ -100,7 +101,7 @@ def followups(unit: Unit, period: Period) -> ReportTable:
     )
     found = {
         FollowUpStatus(st): (int(n), int(total or 0), oldest, int(past or 0))
-        for st, n, total, oldest, past in unit.session.execute(grouped)
+        for st, n, total, oldest, past in conn.execute(grouped)
     }
     person_ok = and_(col(Person.id) == FollowUp.person_id, *authz.person_scope(unit))
     listed = (
@@ -135,7 +136,7 @@ def followups(unit: Unit, period: Period) -> ReportTable:
             "response": response or "",
         }
         for title, person, owner, day, due_on, status, days, answered_on, response in (
-            unit.session.execute(listed)
+            conn.execute(listed)
         )
     ]
 

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 from bench.core_ops import _ensure_pg_database, _recreate_pg
-from crm_core import demo
+from crm_core import clock, demo
 from crm_core.app import Tongxin
 from crm_core.authz import acting_for
 from crm_core.config import load_config
@@ -248,6 +248,62 @@ def service_liaison(unit: Unit, period: Period) -> dict[str, tuple[Any, ...]]:
     }
 
 
+def _followup_sql(dialect: str, tz: Any) -> str:
+    if dialect == "postgresql":
+        raised = f"(created_at AT TIME ZONE '{tz.key}')::date"
+        age = f"(coalesce(fin, CAST(:today AS date)) - {raised})"
+    else:
+        minutes = int(datetime(2026, 1, 1, tzinfo=tz).utcoffset().total_seconds() // 60)
+        raised = f"date(created_at, '{minutes:+d} minutes')"
+        age = f"CAST(julianday(coalesce(fin, :today)) - julianday({raised}) AS INTEGER)"
+    return (
+        "WITH f AS (SELECT id, status, created_at, title, due_on, "
+        "CASE WHEN status NOT IN ('open', 'in_progress') "
+        "THEN coalesce(closed_on, answered_on) END AS fin FROM follow_up "
+        "WHERE created_at < :hi AND (created_at >= :lo OR status IN ('open', 'in_progress'))) "
+        f"SELECT status, count(*), sum({age}), max({age}), "
+        "sum(CASE WHEN status IN ('open', 'in_progress') AND due_on < :today "
+        "THEN 1 ELSE 0 END) FROM f GROUP BY status"
+    )
+
+
+def sql_followups(
+    conn: Connection, period: Period, tz: Any, today: date
+) -> tuple[dict[str, tuple[int, float | None, int | None, int]], list[str]]:
+    """Per status: how many follow-ups, their average and largest age in days, how many
+    are past due; and the list's titles, read with the names joined (two statements)."""
+    params = {**_bounds(conn, period, tz), "today": today}
+    figures = {}
+    for status, n, total, oldest, late in conn.execute(
+        text(_followup_sql(conn.dialect.name, tz)), params
+    ):
+        figures[str(status)] = (int(n), round(int(total) / int(n), 1), int(oldest), int(late))
+    listed = conn.execute(
+        text(
+            "SELECT f.title, p.name, a.display_name, f.due_on, f.status, f.answered_on, "
+            "f.response FROM follow_up f LEFT JOIN person p ON p.id = f.person_id "
+            "LEFT JOIN account a ON a.id = f.owner_id WHERE f.created_at < :hi "
+            "AND (f.created_at >= :lo OR f.status IN ('open', 'in_progress')) "
+            "ORDER BY f.created_at, f.id"
+        ),
+        params,
+    ).all()
+    return figures, [r[0] for r in listed]
+
+
+def service_followups(
+    unit: Unit, period: Period
+) -> tuple[dict[str, tuple[int, float | None, int | None, int]], list[str]]:
+    """The same figures from ``tongxin report followups``."""
+    _spec, result = run_report(unit, "followups", period)
+    figures = {
+        r["status_code"]: (r["count"], r["average_days"], r["oldest_days"], r["overdue"])
+        for r in result.sections[0].rows
+        if r["status_code"] and r["count"]
+    }
+    return figures, [r["title"] for r in result.sections[1].rows]
+
+
 def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
@@ -337,6 +393,14 @@ def run(app: Tongxin, repeat: int, limit: int = 100) -> list[Result]:
         sql = median_ms(lambda: sql_liaison(conn, PERIOD, tz), repeat)
         made = sum(v[1] for v in want_l.values())
         results.append(Result("liaison (office)", service, sql, f"{made:,} contacts made"))
+        today = clock.today(tz)
+        got_f, want_f = service_followups(unit, PERIOD), sql_followups(conn, PERIOD, tz, today)
+        assert got_f == want_f, ("followups", got_f, want_f)
+        service = median_ms(lambda: service_followups(unit, PERIOD), repeat)
+        sql = median_ms(lambda: sql_followups(conn, PERIOD, tz, today), repeat)
+        results.append(
+            Result("followups (office)", service, sql, f"{len(want_f[1]):,} follow-ups listed")
+        )
     return results
 
 

@@ -25,6 +25,7 @@ gram of the erased values behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, event, inspect, intersect, or_, select
@@ -97,21 +98,52 @@ def reindex(conn: Connection, people: Sequence[Mapping[str, Any]]) -> None:
         conn.execute(table.insert(), rows)
 
 
+_DEFERRED = "search_index.deferred"  # Session.info key: people whose grams wait
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Within this block, the flushes of ``session`` do not write grams person by person:
+    the people they add or change are collected, and their grams are replaced at the end
+    in one pass (a ``DELETE ... IN`` per 500 people and one ``executemany``), in the same
+    transaction. For bulk work through the ORM (a roster import updating thousands of
+    people one ``update_person`` at a time). Until the block ends, a substring search in
+    the same transaction does not see those people's new grams. Nested blocks write at
+    the end of the outermost one; an exception leaves the grams unwritten (the
+    transaction is rolled back anyway)."""
+    if _DEFERRED in session.info:  # nested: the outer block writes
+        yield
+        return
+    pending: dict[Any, dict[str, Any]] = {}
+    session.info[_DEFERRED] = pending
+    try:
+        yield
+        session.flush()  # what is still pending is collected too
+    finally:
+        session.info.pop(_DEFERRED, None)
+    if pending:
+        reindex(session.connection(), list(pending.values()))
+
+
 @event.listens_for(Session, "after_flush")
 def _reindex_flushed(session: Session, _ctx: UOWTransaction) -> None:
     """Re-index the people this flush added or whose searchable columns it changed
-    (the flush's lists and histories still hold what it wrote)."""
+    (the flush's lists and histories still hold what it wrote); inside :func:`batched`,
+    only note them."""
     changed: list[Person] = [p for p in session.new if isinstance(p, Person)]
     for p in session.dirty:
         if isinstance(p, Person):
             attrs = inspect(p).attrs
             if any(attrs[k].history.has_changes() for k in WATCHED):
                 changed.append(p)
-    if changed:
-        reindex(
-            session.connection(),
-            [{"id": p.id, **{k: getattr(p, k) for k in WATCHED}} for p in changed],
-        )
+    if not changed:
+        return
+    rows = [{"id": p.id, **{k: getattr(p, k) for k in WATCHED}} for p in changed]
+    pending = session.info.get(_DEFERRED)
+    if pending is not None:
+        pending.update((r["id"], r) for r in rows)  # the latest values win
+        return
+    reindex(session.connection(), rows)
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import col
 
-from crm_core import authz, clock
+from crm_core import authz, clock, sqldays
 from crm_core.models import (
     Account,
+    FollowUp,
     FollowUpStatus,
     Person,
 )
 from crm_core.reports.spec import Column, Period, ReportTable, Section
 from crm_core.unit import Unit
+
+OPEN_STATES = (FollowUpStatus.open, FollowUpStatus.in_progress)  # as services.followups
 
 # -- follow-ups --------------------------------------------------------------------
 
@@ -46,74 +48,118 @@ FOLLOWUP_COLUMNS = [
 ]
 
 
+def _figures(unit: Unit, period: Period, today: date) -> tuple[Any, Any, Any, Any, Any]:
+    """The follow-ups of the report as a subquery (scoped to the reader), with their
+    local raising day, age in days and past-due flag computed in SQL; and the columns."""
+    conn = unit.session.connection()
+    tz = unit.config.tz
+    lo, hi = period.bounds(tz)
+    open_ = col(FollowUp.status).in_(OPEN_STATES)
+    raised = sqldays.local_day(conn, col(FollowUp.created_at), tz)
+    finished = case((~open_, func.coalesce(col(FollowUp.closed_on), col(FollowUp.answered_on))))
+    age = sqldays.days_between(
+        conn, func.coalesce(finished, sqldays.day_literal(conn, today)), raised
+    )
+    late = case(
+        (
+            and_(open_, col(FollowUp.due_on).is_not(None), col(FollowUp.due_on) < today),
+            1,
+        ),
+        else_=0,
+    )
+    where = [
+        col(FollowUp.created_at) < hi,
+        or_(col(FollowUp.created_at) >= lo, open_),
+        *authz.follow_up_scope(unit),  # county staff: their region's, and their own
+    ]
+    return raised, age, late, where, open_
+
+
 def followups(unit: Unit, period: Period) -> ReportTable:
     """Follow-ups (社情民意、诉求) raised in the period, and older ones still open: by
     status, with their age in days (raised to answered or closed; to today while
     open) and how many open ones are past their due date. County staff: those about
-    their region's people, and their own."""
-    from crm_core.services import followups as followup_service
+    their region's people, and their own.
 
+    Two statements: the figures by status (``GROUP BY status``, ages by
+    :mod:`crm_core.sqldays`), and the list with the names joined in (a person's name
+    only when the reader may see the person)."""
     tz = unit.config.tz
     today = clock.today(tz)
-    rows = []
-    for f in followup_service.list_follow_ups(unit):
-        raised = f.created_at.astimezone(tz).date()
-        in_period = period.start <= raised <= period.end
-        still_open = raised <= period.end and f.status in followup_service.OPEN_STATES
-        if in_period or still_open:
-            rows.append(f)
-    names = _names(unit, Person, {f.person_id for f in rows if f.person_id})
-    owners = _names(unit, Account, {f.owner_id for f in rows if f.owner_id})
-    detail = []
-    stats: dict[FollowUpStatus, list[int]] = {s: [] for s in FollowUpStatus}
-    late: dict[FollowUpStatus, int] = defaultdict(int)
-    for f in sorted(rows, key=lambda r: (r.created_at, str(r.id))):
-        raised = f.created_at.astimezone(tz).date()
-        finished = (
-            f.closed_on or f.answered_on if f.status not in followup_service.OPEN_STATES else None
+    raised, age, late, where, _open = _figures(unit, period, today)
+    conn = unit.session.connection()  # Core rows: no ORM result processing
+    grouped = (
+        select(
+            col(FollowUp.status),
+            func.count(),
+            func.sum(age),
+            func.max(age),
+            func.sum(late),
         )
-        age = ((finished or today) - raised).days
-        stats[f.status].append(age)
-        if f.status in followup_service.OPEN_STATES and f.due_on and f.due_on < today:
-            late[f.status] += 1
-        detail.append(
-            {
-                "title": f.title,
-                "person": names.get(f.person_id, "") if f.person_id else "",
-                "owner": owners.get(f.owner_id, "") if f.owner_id else "",
-                "raised_on": raised,
-                "due_on": f.due_on,
-                "status": _STATUS_ZH[f.status][0],
-                "status_code": f.status.value,
-                "age_days": age,
-                "answered_on": f.answered_on,
-                "response": f.response or "",
-            }
-        )
-    by_status = []
-    for status in FollowUpStatus:
-        ages = stats[status]
-        by_status.append(
-            {
-                "status": _STATUS_ZH[status][0],
-                "status_code": status.value,
-                "count": len(ages),
-                "average_days": round(sum(ages) / len(ages), 1) if ages else None,
-                "oldest_days": max(ages) if ages else None,
-                "overdue": late[status],
-            }
-        )
-    all_ages = [a for ages in stats.values() for a in ages]
-    by_status.append(
-        {
-            "status": "合计",
-            "status_code": None,
-            "count": len(all_ages),
-            "average_days": round(sum(all_ages) / len(all_ages), 1) if all_ages else None,
-            "oldest_days": max(all_ages) if all_ages else None,
-            "overdue": sum(late.values()),
-        }
+        .where(*where)
+        .group_by(col(FollowUp.status))
     )
+    found = {
+        FollowUpStatus(st): (int(n), int(total or 0), oldest, int(past or 0))
+        for st, n, total, oldest, past in conn.execute(grouped)
+    }
+    person_ok = and_(col(Person.id) == FollowUp.person_id, *authz.person_scope(unit))
+    listed = (
+        select(
+            col(FollowUp.title),
+            col(Person.name),
+            col(Account.display_name),
+            raised.label("raised"),
+            col(FollowUp.due_on),
+            col(FollowUp.status),
+            age.label("age"),
+            col(FollowUp.answered_on),
+            col(FollowUp.response),
+        )
+        .select_from(FollowUp)
+        .outerjoin(Person, person_ok)
+        .outerjoin(Account, col(Account.id) == FollowUp.owner_id)
+        .where(*where)
+        .order_by(col(FollowUp.created_at), col(FollowUp.id))
+    )
+    detail = [
+        {
+            "title": title,
+            "person": person or "",
+            "owner": owner or "",
+            "raised_on": _as_date(day),
+            "due_on": due_on,
+            "status": _STATUS_ZH[FollowUpStatus(status)][0],
+            "status_code": FollowUpStatus(status).value,
+            "age_days": int(days),
+            "answered_on": answered_on,
+            "response": response or "",
+        }
+        for title, person, owner, day, due_on, status, days, answered_on, response in (
+            conn.execute(listed)
+        )
+    ]
+
+    def row(
+        label: str, code: str | None, figures: list[tuple[int, int, Any, int]]
+    ) -> dict[str, Any]:
+        n = sum(f[0] for f in figures)
+        oldest = [int(f[2]) for f in figures if f[2] is not None]
+        return {
+            "status": label,
+            "status_code": code,
+            "count": n,
+            "average_days": round(sum(f[1] for f in figures) / n, 1) if n else None,
+            "oldest_days": max(oldest) if oldest else None,
+            "overdue": sum(f[3] for f in figures),
+        }
+
+    by_status = [
+        row(_STATUS_ZH[s][0], s.value, [found[s]] if s in found else []) for s in FollowUpStatus
+    ]
+    by_status.append(row("合计", None, list(found.values())))
+    total = by_status[-1]
+    still_open = sum(found[s][0] for s in OPEN_STATES if s in found)
     return ReportTable(
         [
             Section(
@@ -129,22 +175,12 @@ def followups(unit: Unit, period: Period) -> ReportTable:
             ),
             Section("list", "跟踪事项明细", "Follow-ups", FOLLOWUP_COLUMNS, detail),
         ],
-        {
-            "total": len(all_ages),
-            "open": len(stats[FollowUpStatus.open]) + len(stats[FollowUpStatus.in_progress]),
-            "overdue": sum(late.values()),
-        },
+        {"total": total["count"], "open": still_open, "overdue": total["overdue"]},
     )
 
 
-def _names(unit: Unit, model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    # People the unit may not see stay nameless (county staff's own follow-up about
-    # someone of another region).
-    scope = authz.person_scope(unit) if model is Person else []
-    rows = unit.session.scalars(select(model).where(col(model.id).in_(list(ids)), *scope))
-    return {r.id: (r.name if model is Person else r.display_name) for r in rows}
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 __all__ = ["FOLLOWUP_COLUMNS", "FOLLOWUP_STATUS_COLUMNS", "followups"]

@@ -125,3 +125,38 @@ def test_a_search_through_the_index_answers_and_ranks_as_the_scan(
             scan = contacts.search_people(unit, q)
             assert (page.items, page.total) == (scan.items, scan.total), q
         assert sum(page.total for page in indexed.values()) > 15
+
+
+def test_batched_writes_the_grams_once_at_the_end(app: Tongxin, admin: str) -> None:
+    """Inside ``search_index.batched``, ORM writes of many people leave their grams to
+    the end of the block: one DELETE per 500 people and one executemany in all, not a
+    pair of statements per person; the index then matches the rows exactly."""
+    from sqlalchemy import event
+
+    with app.unit(admin) as unit:
+        made = [
+            contacts.create_person(unit, name=f"钱{c}", employer="高邮中学") for c in "甲乙丙丁戊"
+        ]
+        ids = [p.id for p in made]
+    statements: list[str] = []
+    with app.unit(admin) as unit:
+        engine = unit.session.get_bind()
+
+        def seen(_conn: object, _cur: object, stmt: str, *_rest: object) -> None:
+            if "person_gram" in stmt:
+                statements.append(stmt.split()[0].upper())
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            with search_index.batched(unit.session):
+                for i, pid in enumerate(ids):
+                    contacts.update_person(unit, pid, employer=f"宝应{i}号学校")
+                    unit.session.flush()
+                assert statements == []  # nothing written person by person
+                assert names(unit, "宝应") == []  # not yet: the block has not ended
+                statements.clear()  # the search read the index
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert statements == ["DELETE", "INSERT"]
+        assert_index_matches(unit)
+        assert len(names(unit, "宝应")) == 5 and names(unit, "高邮") == []

@@ -179,7 +179,11 @@ class TongxinApp(App[None]):
             self._started()
             return
         self.push_screen(ShellScreen())
-        self.run_worker(self._boot, thread=True, group="boot", exit_on_error=False)
+        # Started once the shell is on screen: the worker's imports would otherwise hold
+        # up the UI thread's own (lazy) imports and the first paint.
+        self.call_after_refresh(
+            self.run_worker, self._boot, thread=True, group="boot", exit_on_error=False
+        )
 
     def _boot(self) -> None:
         """Open the core and import the first screen, in a thread while the shell is

@@ -151,7 +151,7 @@ def _open_tui() -> None:
 
     from crm_core.i18n import language
 
-    run_tui(state().app(), lang=language())
+    run_tui(state().app, lang=language())  # opened in a worker while the shell paints
 
 
 def web_command(

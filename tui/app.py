@@ -5,56 +5,61 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import platformdirs
-from crm_tui.commands import TongxinCommands
-from crm_tui.common import guarded, report, safe, translate_bindings
-from crm_tui.ports import TongxinAppPort
-from crm_tui.reminders import TuiReminders, reminders_enabled
-from crm_tui.screens.agenda import AgendaScreen
-from crm_tui.screens.contacts import ContactsScreen
-from crm_tui.screens.dashboard import DashboardScreen
-from crm_tui.screens.duplicates import DuplicatesCommands
-from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
-from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
-from crm_tui.screens.form import InteractionForm
-from crm_tui.screens.groups import GroupsCommands
-from crm_tui.screens.help import HelpScreen
-from crm_tui.screens.interaction import InteractionDialog
-from crm_tui.screens.person import PersonScreen
-from crm_tui.screens.person_edit import PersonEditForm
-from crm_tui.screens.plugin_output import PluginOutputDialog
-from crm_tui.screens.plugins import PluginsScreen
-from crm_tui.screens.reports import ReportsScreen
-from crm_tui.start import start_session
+from crm_tui.common import error_text, guarded, report, safe, translate_bindings
+from crm_tui.shell import ShellScreen
 from crm_tui.textual_i18n import PALETTE_PLACEHOLDER, THEMES_PLACEHOLDER, translate_textual
-from crm_tui.widgets.participants import ParticipantPicker
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
+from textual.command import CommandPalette, Provider
 from textual.screen import Screen
 from textual.theme import ThemeProvider
 from textual.worker import get_current_worker
 
-from crm_core.app import Tongxin
-from crm_core.config import APP_NAME
 from crm_core.i18n import N_, _, language, set_language
-from crm_core.plugins import PluginFailure
-from crm_core.private_files import create_private_file, make_private_dirs
-from crm_core.services import interactions
-from crm_core.unit import Unit
+
+# Only Textual and the translations are imported here: the core (SQLAlchemy, SQLModel,
+# pydantic, the plugins) and the screens are imported when first needed, most of them in
+# the worker that opens the core while the shell is on screen (issue 14, item 11).
+if TYPE_CHECKING:
+    from crm_tui.ports import TongxinAppPort
+    from crm_tui.reminders import TuiReminders
+
+    from crm_core.app import Tongxin
+    from crm_core.plugins import PluginFailure
+    from crm_core.unit import Unit
 
 log = logging.getLogger("tongxin.tui")
 
 MAIN_SCREENS = ("dashboard", "contacts", "agenda", "followups", "plugins", "reports", "feed")
 
 
+def _tongxin_commands() -> type[Provider]:
+    from crm_tui.commands import TongxinCommands
+
+    return TongxinCommands
+
+
+def _duplicates_commands() -> type[Provider]:
+    from crm_tui.screens.duplicates import DuplicatesCommands
+
+    return DuplicatesCommands
+
+
+def _groups_commands() -> type[Provider]:
+    from crm_tui.screens.groups import GroupsCommands
+
+    return GroupsCommands
+
+
 class TongxinApp(App[None]):
-    """同心: the terminal UI over one :class:`~crm_core.app.Tongxin`.
+    """同心: the terminal UI over one :class:`~crm_core.app.Tongxin`, or over the function
+    that opens it (then :class:`crm_tui.shell.ShellScreen` is painted while it runs in a
+    worker thread, and the keys pressed meanwhile choose the first screen).
 
     ``lang`` is "zh" (default) or "en"; ``actor`` the account to act as (default: the
     operating-system login); ``start`` the first screen; ``reminders`` whether to show
@@ -65,7 +70,7 @@ class TongxinApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "同心 tongxin"
-    COMMANDS = App.COMMANDS | {TongxinCommands, DuplicatesCommands, GroupsCommands}
+    COMMANDS = App.COMMANDS | {_tongxin_commands, _duplicates_commands, _groups_commands}
     # The palette opens with Ctrl+P (app.command_palette below; __init__ turns it on), but
     # Textual's own footer key for it stays off: at 80 columns it covers the screen's keys.
     ENABLE_COMMAND_PALETTE = False
@@ -102,14 +107,19 @@ class TongxinApp(App[None]):
 
     def __init__(
         self,
-        core: Tongxin,
+        core: Tongxin | Callable[[], Tongxin],
         *,
         lang: str | None = None,
         actor: str | None = None,
         start: str = "dashboard",
         reminders: bool | None = False,
     ) -> None:
-        set_language(lang or core.config.language or "zh")
+        # ``core`` may be a function that opens it: then the shell (crm_tui.shell) is
+        # painted first and the core is opened in a worker thread (``_boot``).
+        self._core: Tongxin | None = None if callable(core) else core
+        self._open_core: Callable[[], Tongxin] | None = core if callable(core) else None
+        self._lang = lang
+        set_language(lang or (self._core.config.language if self._core else None) or "zh")
         translate_textual()
         super().__init__()
         # The UI writes no markup of its own in Rich renderables (tables, grids): a text
@@ -117,15 +127,25 @@ class TongxinApp(App[None]):
         self.console._markup = False
         self.use_command_palette = True  # see ENABLE_COMMAND_PALETTE
         translate_bindings(self)
-        self.core = core
         self.actor = actor
         self.start = start if start in MAIN_SCREENS else "dashboard"
         self.last_kind: str | None = None
         self.keymap_config: dict[str, str] = {}
         self.painted = False  # the first screen has shown its data (benchmarks wait for it)
-        if reminders is None:
-            reminders = reminders_enabled(core.config)
-        self.reminders: TuiReminders | None = TuiReminders(self) if reminders else None
+        self._want_reminders = reminders
+        self.reminders: TuiReminders | None = None
+
+    @property
+    def core(self) -> Tongxin:
+        """The core this app works on (open once ``ready``)."""
+        if self._core is None:
+            raise RuntimeError("the core is still being opened")
+        return self._core
+
+    @property
+    def ready(self) -> bool:
+        """The core is open and the first real screen is up (the shell is gone)."""
+        return self._core is not None and not isinstance(self.screen, ShellScreen)
 
     def notify(
         self,
@@ -155,20 +175,76 @@ class TongxinApp(App[None]):
 
     def on_mount(self) -> None:
         self.title = _("同心 tongxin")
-        tui = self.core.config.sections.tui
+        if self._open_core is None:
+            self._started()
+            return
+        self.push_screen(ShellScreen())
+        # Started once the shell is on screen: the worker's imports would otherwise hold
+        # up the UI thread's own (lazy) imports and the first paint.
+        self.call_after_refresh(
+            self.run_worker, self._boot, thread=True, group="boot", exit_on_error=False
+        )
+
+    def _boot(self) -> None:
+        """Open the core and import the first screen, in a thread while the shell is
+        painted; then carry on on the UI thread (``_started``)."""
+        try:
+            assert self._open_core is not None
+            core = self._open_core()
+            from crm_tui.screens import dashboard  # noqa: F401  (its imports, off the UI thread)
+            from crm_tui.start import start_session  # noqa: F401
+        except Exception as exc:
+            log.exception("could not open the database", exc_info=exc)
+            self.call_from_thread(self._boot_failed, exc)
+            return
+        self.call_from_thread(self._booted, core)
+
+    def _boot_failed(self, exc: BaseException) -> None:
+        if isinstance(self.screen, ShellScreen):
+            self.screen.show_error(error_text(exc))
+        report(self, exc)
+
+    def _booted(self, core: Tongxin) -> None:
+        self._core = core
+        wanted = self._lang or core.config.language or "zh"
+        if wanted != language():  # the office's config says English
+            set_language(wanted)
+            translate_textual()
+            translate_bindings(self)
+            self.refresh_bindings()
+        self._started()
+
+    def _started(self) -> None:
+        """The core is open: the first screen, who "I" am, the reminders, the plugins'
+        failures at load."""
+        from crm_tui.start import start_session
+
+        core = self.core
+        tui = core.config.sections.tui
         if tui.theme in self.available_themes:
             self.theme = str(tui.theme)
         self.keymap_config = dict(tui.keymap)
         self.set_keymap(self.keymap_config)
-        self.push_screen(self.make_screen(self.start))
+        if isinstance(self.screen, ShellScreen):
+            self.switch_screen(self.make_screen(self.start))
+        else:
+            self.push_screen(self.make_screen(self.start))
         # Issue 14 (tuia): who "I" am on a one-person install, then unsaved forms back.
-        start_session(self, self.core)
-        if self.reminders is not None:
+        start_session(self, core)
+        reminders = self._want_reminders
+        if reminders is None:
+            from crm_tui.reminders import reminders_enabled
+
+            reminders = reminders_enabled(core.config)
+        if reminders:
+            from crm_tui.reminders import TuiReminders
+
+            self.reminders = TuiReminders(self)
             self.run_worker(self._start_reminders(), group="reminders", exit_on_error=False)
         # What failed before the UI started (loading, registering) is told once; what
         # fails from now on is told as it happens (_plugin_failed). Failures kept from
         # earlier runs are on the plugins screen (F6), not repeated here.
-        for info in self.core.plugins.plugins():
+        for info in core.plugins.plugins():
             if info.errors:
                 self.notify(
                     _("plugin {name} skipped: {error}").format(
@@ -177,7 +253,7 @@ class TongxinApp(App[None]):
                     severity="warning",
                     timeout=6,
                 )
-        self.core.plugins.add_listener(self._plugin_failed)
+        core.plugins.add_listener(self._plugin_failed)
 
     def _plugin_failed(self, failure: PluginFailure) -> None:
         """A plugin's hook or panel raised and was skipped: a warning notification (safe
@@ -202,12 +278,21 @@ class TongxinApp(App[None]):
 
     async def on_unmount(self) -> None:
         """Stop the reminders with the app."""
-        self.core.plugins.remove_listener(self._plugin_failed)
+        if self._core is not None:
+            self._core.plugins.remove_listener(self._plugin_failed)
         if self.reminders is not None:
             await self.reminders.stop()
 
     def make_screen(self, name: str, **kwargs: Any) -> Screen[Any]:
         """A new instance of the main screen ``name``."""
+        from crm_tui.screens.agenda import AgendaScreen
+        from crm_tui.screens.contacts import ContactsScreen
+        from crm_tui.screens.dashboard import DashboardScreen
+        from crm_tui.screens.feed import FeedScreen
+        from crm_tui.screens.followups import FollowUpsScreen
+        from crm_tui.screens.plugins import PluginsScreen
+        from crm_tui.screens.reports import ReportsScreen
+
         screens: dict[str, Any] = {
             "dashboard": DashboardScreen,
             "contacts": ContactsScreen,
@@ -231,7 +316,11 @@ class TongxinApp(App[None]):
 
     @guarded
     def goto(self, name: str, **kwargs: Any) -> None:
-        """Show the main screen ``name`` (closing dialogs and pages above it)."""
+        """Show the main screen ``name`` (closing dialogs and pages above it); while the
+        core is still being opened, the screen shown once it is."""
+        if self._core is None:
+            self.start = name if name in MAIN_SCREENS else self.start
+            return
         screen = self.make_screen(name, **kwargs)
         while len(self.screen_stack) > 2:
             self.pop_screen()
@@ -253,17 +342,23 @@ class TongxinApp(App[None]):
 
     def action_show_help(self) -> None:
         """Show every key."""
+        from crm_tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     @guarded
     def open_person(self, person_id: str) -> None:
         """Open a person's page."""
+        from crm_tui.screens.person import PersonScreen
+
         self.push_screen(PersonScreen(str(person_id)))
 
     @guarded
     def open_interaction(self, interaction_id: str) -> None:
         """Show one interaction."""
+        from crm_tui.screens.interaction import InteractionDialog
+
         self.push_screen(InteractionDialog(str(interaction_id)))
 
     def open_follow_up(self, follow_up_id: str) -> None:
@@ -275,15 +370,21 @@ class TongxinApp(App[None]):
         self, mode: str, *, person_id: str | None = None, kind: str | None = None
     ) -> None:
         """Open the log (``mode`` "log") or schedule form."""
+        from crm_tui.screens.form import InteractionForm
+
         self.push_screen(InteractionForm(mode, person_id=person_id, kind=kind))
 
     @guarded
     def open_new_follow_up(self, person_id: str) -> None:
         """Record a new concern of a person."""
+        from crm_tui.screens.followups import NewFollowUpDialog
+
         self.push_screen(NewFollowUpDialog(str(person_id)))
 
     def first_person_of(self, interaction_id: str) -> str | None:
         """The first person taking part in an interaction, if any."""
+        from crm_core.services import interactions
+
         with self.unit() as unit:
             for p in interactions.participants_of(unit, interaction_id):
                 if p.person_id:
@@ -354,6 +455,21 @@ class TongxinApp(App[None]):
 
     def all_bindings(self) -> list[tuple[str, list[Binding]]]:
         """Every binding of the app and its screens, grouped by where it works."""
+        from crm_tui.screens.agenda import AgendaScreen
+        from crm_tui.screens.contacts import ContactsScreen
+        from crm_tui.screens.dashboard import DashboardScreen
+        from crm_tui.screens.feed import ConfirmRevoke, FeedScreen
+        from crm_tui.screens.followups import FollowUpDialog, FollowUpsScreen, NewFollowUpDialog
+        from crm_tui.screens.form import InteractionForm
+        from crm_tui.screens.help import HelpScreen
+        from crm_tui.screens.interaction import InteractionDialog
+        from crm_tui.screens.person import PersonScreen
+        from crm_tui.screens.person_edit import PersonEditForm
+        from crm_tui.screens.plugin_output import PluginOutputDialog
+        from crm_tui.screens.plugins import PluginsScreen
+        from crm_tui.screens.reports import ReportsScreen
+        from crm_tui.widgets.participants import ParticipantPicker
+
         places: list[tuple[str, Any]] = [
             (N_("Everywhere"), TongxinApp),
             (N_("Home"), DashboardScreen),
@@ -388,11 +504,20 @@ if TYPE_CHECKING:
 
 def log_file() -> Path:
     """Where the terminal UI writes its log."""
+    import platformdirs
+
+    from crm_core.config import APP_NAME
+
     return Path(platformdirs.user_log_dir(APP_NAME)) / "tui.log"
 
 
-def run(core: Tongxin, *, lang: str | None = None, actor: str | None = None) -> None:
-    """Run the app in this terminal, logging to :func:`log_file` (never to the screen)."""
+def run(
+    core: Tongxin | Callable[[], Tongxin], *, lang: str | None = None, actor: str | None = None
+) -> None:
+    """Run the app in this terminal, logging to :func:`log_file` (never to the screen).
+    ``core`` may be the function that opens it: the shell is painted meanwhile."""
+    from crm_core.private_files import create_private_file, make_private_dirs
+
     path = log_file()
     # Error lines can quote names and phone numbers: the log is private like the data.
     make_private_dirs(path.parent)

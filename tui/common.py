@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual.binding import BindingsMap
 from textual.widgets import DataTable as _DataTable
 from textual.widgets.data_table import ColumnKey
@@ -22,7 +21,6 @@ from textual.widgets.data_table import ColumnKey
 from crm_core.errors import Ambiguous, TongxinError, ValidationError
 from crm_core.formatting import value_text
 from crm_core.i18n import N_, _, language
-from crm_core.plugins import missing_kind_label
 from crm_core.validation import printable
 
 if TYPE_CHECKING:
@@ -154,6 +152,8 @@ def error_text(exc: BaseException) -> str:
         )
     if isinstance(exc, TongxinError):
         return exc.text
+    from sqlalchemy.exc import SQLAlchemyError  # not at import: the start-up shell needs none
+
     if isinstance(exc, SQLAlchemyError):
         return _("database error: {reason}").format(reason=getattr(exc, "orig", exc))
     return _("Unexpected error: {error} (details in the log)").format(
@@ -239,6 +239,8 @@ def kind_label(kinds: dict[str, Any], code: str, plugins: Any = None) -> str:
     spec = kinds.get(code)
     if spec is not None:
         return safe(spec.label(language()))
+    from crm_core.plugins import missing_kind_label
+
     return safe(missing_kind_label(plugins, code) if plugins is not None else code)
 
 

@@ -24,10 +24,14 @@ if TYPE_CHECKING:
 class TongxinAppPort(Protocol):
     """The tongxin members of the app a screen may use (besides Textual's ``App``)."""
 
-    core: Tongxin
     actor: str | None
     last_kind: str | None
     keymap_config: dict[str, str]
+
+    @property
+    def core(self) -> Tongxin:
+        """The core (open once the first real screen is up)."""
+        ...
 
     def unit(self) -> AbstractContextManager[Unit]:
         """One unit of work acting as the app's account."""

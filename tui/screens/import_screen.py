@@ -10,17 +10,19 @@ runs; the answers are saved in the office's config file there.
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
-from crm_tui.common import guarded, plain
+from crm_tui.common import displayable, guarded, plain, report
 from crm_tui.screens.base import BaseScreen, FieldErrors
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DirectoryTree, Footer, Input, Select, Static
+from textual.widgets import Button, DirectoryTree, Footer, Input, ProgressBar, Select, Static
 
 from crm_core import importer
 from crm_core.errors import TongxinError
@@ -30,6 +32,11 @@ from crm_core.unit import Unit
 
 SHOWN = ("name", "gender", "birth", "party", "sector", "region", "committees", "mobile")
 _VOCAB = {"party": "parties", "sector": "sectors", "region": "regions", "committees": "committees"}
+
+
+class ImportCancelled(Exception):
+    """Raised in the import's worker at its next progress step once it was cancelled:
+    it leaves the unit of work, which is rolled back whole."""
 
 
 def errors_path(roster: Path) -> Path:
@@ -42,7 +49,8 @@ class ImportScreen(FieldErrors, BaseScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", N_("Import"), id="import.run"),
-        Binding("escape", "app.pop_screen", N_("Back"), id="import.back"),
+        # Esc cancels an import that runs (as 取消 does), else goes back.
+        Binding("escape", "back", N_("Back"), id="import.back"),
     ]
 
     def __init__(self, folder: Path | None = None) -> None:
@@ -50,6 +58,7 @@ class ImportScreen(FieldErrors, BaseScreen):
         self.folder = folder or Path.home()
         self.report: importer.ImportReport | None = None
         self.unknown: list[importer.UnknownValue] = []
+        self.cancel_asked: threading.Event | None = None  # set: the running import stops
 
     def compose(self) -> ComposeResult:
         yield Static(_("Import a roster"), classes="screen-title")
@@ -64,11 +73,17 @@ class ImportScreen(FieldErrors, BaseScreen):
                 with Horizontal(id="import-buttons"):
                     yield Button(_("Preview"), id="import-preview-button")
                     yield Button(_("Import"), id="import-run", variant="primary")
+                    yield Button(_("Cancel"), id="import-cancel", variant="error")
+                yield ProgressBar(total=None, show_eta=False, id="import-progress")
+                yield Static("", id="import-doing", classes="status-line")
                 with VerticalScroll(id="import-body"):
                     yield Static("", id="import-preview")
                     yield Vertical(id="import-unknowns")
                     yield Static("", id="import-result")
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show_running(False)
 
     # -- the file ------------------------------------------------------------------
 
@@ -85,6 +100,8 @@ class ImportScreen(FieldErrors, BaseScreen):
             self.action_preview()
         elif event.button.id == "import-run":
             self.action_run()
+        elif event.button.id == "import-cancel":
+            self.action_cancel()
 
     def path(self) -> Path | None:
         """The file typed or picked, or None (said under the field)."""
@@ -219,9 +236,49 @@ class ImportScreen(FieldErrors, BaseScreen):
                 out[uv.key] = importer.Choice(value, (), "asked")
         return out
 
+    @property
+    def running(self) -> bool:
+        """An import runs now (in its worker)."""
+        return self.cancel_asked is not None
+
+    def _show_running(self, on: bool) -> None:
+        self.query_one("#import-progress").display = on
+        self.query_one("#import-cancel").display = on
+        self.query_one("#import-doing").display = on
+        self.query_one("#import-run", Button).disabled = on
+        self.query_one("#import-preview-button", Button).disabled = on
+
+    def action_back(self) -> None:
+        """Esc: cancel the import that runs, or leave the screen."""
+        if self.running:
+            self.action_cancel()
+        else:
+            self.app.pop_screen()
+
+    def action_cancel(self) -> None:
+        """Stop the running import at its next step: its unit of work is rolled back,
+        so nobody of the file is written."""
+        if self.cancel_asked is not None:
+            self.cancel_asked.set()
+            self.query_one("#import-doing", Static).update(Text(_("Cancelling…"), "yellow"))
+
+    def _progressed(self, stage: str, done: int, total: int) -> None:
+        if self.cancel_asked is None or self.cancel_asked.is_set():
+            return
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=max(total, 1), progress=done)
+        doing = _("Reading rows") if stage == "read" else _("Writing people")
+        self.query_one("#import-doing", Static).update(
+            Text(f"{doing}: {done} / {total}  " + _("(Esc: cancel)"), "dim")
+        )
+
     @guarded
     def action_run(self) -> None:
-        """Import the file with the answers given; write the refused rows beside it."""
+        """Import the file with the answers given, in a worker with its progress shown;
+        Esc or 取消 cancels it (rolled back whole). The refused rows are written beside
+        the file."""
+        if self.running:
+            return
         self.clear_errors()
         path = self.path()
         if path is None:
@@ -229,23 +286,63 @@ class ImportScreen(FieldErrors, BaseScreen):
         chosen = self.choices()
         policy = importer.UnknownPolicy(ask=lambda uv: chosen.get(uv.key))
         target = errors_path(path)
+        asked = self.cancel_asked = threading.Event()
+        app = self.app
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if asked.is_set():
+                raise ImportCancelled
+            with suppress(RuntimeError):  # the app is gone
+                app.call_from_thread(self._progressed, stage, done, total)
+            if asked.is_set():
+                raise ImportCancelled
 
         def run(unit: Unit) -> tuple[importer.ImportReport, Path | str | None] | TongxinError:
             try:
-                report = importer.import_roster(unit, path, unknowns=policy)
+                done = importer.import_roster(unit, path, unknowns=policy, progress=progress)
             except TongxinError as exc:
                 return exc
             written: Path | str | None = None
-            if report.raw_rows:
+            if done.raw_rows:
                 try:
-                    written = importer.write_errors(report, target)
+                    written = importer.write_errors(done, target)
                 except OSError as exc:
                     written = _("cannot write {path}: {reason}").format(
                         path=target, reason=exc.strerror or exc
                     )
-            return report, written
+            return done, written
 
-        self.load_in_thread(run, self.show_result, group="import-run")
+        def job() -> None:
+            # ImportCancelled leaves core.run's unit of work: the import is rolled back.
+            try:
+                outcome: Any = displayable(app.core.run(run, actor=app.actor))
+            except ImportCancelled:
+                outcome = None
+            except Exception as exc:
+                with suppress(RuntimeError):
+                    app.call_from_thread(report, app, exc)
+                outcome = False
+            with suppress(RuntimeError):
+                app.call_from_thread(self._finished, asked, outcome)
+
+        self._show_running(True)
+        self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#import-doing", Static).update(
+            Text(_("Importing {name} …").format(name=path.name) + "  " + _("(Esc: cancel)"))
+        )
+        self.run_worker(job, thread=True, group="import-run", exit_on_error=False)
+
+    def _finished(self, asked: threading.Event, outcome: Any) -> None:
+        if self.cancel_asked is asked:
+            self.cancel_asked = None
+            self._show_running(False)
+        if outcome is None:  # cancelled
+            result = self.query_one("#import-result", Static)
+            result.update(Text(_("Import cancelled: nothing was written."), "yellow"))
+            result.border_title = _("Result")
+            self.app.notify(_("Import cancelled: nothing was written."), timeout=6)
+        elif outcome is not False:
+            self.show_result(outcome)
 
     def show_result(
         self, outcome: tuple[importer.ImportReport, Path | str | None] | TongxinError

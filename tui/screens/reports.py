@@ -9,6 +9,7 @@ as the built-in ones do.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -240,6 +241,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
                 with Horizontal(classes="dialog-buttons"):
                     yield Button(_("Run"), id="run", variant="primary", compact=True)
                     yield Button(_("Save"), id="save", compact=True)
+                    yield Button(_("Cancel"), id="cancel", variant="error", compact=True)
                     yield Select(
                         [(label, suffix) for suffix, label in FORMAT_LABELS.items()],
                         value=".xlsx",
@@ -258,6 +260,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one("#report-progress").display = False
+        self.query_one("#cancel").display = False
         lang = language()
         self.reports = available_reports(self.app.core)
         options = self.query_one("#report-list", OptionList)
@@ -392,6 +395,10 @@ class ReportsScreen(FieldErrors, BaseScreen):
     def _save_pressed(self) -> None:
         self.action_save()
 
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
     # -- actions -------------------------------------------------------------------
 
     @guarded
@@ -423,13 +430,19 @@ class ReportsScreen(FieldErrors, BaseScreen):
     # -- long work: in a worker, with progress, cancellable ---------------------------
 
     def _start(
-        self, doing: str, work: Callable[[Unit], T], then: Callable[[T], None], group: str
+        self,
+        doing: str,
+        work: Callable[[Unit], T],
+        then: Callable[[T], None],
+        group: str,
+        *,
+        job: Job | None = None,
     ) -> None:
         """Run ``work`` in a thread while the screen shows ``doing``, the time it has
         taken and a moving bar; Esc cancels. Keys keep working meanwhile; a result that
         comes after a cancel (or after newer work was started) is dropped."""
         self.job.cancel()
-        job = self.job = Job(doing=doing, started=monotonic())
+        job = self.job = job or Job(doing=doing, started=monotonic())
 
         def finished(result: T) -> None:
             if job.cancelled or job is not self.job:
@@ -440,6 +453,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
         job.worker = self.load_in_thread(work, finished, group=group)
         job.timer = self.set_interval(1, self._tick)
         self.query_one("#report-progress").display = True
+        self.query_one("#cancel").display = True
         self._tick()
         self.refresh_bindings()
 
@@ -457,6 +471,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
         if job.timer is not None:
             job.timer.stop()
         self.query_one("#report-progress").display = False
+        self.query_one("#cancel").display = False
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -466,8 +481,9 @@ class ReportsScreen(FieldErrors, BaseScreen):
         return True
 
     def action_cancel(self) -> None:
-        """Stop waiting for the report or the save that runs now: its result is
-        dropped (the database finishes the read it started, in the background)."""
+        """Stop waiting for the report or the save that runs now (Esc or 取消): its
+        result is dropped (the database finishes the read it started, in the
+        background) and a save writes no file, not even part of one."""
         job = self.job
         if not job.running:
             return
@@ -510,6 +526,7 @@ class ReportsScreen(FieldErrors, BaseScreen):
         lang = language()
         shown = self.shown
         reuse = shown is not None and shown.spec.code == spec.code and shown.period == period
+        job = Job(doing=_("Saving {name} …").format(name=path.name), started=monotonic())
 
         def save(unit: Unit) -> tuple[Shown, Path | TongxinError | OSError]:
             if reuse and shown is not None:
@@ -517,12 +534,21 @@ class ReportsScreen(FieldErrors, BaseScreen):
             else:
                 found, result = run_report(unit, spec.code, period)
                 done = Shown(found, period, result)
+            if job.cancelled:  # cancelled while it ran: no file at all
+                return done, path
+            # Written beside the target under a hidden name and moved there whole only
+            # if the save was not cancelled meanwhile: never a half-written file.
+            partial = path.with_name(f".{path.stem}.partial{path.suffix}")
             try:
                 make_private_dirs(path.parent)
-                written = write_report(done.spec, period, done.result, path, lang=lang)
+                write_report(done.spec, period, done.result, partial, lang=lang)
+                if not job.cancelled:
+                    os.replace(partial, path)
             except (TongxinError, OSError) as exc:  # shown under the field, not as a crash
                 return done, exc
-            return done, written
+            finally:
+                partial.unlink(missing_ok=True)
+            return done, path
 
         def saved(outcome: tuple[Shown, Path | TongxinError | OSError]) -> None:
             done, written = outcome
@@ -545,4 +571,4 @@ class ReportsScreen(FieldErrors, BaseScreen):
             else:
                 self.show_errors([("path", error_text(written))])
 
-        self._start(_("Saving {name} …").format(name=path.name), save, saved, "report-save")
+        self._start(job.doing, save, saved, "report-save", job=job)

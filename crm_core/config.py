@@ -50,6 +50,7 @@ from pydantic import BaseModel
 from crm_core.config_models import ConfigFile
 from crm_core.errors import ConfigError
 from crm_core.i18n import N_
+from crm_core.vocabulary import Term, Vocabulary
 
 __all__ = [
     "APP_NAME",
@@ -72,64 +73,6 @@ VOCABULARIES = ("categories", "parties", "sectors", "committees", "regions")
 # The arrays of tables merged entry by entry, matched by ``code``.
 KEYED = (*VOCABULARIES, "series")
 DEFAULTS_NAME = "crm_config/defaults.toml"
-
-
-@dataclass(frozen=True)
-class Term:
-    """One entry of a vocabulary: a stable code and its Chinese and English labels."""
-
-    code: str
-    zh: str
-    en: str
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    def label(self, lang: str) -> str:
-        """The label in ``lang`` ("zh" or "en")."""
-        return self.en if lang == "en" else self.zh
-
-
-class Vocabulary:
-    """An ordered set of terms, looked up by code or by either label."""
-
-    def __init__(self, name: str, terms: list[Term]) -> None:
-        self.name = name
-        self._by_code: dict[str, Term] = {t.code: t for t in terms}
-        self._by_label: dict[str, Term] = {}
-        for t in terms:
-            self._by_label.setdefault(t.zh, t)
-            self._by_label.setdefault(t.en.casefold(), t)
-
-    def __iter__(self) -> Iterator[Term]:
-        return iter(self._by_code.values())
-
-    def __len__(self) -> int:
-        return len(self._by_code)
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._by_code
-
-    def get(self, code: str) -> Term | None:
-        """The term with this code, or None."""
-        return self._by_code.get(code)
-
-    def resolve(self, value: str) -> Term | None:
-        """The term whose code, Chinese label or English label is ``value``."""
-        value = value.strip()
-        return (
-            self._by_code.get(value)
-            or self._by_label.get(value)
-            or self._by_label.get(value.casefold())
-        )
-
-    def add(self, term: Term) -> None:
-        """Add or replace a term (plugins registering categories use this)."""
-        self._by_code[term.code] = term
-        self._by_label.setdefault(term.zh, term)
-        self._by_label.setdefault(term.en.casefold(), term)
-
-    def codes(self) -> list[str]:
-        """Every code, in order."""
-        return list(self._by_code)
 
 
 @dataclass(frozen=True)

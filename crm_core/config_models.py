@@ -78,7 +78,8 @@ class TermEntry(Section):
     zh: str = Field(min_length=1)
     en: str | None = None
     enabled: bool = True
-    # Other spellings a roster may use for this entry (read by ``tongxin import``).
+    # Other spellings of this entry (older and merged names), read wherever a code or
+    # label is (crm_core.vocabulary.Vocabulary.resolve).
     aliases: list[str] = []
 
 

@@ -12,7 +12,14 @@ from typing import Any
 from crm_core.cellsafe import restore
 from crm_core.config import ImportLimits
 from crm_core.i18n import _
-from crm_core.sheet_limits import LimitError, cell_over, columns_over, raise_hint, rows_over
+from crm_core.sheet_limits import (
+    LimitError,
+    cell_over,
+    columns_over,
+    raise_hint,
+    row_cap,
+    rows_over,
+)
 
 
 def read_csv_rows(
@@ -106,7 +113,7 @@ def _csv_rows(
                         )
                     ) from None
                 n = len(rows) + 1
-                if n > limits.max_rows:
+                if n > row_cap(limits):
                     raise LimitError(rows_over(path.name, None, limits))
                 if len(row) > limits.max_columns:
                     raise LimitError(columns_over(path.name, None, n, len(row), limits))

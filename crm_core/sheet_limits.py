@@ -11,6 +11,17 @@ from crm_core.config import ImportLimits, user_config_path
 from crm_core.errors import TongxinError
 from crm_core.i18n import _
 
+# A roster's header row is looked for in its first HEADER_ROWS rows (title rows, notes
+# and the header itself): the readers allow that many rows over ``max_rows``, which bounds
+# the *data* rows, those below the header (checked once the header is found).
+HEADER_ROWS = 50
+
+
+def row_cap(limits: ImportLimits) -> int:
+    """The most rows a reader takes from a sheet: ``max_rows`` data rows and the rows
+    down to the header (at most :data:`HEADER_ROWS`)."""
+    return limits.max_rows + HEADER_ROWS
+
 
 class RosterError(TongxinError):
     """The file cannot be imported at all (unreadable, no header row, unknown sheet)."""
@@ -92,6 +103,7 @@ def cell_over(name: str, row: int, column: int | None, value: str, limits: Impor
 
 
 __all__ = [
+    "HEADER_ROWS",
     "LimitError",
     "RosterError",
     "cell_over",
@@ -99,5 +111,6 @@ __all__ = [
     "columns_over",
     "preview",
     "raise_hint",
+    "row_cap",
     "rows_over",
 ]

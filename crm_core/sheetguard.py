@@ -46,6 +46,7 @@ from crm_core.sheet_limits import (
     columns_over,
     preview,
     raise_hint,
+    row_cap,
     rows_over,
 )
 
@@ -126,7 +127,7 @@ def check_workbook(path: Path, limits: ImportLimits) -> list[SheetSize]:
         except _Over as over:
             sheets = [over.size]  # refused below without reading the rest
     for size in sheets:
-        if size.rows > limits.max_rows:
+        if size.rows > row_cap(limits):
             raise LimitError(
                 _(
                     "cannot import {name}: its sheet {sheet} has {rows} rows or more, over the "
@@ -363,7 +364,7 @@ class _XlsxMeter(_Meter):
                 else:
                     self.cells_in_row += 1
                     size.columns = max(size.columns, self.cells_in_row)
-        if size.rows > self.limits.max_rows or size.columns > self.limits.max_columns:
+        if size.rows > row_cap(self.limits) or size.columns > self.limits.max_columns:
             # No need to read further to refuse it.
             raise _Over(size)
 
@@ -451,11 +452,14 @@ def sheet_cells(
     rows: Iterator[list[Any]], name: str, sheet: str, limits: ImportLimits
 ) -> list[list[Any]]:
     """The rows of a sheet read by calamine, checked as they come: refused at the first
-    row past ``max_rows`` or text cell past ``max_cell_chars``."""
+    row past :func:`~crm_core.sheet_limits.row_cap` or text cell past
+    ``max_cell_chars`` (the data rows are checked against ``max_rows`` once the header
+    row is found)."""
     out: list[list[Any]] = []
+    cap = row_cap(limits)
     for row in rows:
         n = len(out) + 1
-        if n > limits.max_rows:
+        if n > cap:
             raise LimitError(rows_over(name, sheet, limits))
         if len(row) > limits.max_columns:
             raise LimitError(columns_over(name, sheet, n, len(row), limits))

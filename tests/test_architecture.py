@@ -265,6 +265,7 @@ HOOKSPECS_MAY_REACH = {
     "crm_core.clock",
     "crm_core.config",
     "crm_core.config_models",  # the config file's pydantic models: types, no services
+    "crm_core.vocabulary",  # Term and Vocabulary, split from config (types, no services)
     "crm_core.demo_context",
     "crm_core.errors",
     "crm_core.i18n",

@@ -12,6 +12,7 @@ from crm_core.i18n import N_, _
 from crm_core.models import Person
 
 # The reading stages live in planner_read (issue 17: no class over 450 lines).
+from crm_core.roster.links import RowLinks, take_links
 from crm_core.roster.planner_read import _Reader
 from crm_core.roster.planner_read import _Row as _Row
 from crm_core.roster.report import CellError, Duplicate, Progress, RowOutcome
@@ -121,6 +122,9 @@ class _Planner(_Reader):
         self.decide = decide
         self.policy = policy or UnknownPolicy()
         self.dry_run = dry_run
+        # sheet row -> its 标签 and 关系 cells (crm_core.roster.links)
+        self.row_links: dict[int, RowLinks] = {}
+        self.stored_names: dict[str, list[uuid.UUID]] = {}
 
     # duplicates ------------------------------------------------------------------
 
@@ -138,6 +142,8 @@ class _Planner(_Reader):
             if k.mobile:
                 by_mobile.setdefault(k.mobile, []).append(k.id)
             by_name.setdefault(k.name, []).append(k.id)
+        self.stored_names = by_name
+        take_links(self, rows, by_name)
         # Which stored people do the rows name? Load them (and only them) at once.
         matched: set[uuid.UUID] = set()
         for r in rows:
@@ -202,6 +208,8 @@ class _Planner(_Reader):
             if target is False:
                 continue
             if isinstance(target, _Target):
+                if r.row in self.row_links:
+                    self.row_links[r.row].target = target
                 self._apply(r, target)
                 file_key.setdefault(key, target)
                 if mobile:
@@ -209,6 +217,8 @@ class _Planner(_Reader):
                 continue
             # 3. a new person
             new = _Target(r.row, None, {}, dict(r.values))
+            if r.row in self.row_links:
+                self.row_links[r.row].target = new
             outcome = RowOutcome(r.row, name, "create")
             stored_namesakes = by_name.get(name)
             file_namesakes = file_name.get(name)

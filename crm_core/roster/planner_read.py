@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from crm_core import clock, pinyin, sheetguard
@@ -28,6 +29,7 @@ from crm_core.roster.cells import (
     split_list,
 )
 from crm_core.roster.closest import value_key
+from crm_core.roster.links import parse_relations, parse_tags
 from crm_core.roster.report import CellError, Column, ImportReport, Progress
 from crm_core.roster.sheets import (
     _HEADERS,
@@ -38,6 +40,7 @@ from crm_core.roster.sheets import (
 )
 from crm_core.roster.unknowns import Choice
 from crm_core.services._common import clean_text
+from crm_core.sheet_limits import rows_over
 from crm_core.sheetguard import RosterError
 from crm_core.unit import Unit
 
@@ -91,6 +94,14 @@ class _Reader:
         }
         self.vocabs = {f: r.vocab for f, r in self.resolvers.items()}
         header_row, columns = self._find_header()
+        # ``max_rows`` bounds the data rows, those below the header (the readers took up
+        # to HEADER_SCAN_ROWS more, for the title rows and the header itself).
+        limits = unit.config.import_limits
+        if len(sheet.rows) - (header_row - sheet.first_row + 1) > limits.max_rows:
+            csv_file = sheet.encoding is not None
+            raise sheetguard.LimitError(
+                rows_over(Path(file).name, None if csv_file else sheet.name, limits)
+            )
         self.report = ImportReport(
             file=file,
             sheet=sheet.name,
@@ -269,6 +280,10 @@ class _Reader:
             if key not in _MEMBERSHIP:
                 raise CellProblem(_("membership must be 常委, 委员 or 非委员"))
             return {"membership": _MEMBERSHIP[key]}
+        if f == "tags":
+            return {"tags": parse_tags(text)}
+        if f == "relations":
+            return {"relations": parse_relations(self.unit, text)}
         return {f: clean_text(text)}  # employer, title, ethnicity, address, notes
 
     def _codes(self, f: str, header: str, text: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from crm_core.errors import ValidationError
 from crm_core.i18n import _
+from crm_core.roster.links import write_links
 from crm_core.roster.planner import _create_fields, _fields_for_service, _Planner, _Target
 from crm_core.roster.report import Duplicate, ImportReport, Progress
 from crm_core.roster.sheets import FIELDS, OnDuplicate, read_sheet
@@ -90,6 +91,7 @@ def import_roster(
         report.errors.sort(key=lambda e: e.row)
         if not dry_run:
             _write(unit, new_targets, db_targets, progress)
+            write_links(unit, planner, planner.stored_names)
     if dry_run:
         return report
     created = {t.first_row: t.person_id for t in new_targets}

@@ -13,11 +13,12 @@ from crm_core import sheetguard
 from crm_core.config import ImportLimits
 from crm_core.i18n import N_, _
 from crm_core.person_fields import ROSTER_FIELDS
+from crm_core.sheet_limits import HEADER_ROWS, row_cap
 from crm_core.sheetguard import LimitError, RosterError
 
 # Not .xlsb: its binary records cannot be measured before calamine lays it all out.
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
-HEADER_SCAN_ROWS = 50
+HEADER_SCAN_ROWS = HEADER_ROWS  # the header row is looked for in these first rows
 
 
 class OnDuplicate(StrEnum):
@@ -46,6 +47,10 @@ for _f in ROSTER_FIELDS:
     if _f.name in _AFTER:
         _extra_name, _extra_label = _AFTER[_f.name]
         FIELDS[_extra_name] = _extra_label
+# A people export's 标签 and 关系 columns (crm_core.roster.links): no field of the person
+# itself, written to the tags and relations after it.
+FIELDS["tags"] = N_("Tags")
+FIELDS["relations"] = N_("Relationships")
 FIELDS["extra"] = N_("kept as an extra field")
 FIELDS["ignore"] = N_("ignored")
 
@@ -74,9 +79,9 @@ for _field, _names in {
     "committees": "专委会 专门委员会 所在专委会 所属专委会 committee committees",
     "membership": "委员身份 身份 委员类别 是否常委 membership",
     "notes": "备注 说明 notes note remarks remark",
-    # 关系 and 标签: a people export's relationships and tags, read from their own tables.
-    "ignore": "序号 编号 no no. # 拼音 pinyin 原行号 错误说明 sourcerow errors 关系 relations "
-    "标签 tags",
+    "tags": "标签 tags",
+    "relations": "关系 relations relationships",
+    "ignore": "序号 编号 no no. # 拼音 pinyin 原行号 错误说明 sourcerow errors",
 }.items():
     for _name in _names.split():
         _HEADERS[_name.casefold()] = _field
@@ -175,7 +180,7 @@ def read_sheet(
         ws = wb.get_sheet_by_name(chosen)
         merged = list(getattr(ws, "merged_cell_ranges", None) or [])
         end = ws.end
-        if end is not None and end[0] + 1 > limits.max_rows:
+        if end is not None and end[0] + 1 > row_cap(limits):
             raise LimitError(sheetguard.rows_over(path.name, chosen, limits))
         # iter_rows starts at row 1 but at the first column holding data: put the empty
         # columns before it back, so that cells keep their sheet columns. Row by row, so

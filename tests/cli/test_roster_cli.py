@@ -174,3 +174,30 @@ def test_ask_prompts_for_each_duplicate_on_a_terminal(tx, db_url: str, tmp_path:
     assert json.loads(out)["employer"] == "大明寺总经理"  # updated (u)
     _, out, _ = tx("contacts", "show", "韦涛玲", "--json")
     assert json.loads(out)["employer"] is None  # skipped (s)
+
+
+def test_the_aliases_of_the_shipped_config_are_read_by_contacts_search_and_bulk(  # type: ignore[no-untyped-def]
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """经开区 (an alias of the shipped Yangzhou config's 经济技术开发区) is read as that zone
+    by `contacts add`, the --region filter and `bulk set`, as by the import."""
+
+    def call(*args: str) -> tuple[int, str, str]:
+        code = run(["--db", db_url, *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    code, out, err = call("contacts", "add", "--name", "王经开", "--region", "经开区", "--json")
+    assert code == 0, err
+    assert json.loads(out)["region"] == "development_zone"
+    code, _, err = call("contacts", "add", "--name", "李瘦西", "--region", "瘦西湖景区")
+    assert code == 0, err
+    code, out, err = call("contacts", "search", "", "--region", "扬州开发区", "--json")
+    assert code == 0, err
+    assert [r["name"] for r in json.loads(out)["results"]] == ["王经开"]
+    code, out, err = call("bulk", "set", "region", "开发区", "--query", "李瘦西")
+    assert code == 0, (out, err)
+    code, out, _ = call("contacts", "search", "", "--region", "development_zone", "--json")
+    assert sorted(r["name"] for r in json.loads(out)["results"]) == ["李瘦西", "王经开"]
+    code, _, err = call("contacts", "add", "--name", "钱四", "--region", "经开")
+    assert code == 1 and "经开" in err

@@ -124,3 +124,21 @@ def test_notifications_without_their_extra_are_a_failed_delivery_naming_it(
     )
     assert result.returncode == 0, result.stderr
     assert "pip install 'tongxin[notify]'" in result.stdout
+
+
+def test_every_package_folder_is_in_the_wheel() -> None:
+    # setuptools installs only the packages pyproject.toml lists: a new folder left out
+    # works in an editable checkout and fails on every real install (crm_core.exchange
+    # once did, in CI's non-editable install).
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    setup = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    listed = set(setup["packages"])
+    found = set()
+    for name, folder in setup["package-dir"].items():
+        for init in (root / folder).rglob("__init__.py"):
+            parts = init.parent.relative_to(root / folder).parts
+            found.add(".".join((name, *parts)))
+    assert found - listed == set(), "add these to [tool.setuptools] packages"
+    assert listed - found == set(), "listed but not in the tree"

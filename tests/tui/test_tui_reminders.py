@@ -104,7 +104,11 @@ async def test_reminders_follow_the_config_switch_and_are_off_for_apps_made_in_c
     off = make_core(config_text="[tui]\nreminders = false\n")
     assert reminders_enabled(on.config) and not reminders_enabled(off.config)
     assert TongxinApp(on).reminders is None  # tests and benchmarks start no scheduler
-    assert TongxinApp(on, reminders=None).reminders is not None  # `tongxin`: as configured
+    # `tongxin`: as configured, once the core is open and the first screen is up.
+    configured = TongxinApp(on, actor="office", reminders=None)
+    async with configured.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert configured.reminders is not None
     app = TongxinApp(off, actor="office", reminders=None)
     assert app.reminders is None
     async with app.run_test(size=SIZE) as pilot:

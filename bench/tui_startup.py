@@ -29,8 +29,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TODAY = date(2026, 11, 27)
@@ -73,6 +75,30 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _on_frames(on_frame: Callable[[Any, Any], None]) -> None:
+    """Call ``on_frame(app, screen)`` each time Textual hands a frame to the terminal.
+
+    Run headless, a frame is composed and handed to ``App._display`` as on a terminal,
+    where only the write itself is left out: timing that call times the first paint a
+    user would see. Not ``Pilot.pause()``: it waits for the process to go idle (up to a
+    second), and the app's boot worker keeps the process busy while the shell is shown.
+    """
+    from textual.app import App
+
+    real = App._display
+
+    def display(self: Any, screen: Any, renderable: Any) -> None:
+        real(self, screen, renderable)
+        if renderable is not None and not self._batch_count:
+            on_frame(self, screen)
+
+    App._display = display  # type: ignore[method-assign]
+
+
+def _say(**what: object) -> None:
+    print(json.dumps(what), flush=True)
+
+
 def child_bare() -> None:
     from textual.app import App, ComposeResult
     from textual.widgets import Footer, Static
@@ -82,12 +108,12 @@ def child_bare() -> None:
             yield Static("hello")
             yield Footer()
 
-    async def painted(pilot) -> None:  # type: ignore[no-untyped-def]
-        await pilot.pause()
-        print(json.dumps({"painted": True, "peak_mb": _peak_mb()}), flush=True)
-        pilot.app.exit()
+    def frame(app: Any, screen: Any) -> None:
+        _say(painted=True, peak_mb=_peak_mb())
+        app.exit()
 
-    Bare().run(headless=True, size=(120, 40), auto_pilot=painted)
+    _on_frames(frame)
+    Bare().run(headless=True, size=(120, 40))
 
 
 def child_tongxin(db: str) -> None:
@@ -100,24 +126,34 @@ def child_tongxin(db: str) -> None:
 
         return Tongxin(db_url=db)
 
-    async def painted(pilot) -> None:  # type: ignore[no-untyped-def]
-        from crm_tui.screens.dashboard import DashboardScreen
+    seen: set[str] = set()
 
-        app = pilot.app
-        if isinstance(app.screen, ShellScreen):
-            await pilot.pause()  # the shell painted: title, sections, keys
-            print(json.dumps({"shell": True}), flush=True)
-        while not (isinstance(app.screen, DashboardScreen) and app.screen.loaded):
-            await asyncio.sleep(0.002)
-        await pilot.pause()
-        print(json.dumps({"painted": True}), flush=True)
-        while not app.screen.complete:  # who is overdue: read after the rest
-            await asyncio.sleep(0.002)
-        await pilot.pause()
-        print(json.dumps({"complete": True, "peak_mb": _peak_mb()}), flush=True)
-        app.exit()
+    def frame(app: Any, screen: Any) -> None:
+        # The first frame of each moment: the shell; the dashboard with its figures;
+        # the overdue section filled too (read after the rest).
+        if isinstance(screen, ShellScreen):
+            moment = "shell"
+        elif not getattr(screen, "loaded", False):
+            return
+        elif not getattr(screen, "complete", False):
+            moment = "painted"
+        else:
+            moment = "complete"
+        if moment in seen:
+            return
+        for earlier in ("shell", "painted")[: ("shell", "painted", "complete").index(moment)]:
+            if earlier not in seen:  # reached in the same frame as the next moment
+                seen.add(earlier)
+                _say(**{earlier: True})
+        seen.add(moment)
+        if moment == "complete":
+            _say(complete=True, peak_mb=_peak_mb())
+            app.exit()
+        else:
+            _say(**{moment: True})
 
-    TongxinApp(open_core).run(headless=True, size=(120, 40), auto_pilot=painted)
+    _on_frames(frame)
+    TongxinApp(open_core).run(headless=True, size=(120, 40))
 
 
 def child_search(db: str) -> None:

@@ -178,12 +178,12 @@ class TongxinApp(App[None]):
         if self._open_core is None:
             self._started()
             return
-        self.push_screen(ShellScreen())
-        # Started once the shell is on screen: the worker's imports would otherwise hold
-        # up the UI thread's own (lazy) imports and the first paint.
-        self.call_after_refresh(
-            self.run_worker, self._boot, thread=True, group="boot", exit_on_error=False
-        )
+        self.push_screen(ShellScreen(on_painted=self._start_boot))
+
+    def _start_boot(self) -> None:
+        # Only once the shell's first frame is out: the worker's imports hold the GIL and
+        # the import locks, and started earlier they held the first paint back by ~1 s.
+        self.run_worker(self._boot, thread=True, group="boot", exit_on_error=False)
 
     def _boot(self) -> None:
         """Open the core and import the first screen, in a thread while the shell is

@@ -11,6 +11,7 @@ as they are read (issue 14, item 11).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from crm_tui.common import translate_bindings
@@ -37,9 +38,16 @@ class ShellScreen(Screen[Any]):
     """The dashboard's frame with nothing read yet; the app swaps in the dashboard when
     its core is open. ``error`` shows why the core could not be opened."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_painted: Callable[[], None] | None = None) -> None:
         super().__init__(id="shell")
+        self._on_painted = on_painted
         translate_bindings(self)
+
+    def on_mount(self) -> None:
+        if self._on_painted is not None:
+            # After the refresh that lays the shell out, one more turn of the loop for
+            # the compositor to write the frame to the terminal.
+            self.call_after_refresh(self.set_timer, 0.01, self._on_painted)
 
     def compose(self) -> ComposeResult:
         yield Static(_("Home"), classes="screen-title")

@@ -5,6 +5,7 @@ user's hands. (The Select widget's ``_options`` was replaced by the screen's own
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import tomllib
@@ -194,3 +195,28 @@ def test_typer_option_type_column_is_what_typer_words_replaces() -> None:
     translate_typer()
     assert options["tag"].display_type_rich(ctx) == "<str>…"
     assert options["flag"].display_type_rich(ctx) is None
+
+
+def test_textual_app_display_is_what_the_startup_benchmark_times() -> None:
+    # bench/tui_startup.py wraps App._display(screen, renderable), checking _batch_count,
+    # to time the first frame handed to the terminal; headless, Textual still calls it.
+    import inspect
+
+    from textual.app import App
+
+    assert list(inspect.signature(App._display).parameters) == ["self", "screen", "renderable"]
+    frames: list[object] = []
+    real = App._display
+
+    class Bare(App[None]):
+        def _display(self, screen, renderable):  # type: ignore[no-untyped-def]
+            real(self, screen, renderable)
+            if renderable is not None and not self._batch_count:
+                frames.append(screen)
+
+    async def run() -> None:
+        async with Bare().run_test() as pilot:
+            await pilot.pause()
+
+    asyncio.run(run())
+    assert frames, "Textual no longer hands frames to App._display when headless"
